@@ -1,0 +1,165 @@
+//! [`AgentHost`]: wires the collaborators and owns start-up and shutdown order.
+//!
+//! Start-up: user-data directory → exclusive lock → database and migrations
+//! → JSON stores → secret store → listener → perimeter → router. Shutdown
+//! runs the other way: stop accepting, drain (bounded), checkpoint and close
+//! the database, release the lock. Nothing slow (the keyring probe, network)
+//! happens before the ready line: start-up must stay in the tens of ms.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agent_security::{Credentials, PerimeterConfig, RefererPolicy, SecretStore};
+use agent_storage::{
+    open_database, AuthFile, RecentFiles, StorageError, UserData, UserDataLock, WorkspaceRegistry,
+};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::database::Database;
+use crate::documents::Documents;
+use crate::handshake::Handshake;
+use crate::lifeline::{stopped, StopReason};
+use crate::recent::Recent;
+use crate::routes;
+use crate::secrets::Secrets;
+use crate::state::AppState;
+use crate::workspaces::Workspaces;
+
+/// In-flight requests get this long after a stop before the host exits
+/// anyway: a host must be gone within 1 s of losing its parent.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_millis(600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("another agent-host is already running for {0}")]
+    Locked(String),
+    #[error("user-data storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("invalid perimeter configuration: {0}")]
+    Perimeter(String),
+    #[error("cannot listen on 127.0.0.1: {0}")]
+    Bind(std::io::Error),
+}
+
+pub struct AgentHost {
+    // Field order is drop order: the lock is released last.
+    listener: TcpListener,
+    port: u16,
+    state: Arc<AppState>,
+    perimeter: Arc<PerimeterConfig>,
+    db: Arc<Database>,
+    _lock: UserDataLock,
+}
+
+impl AgentHost {
+    /// Brings every collaborator up and binds the listener. The handshake's
+    /// password is hashed into the perimeter's credentials and then dropped
+    /// (zeroised).
+    pub async fn start(handshake: Handshake) -> Result<AgentHost, StartError> {
+        let started = Instant::now();
+        let Handshake {
+            password,
+            user_data,
+            allowed_origins,
+            referer_roots,
+            extra_referers,
+        } = handshake;
+        let credentials = Credentials::from_password(&password);
+        drop(password);
+
+        let user_data = UserData::prepare(&user_data)?;
+        let lock = UserDataLock::acquire(&user_data).map_err(|e| match e {
+            StorageError::Locked { .. } => {
+                StartError::Locked(user_data.root().display().to_string())
+            }
+            other => StartError::Storage(other),
+        })?;
+
+        let db = Arc::new(Database::new(open_database(&user_data.database_path())?));
+        let recent = RecentFiles::load(user_data.recent_path())?;
+        let workspaces = WorkspaceRegistry::load(user_data.workspaces_path())?;
+        let secrets = SecretStore::new(
+            AuthFile::new(user_data.auth_path()),
+            &user_data.root().to_string_lossy(),
+        );
+
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .await
+            .map_err(StartError::Bind)?;
+        let port = listener.local_addr().map_err(StartError::Bind)?.port();
+
+        let referer = RefererPolicy::new(&allowed_origins, &referer_roots, &extra_referers)
+            .map_err(|e| StartError::Perimeter(e.to_string()))?;
+        let perimeter = Arc::new(PerimeterConfig {
+            port,
+            allowed_origins,
+            referer,
+            credentials,
+        });
+
+        let state = Arc::new(AppState {
+            started,
+            documents: Documents::new(db.clone()),
+            recent: Recent::new(recent),
+            workspaces: Workspaces::new(workspaces),
+            secrets: Secrets::new(secrets),
+            openapi: routes::openapi_json(),
+        });
+        tracing::info!(
+            port,
+            user_data = %user_data.root().display(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "agent host started"
+        );
+        Ok(AgentHost {
+            listener,
+            port,
+            state,
+            perimeter,
+            db,
+            _lock: lock,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until a stop reason arrives, drains for at most
+    /// [`DRAIN_TIMEOUT`], then shuts the collaborators down in order.
+    pub async fn serve(self, stop: watch::Receiver<Option<StopReason>>) -> StopReason {
+        let AgentHost {
+            listener,
+            port: _,
+            state,
+            perimeter,
+            db,
+            _lock,
+        } = self;
+        let app = crate::http::app(state, perimeter);
+        let graceful_stop = stopped(stop.clone());
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            graceful_stop.await;
+        });
+        let mut server = std::pin::pin!(server.into_future());
+        let reason = tokio::select! {
+            result = &mut server => {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "HTTP server failed");
+                }
+                db.checkpoint();
+                return StopReason::ServerFailed;
+            }
+            reason = stopped(stop.clone()) => reason,
+        };
+        tracing::info!(?reason, "stopping: draining requests");
+        if tokio::time::timeout(DRAIN_TIMEOUT, &mut server).await.is_err() {
+            tracing::warn!("drain timed out; closing remaining connections");
+        }
+        db.checkpoint();
+        tracing::info!("agent host stopped");
+        reason
+    }
+}

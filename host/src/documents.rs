@@ -1,0 +1,114 @@
+//! Documents: files the user opened, addressed by a `doc_id` that stays the
+//! same for the same file through any path or symlink and across restarts.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use agent_security::ApiError;
+use agent_storage::{document_path, register_document};
+
+use crate::blocking::{run_blocking, storage_failure};
+use crate::clock::now_ms;
+use crate::database::Database;
+use crate::files::{self, TextFile};
+use crate::ids;
+
+/// A registered document.
+pub struct DocumentRef {
+    pub doc_id: String,
+    pub path: PathBuf,
+}
+
+pub struct Documents {
+    db: Arc<Database>,
+    /// Serialises version-checked writes so check-then-rename is atomic with
+    /// respect to other API writes.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl Documents {
+    pub fn new(db: Arc<Database>) -> Self {
+        Self {
+            db,
+            write_lock: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// Registers an existing regular file and returns its stable id.
+    pub async fn register(&self, path: String) -> Result<DocumentRef, ApiError> {
+        let db = self.db.clone();
+        run_blocking(move || {
+            let canonical = canonical_file(Path::new(&path))?;
+            let doc_id = ids::document_id(&canonical);
+            register_document(&db.lock(), &doc_id, &canonical, now_ms())
+                .map_err(storage_failure)?;
+            Ok(DocumentRef {
+                doc_id,
+                path: canonical,
+            })
+        })
+        .await
+    }
+
+    /// The path behind `doc_id`, or 404.
+    pub async fn resolve(&self, doc_id: String) -> Result<DocumentRef, ApiError> {
+        let db = self.db.clone();
+        run_blocking(move || resolve_blocking(&db, doc_id)).await
+    }
+
+    pub async fn read(&self, doc_id: String) -> Result<(DocumentRef, TextFile), ApiError> {
+        let db = self.db.clone();
+        run_blocking(move || {
+            let doc = resolve_blocking(&db, doc_id)?;
+            let text = files::read_text(&doc.path)?;
+            Ok((doc, text))
+        })
+        .await
+    }
+
+    /// Writes the document if it is still at `expected_mtime`; 409 otherwise.
+    pub async fn write(
+        &self,
+        doc_id: String,
+        content: String,
+        expected_mtime: String,
+    ) -> Result<(DocumentRef, String), ApiError> {
+        let db = self.db.clone();
+        let write_lock = self.write_lock.clone();
+        run_blocking(move || {
+            let doc = resolve_blocking(&db, doc_id)?;
+            let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
+            let mtime = files::write_text_if_unchanged(&doc.path, &content, Some(&expected_mtime))?;
+            Ok((doc, mtime))
+        })
+        .await
+    }
+}
+
+fn resolve_blocking(db: &Database, doc_id: String) -> Result<DocumentRef, ApiError> {
+    if !ids::is_well_formed(&doc_id, "doc_") {
+        return Err(unknown_document());
+    }
+    let path = document_path(&db.lock(), &doc_id)
+        .map_err(storage_failure)?
+        .ok_or_else(unknown_document)?;
+    Ok(DocumentRef { doc_id, path })
+}
+
+fn unknown_document() -> ApiError {
+    ApiError::not_found("unknown_document", "no document with this id")
+}
+
+fn canonical_file(path: &Path) -> Result<PathBuf, ApiError> {
+    if path.as_os_str().as_encoded_bytes().contains(&0) {
+        return Err(ApiError::bad_request("invalid_path", "path contains a NUL byte"));
+    }
+    if !path.is_absolute() {
+        return Err(ApiError::bad_request("invalid_path", "document paths must be absolute"));
+    }
+    let canonical = std::fs::canonicalize(path).map_err(|e| files::io_error(&e))?;
+    if !canonical.is_file() {
+        return Err(ApiError::bad_request("not_a_file", "path is not a regular file"));
+    }
+    Ok(canonical)
+}

@@ -1,0 +1,29 @@
+//! AgentHost: the long-lived local process that owns secrets, documents,
+//! workspaces and (with the agent runtime) sessions and the agent loop.
+//!
+//! [`AgentHost`] wires the collaborators and owns start-up and shutdown
+//! order; `routes` are thin wrappers over the collaborators; `security`
+//! supplies the perimeter and `storage` the user-data layout. See
+//! ARCHITECTURE.md for the map and docs/rfc/ for the contracts.
+
+pub mod agent_host;
+pub mod api;
+mod blocking;
+mod clock;
+mod database;
+mod documents;
+mod extract;
+mod files;
+pub mod handshake;
+mod http;
+mod ids;
+pub mod launcher;
+pub mod lifeline;
+mod recent;
+pub mod routes;
+mod secrets;
+mod state;
+mod workspaces;
+
+pub use agent_host::{AgentHost, StartError};
+pub use state::VERSION;

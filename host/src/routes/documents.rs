@@ -1,0 +1,77 @@
+use std::sync::Arc;
+
+use agent_security::ApiError;
+use axum::extract::{Path, State};
+use axum::Json;
+
+use crate::api::{
+    DocumentContent, DocumentInfo, ErrorResponse, OpenPathRequest, WriteDocumentRequest,
+    WriteResult,
+};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// Registers a file (opening it) and returns its stable `doc_id`; also
+/// records it in the recent files.
+#[utoipa::path(post, path = "/documents", tag = "documents", request_body = OpenPathRequest,
+    responses((status = 200, body = DocumentInfo),
+              (status = 400, description = "`invalid_path`, `not_a_file`", body = ErrorResponse),
+              (status = 404, description = "`not_found`", body = ErrorResponse)))]
+pub async fn register(
+    State(state): State<Arc<AppState>>,
+    ApiJson(request): ApiJson<OpenPathRequest>,
+) -> Result<Json<DocumentInfo>, ApiError> {
+    let doc = state.documents.register(request.path).await?;
+    let info = DocumentInfo {
+        doc_id: doc.doc_id.clone(),
+        name: file_name(&doc.path),
+        path: doc.path.to_string_lossy().into_owned(),
+    };
+    state.recent.touch(doc).await?;
+    Ok(Json(info))
+}
+
+/// Reads a document's text and version.
+#[utoipa::path(get, path = "/documents/{doc_id}", tag = "documents",
+    params(("doc_id" = String, Path)),
+    responses((status = 200, body = DocumentContent),
+              (status = 404, description = "`unknown_document`, `not_found`", body = ErrorResponse),
+              (status = 413, description = "`file_too_large`", body = ErrorResponse),
+              (status = 415, description = "`not_utf8`", body = ErrorResponse)))]
+pub async fn read(
+    State(state): State<Arc<AppState>>,
+    Path(doc_id): Path<String>,
+) -> Result<Json<DocumentContent>, ApiError> {
+    let (doc, text) = state.documents.read(doc_id).await?;
+    Ok(Json(DocumentContent {
+        doc_id: doc.doc_id,
+        path: doc.path.to_string_lossy().into_owned(),
+        content: text.content,
+        mtime: text.mtime,
+    }))
+}
+
+/// Saves a document atomically if it has not changed on disk since the
+/// client read it.
+#[utoipa::path(put, path = "/documents/{doc_id}", tag = "documents",
+    params(("doc_id" = String, Path)), request_body = WriteDocumentRequest,
+    responses((status = 200, body = WriteResult),
+              (status = 404, description = "`unknown_document`", body = ErrorResponse),
+              (status = 409, description = "`conflict`: changed or removed on disk", body = ErrorResponse)))]
+pub async fn write(
+    State(state): State<Arc<AppState>>,
+    Path(doc_id): Path<String>,
+    ApiJson(request): ApiJson<WriteDocumentRequest>,
+) -> Result<Json<WriteResult>, ApiError> {
+    let (_, mtime) = state
+        .documents
+        .write(doc_id, request.content, request.expected_mtime)
+        .await?;
+    Ok(Json(WriteResult { mtime }))
+}
+
+pub fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

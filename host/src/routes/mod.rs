@@ -1,0 +1,99 @@
+//! HTTP handlers: thin wrappers that extract, call one collaborator and
+//! shape the answer. No logic lives here.
+
+mod documents;
+mod meta;
+mod recent;
+mod secrets;
+mod workspaces;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post, put};
+use axum::Router;
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(meta::health))
+        .route("/handshake", post(meta::handshake))
+        .route("/openapi.json", get(meta::openapi))
+        .route("/documents", post(documents::register))
+        .route("/documents/{doc_id}", get(documents::read).put(documents::write))
+        .route("/recent", get(recent::list).post(recent::touch))
+        .route("/recent/{doc_id}", axum::routing::delete(recent::forget))
+        .route("/recent/{doc_id}/pin", put(recent::pin))
+        .route("/workspaces", get(workspaces::list).post(workspaces::open))
+        .route("/workspaces/{id}", axum::routing::delete(workspaces::forget))
+        .route("/workspaces/{id}/pin", put(workspaces::pin))
+        .route("/workspaces/{id}/tree", get(workspaces::tree))
+        .route(
+            "/workspaces/{id}/file",
+            get(workspaces::read_file).put(workspaces::write_file),
+        )
+        .route("/secrets", get(secrets::list))
+        .route(
+            "/secrets/{provider}",
+            get(secrets::presence).put(secrets::set).delete(secrets::delete),
+        )
+        .with_state(state)
+}
+
+/// The OpenAPI document, generated from the handlers' annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "AgentHost HTTP API",
+        description = "Served on 127.0.0.1 behind the perimeter (docs/rfc/security.md): Host check, Origin allowlist, Referer guard and Basic Auth (user `agent`, the spawn password). Every error is `{\"error\":{\"code\",\"message\"}}`."
+    ),
+    paths(
+        meta::health,
+        meta::handshake,
+        meta::openapi,
+        documents::register,
+        documents::read,
+        documents::write,
+        recent::list,
+        recent::touch,
+        recent::pin,
+        recent::forget,
+        workspaces::list,
+        workspaces::open,
+        workspaces::pin,
+        workspaces::forget,
+        workspaces::tree,
+        workspaces::read_file,
+        workspaces::write_file,
+        secrets::list,
+        secrets::presence,
+        secrets::set,
+        secrets::delete,
+    ),
+    modifiers(&BasicAuthScheme),
+    security(("basic" = [])),
+)]
+pub struct ApiDoc;
+
+struct BasicAuthScheme;
+
+impl utoipa::Modify for BasicAuthScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+    }
+}
+
+/// The committed spec (docs/rfc/openapi.json) is this, pretty-printed.
+pub fn openapi_json() -> String {
+    let mut text = ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned());
+    text.push('\n');
+    text
+}

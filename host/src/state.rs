@@ -1,0 +1,23 @@
+//! What every handler can reach: the collaborators, nothing else.
+
+use std::time::Instant;
+
+use crate::documents::Documents;
+use crate::recent::Recent;
+use crate::secrets::Secrets;
+use crate::workspaces::Workspaces;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Advertised by `POST /handshake`; grows as issues land.
+pub const CAPABILITIES: [&str; 4] = ["documents", "recent", "workspaces", "secrets"];
+
+pub struct AppState {
+    pub started: Instant,
+    pub documents: Documents,
+    pub recent: Recent,
+    pub workspaces: Workspaces,
+    pub secrets: Secrets,
+    /// The OpenAPI document, rendered once at start.
+    pub openapi: String,
+}

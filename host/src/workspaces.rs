@@ -1,0 +1,204 @@
+//! Workspaces: directories the user opened, with contained file access.
+//!
+//! Every client path goes through [`ContainedRoot`], so `..`, absolute paths
+//! outside, symlinks pointing out and NUL bytes never reach the filesystem.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use agent_security::{ApiError, ContainedRoot};
+use agent_storage::{WorkspaceEntry, WorkspaceRegistry};
+
+use crate::blocking::{run_blocking, storage_failure};
+use crate::clock::{mtime_token, now_ms};
+use crate::files::{self, TextFile};
+use crate::ids;
+
+/// Directory listings stop here; the response says it was truncated.
+pub const MAX_DIR_ENTRIES: usize = 10_000;
+
+pub struct Workspaces {
+    registry: Arc<Mutex<WorkspaceRegistry>>,
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// One entry of a directory listing.
+pub struct DirEntry {
+    pub name: String,
+    pub kind: EntryKind,
+    pub size: u64,
+    pub mtime: String,
+}
+
+#[derive(Clone, Copy)]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+    Other,
+}
+
+pub struct Listing {
+    pub entries: Vec<DirEntry>,
+    pub truncated: bool,
+}
+
+impl Workspaces {
+    pub fn new(registry: WorkspaceRegistry) -> Self {
+        Self {
+            registry: Arc::new(Mutex::new(registry)),
+            write_lock: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// Opens (or re-opens) a directory; the id is stable for its real path.
+    pub async fn open(&self, path: String) -> Result<WorkspaceEntry, ApiError> {
+        let registry = self.registry.clone();
+        run_blocking(move || {
+            let path = Path::new(&path);
+            if path.as_os_str().as_encoded_bytes().contains(&0) {
+                return Err(ApiError::bad_request("invalid_path", "path contains a NUL byte"));
+            }
+            if !path.is_absolute() {
+                return Err(ApiError::bad_request(
+                    "invalid_path",
+                    "workspace paths must be absolute",
+                ));
+            }
+            let canonical = std::fs::canonicalize(path).map_err(|e| files::io_error(&e))?;
+            if !canonical.is_dir() {
+                return Err(ApiError::bad_request("not_a_directory", "path is not a directory"));
+            }
+            let id = ids::workspace_id(&canonical);
+            lock(&registry)
+                .record_open(&id, &canonical, now_ms())
+                .map_err(storage_failure)
+        })
+        .await
+    }
+
+    pub async fn list(&self) -> Result<Vec<WorkspaceEntry>, ApiError> {
+        let registry = self.registry.clone();
+        run_blocking(move || Ok(lock(&registry).list())).await
+    }
+
+    pub async fn pin(&self, id: String, pinned: bool) -> Result<WorkspaceEntry, ApiError> {
+        let registry = self.registry.clone();
+        run_blocking(move || {
+            lock(&registry)
+                .pin(&id, pinned)
+                .map_err(storage_failure)?
+                .ok_or_else(unknown_workspace)
+        })
+        .await
+    }
+
+    pub async fn forget(&self, id: String) -> Result<(), ApiError> {
+        let registry = self.registry.clone();
+        run_blocking(move || {
+            if lock(&registry).forget(&id).map_err(storage_failure)? {
+                Ok(())
+            } else {
+                Err(unknown_workspace())
+            }
+        })
+        .await
+    }
+
+    /// Lists a directory inside the workspace, sorted by name.
+    pub async fn read_dir(&self, id: String, path: String) -> Result<Listing, ApiError> {
+        let root = self.root(id).await?;
+        run_blocking(move || {
+            let dir = root.resolve_existing(&path).map_err(|e| e.to_api_error())?;
+            let read = std::fs::read_dir(&dir).map_err(|e| match e.raw_os_error() {
+                Some(libc::ENOTDIR) => {
+                    ApiError::bad_request("not_a_directory", "path is not a directory")
+                }
+                _ => files::io_error(&e),
+            })?;
+            let mut entries = Vec::new();
+            let mut truncated = false;
+            for entry in read {
+                let entry = entry.map_err(|e| files::io_error(&e))?;
+                if entries.len() == MAX_DIR_ENTRIES {
+                    truncated = true;
+                    break;
+                }
+                let Ok(meta) = entry.path().symlink_metadata() else {
+                    continue; // Removed while listing.
+                };
+                let kind = if meta.is_symlink() {
+                    EntryKind::Symlink
+                } else if meta.is_dir() {
+                    EntryKind::Dir
+                } else if meta.is_file() {
+                    EntryKind::File
+                } else {
+                    EntryKind::Other
+                };
+                entries.push(DirEntry {
+                    name: entry.file_name().to_string_lossy().into_owned(),
+                    kind,
+                    size: meta.len(),
+                    mtime: mtime_token(&meta),
+                });
+            }
+            entries.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(Listing { entries, truncated })
+        })
+        .await
+    }
+
+    pub async fn read_file(&self, id: String, path: String) -> Result<TextFile, ApiError> {
+        let root = self.root(id).await?;
+        run_blocking(move || {
+            let file = root.resolve_existing(&path).map_err(|e| e.to_api_error())?;
+            files::read_text(&file)
+        })
+        .await
+    }
+
+    /// Writes a file inside the workspace; with `expected_mtime` the write
+    /// only happens if the file is still at that version.
+    pub async fn write_file(
+        &self,
+        id: String,
+        path: String,
+        content: String,
+        expected_mtime: Option<String>,
+    ) -> Result<String, ApiError> {
+        let root = self.root(id).await?;
+        let write_lock = self.write_lock.clone();
+        run_blocking(move || {
+            let file = root.resolve_for_write(&path).map_err(|e| e.to_api_error())?;
+            if file.is_dir() {
+                return Err(ApiError::bad_request("not_a_file", "path is a directory"));
+            }
+            let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
+            files::write_text_if_unchanged(&file, &content, expected_mtime.as_deref())
+        })
+        .await
+    }
+
+    async fn root(&self, id: String) -> Result<ContainedRoot, ApiError> {
+        let registry = self.registry.clone();
+        run_blocking(move || {
+            let entry = lock(&registry).get(&id).ok_or_else(unknown_workspace)?;
+            ContainedRoot::new(&entry.path).map_err(|e| e.to_api_error())
+        })
+        .await
+    }
+}
+
+fn lock(registry: &Mutex<WorkspaceRegistry>) -> std::sync::MutexGuard<'_, WorkspaceRegistry> {
+    registry.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn unknown_workspace() -> ApiError {
+    ApiError::not_found("unknown_workspace", "no workspace with this id")
+}
+
+/// The client-facing relative form of a path inside a workspace root.
+pub fn relative_to(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_default()
+}
