@@ -1,0 +1,64 @@
+//! API-wide behaviour: the committed OpenAPI spec is current, and errors are
+//! JSON everywhere (unknown routes, wrong methods, bad bodies, big bodies).
+
+mod support;
+
+use serde_json::json;
+use support::*;
+
+const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rfc/openapi.json");
+
+#[test]
+fn committed_openapi_spec_is_current() {
+    let output = std::process::Command::new(host_bin())
+        .arg("openapi")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let generated = String::from_utf8(output.stdout).unwrap();
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(SPEC_PATH, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(SPEC_PATH).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/rfc/openapi.json is stale; regenerate with \
+         `UPDATE_OPENAPI=1 cargo test -p agent-host --test api`"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let host = TestHost::start(dir.path());
+    let served = host.get("/openapi.json");
+    assert_eq!(served.status, 200);
+    assert_eq!(String::from_utf8(served.body).unwrap(), generated);
+    let spec: serde_json::Value = serde_json::from_str(&generated).unwrap();
+    for path in ["/health", "/handshake", "/documents/{doc_id}", "/workspaces/{id}/file", "/secrets/{provider}"] {
+        assert!(spec["paths"].get(path).is_some(), "{path} missing from the spec");
+    }
+}
+
+#[test]
+fn errors_are_json_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = TestHost::start(dir.path());
+    let r = host.get("/nope");
+    assert_eq!((r.status, r.error_code().as_str()), (404, "no_route"));
+    let r = host.request("DELETE", "/health", None);
+    assert_eq!((r.status, r.error_code().as_str()), (405, "method_not_allowed"));
+
+    let mut headers = host.good_headers();
+    headers.push(("Content-Type".into(), "application/json".into()));
+    let r = raw_request(host.port, "POST", "/documents", &headers, Some(b"{not json"));
+    assert_eq!((r.status, r.error_code().as_str()), (400, "invalid_json"));
+    let r = raw_request(host.port, "POST", "/documents", &host.good_headers(), Some(b"{}"));
+    assert_eq!((r.status, r.error_code().as_str()), (415, "unsupported_media_type"));
+
+    let big = vec![b' '; 25 * 1024 * 1024];
+    let r = raw_request(host.port, "POST", "/documents", &headers, Some(&big));
+    assert_eq!((r.status, r.error_code().as_str()), (413, "body_too_large"));
+
+    let r = host.send("POST", "/documents", json!({"path": 5}));
+    assert_eq!((r.status, r.error_code().as_str()), (400, "invalid_body"));
+    // The host is still healthy after all of that.
+    assert_eq!(host.get("/health").status, 200);
+}

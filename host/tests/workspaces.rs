@@ -1,0 +1,201 @@
+//! Workspaces and path containment against the real binary.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn open(host: &TestHost, path: &std::path::Path) -> Value {
+    let r = host.send("POST", "/workspaces", json!({"path": path}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
+fn enc(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn open_list_pin_forget() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let link = dir.path().join("ws-link");
+    std::os::unix::fs::symlink(ws.path(), &link).unwrap();
+    let host = TestHost::start(dir.path());
+    let a = open(&host, ws.path());
+    let b = open(&host, &link);
+    assert_eq!(a["id"], b["id"], "same real path, same id");
+    let id = a["id"].as_str().unwrap().to_owned();
+
+    let other = tempfile::tempdir().unwrap();
+    let c = open(&host, other.path());
+    assert_ne!(c["id"], a["id"]);
+
+    let pin = host.send("PUT", &format!("/workspaces/{id}/pin"), json!({"pinned": true}));
+    assert_eq!(pin.status, 200);
+    let list = host.get("/workspaces").json();
+    assert_eq!(list["workspaces"].as_array().unwrap().len(), 2);
+    assert_eq!(list["workspaces"][0]["id"], id.as_str(), "pinned first");
+
+    assert!(host.stop().success());
+    let host = TestHost::start(dir.path());
+    let list = host.get("/workspaces").json();
+    assert_eq!(list["workspaces"][0]["pinned"], true, "persisted");
+    assert_eq!(open(&host, ws.path())["id"], id.as_str(), "stable across restarts");
+
+    assert_eq!(host.request("DELETE", &format!("/workspaces/{id}"), None).status, 204);
+    let r = host.request("DELETE", &format!("/workspaces/{id}"), None);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.error_code(), "unknown_workspace");
+    assert!(ws.path().exists(), "forgetting never deletes the directory");
+
+    for (body, status, code) in [
+        (json!({"path": "relative"}), 400, "invalid_path"),
+        (json!({"path": "/no/such/dir"}), 404, "not_found"),
+    ] {
+        let r = host.send("POST", "/workspaces", body);
+        assert_eq!((r.status, r.error_code().as_str()), (status, code));
+    }
+}
+
+#[test]
+fn tree_read_and_write_inside() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::create_dir(ws.path().join("src")).unwrap();
+    std::fs::write(ws.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(ws.path().join("README.md"), "hi\n").unwrap();
+    let host = TestHost::start(dir.path());
+    let id = open(&host, ws.path())["id"].as_str().unwrap().to_owned();
+
+    let tree = host.get(&format!("/workspaces/{id}/tree")).json();
+    let names: Vec<&str> = tree["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["README.md", "src"]);
+    assert_eq!(tree["entries"][1]["kind"], "dir");
+    let sub = host.get(&format!("/workspaces/{id}/tree?path=src")).json();
+    assert_eq!(sub["entries"][0]["name"], "main.rs");
+
+    let file = host.get(&format!("/workspaces/{id}/file?path=src%2Fmain.rs"));
+    assert_eq!(file.status, 200);
+    let mtime = file.json()["mtime"].as_str().unwrap().to_owned();
+    let abs = ws.path().join("README.md");
+    let by_abs = host.get(&format!("/workspaces/{id}/file?path={}", enc(abs.to_str().unwrap())));
+    assert_eq!(by_abs.status, 200, "absolute paths inside are fine");
+
+    let w = host.send(
+        "PUT",
+        &format!("/workspaces/{id}/file"),
+        json!({"path": "src/main.rs", "content": "fn main() { println!(); }\n", "expected_mtime": mtime}),
+    );
+    assert_eq!(w.status, 200);
+    let stale = host.send(
+        "PUT",
+        &format!("/workspaces/{id}/file"),
+        json!({"path": "src/main.rs", "content": "x", "expected_mtime": mtime}),
+    );
+    assert_eq!(stale.status, 409);
+    let created = host.send(
+        "PUT",
+        &format!("/workspaces/{id}/file"),
+        json!({"path": "src/new.rs", "content": "// new\n"}),
+    );
+    assert_eq!(created.status, 200);
+    assert_eq!(std::fs::read_to_string(ws.path().join("src/new.rs")).unwrap(), "// new\n");
+    let leftovers: Vec<_> = std::fs::read_dir(ws.path().join("src"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+
+    let missing = host.get(&format!("/workspaces/{id}/file?path=nope.txt"));
+    assert_eq!(missing.status, 404);
+    let not_dir = host.get(&format!("/workspaces/{id}/tree?path=README.md"));
+    assert_eq!(not_dir.status, 400);
+    let unknown = host.get("/workspaces/ws_00000000000000000000000000000000/tree");
+    assert_eq!(unknown.error_code(), "unknown_workspace");
+}
+
+#[test]
+fn containment_escapes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "top secret").unwrap();
+    std::fs::create_dir(ws.path().join("inner")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), ws.path().join("link-out"))
+        .unwrap();
+    std::os::unix::fs::symlink(outside.path(), ws.path().join("dir-out")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/target", ws.path().join("dangling")).unwrap();
+    let host = TestHost::start(dir.path());
+    let id = open(&host, ws.path())["id"].as_str().unwrap().to_owned();
+    let secret_abs = outside.path().join("secret.txt");
+
+    let escapes = [
+        "../secret.txt".to_owned(),
+        "inner/../../secret.txt".to_owned(),
+        "inner/..".to_owned(),
+        secret_abs.to_str().unwrap().to_owned(),
+        "/etc/passwd".to_owned(),
+        "link-out".to_owned(),
+        "dir-out/secret.txt".to_owned(),
+        "a\0b".to_owned(),
+    ];
+    for path in &escapes {
+        let r = host.get(&format!("/workspaces/{id}/file?path={}", enc(path)));
+        assert_eq!(r.status, 403, "read {path:?}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.error_code(), "path_not_allowed", "read {path:?}");
+        assert!(!contains(&r.body, b"top secret"));
+        let r = host.get(&format!("/workspaces/{id}/tree?path={}", enc(path)));
+        assert_eq!(r.status, 403, "tree {path:?}");
+    }
+    let mut write_escapes = escapes.to_vec();
+    write_escapes.push("dir-out/new.txt".to_owned());
+    write_escapes.push("dangling".to_owned());
+    for path in &write_escapes {
+        let r = host.send(
+            "PUT",
+            &format!("/workspaces/{id}/file"),
+            json!({"path": path, "content": "pwned"}),
+        );
+        assert_eq!(r.status, 403, "write {path:?}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.error_code(), "path_not_allowed", "write {path:?}");
+    }
+    assert_eq!(std::fs::read_to_string(&secret_abs).unwrap(), "top secret");
+    assert!(!outside.path().join("new.txt").exists());
+    assert!(!std::path::Path::new("/nonexistent/target").exists());
+}
+
+#[test]
+fn file_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(ws.path().join("bin.dat"), [0u8, 159, 146, 150]).unwrap();
+    let host = TestHost::start(dir.path());
+    let id = open(&host, ws.path())["id"].as_str().unwrap().to_owned();
+    let r = host.get(&format!("/workspaces/{id}/file?path=bin.dat"));
+    assert_eq!((r.status, r.error_code().as_str()), (415, "not_utf8"));
+
+    let huge = "x".repeat(10 * 1024 * 1024 + 1);
+    let r = host.send(
+        "PUT",
+        &format!("/workspaces/{id}/file"),
+        json!({"path": "huge.txt", "content": huge}),
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (413, "file_too_large"));
+    assert!(!ws.path().join("huge.txt").exists());
+}

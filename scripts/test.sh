@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy, the whole workspace's tests
+# (real host binary over loopback, real SQLite files), and the keyring store
+# against a real gnome-keyring-daemon on a private session bus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all --check
+
+echo "== cargo clippy" >&2
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+if cargo nextest --version >/dev/null 2>&1; then
+  run_tests() { cargo nextest run --locked --no-fail-fast "$@"; }
+  run_ignored() { cargo nextest run --locked "$@" --run-ignored only; }
+else
+  run_tests() { cargo test --locked --no-fail-fast "$@"; }
+  run_ignored() { cargo test --locked "$@" -- --ignored; }
+fi
+
+echo "== keyring store against a real Secret Service" >&2
+cargo build --locked -p agent-host --tests
+export -f run_ignored
+dbus-run-session -- bash -c '
+  set -euo pipefail
+  echo -n agent-host-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  AGENT_HOST_KEYRING_TEST=1 run_ignored -p agent-host --test keyring
+'
+
+echo "== workspace tests" >&2
+run_tests --workspace
