@@ -6,6 +6,7 @@
 //! the database, release the lock. Nothing slow (the keyring probe, network)
 //! happens before the ready line: start-up must stay in the tens of ms.
 
+use std::future::IntoFuture;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -140,14 +141,27 @@ impl AgentHost {
         } = self;
         let app = crate::http::app(state, perimeter);
         let graceful_stop = stopped(stop.clone());
+        // Small request/response exchanges: never wait on Nagle.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             graceful_stop.await;
         });
         let mut server = std::pin::pin!(server.into_future());
         let reason = tokio::select! {
             result = &mut server => {
+                // The server also ends by itself once a stop reason arrives
+                // (graceful shutdown); only an end without one is a failure.
+                if let Some(reason) = *stop.borrow() {
+                    tracing::info!(?reason, "stopped: all connections drained");
+                    db.checkpoint();
+                    return reason;
+                }
                 if let Err(e) = result {
                     tracing::error!(error = %e, "HTTP server failed");
+                } else {
+                    tracing::error!("HTTP server ended without a stop request");
                 }
                 db.checkpoint();
                 return StopReason::ServerFailed;
@@ -155,7 +169,10 @@ impl AgentHost {
             reason = stopped(stop.clone()) => reason,
         };
         tracing::info!(?reason, "stopping: draining requests");
-        if tokio::time::timeout(DRAIN_TIMEOUT, &mut server).await.is_err() {
+        if tokio::time::timeout(DRAIN_TIMEOUT, &mut server)
+            .await
+            .is_err()
+        {
             tracing::warn!("drain timed out; closing remaining connections");
         }
         db.checkpoint();

@@ -29,7 +29,10 @@ impl Database {
     /// outlived the drain may still hold the connection, so it is not closed
     /// here but with the process.
     pub fn checkpoint(&self) {
-        if let Err(e) = self.lock().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);") {
+        if let Err(e) = self
+            .lock()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        {
             tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
         }
     }

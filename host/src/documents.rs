@@ -101,14 +101,23 @@ fn unknown_document() -> ApiError {
 
 fn canonical_file(path: &Path) -> Result<PathBuf, ApiError> {
     if path.as_os_str().as_encoded_bytes().contains(&0) {
-        return Err(ApiError::bad_request("invalid_path", "path contains a NUL byte"));
+        return Err(ApiError::bad_request(
+            "invalid_path",
+            "path contains a NUL byte",
+        ));
     }
     if !path.is_absolute() {
-        return Err(ApiError::bad_request("invalid_path", "document paths must be absolute"));
+        return Err(ApiError::bad_request(
+            "invalid_path",
+            "document paths must be absolute",
+        ));
     }
     let canonical = std::fs::canonicalize(path).map_err(|e| files::io_error(&e))?;
     if !canonical.is_file() {
-        return Err(ApiError::bad_request("not_a_file", "path is not a regular file"));
+        return Err(ApiError::bad_request(
+            "not_a_file",
+            "path is not a regular file",
+        ));
     }
     Ok(canonical)
 }

@@ -46,7 +46,10 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         // missing field's name are kept.
         JsonRejection::JsonDataError(e) => ApiError::bad_request(
             "invalid_body",
-            format!("request body does not match the expected shape{}", data_error_hint(&e.body_text())),
+            format!(
+                "request body does not match the expected shape{}",
+                data_error_hint(&e.body_text())
+            ),
         ),
         JsonRejection::JsonSyntaxError(_) => {
             ApiError::bad_request("invalid_json", "request body is not valid JSON")
@@ -68,7 +71,9 @@ fn data_error_hint(text: &str) -> String {
     match detail.split_once(": ") {
         Some((path, _))
             if path.len() <= 100
-                && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"._[]".contains(&b)) =>
+                && path
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._[]".contains(&b)) =>
         {
             format!(": field `{path}` has the wrong type or value")
         }
@@ -89,9 +94,12 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
-            Err(QueryRejection::FailedToDeserializeQueryString(_)) | Err(_) => Err(
-                ApiError::bad_request("invalid_query", "query string does not match the expected parameters"),
-            ),
+            Err(QueryRejection::FailedToDeserializeQueryString(_)) | Err(_) => {
+                Err(ApiError::bad_request(
+                    "invalid_query",
+                    "query string does not match the expected parameters",
+                ))
+            }
         }
     }
 }

@@ -24,7 +24,10 @@ pub fn read_text(path: &Path) -> Result<TextFile, ApiError> {
     let file = std::fs::File::open(path).map_err(|e| io_error(&e))?;
     let meta = file.metadata().map_err(|e| io_error(&e))?;
     if !meta.is_file() {
-        return Err(ApiError::bad_request("not_a_file", "path is not a regular file"));
+        return Err(ApiError::bad_request(
+            "not_a_file",
+            "path is not a regular file",
+        ));
     }
     if meta.len() > MAX_TEXT_BYTES {
         return Err(too_large());
@@ -83,7 +86,11 @@ pub fn write_text_if_unchanged(
     }
     write_atomic(path, content.as_bytes(), FileMode::Preserve).map_err(|e| {
         tracing::warn!(error = %e, "atomic write failed");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "write_failed", "could not write the file")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "write_failed",
+            "could not write the file",
+        )
     })?;
     current_mtime(path)?.ok_or_else(ApiError::internal)
 }
@@ -92,7 +99,10 @@ fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "file_too_large",
-        format!("files larger than {} MiB are not opened as text", MAX_TEXT_BYTES / 1024 / 1024),
+        format!(
+            "files larger than {} MiB are not opened as text",
+            MAX_TEXT_BYTES / 1024 / 1024
+        ),
     )
 }
 

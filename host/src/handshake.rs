@@ -83,7 +83,9 @@ pub enum HandshakeError {
     UserDataNotAbsolute,
     #[error("allowed_origins must not be empty")]
     NoOrigins,
-    #[error("allowed_origins[{0}] is not a bare http(s) origin (scheme://host[:port], nothing else)")]
+    #[error(
+        "allowed_origins[{0}] is not a bare http(s) origin (scheme://host[:port], nothing else)"
+    )]
     BadOrigin(usize),
     #[error("referer_roots[{0}] must start with `/` and have no `.`/`..` segments")]
     BadRefererRoot(usize),
@@ -155,7 +157,9 @@ pub fn parse(line: &[u8]) -> Result<Handshake, HandshakeError> {
         return Err(HandshakeError::NotObject);
     };
     if let Some(unknown) = object.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
-        return Err(HandshakeError::UnknownField(unknown.chars().take(40).collect()));
+        return Err(HandshakeError::UnknownField(
+            unknown.chars().take(40).collect(),
+        ));
     }
 
     let protocol = required(&mut object, "protocol")?;
@@ -240,7 +244,10 @@ fn extra_referer(item: Value) -> Option<(BareOrigin, String)> {
     if pair.len() != 2 {
         return None;
     }
-    let origin = pair.remove("origin")?.as_str().and_then(|o| BareOrigin::parse(o).ok())?;
+    let origin = pair
+        .remove("origin")?
+        .as_str()
+        .and_then(|o| BareOrigin::parse(o).ok())?;
     let root = pair.remove("root")?.as_str()?.to_owned();
     validate_root(&root).ok()?;
     Some((origin, root))
@@ -284,7 +291,9 @@ mod tests {
         let bad = format!(r#"{{"protocol":"{PW}"}}"#);
         let msg = parse(bad.as_bytes()).err().expect("refused").to_string();
         assert!(!msg.contains(PW), "{msg}");
-        let bad = format!(r#"{{"protocol":1,"password":"{PW}","user_data":"/x","allowed_origins":["{PW}"],"referer_roots":[]}}"#);
+        let bad = format!(
+            r#"{{"protocol":1,"password":"{PW}","user_data":"/x","allowed_origins":["{PW}"],"referer_roots":[]}}"#
+        );
         let msg = parse(bad.as_bytes()).err().expect("refused").to_string();
         assert!(!msg.contains(PW), "{msg}");
     }
@@ -293,7 +302,8 @@ mod tests {
     fn reads_one_bounded_line() {
         let input = std::io::Cursor::new(b"{\"a\":1}\nrest".to_vec());
         let (line, mut rest) =
-            read_line_with_timeout(std::io::BufReader::new(input), HANDSHAKE_TIMEOUT).expect("line");
+            read_line_with_timeout(std::io::BufReader::new(input), HANDSHAKE_TIMEOUT)
+                .expect("line");
         assert_eq!(&line[..], b"{\"a\":1}");
         let mut tail = String::new();
         std::io::Read::read_to_string(&mut rest, &mut tail).expect("tail");

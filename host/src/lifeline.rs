@@ -41,7 +41,10 @@ pub fn set_parent_death_signal(_original_parent: i32) -> bool {
 
 /// Keeps reading the rest of stdin on a dedicated thread (stdin reads cannot
 /// be cancelled, so this thread is never joined) and reports EOF.
-pub fn watch_stdin<R: Read + Send + 'static>(mut stdin: R, stop: watch::Sender<Option<StopReason>>) {
+pub fn watch_stdin<R: Read + Send + 'static>(
+    mut stdin: R,
+    stop: watch::Sender<Option<StopReason>>,
+) {
     let spawned = std::thread::Builder::new()
         .name("stdin-lifeline".into())
         .spawn(move || {

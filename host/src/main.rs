@@ -89,7 +89,10 @@ fn serve() -> ExitCode {
         let (stop_tx, stop_rx) = watch::channel(None);
         lifeline::watch_stdin(stdin, stop_tx.clone());
         if let Err(e) = lifeline::watch_signals(stop_tx) {
-            return refuse(EXIT_RUNTIME, &format!("cannot install signal handlers: {e}"));
+            return refuse(
+                EXIT_RUNTIME,
+                &format!("cannot install signal handlers: {e}"),
+            );
         }
         let host = match AgentHost::start(handshake).await {
             Ok(host) => host,
@@ -130,7 +133,8 @@ fn refuse(code: u8, message: &str) -> ExitCode {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("AGENT_HOST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("AGENT_HOST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)

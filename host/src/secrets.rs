@@ -38,7 +38,11 @@ impl Secrets {
         .await
     }
 
-    pub async fn set(&self, provider: Provider, key: Zeroizing<String>) -> Result<Presence, ApiError> {
+    pub async fn set(
+        &self,
+        provider: Provider,
+        key: Zeroizing<String>,
+    ) -> Result<Presence, ApiError> {
         let store = self.store.clone();
         run_blocking(move || {
             let backend = store.set(provider, &key).map_err(secret_failure)?;
@@ -72,6 +76,15 @@ fn secret_failure(e: SecretError) -> ApiError {
             "invalid_key",
             "the key is too long",
         ),
+        SecretError::Storage(e @ agent_storage::StorageError::InsecurePermissions { .. }) => {
+            // The message names the file and the chmod that fixes it.
+            tracing::error!(error = %e, "auth.json refused");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "insecure_permissions",
+                e.to_string(),
+            )
+        }
         other => {
             // SecretError's Display never contains a key.
             tracing::error!(error = %other, "secret store failed");

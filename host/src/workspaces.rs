@@ -3,7 +3,7 @@
 //! Every client path goes through [`ContainedRoot`], so `..`, absolute paths
 //! outside, symlinks pointing out and NUL bytes never reach the filesystem.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use agent_security::{ApiError, ContainedRoot};
@@ -57,7 +57,10 @@ impl Workspaces {
         run_blocking(move || {
             let path = Path::new(&path);
             if path.as_os_str().as_encoded_bytes().contains(&0) {
-                return Err(ApiError::bad_request("invalid_path", "path contains a NUL byte"));
+                return Err(ApiError::bad_request(
+                    "invalid_path",
+                    "path contains a NUL byte",
+                ));
             }
             if !path.is_absolute() {
                 return Err(ApiError::bad_request(
@@ -67,7 +70,10 @@ impl Workspaces {
             }
             let canonical = std::fs::canonicalize(path).map_err(|e| files::io_error(&e))?;
             if !canonical.is_dir() {
-                return Err(ApiError::bad_request("not_a_directory", "path is not a directory"));
+                return Err(ApiError::bad_request(
+                    "not_a_directory",
+                    "path is not a directory",
+                ));
             }
             let id = ids::workspace_id(&canonical);
             lock(&registry)
@@ -170,7 +176,9 @@ impl Workspaces {
         let root = self.root(id).await?;
         let write_lock = self.write_lock.clone();
         run_blocking(move || {
-            let file = root.resolve_for_write(&path).map_err(|e| e.to_api_error())?;
+            let file = root
+                .resolve_for_write(&path)
+                .map_err(|e| e.to_api_error())?;
             if file.is_dir() {
                 return Err(ApiError::bad_request("not_a_file", "path is a directory"));
             }
@@ -196,9 +204,4 @@ fn lock(registry: &Mutex<WorkspaceRegistry>) -> std::sync::MutexGuard<'_, Worksp
 
 fn unknown_workspace() -> ApiError {
     ApiError::not_found("unknown_workspace", "no workspace with this id")
-}
-
-/// The client-facing relative form of a path inside a workspace root.
-pub fn relative_to(root: &Path, path: &Path) -> PathBuf {
-    path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_default()
 }

@@ -32,8 +32,17 @@ fn committed_openapi_spec_is_current() {
     assert_eq!(served.status, 200);
     assert_eq!(String::from_utf8(served.body).unwrap(), generated);
     let spec: serde_json::Value = serde_json::from_str(&generated).unwrap();
-    for path in ["/health", "/handshake", "/documents/{doc_id}", "/workspaces/{id}/file", "/secrets/{provider}"] {
-        assert!(spec["paths"].get(path).is_some(), "{path} missing from the spec");
+    for path in [
+        "/health",
+        "/handshake",
+        "/documents/{doc_id}",
+        "/workspaces/{id}/file",
+        "/secrets/{provider}",
+    ] {
+        assert!(
+            spec["paths"].get(path).is_some(),
+            "{path} missing from the spec"
+        );
     }
 }
 
@@ -44,14 +53,32 @@ fn errors_are_json_everywhere() {
     let r = host.get("/nope");
     assert_eq!((r.status, r.error_code().as_str()), (404, "no_route"));
     let r = host.request("DELETE", "/health", None);
-    assert_eq!((r.status, r.error_code().as_str()), (405, "method_not_allowed"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (405, "method_not_allowed")
+    );
 
     let mut headers = host.good_headers();
     headers.push(("Content-Type".into(), "application/json".into()));
-    let r = raw_request(host.port, "POST", "/documents", &headers, Some(b"{not json"));
+    let r = raw_request(
+        host.port,
+        "POST",
+        "/documents",
+        &headers,
+        Some(b"{not json"),
+    );
     assert_eq!((r.status, r.error_code().as_str()), (400, "invalid_json"));
-    let r = raw_request(host.port, "POST", "/documents", &host.good_headers(), Some(b"{}"));
-    assert_eq!((r.status, r.error_code().as_str()), (415, "unsupported_media_type"));
+    let r = raw_request(
+        host.port,
+        "POST",
+        "/documents",
+        &host.good_headers(),
+        Some(b"{}"),
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (415, "unsupported_media_type")
+    );
 
     let big = vec![b' '; 25 * 1024 * 1024];
     let r = raw_request(host.port, "POST", "/documents", &headers, Some(&big));

@@ -19,7 +19,10 @@ fn is_whole(content: &str) -> bool {
     let Some((head, body)) = content.split_once('\n') else {
         return false;
     };
-    let Some(v) = head.strip_prefix("version ").and_then(|n| n.parse::<usize>().ok()) else {
+    let Some(v) = head
+        .strip_prefix("version ")
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
         return false;
     };
     let letter = (b'a' + (v % 26) as u8) as char;
@@ -41,17 +44,17 @@ fn sigkill_during_writes_leaves_whole_files() {
             .as_str()
             .unwrap()
             .to_owned();
-        let ws_id = host.send("POST", "/workspaces", json!({"path": files.path()})).json()["id"]
+        let ws_id = host
+            .send("POST", "/workspaces", json!({"path": files.path()}))
+            .json()["id"]
             .as_str()
             .unwrap()
             .to_owned();
         let pid = host.pid as libc::pid_t;
-        let kill_after = Duration::from_millis(40 + 37 * round as u64);
-        let killer = std::thread::spawn(move || {
-            std::thread::sleep(kill_after);
-            // SAFETY: kill(2) on our own child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        });
+        let kill_after = Duration::from_millis(5 + 23 * round as u64);
+        // The killer starts after the first completed write, so every round
+        // kills a host that is busy writing.
+        let mut killer = None;
 
         let started = Instant::now();
         let mut writes = 0;
@@ -75,13 +78,26 @@ fn sigkill_during_writes_leaves_whole_files() {
             }
             writes += 1;
             v += 1;
+            if killer.is_none() {
+                killer = Some(std::thread::spawn(move || {
+                    std::thread::sleep(kill_after);
+                    // SAFETY: kill(2) on our own child.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }));
+            }
         }
-        killer.join().unwrap();
-        assert!(writes > 0, "round {round}: no write happened before the kill");
+        killer
+            .expect("round {round}: no write happened before the kill")
+            .join()
+            .unwrap();
         drop(host);
         for path in [&doc, &ws_file] {
             let content = std::fs::read_to_string(path).unwrap();
-            assert!(is_whole(&content), "round {round}: {} is partial", path.display());
+            assert!(
+                is_whole(&content),
+                "round {round}: {} is partial",
+                path.display()
+            );
         }
     }
 }

@@ -24,10 +24,14 @@ fn doc_ids_are_stable_across_paths_symlinks_and_restarts() {
     let id = a["doc_id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("doc_"));
     assert_eq!(a["name"], "notes.md");
-    let via_link = host.send("POST", "/documents", json!({"path": link})).json();
+    let via_link = host
+        .send("POST", "/documents", json!({"path": link}))
+        .json();
     assert_eq!(via_link["doc_id"], id.as_str());
     let dotted = files.path().join("sub/../notes.md");
-    let via_dots = host.send("POST", "/documents", json!({"path": dotted})).json();
+    let via_dots = host
+        .send("POST", "/documents", json!({"path": dotted}))
+        .json();
     assert_eq!(via_dots["doc_id"], id.as_str());
     assert!(host.stop().success());
 
@@ -35,7 +39,9 @@ fn doc_ids_are_stable_across_paths_symlinks_and_restarts() {
     let read = host.get(&format!("/documents/{id}"));
     assert_eq!(read.status, 200, "id survives a restart");
     assert_eq!(read.json()["content"], "# Notes\n");
-    let again = host.send("POST", "/documents", json!({"path": real})).json();
+    let again = host
+        .send("POST", "/documents", json!({"path": real}))
+        .json();
     assert_eq!(again["doc_id"], id.as_str());
 }
 
@@ -70,7 +76,9 @@ fn write_with_mtime_and_conflict() {
     std::fs::write(&path, "v1").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
     let host = TestHost::start(dir.path());
-    let id = host.send("POST", "/documents", json!({"path": path})).json()["doc_id"]
+    let id = host
+        .send("POST", "/documents", json!({"path": path}))
+        .json()["doc_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -134,7 +142,9 @@ fn read_limits() {
     let host = TestHost::start(dir.path());
     let binary = files.path().join("image.bin");
     std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x80]).unwrap();
-    let id = host.send("POST", "/documents", json!({"path": binary})).json()["doc_id"]
+    let id = host
+        .send("POST", "/documents", json!({"path": binary}))
+        .json()["doc_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -178,13 +188,24 @@ fn recent_files_touch_pin_forget() {
         .iter()
         .map(|e| e["doc_id"].as_str().unwrap())
         .collect();
-    assert_eq!(order, vec![ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]);
+    assert_eq!(
+        order,
+        vec![ids[2].as_str(), ids[1].as_str(), ids[0].as_str()]
+    );
 
-    let pinned = host.send("PUT", &format!("/recent/{}/pin", ids[0]), json!({"pinned": true}));
+    let pinned = host.send(
+        "PUT",
+        &format!("/recent/{}/pin", ids[0]),
+        json!({"pinned": true}),
+    );
     assert_eq!(pinned.status, 200);
     assert_eq!(pinned.json()["pinned"], true);
     std::thread::sleep(std::time::Duration::from_millis(5));
-    assert_eq!(host.send("POST", "/recent", json!({"doc_id": ids[1]})).status, 200);
+    assert_eq!(
+        host.send("POST", "/recent", json!({"doc_id": ids[1]}))
+            .status,
+        200
+    );
     let list = host.get("/recent").json();
     let order: Vec<&str> = list["entries"]
         .as_array()
@@ -192,14 +213,21 @@ fn recent_files_touch_pin_forget() {
         .iter()
         .map(|e| e["doc_id"].as_str().unwrap())
         .collect();
-    assert_eq!(order, vec![ids[0].as_str(), ids[1].as_str(), ids[2].as_str()]);
+    assert_eq!(
+        order,
+        vec![ids[0].as_str(), ids[1].as_str(), ids[2].as_str()]
+    );
 
     let r = host.request("DELETE", &format!("/recent/{}", ids[2]), None);
     assert_eq!(r.status, 204);
     let r = host.request("DELETE", &format!("/recent/{}", ids[2]), None);
     assert_eq!(r.status, 404);
     assert_eq!(r.error_code(), "not_recent");
-    let r = host.send("POST", "/recent", json!({"doc_id": "doc_ffffffffffffffffffffffffffffffff"}));
+    let r = host.send(
+        "POST",
+        "/recent",
+        json!({"doc_id": "doc_ffffffffffffffffffffffffffffffff"}),
+    );
     assert_eq!(r.status, 404);
     assert_eq!(r.error_code(), "unknown_document");
 

@@ -36,9 +36,19 @@ fn run_refused(input: &[u8], keep_open: bool, limit: Duration) -> (i32, String, 
     };
     let status = wait_with_limit(&mut child, limit).expect("host must exit on a bad handshake");
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     (status.code().unwrap_or(-1), out, err)
 }
 
@@ -48,7 +58,11 @@ fn assert_refused(input: Value, expect_in_message: &str) {
     let (code, out, err) = run_refused(line.as_bytes(), true, Duration::from_secs(3));
     assert_eq!(code, 2, "exit code for {input}; stderr: {err}");
     assert!(out.is_empty(), "stdout must stay empty, got {out:?}");
-    assert_eq!(err.lines().count(), 1, "exactly one stderr line, got {err:?}");
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "exactly one stderr line, got {err:?}"
+    );
     assert!(
         err.contains(expect_in_message),
         "stderr {err:?} should mention {expect_in_message:?}"
@@ -100,7 +114,10 @@ fn refuses_each_invalid_field() {
         v
     };
     assert_refused(with("protocol", json!(2)), "unsupported protocol");
-    assert_refused(with("protocol", json!(PASSWORD)), "`protocol` has the wrong type");
+    assert_refused(
+        with("protocol", json!(PASSWORD)),
+        "`protocol` has the wrong type",
+    );
     assert_refused(without("password"), "`password` is missing");
     assert_refused(with("password", json!("x".repeat(31))), "at least 32");
     assert_refused(without("user_data"), "`user_data` is missing");
@@ -122,7 +139,10 @@ fn refuses_each_invalid_field() {
     for root in ["desktop", "", "/desktop/../admin", "/./x"] {
         assert_refused(with("referer_roots", json!([root])), "referer_roots[0]");
     }
-    assert_refused(with("extra_referers", json!([{"origin": "x"}])), "extra_referers[0]");
+    assert_refused(
+        with("extra_referers", json!([{"origin": "x"}])),
+        "extra_referers[0]",
+    );
     assert_refused(with("passwrd", json!(PASSWORD)), "unknown handshake field");
     assert_refused(json!([1, 2]), "must be a JSON object");
 }
@@ -150,7 +170,11 @@ fn ready_line_is_the_only_stdout_and_the_host_answers() {
     assert_eq!(body["protocol"], 1);
     assert!(body["uptime_ms"].is_u64());
 
-    let hs = host.send("POST", "/handshake", json!({"protocol": 1, "client": "test"}));
+    let hs = host.send(
+        "POST",
+        "/handshake",
+        json!({"protocol": 1, "client": "test"}),
+    );
     assert_eq!(hs.status, 200);
     assert!(hs.json()["capabilities"].as_array().unwrap().len() >= 4);
     let hs = host.send("POST", "/handshake", json!({"protocol": 7}));
@@ -175,9 +199,17 @@ fn password_appears_nowhere() {
     assert_eq!(host.get("/health").status, 200);
     let doc = dir.path().join("note.md");
     std::fs::write(&doc, "hello").unwrap();
-    assert_eq!(host.send("POST", "/documents", json!({"path": doc})).status, 200);
     assert_eq!(
-        host.send("PUT", "/secrets/openrouter", json!({"key": "sk-or-test-key"})).status,
+        host.send("POST", "/documents", json!({"path": doc})).status,
+        200
+    );
+    assert_eq!(
+        host.send(
+            "PUT",
+            "/secrets/openrouter",
+            json!({"key": "sk-or-test-key"})
+        )
+        .status,
         200
     );
     let bad = raw_request(
@@ -204,13 +236,23 @@ fn password_appears_nowhere() {
     let stdout = host.stdout_rest.clone();
     let user_data = host.user_data.clone();
     assert!(host.stop().success());
-    assert!(!contains(&stderr.lock().unwrap(), pw.as_bytes()), "password in stderr");
-    assert!(!contains(&stdout.lock().unwrap(), pw.as_bytes()), "password on stdout");
+    assert!(
+        !contains(&stderr.lock().unwrap(), pw.as_bytes()),
+        "password in stderr"
+    );
+    assert!(
+        !contains(&stdout.lock().unwrap(), pw.as_bytes()),
+        "password on stdout"
+    );
     let files = files_under(&user_data);
     assert!(files.iter().any(|f| f.ends_with("sessions.db")));
     for file in files {
         let bytes = std::fs::read(&file).unwrap();
-        assert!(!contains(&bytes, pw.as_bytes()), "password in {}", file.display());
+        assert!(
+            !contains(&bytes, pw.as_bytes()),
+            "password in {}",
+            file.display()
+        );
     }
 }
 
@@ -239,7 +281,12 @@ fn sigterm_and_sigint_drain_and_exit_zero_within_one_second() {
         let status = host
             .wait_exit(Duration::from_secs(1))
             .expect("host still running 1 s after the signal");
-        assert_eq!(status.code(), Some(0), "signal {signal}");
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "signal {signal}: {}",
+            host.stderr_text()
+        );
     }
 }
 
@@ -270,7 +317,10 @@ fn dies_with_its_parent_even_while_stdin_stays_open() {
     parent.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(2);
     while is_alive(host_pid) {
-        assert!(Instant::now() < deadline, "host {host_pid} outlived its parent");
+        assert!(
+            Instant::now() < deadline,
+            "host {host_pid} outlived its parent"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(stdin);

@@ -33,7 +33,10 @@ fn keys_go_to_the_os_keyring_when_a_secret_service_answers() {
     assert_eq!(r.json()["store"], "keyring");
     assert!(
         !dir.path().join("auth.json").exists()
-            || !contains(&std::fs::read(dir.path().join("auth.json")).unwrap(), KEY.as_bytes()),
+            || !contains(
+                &std::fs::read(dir.path().join("auth.json")).unwrap(),
+                KEY.as_bytes()
+            ),
         "the key must not also land in auth.json"
     );
     assert_eq!(host.get("/secrets/ai-gateway").json()["store"], "keyring");
@@ -54,7 +57,10 @@ fn keys_go_to_the_os_keyring_when_a_secret_service_answers() {
     assert!(host.stop().success());
     let host = TestHost::start_with(options(dir.path()), &[]);
     assert_eq!(host.get("/secrets/ai-gateway").json()["present"], true);
-    assert_eq!(host.request("DELETE", "/secrets/ai-gateway", None).status, 200);
+    assert_eq!(
+        host.request("DELETE", "/secrets/ai-gateway", None).status,
+        200
+    );
     let lookup = Command::new("secret-tool")
         .args(["lookup", "service", &service, "username", "ai-gateway"])
         .output()

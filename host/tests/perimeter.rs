@@ -39,7 +39,11 @@ fn perimeter_matrix() {
     let good_ref = Some(REFERER.to_owned());
     let pw = host.password.clone();
     let mut wrong_same_len = pw.clone().into_bytes();
-    wrong_same_len[0] = if wrong_same_len[0] == b'A' { b'B' } else { b'A' };
+    wrong_same_len[0] = if wrong_same_len[0] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
     let wrong_same_len = String::from_utf8(wrong_same_len).unwrap();
 
     let base = || Case {
@@ -50,91 +54,183 @@ fn perimeter_matrix() {
         auth: good_auth.clone(),
     };
     let refused: Vec<(Case, u16, &str)> = vec![
-        (Case { name: "no auth", auth: None, ..base() }, 401, "unauthorized"),
         (
-            Case { name: "wrong password, same length", auth: Some(basic(&format!("agent:{wrong_same_len}"))), ..base() },
+            Case {
+                name: "no auth",
+                auth: None,
+                ..base()
+            },
             401,
             "unauthorized",
         ),
         (
-            Case { name: "wrong password, shorter", auth: Some(basic(&format!("agent:{}", &pw[..10]))), ..base() },
+            Case {
+                name: "wrong password, same length",
+                auth: Some(basic(&format!("agent:{wrong_same_len}"))),
+                ..base()
+            },
             401,
             "unauthorized",
         ),
         (
-            Case { name: "wrong password, longer", auth: Some(basic(&format!("agent:{pw}{pw}"))), ..base() },
+            Case {
+                name: "wrong password, shorter",
+                auth: Some(basic(&format!("agent:{}", &pw[..10]))),
+                ..base()
+            },
             401,
             "unauthorized",
         ),
         (
-            Case { name: "wrong user", auth: Some(basic(&format!("admin:{pw}"))), ..base() },
+            Case {
+                name: "wrong password, longer",
+                auth: Some(basic(&format!("agent:{pw}{pw}"))),
+                ..base()
+            },
             401,
             "unauthorized",
         ),
         (
-            Case { name: "bearer scheme", auth: Some(format!("Bearer {pw}")), ..base() },
+            Case {
+                name: "wrong user",
+                auth: Some(basic(&format!("admin:{pw}"))),
+                ..base()
+            },
             401,
             "unauthorized",
         ),
         (
-            Case { name: "garbage base64", auth: Some("Basic !!!not-base64!!!".into()), ..base() },
+            Case {
+                name: "bearer scheme",
+                auth: Some(format!("Bearer {pw}")),
+                ..base()
+            },
             401,
             "unauthorized",
         ),
         (
-            Case { name: "foreign host name", host: Some(format!("evil.example:{}", host.port)), ..base() },
+            Case {
+                name: "garbage base64",
+                auth: Some("Basic !!!not-base64!!!".into()),
+                ..base()
+            },
+            401,
+            "unauthorized",
+        ),
+        (
+            Case {
+                name: "foreign host name",
+                host: Some(format!("evil.example:{}", host.port)),
+                ..base()
+            },
             403,
             "host_not_allowed",
         ),
         (
-            Case { name: "foreign port", host: Some(format!("127.0.0.1:{}", host.port.wrapping_add(1))), ..base() },
+            Case {
+                name: "foreign port",
+                host: Some(format!("127.0.0.1:{}", host.port.wrapping_add(1))),
+                ..base()
+            },
             403,
             "host_not_allowed",
         ),
         (
-            Case { name: "host without port", host: Some("localhost".into()), ..base() },
+            Case {
+                name: "host without port",
+                host: Some("localhost".into()),
+                ..base()
+            },
             403,
             "host_not_allowed",
         ),
-        (Case { name: "no host", host: None, ..base() }, 403, "host_not_allowed"),
         (
-            Case { name: "foreign origin with valid auth", origin: Some("https://evil.example".into()), ..base() },
+            Case {
+                name: "no host",
+                host: None,
+                ..base()
+            },
+            403,
+            "host_not_allowed",
+        ),
+        (
+            Case {
+                name: "foreign origin with valid auth",
+                origin: Some("https://evil.example".into()),
+                ..base()
+            },
             403,
             "origin_not_allowed",
         ),
         (
-            Case { name: "null origin", origin: Some("null".into()), ..base() },
+            Case {
+                name: "null origin",
+                origin: Some("null".into()),
+                ..base()
+            },
             403,
             "origin_not_allowed",
         ),
-        (Case { name: "no referer", referer: None, ..base() }, 403, "referer_not_allowed"),
         (
-            Case { name: "foreign referer", referer: Some("https://evil.example/desktop/".into()), ..base() },
+            Case {
+                name: "no referer",
+                referer: None,
+                ..base()
+            },
             403,
             "referer_not_allowed",
         ),
         (
-            Case { name: "sibling /desktopX", referer: Some(format!("{ORIGIN}/desktopX")), ..base() },
+            Case {
+                name: "foreign referer",
+                referer: Some("https://evil.example/desktop/".into()),
+                ..base()
+            },
             403,
             "referer_not_allowed",
         ),
         (
-            Case { name: "traversal", referer: Some(format!("{ORIGIN}/desktop/../admin")), ..base() },
+            Case {
+                name: "sibling /desktopX",
+                referer: Some(format!("{ORIGIN}/desktopX")),
+                ..base()
+            },
             403,
             "referer_not_allowed",
         ),
         (
-            Case { name: "encoded traversal", referer: Some(format!("{ORIGIN}/desktop/%2e%2e/admin")), ..base() },
+            Case {
+                name: "traversal",
+                referer: Some(format!("{ORIGIN}/desktop/../admin")),
+                ..base()
+            },
             403,
             "referer_not_allowed",
         ),
         (
-            Case { name: "malformed referer", referer: Some("not a url".into()), ..base() },
+            Case {
+                name: "encoded traversal",
+                referer: Some(format!("{ORIGIN}/desktop/%2e%2e/admin")),
+                ..base()
+            },
             403,
             "referer_not_allowed",
         ),
         (
-            Case { name: "cli root on the browser origin", referer: Some(format!("{ORIGIN}/cli")), ..base() },
+            Case {
+                name: "malformed referer",
+                referer: Some("not a url".into()),
+                ..base()
+            },
+            403,
+            "referer_not_allowed",
+        ),
+        (
+            Case {
+                name: "cli root on the browser origin",
+                referer: Some(format!("{ORIGIN}/cli")),
+                ..base()
+            },
             403,
             "referer_not_allowed",
         ),
@@ -168,23 +264,66 @@ fn perimeter_matrix() {
     // The passing requests.
     for (name, case) in [
         ("browser page", base()),
-        ("localhost host", Case { host: Some(format!("localhost:{}", host.port)), ..base() }),
-        ("referer root itself", Case { referer: Some(format!("{ORIGIN}/desktop")), ..base() }),
-        ("cli pair", Case { referer: Some("http://cli.localhost/cli".into()), ..base() }),
+        (
+            "localhost host",
+            Case {
+                host: Some(format!("localhost:{}", host.port)),
+                ..base()
+            },
+        ),
+        (
+            "referer root itself",
+            Case {
+                referer: Some(format!("{ORIGIN}/desktop")),
+                ..base()
+            },
+        ),
+        (
+            "cli pair",
+            Case {
+                referer: Some("http://cli.localhost/cli".into()),
+                ..base()
+            },
+        ),
     ] {
         let response = send(&host, &case, "GET");
-        assert_eq!(response.status, 200, "{name}: {}", String::from_utf8_lossy(&response.body));
-        assert!(response.header("access-control-allow-origin").is_none(), "{name}");
+        assert_eq!(
+            response.status,
+            200,
+            "{name}: {}",
+            String::from_utf8_lossy(&response.body)
+        );
+        assert!(
+            response.header("access-control-allow-origin").is_none(),
+            "{name}"
+        );
     }
 
     // An allow-listed Origin gets exactly itself back, never `*`, never credentials.
-    let response = send(&host, &Case { origin: Some(ORIGIN.into()), ..base() }, "GET");
+    let response = send(
+        &host,
+        &Case {
+            origin: Some(ORIGIN.into()),
+            ..base()
+        },
+        "GET",
+    );
     assert_eq!(response.status, 200);
     assert_eq!(response.header("access-control-allow-origin"), Some(ORIGIN));
-    assert!(response.header("access-control-allow-credentials").is_none());
+    assert!(response
+        .header("access-control-allow-credentials")
+        .is_none());
     // A refusal inside the perimeter still carries the grant for an allowed origin,
     // so the page can read the error.
-    let response = send(&host, &Case { origin: Some(ORIGIN.into()), auth: None, ..base() }, "GET");
+    let response = send(
+        &host,
+        &Case {
+            origin: Some(ORIGIN.into()),
+            auth: None,
+            ..base()
+        },
+        "GET",
+    );
     assert_eq!(response.status, 401);
     assert_eq!(response.header("access-control-allow-origin"), Some(ORIGIN));
 }
@@ -202,13 +341,20 @@ fn preflight_grants_only_allowed_origins() {
                 ("Host".into(), format!("127.0.0.1:{}", host.port)),
                 ("Origin".into(), origin.into()),
                 ("Access-Control-Request-Method".into(), "GET".into()),
-                ("Access-Control-Request-Headers".into(), "authorization".into()),
+                (
+                    "Access-Control-Request-Headers".into(),
+                    "authorization".into(),
+                ),
             ],
             None,
         )
     };
     let allowed = preflight(ORIGIN);
-    assert!(allowed.status == 204 || allowed.status == 200, "{}", allowed.status);
+    assert!(
+        allowed.status == 204 || allowed.status == 200,
+        "{}",
+        allowed.status
+    );
     assert_eq!(allowed.header("access-control-allow-origin"), Some(ORIGIN));
     assert!(allowed.header("access-control-allow-credentials").is_none());
     assert!(allowed

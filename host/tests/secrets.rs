@@ -18,11 +18,17 @@ fn set_has_delete_never_returns_the_key() {
 
     let r = host.get("/secrets/openrouter");
     assert_eq!(r.status, 200);
-    assert_eq!(r.json(), json!({"provider": "openrouter", "present": false}));
+    assert_eq!(
+        r.json(),
+        json!({"provider": "openrouter", "present": false})
+    );
 
     let r = host.send("PUT", "/secrets/openrouter", json!({"key": KEY}));
     assert_eq!(r.status, 200);
-    assert_eq!(r.json(), json!({"provider": "openrouter", "present": true, "store": "file"}));
+    assert_eq!(
+        r.json(),
+        json!({"provider": "openrouter", "present": true, "store": "file"})
+    );
     assert!(!contains(&r.body, KEY.as_bytes()));
 
     let auth = dir.path().join("auth.json");
@@ -39,17 +45,28 @@ fn set_has_delete_never_returns_the_key() {
     assert_eq!(providers[1]["present"], false);
 
     // Every GET route answers without the key.
-    for path in ["/secrets/openrouter", "/secrets", "/health", "/openapi.json"] {
+    for path in [
+        "/secrets/openrouter",
+        "/secrets",
+        "/health",
+        "/openapi.json",
+    ] {
         assert!(!contains(&host.get(path).body, KEY.as_bytes()), "{path}");
     }
 
     let r = host.send("PUT", "/secrets/custom", json!({"key": ""}));
     assert_eq!((r.status, r.error_code().as_str()), (400, "invalid_key"));
     let r = host.send("PUT", "/secrets/nope", json!({"key": KEY}));
-    assert_eq!((r.status, r.error_code().as_str()), (404, "unknown_provider"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (404, "unknown_provider")
+    );
     let r = host.send("PUT", "/secrets/openrouter", json!({"key": 12345}));
     assert_eq!((r.status, r.error_code().as_str()), (400, "invalid_body"));
-    assert!(!contains(&r.body, b"12345"), "serde's value echo is dropped");
+    assert!(
+        !contains(&r.body, b"12345"),
+        "serde's value echo is dropped"
+    );
 
     let r = host.request("DELETE", "/secrets/openrouter", None);
     assert_eq!(r.status, 200);
@@ -58,9 +75,15 @@ fn set_has_delete_never_returns_the_key() {
 
     let stderr = host.stderr.clone();
     assert!(host.stop().success());
-    assert!(!contains(&stderr.lock().unwrap(), KEY.as_bytes()), "key in logs");
+    assert!(
+        !contains(&stderr.lock().unwrap(), KEY.as_bytes()),
+        "key in logs"
+    );
     let auth_bytes = std::fs::read(&auth).unwrap();
-    assert!(!contains(&auth_bytes, KEY.as_bytes()), "deleted key still in auth.json");
+    assert!(
+        !contains(&auth_bytes, KEY.as_bytes()),
+        "deleted key still in auth.json"
+    );
 }
 
 #[test]
@@ -68,7 +91,8 @@ fn auth_json_readable_by_others_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let host = TestHost::start(dir.path());
     assert_eq!(
-        host.send("PUT", "/secrets/ai-gateway", json!({"key": KEY})).status,
+        host.send("PUT", "/secrets/ai-gateway", json!({"key": KEY}))
+            .status,
         200
     );
     let auth = dir.path().join("auth.json");

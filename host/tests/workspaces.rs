@@ -39,7 +39,11 @@ fn open_list_pin_forget() {
     let c = open(&host, other.path());
     assert_ne!(c["id"], a["id"]);
 
-    let pin = host.send("PUT", &format!("/workspaces/{id}/pin"), json!({"pinned": true}));
+    let pin = host.send(
+        "PUT",
+        &format!("/workspaces/{id}/pin"),
+        json!({"pinned": true}),
+    );
     assert_eq!(pin.status, 200);
     let list = host.get("/workspaces").json();
     assert_eq!(list["workspaces"].as_array().unwrap().len(), 2);
@@ -49,9 +53,17 @@ fn open_list_pin_forget() {
     let host = TestHost::start(dir.path());
     let list = host.get("/workspaces").json();
     assert_eq!(list["workspaces"][0]["pinned"], true, "persisted");
-    assert_eq!(open(&host, ws.path())["id"], id.as_str(), "stable across restarts");
+    assert_eq!(
+        open(&host, ws.path())["id"],
+        id.as_str(),
+        "stable across restarts"
+    );
 
-    assert_eq!(host.request("DELETE", &format!("/workspaces/{id}"), None).status, 204);
+    assert_eq!(
+        host.request("DELETE", &format!("/workspaces/{id}"), None)
+            .status,
+        204
+    );
     let r = host.request("DELETE", &format!("/workspaces/{id}"), None);
     assert_eq!(r.status, 404);
     assert_eq!(r.error_code(), "unknown_workspace");
@@ -92,7 +104,10 @@ fn tree_read_and_write_inside() {
     assert_eq!(file.status, 200);
     let mtime = file.json()["mtime"].as_str().unwrap().to_owned();
     let abs = ws.path().join("README.md");
-    let by_abs = host.get(&format!("/workspaces/{id}/file?path={}", enc(abs.to_str().unwrap())));
+    let by_abs = host.get(&format!(
+        "/workspaces/{id}/file?path={}",
+        enc(abs.to_str().unwrap())
+    ));
     assert_eq!(by_abs.status, 200, "absolute paths inside are fine");
 
     let w = host.send(
@@ -113,7 +128,10 @@ fn tree_read_and_write_inside() {
         json!({"path": "src/new.rs", "content": "// new\n"}),
     );
     assert_eq!(created.status, 200);
-    assert_eq!(std::fs::read_to_string(ws.path().join("src/new.rs")).unwrap(), "// new\n");
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("src/new.rs")).unwrap(),
+        "// new\n"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(ws.path().join("src"))
         .unwrap()
         .flatten()
@@ -137,8 +155,11 @@ fn containment_escapes_are_refused() {
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("secret.txt"), "top secret").unwrap();
     std::fs::create_dir(ws.path().join("inner")).unwrap();
-    std::os::unix::fs::symlink(outside.path().join("secret.txt"), ws.path().join("link-out"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.txt"),
+        ws.path().join("link-out"),
+    )
+    .unwrap();
     std::os::unix::fs::symlink(outside.path(), ws.path().join("dir-out")).unwrap();
     std::os::unix::fs::symlink("/nonexistent/target", ws.path().join("dangling")).unwrap();
     let host = TestHost::start(dir.path());
@@ -157,7 +178,12 @@ fn containment_escapes_are_refused() {
     ];
     for path in &escapes {
         let r = host.get(&format!("/workspaces/{id}/file?path={}", enc(path)));
-        assert_eq!(r.status, 403, "read {path:?}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            403,
+            "read {path:?}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         assert_eq!(r.error_code(), "path_not_allowed", "read {path:?}");
         assert!(!contains(&r.body, b"top secret"));
         let r = host.get(&format!("/workspaces/{id}/tree?path={}", enc(path)));
@@ -172,7 +198,12 @@ fn containment_escapes_are_refused() {
             &format!("/workspaces/{id}/file"),
             json!({"path": path, "content": "pwned"}),
         );
-        assert_eq!(r.status, 403, "write {path:?}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            403,
+            "write {path:?}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         assert_eq!(r.error_code(), "path_not_allowed", "write {path:?}");
     }
     assert_eq!(std::fs::read_to_string(&secret_abs).unwrap(), "top secret");

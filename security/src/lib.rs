@@ -1,1 +1,22 @@
-//! placeholder
+//! The AgentHost security crate: the HTTP perimeter (Host, Origin/CORS,
+//! Referer and Basic Auth checks), path containment for workspaces and the
+//! provider-key store.
+//!
+//! Every module has one job and fails closed; none logs or echoes a password,
+//! key or header value that may hold one.
+
+pub mod containment;
+pub mod credentials;
+pub mod error;
+pub mod origin;
+pub mod perimeter;
+pub mod referer;
+pub mod secrets;
+
+pub use containment::{ContainedRoot, ContainmentError};
+pub use credentials::{Credentials, BASIC_USER};
+pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use origin::{BareOrigin, OriginError};
+pub use perimeter::{apply_perimeter, PerimeterConfig};
+pub use referer::{validate_root, RefererError, RefererPolicy};
+pub use secrets::{Provider, SecretBackend, SecretError, SecretStore};

@@ -21,12 +21,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/handshake", post(meta::handshake))
         .route("/openapi.json", get(meta::openapi))
         .route("/documents", post(documents::register))
-        .route("/documents/{doc_id}", get(documents::read).put(documents::write))
+        .route(
+            "/documents/{doc_id}",
+            get(documents::read).put(documents::write),
+        )
         .route("/recent", get(recent::list).post(recent::touch))
         .route("/recent/{doc_id}", axum::routing::delete(recent::forget))
         .route("/recent/{doc_id}/pin", put(recent::pin))
         .route("/workspaces", get(workspaces::list).post(workspaces::open))
-        .route("/workspaces/{id}", axum::routing::delete(workspaces::forget))
+        .route(
+            "/workspaces/{id}",
+            axum::routing::delete(workspaces::forget),
+        )
         .route("/workspaces/{id}/pin", put(workspaces::pin))
         .route("/workspaces/{id}/tree", get(workspaces::tree))
         .route(
@@ -36,7 +42,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/secrets", get(secrets::list))
         .route(
             "/secrets/{provider}",
-            get(secrets::presence).put(secrets::set).delete(secrets::delete),
+            get(secrets::presence)
+                .put(secrets::set)
+                .delete(secrets::delete),
         )
         .with_state(state)
 }

@@ -41,7 +41,9 @@ pub async fn pin(
     Path(doc_id): Path<String>,
     ApiJson(request): ApiJson<PinRequest>,
 ) -> Result<Json<RecentFile>, ApiError> {
-    Ok(Json(to_api(state.recent.pin(doc_id, request.pinned).await?)))
+    Ok(Json(to_api(
+        state.recent.pin(doc_id, request.pinned).await?,
+    )))
 }
 
 /// Removes a document from the recent list (the file is untouched).

@@ -29,7 +29,9 @@ pub async fn presence(
     State(state): State<Arc<AppState>>,
     Path(provider): Path<String>,
 ) -> Result<Json<SecretPresence>, ApiError> {
-    Ok(Json(to_api(state.secrets.presence(parse(&provider)?).await?)))
+    Ok(Json(to_api(
+        state.secrets.presence(parse(&provider)?).await?,
+    )))
 }
 
 /// Stores a provider key: the OS keyring when a Secret Service answers,

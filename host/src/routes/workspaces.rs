@@ -46,7 +46,9 @@ pub async fn pin(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<PinRequest>,
 ) -> Result<Json<Workspace>, ApiError> {
-    Ok(Json(to_api(state.workspaces.pin(id, request.pinned).await?)))
+    Ok(Json(to_api(
+        state.workspaces.pin(id, request.pinned).await?,
+    )))
 }
 
 /// Forgets a workspace (the directory is untouched).

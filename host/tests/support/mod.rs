@@ -166,7 +166,8 @@ impl TestHost {
     /// Closes stdin and waits for a clean exit.
     pub fn stop(mut self) -> ExitStatus {
         self.close_stdin();
-        self.wait_exit(Duration::from_secs(5)).expect("host exits after stdin closes")
+        self.wait_exit(Duration::from_secs(5))
+            .expect("host exits after stdin closes")
     }
 }
 

@@ -1,0 +1,437 @@
+//! Path containment: client-supplied paths may only reach inside a workspace.
+//!
+//! Refusal is decided before the file system is consulted where possible
+//! (NUL bytes, any `..` component, absolute paths outside the root), so a
+//! client cannot probe the existence of files elsewhere. Everything else is
+//! canonicalised (all symlinks resolved, at any depth) and must still lie in
+//! the canonical root; when a lookup fails, the deepest existing ancestor is
+//! checked so "not found" is never reported for a path that escapes.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::ApiError;
+
+/// Why a client path was refused or could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainmentError {
+    /// The path contains a NUL byte.
+    #[error("path contains a NUL byte")]
+    NulByte,
+    /// The path has a `..` component (refused even if it would stay inside).
+    #[error("path contains a '..' component")]
+    ParentTraversal,
+    /// The path resolves outside the root (absolute path, symlink, ...).
+    #[error("path resolves outside the workspace")]
+    Escapes,
+    /// A write target must name an entry below the root, not the root itself.
+    #[error("path must name an entry inside the workspace, not the workspace itself")]
+    RootItself,
+    /// No such entry (or its parent, for writes).
+    #[error("no such file or directory")]
+    NotFound,
+    /// The root does not exist or is not a directory.
+    #[error("workspace root is missing or not a directory")]
+    InvalidRoot,
+    /// Any other I/O failure.
+    #[error("i/o error: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl ContainmentError {
+    /// The HTTP form of this error. Messages never echo the client path.
+    pub fn to_api_error(&self) -> ApiError {
+        const PATH_NOT_ALLOWED: &str = "path_not_allowed";
+        match self {
+            Self::NulByte | Self::ParentTraversal | Self::Escapes | Self::RootItself => {
+                ApiError::forbidden(PATH_NOT_ALLOWED, self.to_string())
+            }
+            Self::NotFound => ApiError::not_found("not_found", self.to_string()),
+            Self::InvalidRoot => ApiError::not_found("workspace_missing", self.to_string()),
+            Self::Io(_) => ApiError::internal(),
+        }
+    }
+}
+
+/// A canonical directory that client paths are confined to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainedRoot {
+    root: PathBuf,
+}
+
+/// `NotFound`-like lookup failures: the entry (or a parent) is missing or a
+/// parent is not a directory.
+fn is_missing(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
+impl ContainedRoot {
+    /// Canonicalises `root`, which must be an existing directory.
+    pub fn new(root: &Path) -> Result<Self, ContainmentError> {
+        let root = match root.canonicalize() {
+            Ok(root) => root,
+            Err(err) if is_missing(&err) => return Err(ContainmentError::InvalidRoot),
+            Err(err) => return Err(ContainmentError::Io(err)),
+        };
+        if !root.is_dir() {
+            return Err(ContainmentError::InvalidRoot);
+        }
+        Ok(Self { root })
+    }
+
+    /// The canonical root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Resolves a client path (relative to the root, or absolute under the
+    /// canonical root) to the canonical path of an existing entry inside the
+    /// root. `""` and `"."` mean the root itself.
+    pub fn resolve_existing(&self, client_path: &str) -> Result<PathBuf, ContainmentError> {
+        let relative = self.relative(client_path)?;
+        let joined = self.root.join(relative);
+        match joined.canonicalize() {
+            Ok(resolved) => self.inside(resolved),
+            Err(err) if is_missing(&err) => Err(self.classify_missing(&joined)),
+            Err(err) => Err(ContainmentError::Io(err)),
+        }
+    }
+
+    /// Resolves a write target whose final component may not exist yet.
+    ///
+    /// The parent must exist and canonicalise inside the root. If the target
+    /// exists it must resolve inside too; a symlink target that dangles is
+    /// refused outright, since what it would create cannot be checked.
+    /// Returns the canonical parent joined with the final component.
+    pub fn resolve_for_write(&self, client_path: &str) -> Result<PathBuf, ContainmentError> {
+        let relative = self.relative(client_path)?;
+        let Some(file_name) = relative.file_name() else {
+            return Err(ContainmentError::RootItself);
+        };
+        let parent = self.root.join(relative.parent().unwrap_or(Path::new("")));
+        let parent = match parent.canonicalize() {
+            Ok(parent) => self.inside(parent)?,
+            Err(err) if is_missing(&err) => return Err(self.classify_missing(&parent)),
+            Err(err) => return Err(ContainmentError::Io(err)),
+        };
+        if !parent.is_dir() {
+            return Err(ContainmentError::NotFound);
+        }
+        let target = parent.join(file_name);
+        match target.symlink_metadata() {
+            Ok(meta) if meta.file_type().is_symlink() => match target.canonicalize() {
+                Ok(resolved) => {
+                    self.inside(resolved)?;
+                }
+                Err(err) if is_missing(&err) => return Err(ContainmentError::Escapes),
+                Err(err) => return Err(ContainmentError::Io(err)),
+            },
+            Ok(_) => {}
+            Err(err) if is_missing(&err) => {}
+            Err(err) => return Err(ContainmentError::Io(err)),
+        }
+        Ok(target)
+    }
+
+    /// Lexical checks; returns the path relative to the root (possibly empty).
+    fn relative<'a>(&self, client_path: &'a str) -> Result<&'a Path, ContainmentError> {
+        if client_path.contains('\0') {
+            return Err(ContainmentError::NulByte);
+        }
+        let path = Path::new(client_path);
+        if path.components().any(|c| c == Component::ParentDir) {
+            return Err(ContainmentError::ParentTraversal);
+        }
+        if path.is_absolute() {
+            // Decided lexically, so nothing outside the root is ever touched.
+            return path
+                .strip_prefix(&self.root)
+                .map_err(|_| ContainmentError::Escapes);
+        }
+        Ok(path)
+    }
+
+    fn inside(&self, resolved: PathBuf) -> Result<PathBuf, ContainmentError> {
+        if resolved.starts_with(&self.root) {
+            Ok(resolved)
+        } else {
+            Err(ContainmentError::Escapes)
+        }
+    }
+
+    /// Explains a failed lookup of `joined` (which is under the root
+    /// lexically): `Escapes` if its deepest existing ancestor resolves
+    /// outside the root or the path is a dangling symlink, else `NotFound`.
+    fn classify_missing(&self, joined: &Path) -> ContainmentError {
+        for ancestor in joined.ancestors() {
+            if ancestor.symlink_metadata().is_err() {
+                continue;
+            }
+            return match ancestor.canonicalize() {
+                Ok(resolved) if resolved.starts_with(&self.root) => ContainmentError::NotFound,
+                Ok(_) => ContainmentError::Escapes,
+                // Exists but cannot be resolved: a dangling symlink. Its
+                // destination is unknown, so fail closed.
+                Err(_) => ContainmentError::Escapes,
+            };
+        }
+        ContainmentError::NotFound
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    /// `base/ws` is the workspace; `base/outside` holds a secret.
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        root: ContainedRoot,
+        outside: PathBuf,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().canonicalize().expect("canonical tempdir");
+        let ws = base.join("ws");
+        let outside = base.join("outside");
+        fs::create_dir_all(ws.join("src/deep")).expect("mkdir");
+        fs::create_dir_all(&outside).expect("mkdir");
+        fs::write(ws.join("README.md"), "hi").expect("write");
+        fs::write(ws.join("src/deep/main.rs"), "fn main() {}").expect("write");
+        fs::write(outside.join("secret.txt"), "secret").expect("write");
+        symlink(outside.join("secret.txt"), ws.join("file-link-out")).expect("symlink");
+        symlink(&outside, ws.join("dir-link-out")).expect("symlink");
+        symlink(&outside, ws.join("src/deep/nested-link-out")).expect("symlink");
+        symlink(ws.join("README.md"), ws.join("link-in")).expect("symlink");
+        symlink("src/deep", ws.join("rel-dir-link-in")).expect("symlink");
+        symlink("../../outside", ws.join("src/rel-link-out")).expect("symlink");
+        symlink(ws.join("gone"), ws.join("dangling-in")).expect("symlink");
+        symlink(outside.join("gone"), ws.join("dangling-out")).expect("symlink");
+        let root = ContainedRoot::new(&ws).expect("root");
+        Fixture {
+            _dir: dir,
+            root,
+            outside,
+        }
+    }
+
+    fn code(err: &ContainmentError) -> &'static str {
+        err.to_api_error().code
+    }
+
+    #[test]
+    fn new_requires_existing_directory() {
+        let f = fixture();
+        assert!(matches!(
+            ContainedRoot::new(&f.outside.join("nope")),
+            Err(ContainmentError::InvalidRoot)
+        ));
+        assert!(matches!(
+            ContainedRoot::new(&f.outside.join("secret.txt")),
+            Err(ContainmentError::InvalidRoot)
+        ));
+        let via_link = ContainedRoot::new(&f.root.root().join("rel-dir-link-in")).expect("dir");
+        assert!(via_link.root().ends_with("ws/src/deep"));
+    }
+
+    #[test]
+    fn resolves_inside_paths() {
+        let f = fixture();
+        let r = f.root.root();
+        assert_eq!(f.root.resolve_existing("").expect("root"), r);
+        assert_eq!(f.root.resolve_existing(".").expect("root"), r);
+        assert_eq!(f.root.resolve_existing("./").expect("root"), r);
+        assert_eq!(
+            f.root.resolve_existing("README.md").expect("file"),
+            r.join("README.md")
+        );
+        assert_eq!(
+            f.root.resolve_existing("src/./deep/main.rs").expect("file"),
+            r.join("src/deep/main.rs")
+        );
+        assert_eq!(
+            f.root.resolve_existing("link-in").expect("link"),
+            r.join("README.md")
+        );
+        assert_eq!(
+            f.root
+                .resolve_existing("rel-dir-link-in/main.rs")
+                .expect("link"),
+            r.join("src/deep/main.rs")
+        );
+        let abs = r.join("src/deep/main.rs");
+        assert_eq!(
+            f.root
+                .resolve_existing(abs.to_str().expect("utf-8"))
+                .expect("absolute inside"),
+            abs
+        );
+        assert_eq!(
+            f.root
+                .resolve_existing(r.to_str().expect("utf-8"))
+                .expect("absolute root"),
+            r
+        );
+    }
+
+    #[test]
+    fn refuses_escapes() {
+        let f = fixture();
+        let secret = f.outside.join("secret.txt");
+        let outside_abs = secret.to_str().expect("utf-8");
+        type Expect = fn(&ContainmentError) -> bool;
+        let cases: &[(&str, Expect)] = &[
+            ("a\0b", |e| matches!(e, ContainmentError::NulByte)),
+            ("..", |e| matches!(e, ContainmentError::ParentTraversal)),
+            ("../outside/secret.txt", |e| {
+                matches!(e, ContainmentError::ParentTraversal)
+            }),
+            ("src/../README.md", |e| {
+                matches!(e, ContainmentError::ParentTraversal)
+            }),
+            ("/etc/passwd", |e| matches!(e, ContainmentError::Escapes)),
+            ("/nonexistent/x", |e| matches!(e, ContainmentError::Escapes)),
+            ("file-link-out", |e| matches!(e, ContainmentError::Escapes)),
+            ("dir-link-out", |e| matches!(e, ContainmentError::Escapes)),
+            ("dir-link-out/secret.txt", |e| {
+                matches!(e, ContainmentError::Escapes)
+            }),
+            ("src/deep/nested-link-out/secret.txt", |e| {
+                matches!(e, ContainmentError::Escapes)
+            }),
+            ("src/rel-link-out/secret.txt", |e| {
+                matches!(e, ContainmentError::Escapes)
+            }),
+            // No existence oracle for files outside.
+            ("dir-link-out/does-not-exist", |e| {
+                matches!(e, ContainmentError::Escapes)
+            }),
+            ("dangling-out", |e| matches!(e, ContainmentError::Escapes)),
+        ];
+        for (path, expected) in cases {
+            let err = f.root.resolve_existing(path).expect_err(path);
+            assert!(expected(&err), "{path:?}: {err:?}");
+            assert_eq!(code(&err), "path_not_allowed", "{path:?}");
+        }
+        let err = f.root.resolve_existing(outside_abs).expect_err("outside");
+        assert!(matches!(err, ContainmentError::Escapes));
+    }
+
+    #[test]
+    fn missing_entries_are_not_found() {
+        let f = fixture();
+        for path in ["nope", "src/nope", "src/deep/nope/x", "README.md/x"] {
+            let err = f.root.resolve_existing(path).expect_err(path);
+            assert!(
+                matches!(err, ContainmentError::NotFound),
+                "{path:?}: {err:?}"
+            );
+            assert_eq!(code(&err), "not_found");
+        }
+    }
+
+    #[test]
+    fn write_targets() {
+        let f = fixture();
+        let r = f.root.root();
+        assert_eq!(
+            f.root.resolve_for_write("new.txt").expect("new"),
+            r.join("new.txt")
+        );
+        assert_eq!(
+            f.root.resolve_for_write("src/deep/new.rs").expect("new"),
+            r.join("src/deep/new.rs")
+        );
+        assert_eq!(
+            f.root.resolve_for_write("README.md").expect("existing"),
+            r.join("README.md")
+        );
+        assert_eq!(
+            f.root.resolve_for_write("link-in").expect("link inside"),
+            r.join("link-in")
+        );
+        assert_eq!(
+            f.root
+                .resolve_for_write("rel-dir-link-in/new.rs")
+                .expect("via link"),
+            r.join("src/deep/new.rs")
+        );
+        let abs = r.join("src/x.rs");
+        assert_eq!(
+            f.root
+                .resolve_for_write(abs.to_str().expect("utf-8"))
+                .expect("absolute"),
+            abs
+        );
+    }
+
+    #[test]
+    fn write_refusals() {
+        let f = fixture();
+        let escapes = [
+            "file-link-out",
+            "dir-link-out/new.txt",
+            "dir-link-out/secret.txt",
+            "src/deep/nested-link-out/new.txt",
+            "src/rel-link-out/x",
+            "dangling-out",
+            "dangling-in",
+            "dir-link-out/nope/new.txt",
+            "/tmp/x",
+        ];
+        for path in escapes {
+            let err = f.root.resolve_for_write(path).expect_err(path);
+            assert!(
+                matches!(err, ContainmentError::Escapes),
+                "{path:?}: {err:?}"
+            );
+            assert_eq!(code(&err), "path_not_allowed");
+        }
+        for path in ["", ".", "./", f.root.root().to_str().expect("utf-8")] {
+            let err = f.root.resolve_for_write(path).expect_err(path);
+            assert!(
+                matches!(err, ContainmentError::RootItself),
+                "{path:?}: {err:?}"
+            );
+            assert_eq!(code(&err), "path_not_allowed");
+        }
+        assert!(matches!(
+            f.root.resolve_for_write("src/../x"),
+            Err(ContainmentError::ParentTraversal)
+        ));
+        assert!(matches!(
+            f.root.resolve_for_write("x\0"),
+            Err(ContainmentError::NulByte)
+        ));
+        for path in ["nope/new.txt", "README.md/new.txt"] {
+            let err = f.root.resolve_for_write(path).expect_err(path);
+            assert!(
+                matches!(err, ContainmentError::NotFound),
+                "{path:?}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn api_errors() {
+        assert_eq!(
+            ContainmentError::InvalidRoot.to_api_error().code,
+            "workspace_missing"
+        );
+        let io = ContainmentError::Io(io::Error::other("boom /secret/path"));
+        let api = io.to_api_error();
+        assert_eq!(api.code, "internal");
+        assert!(!api.message.contains("secret"));
+        assert_eq!(
+            ContainmentError::Escapes.to_api_error().status,
+            axum::http::StatusCode::FORBIDDEN
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! `sessions.db`: opening, pragmas and schema migrations.
+//!
+//! The schema version is `PRAGMA user_version`. A database stamped newer
+//! than [`SCHEMA_VERSION`] is refused before anything is written, so an
+//! older build never damages data a newer build wrote.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+
+use crate::error::{Result, StorageError};
+
+/// Migration `i` takes `user_version` from `i` to `i + 1`. Append only:
+/// adding a migration is adding one string here.
+const MIGRATIONS: &[&str] = &[
+    // 1: the doc_id index.
+    "CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        created_at_ms INTEGER NOT NULL
+    ) STRICT;",
+];
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// How long a statement waits on another connection's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
+
+/// Opens (creating if needed) and migrates the database at `path`.
+///
+/// Order matters: the version is read before `journal_mode=WAL` or any
+/// migration, because both write to the file.
+pub fn open_database(path: &Path) -> Result<Connection> {
+    let mut conn = Connection::open(path).map_err(|e| classify(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    check_not_too_new(read_version(&conn).map_err(|e| classify(path, e))?)?;
+
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // E.g. a filesystem without shared memory; SQLite still works.
+        tracing::warn!(path = %path.display(), mode, "could not enable WAL");
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Applies pending migrations, each in its own transaction with its stamp.
+/// The version is re-read inside each (immediate) transaction, so two
+/// processes racing on the same file cannot apply a migration twice.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version = read_version(&tx)?;
+        check_not_too_new(version)?;
+        let Some(sql) = MIGRATIONS.get(version as usize) else {
+            return Ok(());
+        };
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        tracing::info!(version = version + 1, "sessions.db migrated");
+    }
+}
+
+fn read_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.pragma_query_value(None, "user_version", |r| r.get::<_, u32>(0))
+}
+
+fn check_not_too_new(found: u32) -> Result<()> {
+    if found > SCHEMA_VERSION {
+        return Err(StorageError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// A file SQLite rejects outright is reported as corrupt, not as a generic
+/// SQLite failure, so the host can say which file to look at.
+fn classify(path: &Path, e: rusqlite::Error) -> StorageError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StorageError::corrupt(path, "not a SQLite database"),
+        Some(ErrorCode::DatabaseCorrupt) => {
+            StorageError::corrupt(path, "SQLite reports the file is damaged")
+        }
+        _ => StorageError::Sqlite(e),
+    }
+}

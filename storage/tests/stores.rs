@@ -1,0 +1,297 @@
+//! `load_json`/`save_json`, `RecentFiles` and `WorkspaceRegistry`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use agent_storage::{
+    load_json, save_json, FileMode, RecentFiles, StorageError, WorkspaceRegistry, RECENT_CAP,
+};
+
+// ---- json_store ----
+
+#[test]
+fn json_round_trip_pretty_with_newline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("x.json");
+    let mut value = BTreeMap::new();
+    value.insert("a".to_owned(), 1);
+    value.insert("b".to_owned(), 2);
+    save_json(&path, &value, FileMode::Private).expect("save");
+    let text = fs::read_to_string(&path).expect("read");
+    assert!(text.ends_with("}\n"), "{text:?}");
+    assert!(text.contains("\n  \"a\": 1"), "pretty: {text:?}");
+    let back: BTreeMap<String, i32> = load_json(&path).expect("load");
+    assert_eq!(back, value);
+}
+
+#[test]
+fn json_missing_file_is_default() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v: Vec<String> = load_json(&dir.path().join("none.json")).expect("load");
+    assert!(v.is_empty());
+}
+
+#[test]
+fn json_corrupt_reports_position_not_contents() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("x.json");
+    fs::write(&path, br#"{"a": "private-text"#).expect("seed");
+    let err = load_json::<BTreeMap<String, String>>(&path).expect_err("truncated");
+    assert!(matches!(err, StorageError::Corrupt { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("line 1"), "{msg}");
+    assert!(!msg.contains("private-text"), "{msg}");
+
+    // A type error: serde would quote the value; we must not.
+    fs::write(&path, br#"{"a": "private-text"}"#).expect("seed");
+    let err = load_json::<BTreeMap<String, i32>>(&path).expect_err("type error");
+    assert!(!err.to_string().contains("private-text"), "{err}");
+    assert!(matches!(err, StorageError::Corrupt { .. }), "{err}");
+}
+
+// ---- recent.json ----
+
+fn doc_path(i: usize) -> PathBuf {
+    PathBuf::from(format!("/docs/{i}.md"))
+}
+
+#[test]
+fn recent_round_trip_through_reload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("recent.json");
+    let mut recent = RecentFiles::load(path.clone()).expect("load empty");
+    assert!(recent.list().is_empty());
+    recent.touch("doc_a", &doc_path(1), 100).expect("touch a");
+    recent.touch("doc_b", &doc_path(2), 200).expect("touch b");
+    recent.pin("doc_a", true).expect("pin").expect("known");
+    let touched = recent.touch("doc_a", &doc_path(1), 300).expect("retouch");
+    assert!(touched.pinned, "touch keeps the pinned flag");
+
+    let reloaded = RecentFiles::load(path.clone()).expect("reload");
+    assert_eq!(reloaded.list(), recent.list());
+    let ids: Vec<_> = reloaded.list().into_iter().map(|e| e.doc_id).collect();
+    assert_eq!(ids, ["doc_a", "doc_b"]);
+
+    let text = fs::read_to_string(&path).expect("read");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["entries"][0]["doc_id"], "doc_a");
+    assert_eq!(doc["entries"][0]["last_opened_ms"], 300);
+    assert_eq!(
+        fs::metadata(&path).expect("stat").permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn recent_list_orders_pinned_then_newest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut recent = RecentFiles::load(dir.path().join("recent.json")).expect("load");
+    recent.touch("old", &doc_path(1), 1).expect("touch");
+    recent.touch("new", &doc_path(2), 3).expect("touch");
+    recent.touch("mid", &doc_path(3), 2).expect("touch");
+    recent.pin("old", true).expect("pin");
+    let ids: Vec<_> = recent.list().into_iter().map(|e| e.doc_id).collect();
+    assert_eq!(ids, ["old", "new", "mid"]);
+}
+
+#[test]
+fn recent_cap_evicts_oldest_unpinned_and_keeps_pinned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("recent.json");
+    let mut recent = RecentFiles::load(path.clone()).expect("load");
+    // Three pinned entries, older than everything else.
+    for i in 0..3 {
+        recent
+            .touch(&format!("pinned_{i}"), &doc_path(1000 + i), i as i64)
+            .expect("touch");
+        recent.pin(&format!("pinned_{i}"), true).expect("pin");
+    }
+    for i in 0..RECENT_CAP + 5 {
+        recent
+            .touch(&format!("doc_{i}"), &doc_path(i), 100 + i as i64)
+            .expect("touch");
+    }
+    let list = recent.list();
+    assert_eq!(list.len(), RECENT_CAP + 3);
+    assert_eq!(list.iter().filter(|e| !e.pinned).count(), RECENT_CAP);
+    for i in 0..3 {
+        assert!(list.iter().any(|e| e.doc_id == format!("pinned_{i}")));
+    }
+    for i in 0..5 {
+        assert!(
+            !list.iter().any(|e| e.doc_id == format!("doc_{i}")),
+            "doc_{i} should have been evicted"
+        );
+    }
+    let reloaded = RecentFiles::load(path).expect("reload");
+    assert_eq!(reloaded.list(), list);
+}
+
+#[test]
+fn recent_unpin_reenforces_cap_but_keeps_the_unpinned_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut recent = RecentFiles::load(dir.path().join("recent.json")).expect("load");
+    recent.touch("ancient", &doc_path(0), 0).expect("touch");
+    recent.pin("ancient", true).expect("pin");
+    for i in 0..RECENT_CAP {
+        recent
+            .touch(&format!("doc_{i}"), &doc_path(i + 1), 10 + i as i64)
+            .expect("touch");
+    }
+    let entry = recent.pin("ancient", false).expect("unpin").expect("known");
+    assert!(!entry.pinned);
+    let list = recent.list();
+    assert_eq!(list.len(), RECENT_CAP);
+    assert!(list.iter().any(|e| e.doc_id == "ancient"));
+    assert!(!list.iter().any(|e| e.doc_id == "doc_0"));
+}
+
+#[test]
+fn recent_pin_and_forget_unknown_ids() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("recent.json");
+    let mut recent = RecentFiles::load(path.clone()).expect("load");
+    assert_eq!(recent.pin("nope", true).expect("pin"), None);
+    assert!(!recent.forget("nope").expect("forget"));
+    assert!(!path.exists(), "no-op calls do not write");
+
+    recent.touch("doc_a", &doc_path(1), 1).expect("touch");
+    assert!(recent.forget("doc_a").expect("forget"));
+    assert!(recent.list().is_empty());
+    assert!(RecentFiles::load(path).expect("reload").list().is_empty());
+}
+
+#[test]
+fn recent_corrupt_file_is_an_error_not_a_reset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("recent.json");
+    for bad in [
+        &b"{\"version\":1,\"entries\":["[..],
+        b"{\"version\":1,\"entries\":\"nope\"}",
+        b"{\"version\":2,\"entries\":[]}",
+        b"",
+    ] {
+        fs::write(&path, bad).expect("seed");
+        let err = RecentFiles::load(path.clone()).expect_err("corrupt");
+        assert!(matches!(err, StorageError::Corrupt { .. }), "{err}");
+        assert_eq!(fs::read(&path).expect("read"), bad, "file untouched");
+    }
+}
+
+#[test]
+fn recent_failed_write_leaves_memory_unchanged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sub = dir.path().join("sub");
+    fs::create_dir(&sub).expect("mkdir");
+    let mut recent = RecentFiles::load(sub.join("recent.json")).expect("load");
+    recent.touch("doc_a", &doc_path(1), 1).expect("touch");
+    fs::remove_dir_all(&sub).expect("rm");
+    recent
+        .touch("doc_b", &doc_path(2), 2)
+        .expect_err("dir is gone");
+    let ids: Vec<_> = recent.list().into_iter().map(|e| e.doc_id).collect();
+    assert_eq!(ids, ["doc_a"]);
+}
+
+#[test]
+fn recent_refuses_non_utf8_path() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut recent = RecentFiles::load(dir.path().join("recent.json")).expect("load");
+    let bad = Path::new(OsStr::from_bytes(b"/d/\xfe.md"));
+    let err = recent.touch("doc_a", bad, 1).expect_err("non-utf8");
+    assert!(matches!(err, StorageError::NonUtf8Path { .. }), "{err}");
+    assert!(recent.list().is_empty());
+}
+
+// ---- workspaces.json ----
+
+#[test]
+fn workspaces_round_trip_through_reload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("workspaces.json");
+    let mut reg = WorkspaceRegistry::load(path.clone()).expect("load");
+    let a = reg
+        .record_open("ws_a", Path::new("/home/u/project-a"), 10)
+        .expect("open a");
+    assert_eq!(a.name, "project-a");
+    assert!(!a.pinned);
+    reg.record_open("ws_b", Path::new("/home/u/b"), 20)
+        .expect("open b");
+    reg.pin("ws_a", true).expect("pin").expect("known");
+    let again = reg
+        .record_open("ws_a", Path::new("/home/u/renamed"), 30)
+        .expect("reopen");
+    assert!(again.pinned, "record_open keeps the pinned flag");
+    assert_eq!(again.name, "renamed");
+
+    let reloaded = WorkspaceRegistry::load(path.clone()).expect("reload");
+    assert_eq!(reloaded.list(), reg.list());
+    assert_eq!(reloaded.get("ws_a"), Some(again));
+    assert_eq!(reloaded.get("ws_missing"), None);
+
+    let doc: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["workspaces"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn workspaces_order_and_no_cap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = WorkspaceRegistry::load(dir.path().join("workspaces.json")).expect("load");
+    for i in 0..RECENT_CAP + 10 {
+        reg.record_open(&format!("ws_{i}"), Path::new(&format!("/w/{i}")), i as i64)
+            .expect("open");
+    }
+    reg.pin("ws_0", true).expect("pin");
+    let list = reg.list();
+    assert_eq!(list.len(), RECENT_CAP + 10);
+    assert_eq!(list[0].id, "ws_0");
+    assert_eq!(list[1].id, format!("ws_{}", RECENT_CAP + 9));
+}
+
+#[test]
+fn workspaces_root_path_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut reg = WorkspaceRegistry::load(dir.path().join("workspaces.json")).expect("load");
+    let e = reg.record_open("ws_root", Path::new("/"), 1).expect("open");
+    assert_eq!(e.name, "/");
+}
+
+#[test]
+fn workspaces_pin_and_forget_unknown_ids() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("workspaces.json");
+    let mut reg = WorkspaceRegistry::load(path.clone()).expect("load");
+    assert_eq!(reg.pin("nope", true).expect("pin"), None);
+    assert!(!reg.forget("nope").expect("forget"));
+    assert!(!path.exists());
+    reg.record_open("ws_a", Path::new("/w/a"), 1).expect("open");
+    assert!(reg.forget("ws_a").expect("forget"));
+    assert_eq!(reg.get("ws_a"), None);
+    assert!(WorkspaceRegistry::load(path)
+        .expect("reload")
+        .list()
+        .is_empty());
+}
+
+#[test]
+fn workspaces_corrupt_file_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("workspaces.json");
+    for bad in [
+        &b"{\"version\":1,\"workspaces\":[{\"id\":1}]}"[..],
+        b"[]",
+        b"{\"version\":7,\"workspaces\":[]}",
+    ] {
+        fs::write(&path, bad).expect("seed");
+        let err = WorkspaceRegistry::load(path.clone()).expect_err("corrupt");
+        assert!(matches!(err, StorageError::Corrupt { .. }), "{err}");
+        assert_eq!(fs::read(&path).expect("read"), bad);
+    }
+}
