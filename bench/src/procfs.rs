@@ -4,6 +4,8 @@
 //! `VmHWM` (the peak) and `Threads` are printed alongside because they explain
 //! a surprising RSS (a start-up spike, a thread pool bigger than expected).
 
+use std::time::Duration;
+
 use crate::error::{Context, Error, Result};
 
 /// A snapshot of one process's memory and thread count.
@@ -41,6 +43,31 @@ impl MemSnapshot {
     }
 }
 
+/// CPU time (user + system, all threads) a process has used so far.
+///
+/// `/proc/<pid>/stat` counts in clock ticks of `USER_HZ`, which the kernel
+/// fixes at 100 for userspace on every architecture Linux ships.
+pub fn cpu_time(pid: u32) -> Result<Duration> {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).context(format!("reading {path}"))?;
+    parse_cpu_ticks(&text)
+        .map(|ticks| Duration::from_millis(ticks * 1000 / USER_HZ))
+        .ok_or_else(|| Error::new(format!("{path}: no utime/stime")))
+}
+
+const USER_HZ: u64 = 100;
+
+/// utime + stime from the text of `/proc/<pid>/stat`. The command name (field
+/// 2) may contain spaces and parentheses, so fields are counted from the last
+/// `)`: state is field 3, utime 14, stime 15.
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(14 - 3);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
 /// KiB → MiB, for printing.
 pub fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
@@ -65,7 +92,15 @@ mod tests {
     }
 
     #[test]
+    fn parses_stat() {
+        let stat = "42 (a b) c) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0";
+        assert_eq!(parse_cpu_ticks(stat), Some(10));
+        assert_eq!(parse_cpu_ticks("garbage"), None);
+    }
+
+    #[test]
     fn reads_own_process() {
+        cpu_time(std::process::id()).unwrap();
         let snap = MemSnapshot::read(std::process::id()).unwrap();
         assert!(snap.rss_kib > 0 && snap.threads >= 1);
     }

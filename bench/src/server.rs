@@ -259,7 +259,9 @@ impl Running {
                     };
                 }
                 Ok(None) if eof.elapsed() < EXIT_TIMEOUT => {
-                    std::thread::sleep(Duration::from_millis(1));
+                    // Fine enough polling that EOF→exit is resolved to
+                    // well under a millisecond.
+                    std::thread::sleep(Duration::from_micros(200));
                 }
                 Ok(None) => {
                     return Err(self.fail(format!(

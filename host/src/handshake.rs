@@ -289,12 +289,12 @@ mod tests {
         assert_eq!(err, Some(HandshakeError::UnknownField("pasword".into())));
         // A password placed in a field of the wrong type must not be echoed.
         let bad = format!(r#"{{"protocol":"{PW}"}}"#);
-        let msg = parse(bad.as_bytes()).err().expect("refused").to_string();
+        let msg = parse(bad.as_bytes()).expect_err("refused").to_string();
         assert!(!msg.contains(PW), "{msg}");
         let bad = format!(
             r#"{{"protocol":1,"password":"{PW}","user_data":"/x","allowed_origins":["{PW}"],"referer_roots":[]}}"#
         );
-        let msg = parse(bad.as_bytes()).err().expect("refused").to_string();
+        let msg = parse(bad.as_bytes()).expect_err("refused").to_string();
         assert!(!msg.contains(PW), "{msg}");
     }
 

@@ -90,6 +90,7 @@ fn sigkill_during_writes_leaves_whole_files() {
             .expect("round {round}: no write happened before the kill")
             .join()
             .unwrap();
+        eprintln!("round {round}: SIGKILL after {writes} completed write pairs");
         drop(host);
         for path in [&doc, &ws_file] {
             let content = std::fs::read_to_string(path).unwrap();
