@@ -68,6 +68,16 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// The 1-minute load average, if `/proc/loadavg` is readable.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// KiB → MiB, for printing.
 pub fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0

@@ -39,6 +39,19 @@ pub struct ServerResults {
     pub load: Option<LoadResult>,
     /// Memory right after the load.
     pub after_load: Option<MemSnapshot>,
+    /// CPU used while the load ran (warm-up + window).
+    pub load_cpu: Option<LoadCpu>,
+}
+
+/// CPU cores busy during a load run, on average. Shows who the bottleneck
+/// was: a client near 1.0 core per client thread means the client, not the
+/// server, set the pace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadCpu {
+    /// The server process.
+    pub server_cores: f64,
+    /// This process (the load generator).
+    pub client_cores: f64,
 }
 
 impl ServerResults {
@@ -52,6 +65,7 @@ impl ServerResults {
             idle: None,
             load: None,
             after_load: None,
+            load_cpu: None,
         }
     }
 }
@@ -213,22 +227,26 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "  {:<12}{:>11}{:>11}{:>11}{:>11}{:>10}{:>8}",
-            "", "req/s", "p50", "p99", "max", "requests", "errors"
+            "  {:<12}{:>11}{:>11}{:>11}{:>11}{:>10}{:>8}{:>13}",
+            "", "req/s", "p50", "p99", "max", "requests", "errors", "cpu srv/cli"
         );
         for s in &servers {
             match &s.load {
                 Some(l) => {
                     let _ = writeln!(
                         out,
-                        "  {:<12}{:>11.0}{:>8.0} µs{:>8.0} µs{:>8.0} µs{:>10}{:>8}",
+                        "  {:<12}{:>11.0}{:>8.0} µs{:>8.0} µs{:>8.0} µs{:>10}{:>8}{:>13}",
                         s.kind.binary(),
                         l.requests_per_sec(),
                         l.latency_us(0.5),
                         l.latency_us(0.99),
                         l.max_us(),
                         l.requests,
-                        l.errors
+                        l.errors,
+                        s.load_cpu.map_or("-".to_owned(), |c| format!(
+                            "{:.2}/{:.2}",
+                            c.server_cores, c.client_cores
+                        ))
                     );
                 }
                 None => {
@@ -239,6 +257,10 @@ impl Report {
         if let Some(r) = self.ratio() {
             let _ = writeln!(out, "  host/bare throughput ratio: {r:.3}");
         }
+        let _ = writeln!(
+            out,
+            "  (cpu srv/cli: average cores busy in the server / in this load generator)"
+        );
 
         let _ = writeln!(out, "\ntargets");
         let verdicts = self.verdicts();
@@ -329,6 +351,10 @@ fn server_json(s: &ServerResults) -> Value {
         "eof_to_exit_ms": s.exit.as_ref().map(summary_json),
         "idle_memory": s.idle.as_ref().map(mem_json),
         "after_load_memory": s.after_load.as_ref().map(mem_json),
+        "load_cpu_cores": s.load_cpu.map(|c| json!({
+            "server": (c.server_cores * 100.0).round() / 100.0,
+            "client": (c.client_cores * 100.0).round() / 100.0,
+        })),
         "throughput": s.load.as_ref().map(|l| json!({
             "requests_per_sec": (l.requests_per_sec() * 10.0).round() / 10.0,
             "p50_us": l.latency_us(0.5),

@@ -344,3 +344,24 @@ fn one_host_per_user_data_directory() {
     let second = TestHost::start(dir.path());
     assert_eq!(second.get("/health").status, 200);
 }
+
+#[test]
+fn refuses_a_database_from_a_newer_build_without_touching_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sessions.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 999;")
+            .unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let mut line = valid(dir.path()).to_string();
+    line.push('\n');
+    let (code, out, err) = run_refused(line.as_bytes(), true, Duration::from_secs(3));
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("999"), "the message names the version: {err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the newer database is untouched");
+    assert!(!dir.path().join("sessions.db-wal").exists());
+}

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use agent_bench::cli::{self, Command, Options};
 use agent_bench::client;
 use agent_bench::load::{self, LoadConfig};
-use agent_bench::procfs::MemSnapshot;
-use agent_bench::report::{Report, ServerResults};
+use agent_bench::procfs::{self, MemSnapshot};
+use agent_bench::report::{LoadCpu, Report, ServerResults};
 use agent_bench::server::{Kind, Server};
 use agent_bench::stats::Summary;
 use agent_bench::{Error, Result};
@@ -229,7 +229,14 @@ fn serve_phase(
     std::thread::sleep(IDLE_BEFORE_RSS);
     results.idle = Some(MemSnapshot::read(pid)?);
 
+    let before = (Instant::now(), cpu_pair(pid)?);
     let load = runtime.block_on(load::run(Arc::clone(&request), config))?;
+    let after = cpu_pair(pid)?;
+    let wall = before.0.elapsed().as_secs_f64();
+    results.load_cpu = Some(LoadCpu {
+        server_cores: (after.0.saturating_sub(before.1 .0)).as_secs_f64() / wall,
+        client_cores: (after.1.saturating_sub(before.1 .1)).as_secs_f64() / wall,
+    });
     let errors = load.errors;
     let samples = load.error_samples.join(" | ");
     results.load = Some(load);
@@ -243,6 +250,14 @@ fn serve_phase(
         )));
     }
     Ok(())
+}
+
+/// CPU time used so far by the server `pid` and by this process.
+fn cpu_pair(pid: u32) -> Result<(Duration, Duration)> {
+    Ok((
+        procfs::cpu_time(pid)?,
+        procfs::cpu_time(std::process::id())?,
+    ))
 }
 
 /// [`PROBE_REQUESTS`] sequential authenticated `GET /health` on one
