@@ -20,6 +20,9 @@ const MIGRATIONS: &[&str] = &[
         path TEXT NOT NULL UNIQUE,
         created_at_ms INTEGER NOT NULL
     ) STRICT;",
+    // 2: agent sessions, their messages and parts, turns and the chunk log
+    // that makes a turn's stream replayable (docs/rfc/sessions.md).
+    include_str!("migrations/002_sessions.sql"),
 ];
 
 /// The schema version this build writes and understands.

@@ -27,6 +27,7 @@ pub mod layout;
 pub mod lock;
 mod ordering;
 pub mod recent;
+pub mod sessions;
 pub mod workspaces;
 
 pub use atomic::{write_atomic, FileMode};

@@ -1,0 +1,362 @@
+//! Agent sessions in `sessions.db`: sessions, messages, message parts,
+//! turns and the per-turn chunk log (docs/rfc/sessions.md).
+//!
+//! Plain SQL helpers over a borrowed connection, like `documents`: the host
+//! owns the connection. Part and chunk bodies are JSON text written by the
+//! host; this module never interprets them.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+use crate::error::Result;
+
+/// One session row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionRow {
+    pub id: String,
+    pub title: String,
+    pub workspace_id: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub archived: bool,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+}
+
+/// What a new session starts with.
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub workspace_id: Option<&'a str>,
+    pub now_ms: i64,
+}
+
+/// Paging and filtering for [`list_sessions`].
+#[derive(Clone, Debug, Default)]
+pub struct SessionQuery {
+    /// Case-insensitive substring of the title or of any message text.
+    pub filter: Option<String>,
+    pub include_archived: bool,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+const SESSION_COLUMNS: &str = "id, title, workspace_id, provider, model, created_at_ms, \
+     updated_at_ms, archived, input_tokens, output_tokens";
+
+fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok(SessionRow {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        workspace_id: row.get(2)?,
+        provider: row.get(3)?,
+        model: row.get(4)?,
+        created_at_ms: row.get(5)?,
+        updated_at_ms: row.get(6)?,
+        archived: row.get::<_, i64>(7)? != 0,
+        input_tokens: row.get(8)?,
+        output_tokens: row.get(9)?,
+    })
+}
+
+pub fn create_session(conn: &Connection, new: &NewSession<'_>) -> Result<SessionRow> {
+    conn.execute(
+        "INSERT INTO sessions (id, title, workspace_id, created_at_ms, updated_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![new.id, new.title, new.workspace_id, new.now_ms],
+    )?;
+    Ok(get_session(conn, new.id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?)
+}
+
+pub fn get_session(conn: &Connection, id: &str) -> Result<Option<SessionRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"),
+            [id],
+            session_from_row,
+        )
+        .optional()?)
+}
+
+/// Newest first. Returns the page and the total number of matches.
+pub fn list_sessions(conn: &Connection, query: &SessionQuery) -> Result<(Vec<SessionRow>, u64)> {
+    let pattern = query
+        .filter
+        .as_deref()
+        .filter(|f| !f.is_empty())
+        .map(|f| format!("%{}%", escape_like(f)));
+    let condition = "(?1 OR archived = 0) AND (?2 IS NULL OR title LIKE ?2 ESCAPE '\\' \
+         OR EXISTS (SELECT 1 FROM messages m JOIN parts p ON p.message_id = m.id \
+                    WHERE m.session_id = sessions.id AND p.kind = 'text' \
+                    AND p.body LIKE ?2 ESCAPE '\\'))";
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM sessions WHERE {condition}"),
+        params![query.include_archived, pattern],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE {condition}
+         ORDER BY updated_at_ms DESC, id LIMIT ?3 OFFSET ?4"
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![query.include_archived, pattern, query.limit, query.offset],
+            session_from_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((rows, total as u64))
+}
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn rename_session(conn: &Connection, id: &str, title: &str, now_ms: i64) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE sessions SET title = ?2, updated_at_ms = ?3 WHERE id = ?1",
+        params![id, title, now_ms],
+    )? == 1)
+}
+
+pub fn set_archived(conn: &Connection, id: &str, archived: bool, now_ms: i64) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE sessions SET archived = ?2, updated_at_ms = ?3 WHERE id = ?1",
+        params![id, archived, now_ms],
+    )? == 1)
+}
+
+/// Deletes the session with its messages, parts, turns and chunks.
+pub fn delete_session(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM sessions WHERE id = ?1", [id])? == 1)
+}
+
+/// Records which provider and model the latest turn used.
+pub fn set_session_model(
+    conn: &Connection,
+    id: &str,
+    provider: &str,
+    model: &str,
+    now_ms: i64,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE sessions SET provider = ?2, model = ?3, updated_at_ms = ?4 WHERE id = ?1",
+        params![id, provider, model, now_ms],
+    )?;
+    Ok(())
+}
+
+pub fn add_usage(conn: &Connection, id: &str, input: u64, output: u64) -> Result<()> {
+    conn.execute(
+        "UPDATE sessions SET input_tokens = input_tokens + ?2,
+                             output_tokens = output_tokens + ?3 WHERE id = ?1",
+        params![id, input as i64, output as i64],
+    )?;
+    Ok(())
+}
+
+/// A message with its parts, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MessageRow {
+    pub id: String,
+    pub role: String,
+    pub status: String,
+    pub created_at_ms: i64,
+    pub parts: Vec<PartRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PartRow {
+    pub kind: String,
+    /// JSON text.
+    pub body: String,
+}
+
+/// Appends a message at the end of the session and bumps the session.
+pub fn insert_message(
+    conn: &Connection,
+    id: &str,
+    session_id: &str,
+    role: &str,
+    status: &str,
+    now_ms: i64,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO messages (id, session_id, seq, role, status, created_at_ms)
+         VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE session_id = ?2),
+                 ?3, ?4, ?5)",
+        params![id, session_id, role, status, now_ms],
+    )?;
+    conn.execute(
+        "UPDATE sessions SET updated_at_ms = ?2 WHERE id = ?1",
+        params![session_id, now_ms],
+    )?;
+    Ok(())
+}
+
+/// Writes (or rewrites) part `idx` of a message.
+pub fn put_part(
+    conn: &Connection,
+    message_id: &str,
+    idx: u32,
+    kind: &str,
+    body: &str,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO parts (message_id, idx, kind, body) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (message_id, idx) DO UPDATE SET kind = excluded.kind, body = excluded.body",
+        params![message_id, idx, kind, body],
+    )?;
+    Ok(())
+}
+
+pub fn set_message_status(conn: &Connection, message_id: &str, status: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE messages SET status = ?2 WHERE id = ?1",
+        params![message_id, status],
+    )?;
+    Ok(())
+}
+
+/// All messages of a session, oldest first, with their parts.
+pub fn list_messages(conn: &Connection, session_id: &str) -> Result<Vec<MessageRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, role, status, created_at_ms FROM messages WHERE session_id = ?1 ORDER BY seq",
+    )?;
+    let mut messages = stmt
+        .query_map([session_id], |r| {
+            Ok(MessageRow {
+                id: r.get(0)?,
+                role: r.get(1)?,
+                status: r.get(2)?,
+                created_at_ms: r.get(3)?,
+                parts: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut parts =
+        conn.prepare("SELECT kind, body FROM parts WHERE message_id = ?1 ORDER BY idx")?;
+    for message in &mut messages {
+        message.parts = parts
+            .query_map([&message.id], |r| {
+                Ok(PartRow {
+                    kind: r.get(0)?,
+                    body: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+    }
+    Ok(messages)
+}
+
+/// A turn: one user message and the assistant's streamed answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TurnRow {
+    pub id: String,
+    pub session_id: String,
+    pub message_id: String,
+    pub status: String,
+}
+
+pub fn create_turn(
+    conn: &Connection,
+    id: &str,
+    session_id: &str,
+    message_id: &str,
+    now_ms: i64,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO turns (id, session_id, message_id, status, started_at_ms)
+         VALUES (?1, ?2, ?3, 'running', ?4)",
+        params![id, session_id, message_id, now_ms],
+    )?;
+    Ok(())
+}
+
+pub fn finish_turn(conn: &Connection, id: &str, status: &str, now_ms: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE turns SET status = ?2, finished_at_ms = ?3 WHERE id = ?1",
+        params![id, status, now_ms],
+    )?;
+    Ok(())
+}
+
+pub fn get_turn(conn: &Connection, id: &str) -> Result<Option<TurnRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, session_id, message_id, status FROM turns WHERE id = ?1",
+            [id],
+            turn_from_row,
+        )
+        .optional()?)
+}
+
+/// The session's most recent turn.
+pub fn latest_turn(conn: &Connection, session_id: &str) -> Result<Option<TurnRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, session_id, message_id, status FROM turns WHERE session_id = ?1
+             ORDER BY started_at_ms DESC, rowid DESC LIMIT 1",
+            [session_id],
+            turn_from_row,
+        )
+        .optional()?)
+}
+
+fn turn_from_row(row: &Row<'_>) -> rusqlite::Result<TurnRow> {
+    Ok(TurnRow {
+        id: row.get(0)?,
+        session_id: row.get(1)?,
+        message_id: row.get(2)?,
+        status: row.get(3)?,
+    })
+}
+
+/// Appends chunks to a turn's log in one transaction (the host batches).
+pub fn append_chunks(conn: &mut Connection, turn_id: &str, chunks: &[(u64, String)]) -> Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut stmt =
+            tx.prepare_cached("INSERT INTO chunks (turn_id, seq, body) VALUES (?1, ?2, ?3)")?;
+        for (seq, body) in chunks {
+            stmt.execute(params![turn_id, *seq as i64, body])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The chunks of a turn with `seq > after`, in order.
+pub fn chunks_after(conn: &Connection, turn_id: &str, after: u64) -> Result<Vec<(u64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, body FROM chunks WHERE turn_id = ?1 AND seq > ?2 ORDER BY seq",
+    )?;
+    let rows = stmt
+        .query_map(params![turn_id, after as i64], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// At start-up: turns left `running` by a crash become `interrupted`, and so
+/// do their half-streamed messages. Returns how many turns were affected.
+pub fn mark_interrupted(conn: &Connection, now_ms: i64) -> Result<usize> {
+    conn.execute(
+        "UPDATE messages SET status = 'interrupted'
+         WHERE id IN (SELECT message_id FROM turns WHERE status = 'running')",
+        [],
+    )?;
+    Ok(conn.execute(
+        "UPDATE turns SET status = 'interrupted', finished_at_ms = ?1 WHERE status = 'running'",
+        [now_ms],
+    )?)
+}
