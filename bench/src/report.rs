@@ -6,6 +6,7 @@
 //! for runs whose figures cannot be trusted.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -43,15 +44,37 @@ pub struct ServerResults {
     pub load_cpu: Option<LoadCpu>,
 }
 
-/// CPU cores busy during a load run, on average. Shows who the bottleneck
+/// CPU used during a load run (warm-up + window). Shows who the bottleneck
 /// was: a client near 1.0 core per client thread means the client, not the
-/// server, set the pace.
+/// server, set the pace; server CPU per request is the server's cost
+/// independent of that.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LoadCpu {
-    /// The server process.
-    pub server_cores: f64,
-    /// This process (the load generator).
-    pub client_cores: f64,
+    /// CPU time of the server process.
+    pub server: Duration,
+    /// CPU time of this process (the load generator).
+    pub client: Duration,
+    /// Wall time the two were measured over.
+    pub wall: Duration,
+    /// 200 responses in that time (warm-up + window).
+    pub requests: u64,
+}
+
+impl LoadCpu {
+    /// Average server cores busy.
+    pub fn server_cores(&self) -> f64 {
+        self.server.as_secs_f64() / self.wall.as_secs_f64()
+    }
+
+    /// Average client cores busy.
+    pub fn client_cores(&self) -> f64 {
+        self.client.as_secs_f64() / self.wall.as_secs_f64()
+    }
+
+    /// Server CPU per successful request, microseconds.
+    pub fn server_us_per_request(&self) -> f64 {
+        self.server.as_secs_f64() * 1e6 / self.requests.max(1) as f64
+    }
 }
 
 impl ServerResults {
@@ -146,15 +169,14 @@ impl Report {
         let mut out = String::new();
         let o = &self.options;
         let servers: Vec<&ServerResults> = self.host.iter().chain([&self.bare]).collect();
-        let host_version = self
-            .host
-            .as_ref()
-            .and_then(|h| h.version.as_deref())
-            .unwrap_or("not measured");
-        let _ = writeln!(
-            out,
-            "\n=== agent-host {host_version} vs bare axum hello-world ==="
-        );
+        let title = match &self.host {
+            Some(h) => format!(
+                "agent-host {} vs bare axum hello-world",
+                h.version.as_deref().unwrap_or("(did not report a version)")
+            ),
+            None => "bare axum hello-world only (--only-bare)".to_owned(),
+        };
+        let _ = writeln!(out, "\n=== {title} ===");
         let _ = writeln!(
             out,
             "machine: {} CPU(s); load client: {} tokio worker thread(s), {} connections, {:.1} s warm-up + {:.1} s measured",
@@ -227,15 +249,15 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "  {:<12}{:>11}{:>11}{:>11}{:>11}{:>10}{:>8}{:>13}",
-            "", "req/s", "p50", "p99", "max", "requests", "errors", "cpu srv/cli"
+            "  {:<12}{:>11}{:>11}{:>11}{:>11}{:>10}{:>8}{:>13}{:>13}",
+            "", "req/s", "p50", "p99", "max", "requests", "errors", "cpu srv/cli", "srv cpu/req"
         );
         for s in &servers {
             match &s.load {
                 Some(l) => {
                     let _ = writeln!(
                         out,
-                        "  {:<12}{:>11.0}{:>8.0} µs{:>8.0} µs{:>8.0} µs{:>10}{:>8}{:>13}",
+                        "  {:<12}{:>11.0}{:>8.0} µs{:>8.0} µs{:>8.0} µs{:>10}{:>8}{:>13}{:>13}",
                         s.kind.binary(),
                         l.requests_per_sec(),
                         l.latency_us(0.5),
@@ -245,7 +267,12 @@ impl Report {
                         l.errors,
                         s.load_cpu.map_or("-".to_owned(), |c| format!(
                             "{:.2}/{:.2}",
-                            c.server_cores, c.client_cores
+                            c.server_cores(),
+                            c.client_cores()
+                        )),
+                        s.load_cpu.map_or("-".to_owned(), |c| format!(
+                            "{:.1} µs",
+                            c.server_us_per_request()
                         ))
                     );
                 }
@@ -259,7 +286,7 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "  (cpu srv/cli: average cores busy in the server / in this load generator)"
+            "  (cpu srv/cli: average cores busy in the server / in this load generator;\n   srv cpu/req: server CPU time per 200 response, warm-up included)"
         );
 
         let _ = writeln!(out, "\ntargets");
@@ -351,9 +378,10 @@ fn server_json(s: &ServerResults) -> Value {
         "eof_to_exit_ms": s.exit.as_ref().map(summary_json),
         "idle_memory": s.idle.as_ref().map(mem_json),
         "after_load_memory": s.after_load.as_ref().map(mem_json),
-        "load_cpu_cores": s.load_cpu.map(|c| json!({
-            "server": (c.server_cores * 100.0).round() / 100.0,
-            "client": (c.client_cores * 100.0).round() / 100.0,
+        "load_cpu": s.load_cpu.map(|c| json!({
+            "server_cores": (c.server_cores() * 100.0).round() / 100.0,
+            "client_cores": (c.client_cores() * 100.0).round() / 100.0,
+            "server_us_per_request": (c.server_us_per_request() * 10.0).round() / 10.0,
         })),
         "throughput": s.load.as_ref().map(|l| json!({
             "requests_per_sec": (l.requests_per_sec() * 10.0).round() / 10.0,

@@ -12,12 +12,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use agent_security::{Credentials, PerimeterConfig, RefererPolicy, SecretStore};
+use agent_storage::sessions;
 use agent_storage::{
     open_database, AuthFile, RecentFiles, StorageError, UserData, UserDataLock, WorkspaceRegistry,
 };
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::agent::policy::Policies;
+use crate::agent::providers::Providers;
+use crate::agent::Agent;
 use crate::database::Database;
 use crate::documents::Documents;
 use crate::handshake::Handshake;
@@ -81,10 +85,30 @@ impl AgentHost {
         let db = Arc::new(Database::new(open_database(&user_data.database_path())?));
         let recent = RecentFiles::load(user_data.recent_path())?;
         let workspaces = WorkspaceRegistry::load(user_data.workspaces_path())?;
-        let secrets = SecretStore::new(
+        let secrets = Secrets::new(SecretStore::new(
             AuthFile::new(user_data.auth_path()),
             &user_data.root().to_string_lossy(),
-        );
+        ));
+        let interrupted = sessions::mark_interrupted(&db.lock(), crate::clock::now_ms())?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "turns left running by an earlier crash marked interrupted"
+            );
+        }
+        let providers = Arc::new(Providers::load(
+            user_data.root().join("providers.json"),
+            secrets.store(),
+        )?);
+        let policies = Arc::new(Policies::load(user_data.root().join("policies.json"))?);
+        let workspaces = Arc::new(Workspaces::new(workspaces));
+        let agent = Arc::new(Agent::new(
+            db.clone(),
+            workspaces.clone(),
+            providers,
+            policies,
+            user_data.root().to_path_buf(),
+        ));
 
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
             .await
@@ -104,8 +128,9 @@ impl AgentHost {
             started,
             documents: Documents::new(db.clone()),
             recent: Recent::new(recent),
-            workspaces: Workspaces::new(workspaces),
-            secrets: Secrets::new(secrets),
+            workspaces,
+            agent,
+            secrets,
             openapi: routes::openapi_json(),
         });
         tracing::info!(
@@ -139,6 +164,7 @@ impl AgentHost {
             db,
             _lock,
         } = self;
+        let agent = state.agent.clone();
         let app = crate::http::app(state, perimeter);
         let graceful_stop = stopped(stop.clone());
         // Small request/response exchanges: never wait on Nagle.
@@ -155,6 +181,7 @@ impl AgentHost {
                 // (graceful shutdown); only an end without one is a failure.
                 if let Some(reason) = *stop.borrow() {
                     tracing::info!(?reason, "stopped: all connections drained");
+                    agent.abort_all();
                     db.checkpoint();
                     return reason;
                 }
@@ -168,7 +195,8 @@ impl AgentHost {
             }
             reason = stopped(stop.clone()) => reason,
         };
-        tracing::info!(?reason, "stopping: draining requests");
+        tracing::info!(?reason, "stopping: aborting turns, draining requests");
+        agent.abort_all();
         if tokio::time::timeout(DRAIN_TIMEOUT, &mut server)
             .await
             .is_err()

@@ -55,3 +55,21 @@ mod tests {
         assert!(is_well_formed(&workspace_id(Path::new("/w")), "ws_"));
     }
 }
+
+/// A fresh random id: `prefix` + 32 hex digits from the OS generator.
+pub fn random_id(prefix: &str) -> String {
+    use rand::TryRngCore;
+    let mut bytes = [0u8; 16];
+    if rand::rngs::OsRng.try_fill_bytes(&mut bytes).is_err() {
+        // The OS generator does not fail on Linux; if it ever does, an id
+        // collision is still impossible to exploit, so fall back loudly.
+        tracing::error!("OS random generator failed");
+        bytes = rand::random();
+    }
+    let mut id = String::with_capacity(prefix.len() + 32);
+    id.push_str(prefix);
+    for byte in bytes {
+        id.push_str(&format!("{byte:02x}"));
+    }
+    id
+}

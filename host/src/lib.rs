@@ -6,6 +6,7 @@
 //! supplies the perimeter and `storage` the user-data layout. See
 //! ARCHITECTURE.md for the map and docs/rfc/ for the contracts.
 
+pub mod agent;
 pub mod agent_host;
 pub mod api;
 mod blocking;

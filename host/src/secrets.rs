@@ -26,6 +26,11 @@ impl Secrets {
         }
     }
 
+    /// The store itself, for in-process readers (the provider registry).
+    pub fn store(&self) -> Arc<SecretStore> {
+        self.store.clone()
+    }
+
     pub async fn presence(&self, provider: Provider) -> Result<Presence, ApiError> {
         let store = self.store.clone();
         run_blocking(move || {

@@ -1,6 +1,9 @@
 //! What every handler can reach: the collaborators, nothing else.
 
+use std::sync::Arc;
 use std::time::Instant;
+
+use crate::agent::Agent;
 
 use crate::documents::Documents;
 use crate::recent::Recent;
@@ -10,13 +13,22 @@ use crate::workspaces::Workspaces;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Advertised by `POST /handshake`; grows as issues land.
-pub const CAPABILITIES: [&str; 4] = ["documents", "recent", "workspaces", "secrets"];
+pub const CAPABILITIES: [&str; 7] = [
+    "documents",
+    "recent",
+    "workspaces",
+    "secrets",
+    "sessions",
+    "agent-stream-v1",
+    "tools",
+];
 
 pub struct AppState {
     pub started: Instant,
     pub documents: Documents,
     pub recent: Recent,
-    pub workspaces: Workspaces,
+    pub workspaces: Arc<Workspaces>,
+    pub agent: Arc<Agent>,
     pub secrets: Secrets,
     /// The OpenAPI document, rendered once at start.
     pub openapi: String,

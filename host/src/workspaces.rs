@@ -188,6 +188,18 @@ impl Workspaces {
         .await
     }
 
+    /// The directory behind a workspace id, or 404.
+    pub async fn path_of(&self, id: String) -> Result<std::path::PathBuf, ApiError> {
+        let registry = self.registry.clone();
+        run_blocking(move || {
+            lock(&registry)
+                .get(&id)
+                .map(|entry| entry.path)
+                .ok_or_else(unknown_workspace)
+        })
+        .await
+    }
+
     async fn root(&self, id: String) -> Result<ContainedRoot, ApiError> {
         let registry = self.registry.clone();
         run_blocking(move || {

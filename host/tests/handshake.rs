@@ -362,6 +362,10 @@ fn refuses_a_database_from_a_newer_build_without_touching_it() {
     assert!(out.is_empty());
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("999"), "the message names the version: {err}");
-    assert_eq!(std::fs::read(&db).unwrap(), before, "the newer database is untouched");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the newer database is untouched"
+    );
     assert!(!dir.path().join("sessions.db-wal").exists());
 }

@@ -109,6 +109,13 @@ fn run(options: &Options, host: Option<&Server>, bare: &Server, runtime: &Runtim
         notes: Vec::new(),
     };
 
+    // Other work on the box (a parallel cargo build, say) skews every
+    // figure; say so rather than let a noisy run pass for a clean one.
+    if let Some(load) = procfs::load_average().filter(|&l| l > 0.5) {
+        report.notes.push(format!(
+            "1-minute load average was {load:.2} at start: other work on this machine may skew the figures"
+        ));
+    }
     eprintln!(
         "host-bench: spawn-to-ready, {} samples each",
         options.spawns
@@ -232,10 +239,11 @@ fn serve_phase(
     let before = (Instant::now(), cpu_pair(pid)?);
     let load = runtime.block_on(load::run(Arc::clone(&request), config))?;
     let after = cpu_pair(pid)?;
-    let wall = before.0.elapsed().as_secs_f64();
     results.load_cpu = Some(LoadCpu {
-        server_cores: (after.0.saturating_sub(before.1 .0)).as_secs_f64() / wall,
-        client_cores: (after.1.saturating_sub(before.1 .1)).as_secs_f64() / wall,
+        server: after.0.saturating_sub(before.1 .0),
+        client: after.1.saturating_sub(before.1 .1),
+        wall: before.0.elapsed(),
+        requests: load.requests + load.warmup_requests,
     });
     let errors = load.errors;
     let samples = load.error_samples.join(" | ");

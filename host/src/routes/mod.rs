@@ -3,8 +3,10 @@
 
 mod documents;
 mod meta;
+mod providers;
 mod recent;
 mod secrets;
+mod sessions;
 mod workspaces;
 
 use std::sync::Arc;
@@ -46,6 +48,28 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .put(secrets::set)
                 .delete(secrets::delete),
         )
+        .route(
+            "/workspaces/{id}/policy",
+            get(providers::get_policy).put(providers::set_policy),
+        )
+        .route("/providers", get(providers::list))
+        .route("/providers/{provider}", put(providers::configure))
+        .route("/sessions", get(sessions::list).post(sessions::create))
+        .route(
+            "/sessions/{id}",
+            get(sessions::get)
+                .patch(sessions::update)
+                .delete(sessions::delete),
+        )
+        .route("/sessions/{id}/messages", get(sessions::messages))
+        .route("/sessions/{id}/turns", post(sessions::start_turn))
+        .route("/sessions/{id}/stream", get(sessions::resume))
+        .route("/sessions/{id}/abort", post(sessions::abort))
+        .route(
+            "/sessions/{id}/approvals/{approval_id}",
+            post(sessions::approve),
+        )
+        .route("/sessions/{id}/status", get(sessions::status))
         .with_state(state)
 }
 
@@ -78,6 +102,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         secrets::presence,
         secrets::set,
         secrets::delete,
+        providers::list,
+        providers::configure,
+        providers::get_policy,
+        providers::set_policy,
+        sessions::create,
+        sessions::list,
+        sessions::get,
+        sessions::update,
+        sessions::delete,
+        sessions::messages,
+        sessions::start_turn,
+        sessions::resume,
+        sessions::abort,
+        sessions::approve,
+        sessions::status,
     ),
     modifiers(&BasicAuthScheme),
     security(("basic" = [])),

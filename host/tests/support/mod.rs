@@ -360,3 +360,206 @@ pub fn is_alive(pid: i32) -> bool {
         Err(_) => false,
     }
 }
+
+/// One server-sent event frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SseFrame {
+    pub id: Option<String>,
+    pub data: String,
+}
+
+impl SseFrame {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap_or(Value::Null)
+    }
+
+    pub fn kind(&self) -> String {
+        if self.data == "[DONE]" {
+            return "[DONE]".to_owned();
+        }
+        self.json()["type"].as_str().unwrap_or("?").to_owned()
+    }
+}
+
+/// Parses a complete SSE body into frames.
+pub fn parse_sse(body: &[u8]) -> Vec<SseFrame> {
+    let text = String::from_utf8_lossy(body);
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| {
+            let mut frame = SseFrame {
+                id: None,
+                data: String::new(),
+            };
+            for line in block.lines() {
+                if let Some(id) = line.strip_prefix("id: ") {
+                    frame.id = Some(id.to_owned());
+                } else if let Some(data) = line.strip_prefix("data: ") {
+                    frame.data.push_str(data);
+                } else {
+                    panic!("unexpected SSE line {line:?}");
+                }
+            }
+            frame
+        })
+        .collect()
+}
+
+/// An SSE response read incrementally, so a test can stop in the middle.
+pub struct SseReader {
+    stream: TcpStream,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    raw: Vec<u8>,
+    body: Vec<u8>,
+    chunked: bool,
+    frames_seen: usize,
+}
+
+impl SseReader {
+    pub fn open(
+        host: &TestHost,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        extra: &[(&str, &str)],
+    ) -> SseReader {
+        let mut stream = TcpStream::connect(("127.0.0.1", host.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\n");
+        for (k, v) in host.good_headers() {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        for (k, v) in extra {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("Connection: close\r\n");
+        let body = body.map(|b| serde_json::to_vec(b).unwrap());
+        if let Some(b) = &body {
+            head.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                b.len()
+            ));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        if let Some(b) = &body {
+            stream.write_all(b).unwrap();
+        }
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 8192];
+        let split = loop {
+            if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i;
+            }
+            let n = stream.read(&mut buf).expect("read head");
+            assert!(n > 0, "connection closed before headers");
+            raw.extend_from_slice(&buf[..n]);
+        };
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        let chunked = headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+        let rest = raw[split + 4..].to_vec();
+        let mut reader = SseReader {
+            stream,
+            status,
+            headers,
+            raw: Vec::new(),
+            body: Vec::new(),
+            chunked,
+            frames_seen: 0,
+        };
+        reader.feed(&rest);
+        reader
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        if !self.chunked {
+            self.body.extend_from_slice(bytes);
+            return;
+        }
+        self.raw.extend_from_slice(bytes);
+        loop {
+            let Some(eol) = self.raw.windows(2).position(|w| w == b"\r\n") else {
+                return;
+            };
+            let size_text = String::from_utf8_lossy(&self.raw[..eol]).into_owned();
+            let Ok(size) = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16)
+            else {
+                return;
+            };
+            if self.raw.len() < eol + 2 + size + 2 {
+                return;
+            }
+            self.body
+                .extend_from_slice(&self.raw[eol + 2..eol + 2 + size]);
+            self.raw.drain(..eol + 2 + size + 2);
+        }
+    }
+
+    /// Complete frames received so far and not yet returned.
+    fn take_frames(&mut self) -> Vec<SseFrame> {
+        let text = String::from_utf8_lossy(&self.body).into_owned();
+        let complete = match text.rfind("\n\n") {
+            Some(i) => &text[..i + 2],
+            None => return Vec::new(),
+        };
+        let frames = parse_sse(complete.as_bytes());
+        let new = frames[self.frames_seen..].to_vec();
+        self.frames_seen = frames.len();
+        new
+    }
+
+    /// Reads until `n` more frames arrived (or the stream ended).
+    pub fn next_frames(&mut self, n: usize) -> Vec<SseFrame> {
+        let mut out = self.take_frames();
+        let mut buf = [0u8; 8192];
+        while out.len() < n {
+            let read = self.stream.read(&mut buf).expect("read frames");
+            if read == 0 {
+                break;
+            }
+            self.feed(&buf[..read]);
+            out.extend(self.take_frames());
+        }
+        out
+    }
+
+    /// Reads everything until the server ends the stream.
+    pub fn rest(mut self) -> Vec<SseFrame> {
+        let mut out = self.take_frames();
+        let mut buf = [0u8; 8192];
+        loop {
+            let read = self.stream.read(&mut buf).expect("read rest");
+            if read == 0 {
+                break;
+            }
+            self.feed(&buf[..read]);
+            out.extend(self.take_frames());
+        }
+        out
+    }
+}

@@ -1,0 +1,529 @@
+//! The agent loop for one turn: stream a step from the provider, relay it
+//! as UI message chunks, run the requested tools (asking when the policy
+//! says so), feed the results back, repeat up to the step limit.
+//!
+//! The loop owns nothing the HTTP layer holds: clients only read the
+//! [`Run`] log, so a client leaving never stops the turn. Only an explicit
+//! abort (the run's abort flag) does, and it also drops the provider
+//! stream, which closes the provider connection.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use agent_provider::{
+    ChatMessage, ChatRequest, ChatStream, Client, Endpoint, FinishReason, FunctionCall,
+    ProviderError, StreamEvent, ToolCall, ToolSpec,
+};
+use agent_tools::ToolContext;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use super::chunk::{UiChunk, DONE};
+use super::persist::{Op, Persister};
+use super::policy::{Permission, ToolPolicy};
+use super::run::Run;
+use super::status::SessionStatus;
+use crate::ids::random_id;
+
+/// Everything a turn needs, handed over by [`super::Agent::start_turn`].
+pub struct TurnSpec {
+    pub run: Arc<Run>,
+    pub session_id: String,
+    pub message_id: String,
+    pub history: Vec<ChatMessage>,
+    pub model: String,
+    pub endpoint: Endpoint,
+    pub client: Arc<Client>,
+    pub tools: Option<Arc<ToolContext>>,
+    pub policy: ToolPolicy,
+    pub max_steps: u32,
+    pub persister: Persister,
+    pub status: watch::Sender<SessionStatus>,
+}
+
+/// How the turn ended; stored as the message's and the turn's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Complete,
+    Error,
+    Aborted,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Complete => "complete",
+            Outcome::Error => "error",
+            Outcome::Aborted => "aborted",
+        }
+    }
+}
+
+struct Emitter {
+    run: Arc<Run>,
+    persister: Persister,
+    message_id: String,
+    next_part: u32,
+}
+
+impl Emitter {
+    fn emit(&self, chunk: UiChunk) {
+        self.push(Arc::from(chunk.to_json()));
+    }
+
+    fn push(&self, body: Arc<str>) {
+        let seq = self.run.push(body.clone());
+        self.persister.send(Op::Chunk { seq, body });
+    }
+
+    fn new_part(&mut self) -> u32 {
+        let idx = self.next_part;
+        self.next_part += 1;
+        idx
+    }
+
+    fn part(&self, idx: u32, kind: &'static str, body: Value) {
+        self.persister.send(Op::Part {
+            message_id: self.message_id.clone(),
+            idx,
+            kind,
+            body: body.to_string(),
+        });
+    }
+}
+
+/// An open text or reasoning block of the current step.
+struct Block {
+    id: String,
+    part: u32,
+    text: String,
+}
+
+#[derive(Default)]
+struct StepState {
+    text: Option<Block>,
+    reasoning: Option<Block>,
+    step_text: String,
+    calls: BTreeMap<u32, (String, String, String)>,
+    finish: Option<FinishReason>,
+}
+
+impl StepState {
+    fn close_text(&mut self, out: &Emitter) {
+        if let Some(block) = self.text.take() {
+            out.emit(UiChunk::TextEnd { id: block.id });
+            out.part(
+                block.part,
+                "text",
+                json!({"type": "text", "text": block.text}),
+            );
+        }
+    }
+
+    fn close_reasoning(&mut self, out: &Emitter) {
+        if let Some(block) = self.reasoning.take() {
+            out.emit(UiChunk::ReasoningEnd { id: block.id });
+            out.part(
+                block.part,
+                "reasoning",
+                json!({"type": "reasoning", "text": block.text}),
+            );
+        }
+    }
+
+    fn close_all(&mut self, out: &Emitter) {
+        self.close_reasoning(out);
+        self.close_text(out);
+    }
+}
+
+/// Runs the turn to its end and closes the run's log.
+pub async fn run_turn(spec: TurnSpec) -> Outcome {
+    let TurnSpec {
+        run,
+        session_id,
+        message_id,
+        mut history,
+        model,
+        endpoint,
+        client,
+        tools,
+        policy,
+        max_steps,
+        persister,
+        status,
+    } = spec;
+    let mut out = Emitter {
+        run: run.clone(),
+        persister,
+        message_id: message_id.clone(),
+        next_part: 0,
+    };
+    let metadata = json!({"sessionId": session_id, "turnId": run.turn_id});
+    out.emit(UiChunk::Start {
+        message_id: message_id.clone(),
+        message_metadata: metadata.clone(),
+    });
+
+    let specs: Vec<ToolSpec> = tools
+        .as_deref()
+        .map(|ctx| {
+            agent_tools::available(ctx)
+                .into_iter()
+                .map(|t| ToolSpec {
+                    name: t.name.to_owned(),
+                    description: t.description.to_owned(),
+                    parameters: t.parameters,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut usage = (0u64, 0u64);
+    let mut abort = run.watch_abort();
+    let mut outcome = Outcome::Complete;
+    let mut finish_reason = "stop";
+
+    'steps: for step in 0..max_steps {
+        out.emit(UiChunk::StartStep);
+        let request = ChatRequest {
+            model: model.clone(),
+            messages: history.clone(),
+            tools: specs.clone(),
+        };
+        let opened = tokio::select! {
+            opened = client.stream(&endpoint, &request) => Some(opened),
+            _ = aborted(&mut abort) => None,
+        };
+        let mut stream: ChatStream = match opened {
+            None => {
+                outcome = Outcome::Aborted;
+                break 'steps;
+            }
+            Some(Err(e)) => {
+                provider_failed(&out, &e);
+                outcome = Outcome::Error;
+                break 'steps;
+            }
+            Some(Ok(stream)) => stream,
+        };
+
+        let mut state = StepState::default();
+        loop {
+            let event = tokio::select! {
+                event = stream.next() => event,
+                _ = aborted(&mut abort) => {
+                    drop(stream);
+                    state.close_all(&out);
+                    outcome = Outcome::Aborted;
+                    break 'steps;
+                }
+            };
+            match event {
+                None => break,
+                Some(Err(e)) => {
+                    drop(stream);
+                    state.close_all(&out);
+                    provider_failed(&out, &e);
+                    outcome = Outcome::Error;
+                    break 'steps;
+                }
+                Some(Ok(event)) => relay(event, &mut state, &mut out, &mut usage),
+            }
+        }
+        drop(stream);
+        state.close_all(&out);
+
+        if state.calls.is_empty() {
+            out.emit(UiChunk::FinishStep);
+            finish_reason = match state.finish {
+                Some(FinishReason::Length) => "length",
+                Some(FinishReason::ContentFilter) => "content-filter",
+                _ => "stop",
+            };
+            break 'steps;
+        }
+
+        let calls: Vec<ToolCall> = state
+            .calls
+            .values()
+            .map(|(id, name, arguments)| ToolCall {
+                id: id.clone(),
+                kind: "function".to_owned(),
+                function: FunctionCall {
+                    name: name.clone(),
+                    arguments: arguments.clone(),
+                },
+            })
+            .collect();
+        history.push(ChatMessage::Assistant {
+            content: (!state.step_text.is_empty()).then(|| state.step_text.clone()),
+            tool_calls: calls.clone(),
+        });
+        for call in calls {
+            let result = run_tool(
+                &call,
+                tools.as_deref(),
+                &policy,
+                &run,
+                &mut out,
+                &status,
+                &mut abort,
+            )
+            .await;
+            match result {
+                ToolResult::Aborted => {
+                    outcome = Outcome::Aborted;
+                    break 'steps;
+                }
+                ToolResult::Content(content) => history.push(ChatMessage::Tool {
+                    tool_call_id: call.id.clone(),
+                    content,
+                }),
+            }
+        }
+        out.emit(UiChunk::FinishStep);
+        if step + 1 == max_steps {
+            finish_reason = "tool-calls";
+            tracing::info!(turn = %run.turn_id, max_steps, "step limit reached");
+        }
+    }
+
+    match outcome {
+        Outcome::Aborted => out.emit(UiChunk::Abort {
+            reason: "aborted by the client".to_owned(),
+        }),
+        Outcome::Error => {}
+        Outcome::Complete => {
+            let mut meta = metadata;
+            meta["usage"] = json!({"inputTokens": usage.0, "outputTokens": usage.1});
+            out.emit(UiChunk::Finish {
+                finish_reason,
+                message_metadata: meta,
+            });
+        }
+    }
+    out.push(Arc::from(DONE));
+    out.persister.send(Op::Usage {
+        session_id,
+        input: usage.0,
+        output: usage.1,
+    });
+    out.persister.send(Op::MessageStatus {
+        message_id,
+        status: outcome.as_str(),
+    });
+    out.persister.send(Op::FinishTurn {
+        turn_id: run.turn_id.clone(),
+        status: outcome.as_str(),
+    });
+    // Everything is on disk before the run leaves memory.
+    out.persister.finish().await;
+    run.close();
+    outcome
+}
+
+/// Resolves when the run's abort flag is (or becomes) set.
+async fn aborted(abort: &mut watch::Receiver<bool>) {
+    loop {
+        if *abort.borrow_and_update() {
+            return;
+        }
+        if abort.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+fn provider_failed(out: &Emitter, e: &ProviderError) {
+    tracing::warn!(code = e.code(), error = %e, "provider call failed");
+    out.emit(UiChunk::Error {
+        error_text: format!("{} ({})", e, e.code()),
+    });
+}
+
+fn relay(event: StreamEvent, state: &mut StepState, out: &mut Emitter, usage: &mut (u64, u64)) {
+    match event {
+        StreamEvent::TextDelta(delta) => {
+            state.close_reasoning(out);
+            if state.text.is_none() {
+                let block = Block {
+                    id: random_id("txt_"),
+                    part: out.new_part(),
+                    text: String::new(),
+                };
+                out.emit(UiChunk::TextStart {
+                    id: block.id.clone(),
+                });
+                state.text = Some(block);
+            }
+            if let Some(block) = state.text.as_mut() {
+                block.text.push_str(&delta);
+                state.step_text.push_str(&delta);
+                out.emit(UiChunk::TextDelta {
+                    id: block.id.clone(),
+                    delta,
+                });
+            }
+        }
+        StreamEvent::ReasoningDelta(delta) => {
+            state.close_text(out);
+            if state.reasoning.is_none() {
+                let block = Block {
+                    id: random_id("rsn_"),
+                    part: out.new_part(),
+                    text: String::new(),
+                };
+                out.emit(UiChunk::ReasoningStart {
+                    id: block.id.clone(),
+                });
+                state.reasoning = Some(block);
+            }
+            if let Some(block) = state.reasoning.as_mut() {
+                block.text.push_str(&delta);
+                out.emit(UiChunk::ReasoningDelta {
+                    id: block.id.clone(),
+                    delta,
+                });
+            }
+        }
+        StreamEvent::ToolCallStart { index, id, name } => {
+            state.close_all(out);
+            out.emit(UiChunk::ToolInputStart {
+                tool_call_id: id.clone(),
+                tool_name: name.clone(),
+            });
+            state.calls.insert(index, (id, name, String::new()));
+        }
+        StreamEvent::ToolCallDelta { index, arguments } => {
+            if let Some((id, _, args)) = state.calls.get_mut(&index) {
+                args.push_str(&arguments);
+                out.emit(UiChunk::ToolInputDelta {
+                    tool_call_id: id.clone(),
+                    input_text_delta: arguments,
+                });
+            }
+        }
+        StreamEvent::Usage {
+            input_tokens,
+            output_tokens,
+        } => {
+            usage.0 += input_tokens;
+            usage.1 += output_tokens;
+        }
+        StreamEvent::Finish { reason } => state.finish = Some(reason),
+    }
+}
+
+enum ToolResult {
+    /// What goes back to the model as the tool message.
+    Content(String),
+    Aborted,
+}
+
+async fn run_tool(
+    call: &ToolCall,
+    tools: Option<&ToolContext>,
+    policy: &ToolPolicy,
+    run: &Run,
+    out: &mut Emitter,
+    status: &watch::Sender<SessionStatus>,
+    abort: &mut watch::Receiver<bool>,
+) -> ToolResult {
+    let id = call.id.clone();
+    let name = call.function.name.clone();
+    let raw = if call.function.arguments.trim().is_empty() {
+        "{}"
+    } else {
+        call.function.arguments.as_str()
+    };
+    let part = out.new_part();
+    let part_type = format!("tool-{name}");
+    let input: Value = match serde_json::from_str(raw) {
+        Ok(v) => v,
+        Err(e) => {
+            let error_text = format!("the arguments are not valid JSON: {e}");
+            out.emit(UiChunk::ToolInputError {
+                tool_call_id: id.clone(),
+                tool_name: name.clone(),
+                input: Value::String(raw.to_owned()),
+                error_text: error_text.clone(),
+            });
+            out.part(part, "tool", json!({"type": part_type, "toolCallId": id, "state": "output-error", "input": raw, "errorText": error_text}));
+            return ToolResult::Content(format!("Error: {error_text}"));
+        }
+    };
+    out.emit(UiChunk::ToolInputAvailable {
+        tool_call_id: id.clone(),
+        tool_name: name.clone(),
+        input: input.clone(),
+    });
+    let fail = |out: &mut Emitter, error_text: String| {
+        out.emit(UiChunk::ToolOutputError {
+            tool_call_id: id.clone(),
+            error_text: error_text.clone(),
+        });
+        out.part(part, "tool", json!({"type": part_type, "toolCallId": id, "state": "output-error", "input": input, "errorText": error_text}));
+        ToolResult::Content(format!("Error: {error_text}"))
+    };
+
+    let Some(ctx) = tools else {
+        return fail(
+            out,
+            "no workspace is open for this session, so no tools can run".to_owned(),
+        );
+    };
+    if !agent_tools::available(ctx).iter().any(|t| t.name == name) {
+        return fail(out, format!("unknown or unavailable tool `{name}`"));
+    }
+    match policy.decide(&name, &input) {
+        Permission::Deny => {
+            return fail(out, "denied by the workspace's tool policy".to_owned());
+        }
+        Permission::Ask => {
+            out.part(part, "tool", json!({"type": part_type, "toolCallId": id, "state": "approval-requested", "input": input}));
+            let approval_id = random_id("apr_");
+            let answer = run.expect_approval(&approval_id);
+            out.emit(UiChunk::ToolApprovalRequest {
+                approval_id,
+                tool_call_id: id.clone(),
+            });
+            status.send_replace(SessionStatus::WaitingForApproval);
+            let approved = tokio::select! {
+                answer = answer => answer.unwrap_or(false),
+                _ = aborted(abort) => return ToolResult::Aborted,
+            };
+            status.send_replace(SessionStatus::Busy);
+            if run.is_aborted() {
+                return ToolResult::Aborted;
+            }
+            if !approved {
+                out.emit(UiChunk::ToolOutputDenied {
+                    tool_call_id: id.clone(),
+                });
+                out.part(part, "tool", json!({"type": part_type, "toolCallId": id, "state": "output-denied", "input": input}));
+                return ToolResult::Content(
+                    "The user denied this tool call. Do not retry it; ask or continue without it."
+                        .to_owned(),
+                );
+            }
+        }
+        Permission::Allow => {}
+    }
+    let result = tokio::select! {
+        result = agent_tools::call(ctx, &name, raw) => result,
+        _ = aborted(abort) => return ToolResult::Aborted,
+    };
+    match result {
+        Ok(output) => {
+            out.emit(UiChunk::ToolOutputAvailable {
+                tool_call_id: id.clone(),
+                output: output.clone(),
+            });
+            out.part(part, "tool", json!({"type": part_type, "toolCallId": id, "state": "output-available", "input": input, "output": output}));
+            ToolResult::Content(output.to_string())
+        }
+        Err(e) => fail(out, e.to_string()),
+    }
+}

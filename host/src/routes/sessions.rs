@@ -1,0 +1,386 @@
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use agent_security::{ApiError, Provider};
+use agent_storage::sessions::{MessageRow, SessionQuery, SessionRow};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use futures_util::stream;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::agent::status::SessionStatus;
+use crate::agent::TurnRequest;
+use crate::api::ErrorResponse;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    pub id: String,
+    pub title: String,
+    pub workspace_id: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub archived: bool,
+    pub usage: Usage,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Usage {
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Self {
+        Session {
+            id: row.id,
+            title: row.title,
+            workspace_id: row.workspace_id,
+            provider: row.provider,
+            model: row.model,
+            created_at_ms: row.created_at_ms,
+            updated_at_ms: row.updated_at_ms,
+            archived: row.archived,
+            usage: Usage {
+                input_tokens: row.input_tokens,
+                output_tokens: row.output_tokens,
+            },
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateSession {
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Tools run in this workspace; without one the session has no tools.
+    #[serde(default)]
+    pub workspace_id: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Case-insensitive text in the title or any message.
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub include_archived: bool,
+    /// Page size, 1..=200 (default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub offset: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionPage {
+    pub sessions: Vec<Session>,
+    pub total: u64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateSession {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub archived: Option<bool>,
+}
+
+/// A stored message in the AI SDK `UIMessage` shape (`parts` as streamed).
+#[derive(Serialize, ToSchema)]
+pub struct Message {
+    pub id: String,
+    pub role: String,
+    #[schema(value_type = Vec<Object>)]
+    pub parts: Vec<serde_json::Value>,
+    pub metadata: MessageMetadata,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageMetadata {
+    /// `complete`, `streaming`, `aborted`, `error` or `interrupted`.
+    pub status: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageList {
+    pub messages: Vec<Message>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StartTurn {
+    /// The user's message.
+    pub message: String,
+    /// `openrouter`, `ai-gateway` or `custom`; skips the resolution order.
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Model calls allowed in this turn (default 20, at most 50).
+    #[serde(default)]
+    pub max_steps: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AbortResult {
+    /// False when no turn was running.
+    pub aborted: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ApprovalAnswer {
+    pub approved: bool,
+}
+
+/// Creates a session.
+#[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = CreateSession,
+    responses((status = 200, body = Session),
+              (status = 404, description = "`unknown_workspace`", body = ErrorResponse)))]
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    ApiJson(body): ApiJson<CreateSession>,
+) -> Result<Json<Session>, ApiError> {
+    Ok(Json(
+        state
+            .agent
+            .create_session(body.title, body.workspace_id)
+            .await?
+            .into(),
+    ))
+}
+
+/// Lists sessions, newest first, with paging and a text filter.
+#[utoipa::path(get, path = "/sessions", tag = "sessions", params(ListQuery),
+    responses((status = 200, body = SessionPage)))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<SessionPage>, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 200",
+        ));
+    }
+    let (rows, total) = state
+        .agent
+        .list_sessions(SessionQuery {
+            filter: query.q,
+            include_archived: query.include_archived,
+            limit,
+            offset: query.offset,
+        })
+        .await?;
+    Ok(Json(SessionPage {
+        sessions: rows.into_iter().map(Session::from).collect(),
+        total,
+    }))
+}
+
+/// One session, with its token usage.
+#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)),
+    responses((status = 200, body = Session),
+              (status = 404, description = "`unknown_session`", body = ErrorResponse)))]
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Session>, ApiError> {
+    Ok(Json(state.agent.get_session(id).await?.into()))
+}
+
+/// Renames and/or archives a session.
+#[utoipa::path(patch, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)),
+    request_body = UpdateSession,
+    responses((status = 200, body = Session),
+              (status = 400, description = "`invalid_title`", body = ErrorResponse),
+              (status = 404, description = "`unknown_session`", body = ErrorResponse)))]
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateSession>,
+) -> Result<Json<Session>, ApiError> {
+    Ok(Json(
+        state
+            .agent
+            .update_session(id, body.title, body.archived)
+            .await?
+            .into(),
+    ))
+}
+
+/// Deletes a session and its history (a running turn is aborted first).
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, description = "`unknown_session`", body = ErrorResponse)))]
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.agent.delete_session(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The session's messages, oldest first, as UI messages.
+#[utoipa::path(get, path = "/sessions/{id}/messages", tag = "sessions", params(("id" = String, Path)),
+    responses((status = 200, body = MessageList),
+              (status = 404, description = "`unknown_session`", body = ErrorResponse)))]
+pub async fn messages(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<MessageList>, ApiError> {
+    let rows = state.agent.messages(id).await?;
+    Ok(Json(MessageList {
+        messages: rows.into_iter().map(to_message).collect(),
+    }))
+}
+
+fn to_message(row: MessageRow) -> Message {
+    Message {
+        id: row.id,
+        role: row.role,
+        parts: row
+            .parts
+            .iter()
+            .filter_map(|p| serde_json::from_str(&p.body).ok())
+            .collect(),
+        metadata: MessageMetadata {
+            status: row.status,
+            created_at_ms: row.created_at_ms,
+        },
+    }
+}
+
+/// Starts a turn and streams it (AI SDK UI message stream v1, `text/event-stream`,
+/// header `x-vercel-ai-ui-message-stream: v1`). Every frame has an `id:`
+/// (`<turn_id>:<seq>`); the stream ends with `data: [DONE]`. Disconnecting
+/// does not stop the turn.
+#[utoipa::path(post, path = "/sessions/{id}/turns", tag = "agent", params(("id" = String, Path)),
+    request_body = StartTurn,
+    responses((status = 200, description = "UI message stream", content_type = "text/event-stream"),
+              (status = 404, description = "`unknown_session`, `unknown_provider`", body = ErrorResponse),
+              (status = 409, description = "`run_in_flight`, `provider_down`", body = ErrorResponse)))]
+pub async fn start_turn(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StartTurn>,
+) -> Result<Response, ApiError> {
+    let provider = body
+        .provider
+        .as_deref()
+        .map(|p| {
+            Provider::parse(p).ok_or_else(|| {
+                ApiError::not_found(
+                    "unknown_provider",
+                    "expected openrouter, ai-gateway or custom",
+                )
+            })
+        })
+        .transpose()?;
+    state
+        .agent
+        .start_turn(
+            id,
+            TurnRequest {
+                message: body.message,
+                provider,
+                model: body.model,
+                max_steps: body.max_steps,
+            },
+        )
+        .await
+}
+
+/// Resumes the session's current or latest turn after `Last-Event-ID`
+/// (all of it without the header), then follows it live. Finished turns
+/// replay from the persisted chunk log, also after a host restart.
+#[utoipa::path(get, path = "/sessions/{id}/stream", tag = "agent",
+    params(("id" = String, Path), ("Last-Event-ID" = Option<String>, Header)),
+    responses((status = 200, description = "UI message stream", content_type = "text/event-stream"),
+              (status = 404, description = "`unknown_session`, `no_turn`", body = ErrorResponse)))]
+pub async fn resume(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    state.agent.resume(id, last).await
+}
+
+/// Stops the running turn (the only thing that does).
+#[utoipa::path(post, path = "/sessions/{id}/abort", tag = "agent", params(("id" = String, Path)),
+    responses((status = 200, body = AbortResult),
+              (status = 404, description = "`unknown_session`", body = ErrorResponse)))]
+pub async fn abort(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<AbortResult>, ApiError> {
+    Ok(Json(AbortResult {
+        aborted: state.agent.abort(id).await?,
+    }))
+}
+
+/// Answers a `tool-approval-request`.
+#[utoipa::path(post, path = "/sessions/{id}/approvals/{approval_id}", tag = "agent",
+    params(("id" = String, Path), ("approval_id" = String, Path)), request_body = ApprovalAnswer,
+    responses((status = 204),
+              (status = 404, description = "`unknown_session`, `unknown_approval`", body = ErrorResponse)))]
+pub async fn approve(
+    State(state): State<Arc<AppState>>,
+    Path((id, approval_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ApprovalAnswer>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .agent
+        .answer_approval(id, approval_id, body.approved)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatusEvent {
+    pub status: SessionStatus,
+}
+
+/// Server-sent events `data: {"status": "idle"|"busy"|"waiting-for-approval"|"error"}`:
+/// the current status first, then every change.
+#[utoipa::path(get, path = "/sessions/{id}/status", tag = "agent", params(("id" = String, Path)),
+    responses((status = 200, description = "status events", content_type = "text/event-stream", body = StatusEvent),
+              (status = 404, description = "`unknown_session`", body = ErrorResponse)))]
+pub async fn status(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let rx = state.agent.watch_status(id).await?;
+    let events = stream::unfold((rx, true), |(mut rx, first)| async move {
+        if !first && rx.changed().await.is_err() {
+            return None;
+        }
+        let status = *rx.borrow_and_update();
+        let data = serde_json::to_string(&StatusEvent { status }).unwrap_or_default();
+        Some((
+            Ok::<_, Infallible>(Bytes::from(format!("data: {data}\n\n"))),
+            (rx, false),
+        ))
+    });
+    let mut response = Response::new(Body::from_stream(events));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}

@@ -1,0 +1,689 @@
+//! The agent runtime against the real host binary and a scripted
+//! OpenAI-compatible provider on loopback (the only stand-in allowed: the
+//! remote providers cannot be reached from here).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
+use serde_json::{json, Value};
+use support::*;
+
+const KEY: &str = "sk-or-scripted-test-key-0123456789";
+
+struct World {
+    rt: tokio::runtime::Runtime,
+    provider: ScriptedProvider,
+    host: TestHost,
+    _user_data: tempfile::TempDir,
+}
+
+impl World {
+    fn new(script: Vec<Reply>) -> World {
+        let user_data = tempfile::tempdir().unwrap();
+        Self::with_dir(script, user_data)
+    }
+
+    fn with_dir(script: Vec<Reply>, user_data: tempfile::TempDir) -> World {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let provider = rt.block_on(ScriptedProvider::start(script)).unwrap();
+        let host = TestHost::start(user_data.path());
+        let world = World {
+            rt,
+            provider,
+            host,
+            _user_data: user_data,
+        };
+        world.configure(json!({"idle_timeout_ms": 2000, "first_chunk_timeout_ms": 2000}));
+        world
+    }
+
+    fn configure(&self, mut settings: Value) {
+        settings["base_url"] = json!(self.provider.base_url());
+        let r = self
+            .host
+            .send("PUT", "/secrets/openrouter", json!({"key": KEY}));
+        assert_eq!(r.status, 200);
+        let r = self.host.send("PUT", "/providers/openrouter", settings);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+
+    fn session(&self, workspace: Option<&std::path::Path>) -> String {
+        let workspace_id = workspace.map(|w| {
+            self.host
+                .send("POST", "/workspaces", json!({"path": w}))
+                .json()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        });
+        let r = self
+            .host
+            .send("POST", "/sessions", json!({"workspace_id": workspace_id}));
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    fn turn(&self, session: &str, message: &str) -> SseReader {
+        SseReader::open(
+            &self.host,
+            "POST",
+            &format!("/sessions/{session}/turns"),
+            Some(&json!({"message": message})),
+            &[],
+        )
+    }
+
+    fn turn_to_end(&self, session: &str, message: &str) -> Vec<SseFrame> {
+        let reader = self.turn(session, message);
+        assert_eq!(reader.status, 200);
+        reader.rest()
+    }
+
+    fn push(&self, replies: Vec<Reply>) {
+        self.provider.push(replies);
+    }
+}
+
+fn kinds(frames: &[SseFrame]) -> Vec<String> {
+    frames.iter().map(SseFrame::kind).collect()
+}
+
+fn text_of(frames: &[SseFrame]) -> String {
+    frames
+        .iter()
+        .filter(|f| f.kind() == "text-delta")
+        .map(|f| f.json()["delta"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn idle(host: &TestHost, session: &str) {
+    wait_until("the turn to finish", Duration::from_secs(10), || {
+        host.send(
+            "POST",
+            &format!("/sessions/{session}/turns"),
+            json!({"message": ""}),
+        )
+        .status
+            == 400
+            && host.get(&format!("/sessions/{session}/messages")).json()["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["metadata"]["status"] != "streaming")
+    });
+}
+
+#[test]
+fn plain_answer_streams_as_ui_message_chunks_and_persists() {
+    let world = World::new(vec![Reply::text_answer("Hello from the scripted model.")]);
+    let session = world.session(None);
+    let reader = world.turn(&session, "Say hello");
+    assert_eq!(reader.status, 200);
+    assert_eq!(reader.header("content-type"), Some("text/event-stream"));
+    assert_eq!(reader.header("x-vercel-ai-ui-message-stream"), Some("v1"));
+    let frames = reader.rest();
+    let k = kinds(&frames);
+    assert_eq!(&k[..3], ["start", "start-step", "text-start"]);
+    assert_eq!(
+        &k[k.len() - 5..],
+        ["text-delta", "text-end", "finish-step", "finish", "[DONE]"]
+    );
+    assert_eq!(text_of(&frames), "Hello from the scripted model.");
+    assert_eq!(
+        frames[0].json()["messageMetadata"]["sessionId"],
+        session.as_str()
+    );
+    let turn_id = frames[0].json()["messageMetadata"]["turnId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (i, f) in frames.iter().enumerate() {
+        assert_eq!(
+            f.id.as_deref(),
+            Some(format!("{turn_id}:{}", i + 1).as_str())
+        );
+    }
+    let finish = frames[frames.len() - 2].json();
+    assert_eq!(finish["finishReason"], "stop");
+    assert_eq!(finish["messageMetadata"]["usage"]["inputTokens"], 10);
+
+    // What the provider saw: the key as a Bearer token, the user's message, streaming on.
+    assert_eq!(
+        world.provider.authorizations()[0].as_deref(),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    let request = &world.provider.requests()[0];
+    assert_eq!(request["stream"], true);
+    assert_eq!(
+        request["messages"].as_array().unwrap().last().unwrap()["content"],
+        "Say hello"
+    );
+
+    let messages = world
+        .host
+        .get(&format!("/sessions/{session}/messages"))
+        .json();
+    let messages = messages["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0]["role"], "user");
+    assert_eq!(messages[0]["parts"][0]["text"], "Say hello");
+    assert_eq!(messages[1]["role"], "assistant");
+    assert_eq!(
+        messages[1]["parts"][0]["text"],
+        "Hello from the scripted model."
+    );
+    assert_eq!(messages[1]["metadata"]["status"], "complete");
+    let s = world.host.get(&format!("/sessions/{session}")).json();
+    assert_eq!(s["title"], "Say hello");
+    assert_eq!(s["usage"]["input_tokens"], 10);
+    assert_eq!(s["provider"], "openrouter");
+    assert!(
+        !world.host.stderr_text().contains(KEY),
+        "key in the host's logs"
+    );
+}
+
+#[test]
+fn provider_down_is_answered_before_any_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = TestHost::start(dir.path());
+    let session = host.send("POST", "/sessions", json!({})).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = host.send(
+        "POST",
+        &format!("/sessions/{session}/turns"),
+        json!({"message": "hi"}),
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (409, "provider_down"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let r = host.send(
+        "POST",
+        &format!("/sessions/{session}/turns"),
+        json!({"message": "hi", "provider": "ai-gateway"}),
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (409, "provider_down"));
+    // Nothing was recorded for the refused turns.
+    let messages = host.get(&format!("/sessions/{session}/messages")).json();
+    assert!(messages["messages"].as_array().unwrap().is_empty());
+    let r = host.send("POST", "/sessions/ses_nope/turns", json!({"message": "hi"}));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (404, "unknown_session")
+    );
+}
+
+#[test]
+fn split_tool_calls_and_a_two_step_loop() {
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(
+        workspace.path().join("notes.txt"),
+        "the secret word is tangerine\n",
+    )
+    .unwrap();
+    let world = World::new(vec![
+        Reply::Stream {
+            events: vec![
+                Scripted::Text {
+                    text: "Let me look.".into(),
+                },
+                Scripted::ToolCall {
+                    index: 0,
+                    id: "call_1".into(),
+                    name: "read_file".into(),
+                    arguments: r#"{"path": "notes.txt"}"#.into(),
+                    pieces: 7,
+                },
+                Scripted::Finish {
+                    reason: "tool_calls".into(),
+                },
+                Scripted::Done,
+            ],
+        },
+        Reply::text_answer("The word is tangerine."),
+    ]);
+    let session = world.session(Some(workspace.path()));
+    let frames = world.turn_to_end(&session, "What is the secret word?");
+    let k = kinds(&frames);
+    let deltas = k.iter().filter(|k| *k == "tool-input-delta").count();
+    assert_eq!(deltas, 7, "arguments relayed piece by piece: {k:?}");
+    let available = frames
+        .iter()
+        .find(|f| f.kind() == "tool-input-available")
+        .unwrap()
+        .json();
+    assert_eq!(available["toolName"], "read_file");
+    assert_eq!(available["input"], json!({"path": "notes.txt"}));
+    let output = frames
+        .iter()
+        .find(|f| f.kind() == "tool-output-available")
+        .unwrap()
+        .json();
+    assert_eq!(output["toolCallId"], "call_1");
+    assert!(output["output"].to_string().contains("tangerine"));
+    assert_eq!(k.iter().filter(|k| *k == "start-step").count(), 2);
+    assert!(text_of(&frames).ends_with("The word is tangerine."));
+
+    let requests = world.provider.requests();
+    assert_eq!(requests.len(), 2);
+    let tools: Vec<&str> = requests[0]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        tools.contains(&"read_file") && tools.contains(&"web_fetch"),
+        "{tools:?}"
+    );
+    let second = requests[1]["messages"].as_array().unwrap();
+    let tool_msg = second
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .expect("tool result sent back");
+    assert_eq!(tool_msg["tool_call_id"], "call_1");
+    assert!(tool_msg["content"].as_str().unwrap().contains("tangerine"));
+    let assistant = second.iter().find(|m| m["role"] == "assistant").unwrap();
+    assert_eq!(assistant["tool_calls"][0]["function"]["name"], "read_file");
+
+    // The stored history replays into the next turn's request.
+    world.push(vec![Reply::text_answer("Still tangerine.")]);
+    world.turn_to_end(&session, "And again?");
+    let third = &world.provider.requests()[2]["messages"];
+    assert!(
+        third.to_string().contains("call_1"),
+        "history carries the tool call"
+    );
+}
+
+#[test]
+fn provider_failures_reach_the_client_as_errors() {
+    let world = World::new(vec![
+        // An error object in the middle of the stream.
+        Reply::Stream {
+            events: vec![
+                Scripted::Text {
+                    text: "partial ".into(),
+                },
+                Scripted::ErrorObject {
+                    message: "upstream overloaded".into(),
+                },
+            ],
+        },
+        // 429 then success: retried before the first token.
+        Reply::Error {
+            status: 429,
+            body: json!({"error": {"message": "slow down"}}),
+            retry_after: None,
+        },
+        Reply::text_answer("after the retry"),
+    ]);
+    let session = world.session(None);
+    let frames = world.turn_to_end(&session, "one");
+    let k = kinds(&frames);
+    assert!(k.contains(&"error".to_owned()), "{k:?}");
+    assert_eq!(k.last().unwrap(), "[DONE]");
+    let error = frames.iter().find(|f| f.kind() == "error").unwrap().json();
+    assert!(error["errorText"]
+        .as_str()
+        .unwrap()
+        .contains("upstream overloaded"));
+    let messages = world
+        .host
+        .get(&format!("/sessions/{session}/messages"))
+        .json();
+    assert_eq!(messages["messages"][1]["metadata"]["status"], "error");
+    assert_eq!(messages["messages"][1]["parts"][0]["text"], "partial ");
+
+    let frames = world.turn_to_end(&session, "two");
+    assert_eq!(text_of(&frames), "after the retry");
+    assert_eq!(world.provider.requests().len(), 3);
+
+    // A stalled stream hits the idle timeout and says so.
+    world.configure(json!({"idle_timeout_ms": 300}));
+    world.push(vec![Reply::Stream {
+        events: vec![
+            Scripted::Text {
+                text: "thinking...".into(),
+            },
+            Scripted::Stall,
+        ],
+    }]);
+    let started = Instant::now();
+    let frames = world.turn_to_end(&session, "three");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let error = frames
+        .iter()
+        .find(|f| f.kind() == "error")
+        .expect("idle timeout error")
+        .json();
+    assert!(
+        error["errorText"]
+            .as_str()
+            .unwrap()
+            .contains("provider_timeout"),
+        "{error}"
+    );
+}
+
+#[test]
+fn abort_closes_the_provider_connection_and_finalises_the_message() {
+    let world = World::new(vec![Reply::Stream {
+        events: vec![
+            Scripted::Text {
+                text: "streaming forever".into(),
+            },
+            Scripted::Stall,
+        ],
+    }]);
+    let session = world.session(None);
+    let mut reader = world.turn(&session, "go");
+    let first = reader.next_frames(4);
+    assert!(kinds(&first).contains(&"text-delta".to_owned()));
+
+    // A second turn while this one runs is refused.
+    let r = world.host.send(
+        "POST",
+        &format!("/sessions/{session}/turns"),
+        json!({"message": "again"}),
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (409, "run_in_flight"));
+
+    let r = world
+        .host
+        .request("POST", &format!("/sessions/{session}/abort"), None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["aborted"], true);
+    let rest = reader.rest();
+    let k = kinds(&rest);
+    assert_eq!(&k[k.len() - 2..], ["abort", "[DONE]"], "{k:?}");
+    assert!(k.contains(&"text-end".to_owned()));
+    wait_until(
+        "the provider to see the disconnect",
+        Duration::from_secs(3),
+        || world.provider.disconnects() == 1,
+    );
+    idle(&world.host, &session);
+    let messages = world
+        .host
+        .get(&format!("/sessions/{session}/messages"))
+        .json();
+    assert_eq!(messages["messages"][1]["metadata"]["status"], "aborted");
+    assert_eq!(
+        messages["messages"][1]["parts"][0]["text"],
+        "streaming forever"
+    );
+    let r = world
+        .host
+        .request("POST", &format!("/sessions/{session}/abort"), None);
+    assert_eq!(r.json()["aborted"], false);
+}
+
+fn slow_answer(words: usize) -> Reply {
+    let mut events = Vec::new();
+    for i in 0..words {
+        events.push(Scripted::Text {
+            text: format!("w{i} "),
+        });
+        events.push(Scripted::Delay { ms: 15 });
+    }
+    events.push(Scripted::Finish {
+        reason: "stop".into(),
+    });
+    events.push(Scripted::Done);
+    Reply::Stream { events }
+}
+
+#[test]
+fn disconnect_does_not_stop_the_turn_and_last_event_id_resumes_exactly() {
+    let world = World::new(vec![slow_answer(40)]);
+    let session = world.session(None);
+    let mut reader = world.turn(&session, "count");
+    let seen = reader.next_frames(6);
+    drop(reader); // The client goes away mid-turn.
+    let last_id = seen.last().unwrap().id.clone().unwrap();
+
+    let resumed = SseReader::open(
+        &world.host,
+        "GET",
+        &format!("/sessions/{session}/stream"),
+        None,
+        &[("Last-Event-ID", &last_id)],
+    );
+    assert_eq!(resumed.status, 200);
+    let rest = resumed.rest();
+    assert_eq!(rest.last().unwrap().kind(), "[DONE]");
+    let mut all = seen.clone();
+    all.extend(rest);
+    // In order, no gaps, no duplicates.
+    let turn = last_id.rsplit_once(':').unwrap().0.to_owned();
+    for (i, f) in all.iter().enumerate() {
+        assert_eq!(f.id.as_deref(), Some(format!("{turn}:{}", i + 1).as_str()));
+    }
+    let expected: String = (0..40).map(|i| format!("w{i} ")).collect();
+    assert_eq!(text_of(&all), expected);
+
+    // The whole turn replays from the persisted log, also after a restart.
+    let full = SseReader::open(
+        &world.host,
+        "GET",
+        &format!("/sessions/{session}/stream"),
+        None,
+        &[],
+    )
+    .rest();
+    assert_eq!(full, all);
+    let World {
+        rt,
+        provider,
+        host,
+        _user_data,
+    } = world;
+    let user_data_path = host.user_data.clone();
+    assert!(host.stop().success());
+    let host = TestHost::start(&user_data_path);
+    let mid = all[9].id.clone().unwrap();
+    let replay = SseReader::open(
+        &host,
+        "GET",
+        &format!("/sessions/{session}/stream"),
+        None,
+        &[("Last-Event-ID", &mid)],
+    )
+    .rest();
+    assert_eq!(replay, all[10..].to_vec());
+    drop(host);
+    rt.block_on(provider.shutdown());
+    drop(_user_data);
+}
+
+#[test]
+fn approvals_round_trip_and_denial() {
+    let workspace = tempfile::tempdir().unwrap();
+    let world = World::new(vec![
+        Reply::tool_call(
+            "call_w",
+            "write_file",
+            r#"{"path": "out.txt", "content": "approved!"}"#,
+        ),
+        Reply::text_answer("Written."),
+        Reply::tool_call(
+            "call_d",
+            "write_file",
+            r#"{"path": "denied.txt", "content": "nope"}"#,
+        ),
+        Reply::text_answer("Understood, not written."),
+    ]);
+    let session = world.session(Some(workspace.path()));
+
+    for (approve, file, marker) in [
+        (true, "out.txt", "tool-output-available"),
+        (false, "denied.txt", "tool-output-denied"),
+    ] {
+        let status = SseReader::open(
+            &world.host,
+            "GET",
+            &format!("/sessions/{session}/status"),
+            None,
+            &[],
+        );
+        let mut reader = world.turn(&session, "write it");
+        let mut frames = Vec::new();
+        let request = loop {
+            let batch = reader.next_frames(1);
+            assert!(!batch.is_empty(), "stream ended before an approval request");
+            frames.extend(batch);
+            if let Some(f) = frames.iter().find(|f| f.kind() == "tool-approval-request") {
+                break f.json();
+            }
+        };
+        assert!(
+            !workspace.path().join(file).exists(),
+            "nothing runs before the answer"
+        );
+        let mut status = status;
+        let statuses: Vec<String> = status
+            .next_frames(3)
+            .iter()
+            .map(|f| f.json()["status"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            statuses.contains(&"waiting-for-approval".to_owned()),
+            "{statuses:?}"
+        );
+        let approval = request["approvalId"].as_str().unwrap();
+        let r = world.host.send(
+            "POST",
+            &format!("/sessions/{session}/approvals/{approval}"),
+            json!({"approved": approve}),
+        );
+        assert_eq!(r.status, 204);
+        frames.extend(reader.rest());
+        assert!(
+            kinds(&frames).contains(&marker.to_owned()),
+            "{:?}",
+            kinds(&frames)
+        );
+        assert_eq!(workspace.path().join(file).exists(), approve);
+        let r = world.host.send(
+            "POST",
+            &format!("/sessions/{session}/approvals/{approval}"),
+            json!({"approved": true}),
+        );
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (404, "unknown_approval")
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(workspace.path().join("out.txt")).unwrap(),
+        "approved!"
+    );
+    let denied_request = &world.provider.requests()[3];
+    assert!(
+        denied_request.to_string().contains("denied"),
+        "the model hears about the denial"
+    );
+}
+
+#[test]
+fn tool_containment_escapes_come_back_as_tool_errors() {
+    let workspace = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "do not read").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.txt"),
+        workspace.path().join("link"),
+    )
+    .unwrap();
+    let abs = outside.path().join("secret.txt");
+    let escapes = [
+        "../secret.txt".to_owned(),
+        abs.to_string_lossy().into_owned(),
+        "link".to_owned(),
+        "/etc/passwd".to_owned(),
+    ];
+    let mut script = Vec::new();
+    for (i, path) in escapes.iter().enumerate() {
+        script.push(Reply::tool_call(
+            &format!("c{i}"),
+            "read_file",
+            &json!({"path": path}).to_string(),
+        ));
+    }
+    script.push(Reply::text_answer("I could not read those."));
+    let world = World::new(script);
+    let session = world.session(Some(workspace.path()));
+    let frames = world.turn_to_end(&session, "read everything");
+    let errors: Vec<Value> = frames
+        .iter()
+        .filter(|f| f.kind() == "tool-output-error")
+        .map(SseFrame::json)
+        .collect();
+    assert_eq!(errors.len(), escapes.len(), "{:?}", kinds(&frames));
+    for f in &frames {
+        assert!(
+            !f.data.contains("do not read"),
+            "secret content leaked: {}",
+            f.data
+        );
+    }
+    assert_eq!(
+        frames[frames.len() - 2].json()["finishReason"],
+        "stop",
+        "the turn went on"
+    );
+}
+
+#[test]
+fn sessions_list_filter_rename_archive_delete() {
+    let world = World::new(vec![Reply::text_answer("ok"), Reply::text_answer("ok")]);
+    let a = world.session(None);
+    let b = world.session(None);
+    world.turn_to_end(&a, "about pelicans");
+    world.turn_to_end(&b, "about herons");
+    let host = &world.host;
+    let page = host.get("/sessions?q=pelican").json();
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["sessions"][0]["id"], a.as_str());
+    let page = host.get("/sessions?limit=1").json();
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["sessions"].as_array().unwrap().len(), 1);
+    let r = host.send(
+        "PATCH",
+        &format!("/sessions/{a}"),
+        json!({"title": "Birds", "archived": true}),
+    );
+    assert_eq!(r.json()["title"], "Birds");
+    assert_eq!(host.get("/sessions").json()["total"], 1);
+    assert_eq!(
+        host.get("/sessions?include_archived=true").json()["total"],
+        2
+    );
+    let r = host.send("PATCH", &format!("/sessions/{a}"), json!({"title": ""}));
+    assert_eq!(r.error_code(), "invalid_title");
+    assert_eq!(
+        host.request("DELETE", &format!("/sessions/{a}"), None)
+            .status,
+        204
+    );
+    assert_eq!(host.get(&format!("/sessions/{a}")).status, 404);
+    assert_eq!(host.get(&format!("/sessions/{a}/stream")).status, 404);
+    let r = host.get("/sessions?limit=0");
+    assert_eq!(r.error_code(), "invalid_query");
+}

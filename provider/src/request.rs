@@ -1,0 +1,117 @@
+//! Everything about one call that does not change between attempts: URL,
+//! headers, body. Built once so that a bad endpoint fails before any
+//! network traffic, and retries resend identical bytes.
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use zeroize::Zeroizing;
+
+use crate::endpoint::Endpoint;
+use crate::error::ProviderError;
+use crate::message::{ChatRequest, WireRequest};
+
+pub(crate) struct Prepared {
+    pub(crate) url: url::Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    /// Kept only to scrub it out of provider messages.
+    pub(crate) key: Option<Zeroizing<String>>,
+}
+
+impl Prepared {
+    pub(crate) fn new(endpoint: &Endpoint, request: &ChatRequest) -> Result<Self, ProviderError> {
+        // The URL is never echoed: it may carry a token in its query.
+        let joined = format!(
+            "{}/chat/completions",
+            endpoint.base_url.trim_end_matches('/')
+        );
+        let url = url::Url::parse(&joined)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                ProviderError::Connect("the endpoint base URL is not an http(s) URL".into())
+            })?;
+
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        if let Some(key) = endpoint.key().filter(|key| !key.is_empty()) {
+            let bearer = Zeroizing::new(format!("Bearer {key}"));
+            let mut value = HeaderValue::from_str(&bearer).map_err(|_| {
+                ProviderError::Connect("the API key is not a valid header value".into())
+            })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        // Inserted last so an endpoint can override the defaults (e.g. a
+        // gateway that wants its own auth header). Values are marked
+        // sensitive: they are often credentials too.
+        for (name, value) in &endpoint.extra_headers {
+            let invalid =
+                || ProviderError::Connect("an extra header has an invalid name or value".into());
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+
+        let body = serde_json::to_vec(&WireRequest::new(request)).map_err(|err| {
+            ProviderError::Protocol(format!("could not encode the request: {err}"))
+        })?;
+        Ok(Self {
+            url,
+            headers,
+            body: Bytes::from(body),
+            key: endpoint.api_key.clone(),
+        })
+    }
+
+    pub(crate) fn key(&self) -> Option<&str> {
+        self.key.as_deref().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::ChatMessage;
+
+    fn request() -> ChatRequest {
+        ChatRequest {
+            model: "m".into(),
+            messages: vec![ChatMessage::User {
+                content: "hi".into(),
+            }],
+            tools: vec![],
+        }
+    }
+
+    #[test]
+    fn joins_the_path_and_sets_a_sensitive_bearer() {
+        let endpoint = Endpoint::new("https://openrouter.ai/api/v1/")
+            .with_api_key(Zeroizing::new("sk-1".into()))
+            .with_header("X-Title", "Agent");
+        let prepared = Prepared::new(&endpoint, &request()).unwrap();
+        assert_eq!(
+            prepared.url.as_str(),
+            "https://openrouter.ai/api/v1/chat/completions"
+        );
+        let auth = &prepared.headers[AUTHORIZATION];
+        assert_eq!(auth, "Bearer sk-1");
+        assert!(auth.is_sensitive());
+        assert_eq!(prepared.headers["x-title"], "Agent");
+    }
+
+    #[test]
+    fn bad_endpoints_fail_without_echoing_anything() {
+        for base in ["ftp://host/v1", "not a url", ""] {
+            let err = Prepared::new(&Endpoint::new(base), &request())
+                .err()
+                .unwrap();
+            assert_eq!(err.code(), "provider_connect");
+        }
+        let endpoint = Endpoint::new("http://h/v1").with_header("bad name", "secret\nvalue");
+        let err = Prepared::new(&endpoint, &request()).err().unwrap();
+        assert!(!err.to_string().contains("secret"));
+    }
+}

@@ -1,0 +1,224 @@
+//! `run_command` in the real bubblewrap sandbox.
+
+mod common;
+
+use std::fs;
+use std::io::ErrorKind;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use agent_tools::{Sandbox, ToolContext, OUTPUT_CAP};
+use common::{fixture_with, tempdir, Fixture};
+use serde_json::{json, Value};
+
+fn sandboxed() -> Fixture {
+    let sandbox = Sandbox::detect().expect("bwrap must work on this machine");
+    fixture_with(Some(sandbox))
+}
+
+async fn run(f: &Fixture, command: &str) -> Value {
+    f.ok("run_command", json!({"command": command})).await
+}
+
+#[tokio::test]
+async fn offered_only_with_a_sandbox() {
+    let f = sandboxed();
+    let names: Vec<_> = agent_tools::available(&f.ctx)
+        .iter()
+        .map(|s| s.name)
+        .collect();
+    assert!(names.contains(&"run_command"));
+}
+
+#[tokio::test]
+async fn writes_inside_the_workspace() {
+    let f = sandboxed();
+    let v = run(&f, "pwd; echo hi > inside.txt").await;
+    assert_eq!(v["exit_code"], 0, "{v}");
+    assert_eq!(
+        v["stdout"].as_str().expect("stdout").trim(),
+        f.ws.to_string_lossy()
+    );
+    assert_eq!(v["timed_out"], false);
+    assert_eq!(
+        fs::read_to_string(f.ws.join("inside.txt")).expect("read"),
+        "hi\n"
+    );
+}
+
+#[tokio::test]
+async fn workspace_under_tmp_stays_visible() {
+    let dir = tempfile::tempdir().expect("tempdir in /tmp");
+    let ctx = ToolContext {
+        root: agent_security::ContainedRoot::new(dir.path()).expect("root"),
+        sandbox: Sandbox::detect(),
+        protected_paths: Vec::new(),
+        fetch: agent_tools::FetchPolicy::default(),
+    };
+    let args =
+        json!({"command": "echo hi > inside.txt && echo x > /tmp/scratch && cat /tmp/scratch"});
+    let v = agent_tools::call(&ctx, "run_command", &args.to_string())
+        .await
+        .expect("run");
+    assert_eq!(v["exit_code"], 0, "{v}");
+    assert_eq!(v["stdout"], "x\n");
+    assert!(dir.path().join("inside.txt").exists());
+    assert!(!std::path::Path::new("/tmp/scratch").exists());
+}
+
+#[tokio::test]
+async fn cannot_write_outside_the_workspace() {
+    let f = sandboxed();
+    let before = f.outside_snapshot();
+    let target = f.outside.join("evil.txt");
+    let v = run(&f, &format!("echo x > '{}'", target.display())).await;
+    assert_ne!(v["exit_code"], 0, "{v}");
+    assert!(!target.exists());
+    let v = run(&f, "echo x > /tmp/../etc/evil").await;
+    assert_ne!(v["exit_code"], 0, "{v}");
+    assert!(!std::path::Path::new("/etc/evil").exists());
+    let v = run(&f, "echo x > file-link-out").await;
+    assert_ne!(v["exit_code"], 0, "{v}");
+    assert_eq!(f.outside_snapshot(), before);
+}
+
+#[tokio::test]
+async fn no_network() {
+    let f = sandboxed();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let probe = format!("bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected'");
+
+    let v = run(&f, &probe).await;
+    assert_ne!(v["exit_code"], 0, "{v}");
+    assert!(!v["stdout"].as_str().expect("stdout").contains("connected"));
+    let err = listener.accept().expect_err("no connection may arrive");
+    assert_eq!(err.kind(), ErrorKind::WouldBlock);
+
+    // Control: the same probe does connect without the sandbox.
+    let out = agent_tools::run_unsandboxed(&f.ctx.root, &probe, Duration::from_secs(10))
+        .await
+        .expect("unsandboxed");
+    assert_eq!(out.exit_code, Some(0), "{out:?}");
+    assert!(listener.accept().is_ok(), "control connection");
+}
+
+#[tokio::test]
+async fn protected_paths_are_unreadable() {
+    let mut f = sandboxed();
+    let user_data = tempdir();
+    let user_data = user_data.path().canonicalize().expect("canonical");
+    fs::write(user_data.join("auth.json"), "sk-PROTECTED").expect("write");
+    let single = f.base.join("token.txt");
+    fs::write(&single, "sk-SINGLE").expect("write");
+    let inside = f.ws.join(".env");
+    fs::write(&inside, "sk-INSIDE").expect("write");
+    f.ctx.protected_paths = vec![user_data.clone(), single.clone(), inside.clone()];
+
+    // Control: readable without the protection.
+    let v = run(&f, "ls /").await;
+    assert_eq!(v["exit_code"], 0);
+
+    for path in [user_data.join("auth.json"), single.clone(), inside.clone()] {
+        let v = run(&f, &format!("cat '{}'", path.display())).await;
+        assert!(
+            !v["stdout"].as_str().expect("stdout").contains("sk-"),
+            "{path:?}: {v}"
+        );
+    }
+    let v = run(&f, &format!("ls -A '{}'", user_data.display())).await;
+    assert_eq!(v["stdout"], "", "{v}");
+    let v = run(&f, &format!("echo x > '{}/planted'", user_data.display())).await;
+    assert_ne!(v["exit_code"], 0, "{v}");
+    assert!(!user_data.join("planted").exists());
+    assert_eq!(fs::read_to_string(&inside).expect("read"), "sk-INSIDE");
+}
+
+#[tokio::test]
+async fn protected_dir_containing_the_workspace() {
+    // The user-data dir holds the workspace: hidden, but the workspace stays usable.
+    let mut f = sandboxed();
+    fs::write(f.base.join("auth.json"), "sk-PARENT").expect("write");
+    f.ctx.protected_paths = vec![f.base.clone()];
+    let v = run(
+        &f,
+        &format!("cat '{}/auth.json'; echo ok > inside.txt", f.base.display()),
+    )
+    .await;
+    assert!(
+        !v["stdout"].as_str().expect("stdout").contains("sk-"),
+        "{v}"
+    );
+    assert_eq!(
+        fs::read_to_string(f.ws.join("inside.txt")).expect("read"),
+        "ok\n"
+    );
+}
+
+#[tokio::test]
+async fn timeout_kills_the_whole_tree() {
+    let f = sandboxed();
+    let started = Instant::now();
+    let v = f
+        .ok(
+            "run_command",
+            json!({"command": "sleep 37.123 & sleep 37.123; echo never", "timeout_ms": 300}),
+        )
+        .await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    assert_eq!(v["timed_out"], true, "{v}");
+    assert_eq!(v["exit_code"], Value::Null);
+    assert!(!v["stdout"].as_str().expect("stdout").contains("never"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!sleeper_alive("37.123"), "a sleep survived the timeout");
+}
+
+/// True if any process has `marker` in its command line.
+fn sleeper_alive(marker: &str) -> bool {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.flatten().any(|e| {
+        fs::read(e.path().join("cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains(marker))
+            .unwrap_or(false)
+    })
+}
+
+#[tokio::test]
+async fn output_is_capped_and_the_child_never_blocks() {
+    let f = sandboxed();
+    let v = run(
+        &f,
+        "head -c 1048576 /dev/zero | tr '\\0' a; head -c 1048576 /dev/zero | tr '\\0' b >&2; echo done >&2",
+    )
+    .await;
+    assert_eq!(
+        v["exit_code"],
+        0,
+        "{}",
+        v["stderr"].as_str().map(str::len).unwrap_or(0)
+    );
+    assert_eq!(v["truncated"], true);
+    assert_eq!(v["stdout"].as_str().expect("stdout").len(), OUTPUT_CAP);
+    assert_eq!(v["stderr"].as_str().expect("stderr").len(), OUTPUT_CAP);
+}
+
+#[tokio::test]
+async fn argument_checks() {
+    let f = sandboxed();
+    let err = f
+        .call("run_command", json!({"command": "  "}))
+        .await
+        .expect_err("empty");
+    assert!(matches!(err, agent_tools::ToolError::InvalidArguments(_)));
+    let err = f
+        .call("run_command", json!({"command": "true", "timeout_ms": 0}))
+        .await
+        .expect_err("zero");
+    assert!(matches!(err, agent_tools::ToolError::InvalidArguments(_)));
+    let v = run(&f, "exit 7").await;
+    assert_eq!(v["exit_code"], 7);
+}
