@@ -26,6 +26,7 @@ pub use sandbox::process::OUTPUT_CAP;
 pub use sandbox::{run_unsandboxed, CommandOutput, Sandbox};
 
 /// What a tool may touch. One per turn.
+#[derive(Clone, Debug)]
 pub struct ToolContext {
     /// The workspace; every path argument is resolved inside it.
     pub root: agent_security::ContainedRoot,

@@ -158,4 +158,25 @@ mod tests {
         assert!(pos("--clearenv") < pos("--setenv"));
         assert_eq!(args[pos("--chdir") + 1], ws_text);
     }
+
+    #[test]
+    fn home_secrets_are_hidden() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().canonicalize().expect("canonical");
+        std::fs::create_dir_all(home.join(".ssh")).expect("mkdir");
+        std::fs::create_dir_all(home.join(".config/gcloud")).expect("mkdir");
+        std::fs::write(home.join(".netrc"), "machine x").expect("write");
+        let ws = home.join("project");
+        std::fs::create_dir_all(&ws).expect("mkdir");
+        let args = text(&arguments(&ws, &[], Some(&home), "true"));
+        let after = |flag: &str, path: &std::path::Path| {
+            let path = path.to_string_lossy();
+            args.windows(2).any(|w| w[0] == flag && w[1] == path)
+        };
+        assert!(after("--tmpfs", &home.join(".ssh")));
+        assert!(after("--remount-ro", &home.join(".ssh")));
+        assert!(after("--tmpfs", &home.join(".config/gcloud")));
+        assert!(after("/dev/null", &home.join(".netrc")));
+        assert!(!args.iter().any(|a| a.ends_with(".aws")));
+    }
 }

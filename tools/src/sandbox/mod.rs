@@ -57,6 +57,12 @@ impl Sandbox {
         command: &str,
         timeout: Duration,
     ) -> Result<CommandOutput, ToolError> {
+        if root.root() == Path::new("/") {
+            // `--bind / /` would make the whole machine writable.
+            return Err(ToolError::Refused(
+                "run_command cannot use / as the workspace".into(),
+            ));
+        }
         let home = std::env::var_os("HOME").map(PathBuf::from);
         let args = bwrap::arguments(root.root(), protected_paths, home.as_deref(), command);
         let mut cmd = tokio::process::Command::new(&self.bwrap);

@@ -57,6 +57,9 @@ pub(crate) async fn run(
         .spawn()
         .map_err(|e| ToolError::Failed(format!("could not start the command: {e}")))?;
     let pgid = child.id().and_then(|id| i32::try_from(id).ok());
+    // If the caller drops this future mid-run, kill the whole group, not
+    // just the leader (`kill_on_drop` only reaches the leader).
+    let mut guard = GroupGuard { pgid, armed: true };
     let stdout = child.stdout.take().map(capture);
     let stderr = child.stderr.take().map(capture);
 
@@ -76,6 +79,7 @@ pub(crate) async fn run(
     // leftover of this command: kill the group and stop reading.
     let stdout = finish(stdout, pgid).await;
     let stderr = finish(stderr, pgid).await;
+    guard.armed = false;
 
     Ok(CommandOutput {
         exit_code: if timed_out {
@@ -138,6 +142,20 @@ async fn finish(reader: Option<Reader>, pgid: Option<i32>) -> Captured {
 /// The buffer even if a reader panicked while holding it (it only appends).
 fn lock(captured: &Mutex<Captured>) -> MutexGuard<'_, Captured> {
     captured.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Kills the process group when dropped while armed.
+struct GroupGuard {
+    pgid: Option<i32>,
+    armed: bool,
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            kill_group(self.pgid);
+        }
+    }
 }
 
 /// SIGKILLs the whole process group led by the child.

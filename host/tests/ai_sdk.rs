@@ -1,0 +1,118 @@
+//! The real `ai` npm package reads the host's agent stream unchanged:
+//! tests/ai-sdk/read-stream.mjs parses a live turn with
+//! `parseJsonEventStream` + `uiMessageChunkSchema` and `readUIMessageStream`.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
+use serde_json::{json, Value};
+use support::*;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/ai-sdk/read-stream.mjs");
+
+#[test]
+fn the_ai_package_reads_a_tool_using_turn() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let provider = rt
+        .block_on(ScriptedProvider::start(vec![
+            Reply::Stream {
+                events: vec![
+                    Scripted::Reasoning { text: "I should list the files.".into() },
+                    Scripted::Text { text: "Looking… ".into() },
+                    Scripted::ToolCall {
+                        index: 0,
+                        id: "call_ls".into(),
+                        name: "list_files".into(),
+                        arguments: "{}".into(),
+                        pieces: 3,
+                    },
+                    Scripted::Finish { reason: "tool_calls".into() },
+                    Scripted::Usage { input: 12, output: 7 },
+                    Scripted::Done,
+                ],
+            },
+            Reply::text_answer("There is one file: hello.md."),
+        ]))
+        .unwrap();
+    let user_data = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("hello.md"), "# hi\n").unwrap();
+    let host = TestHost::start(user_data.path());
+    assert_eq!(host.send("PUT", "/secrets/openrouter", json!({"key": "sk-test"})).status, 200);
+    assert_eq!(
+        host.send("PUT", "/providers/openrouter", json!({"base_url": provider.base_url()})).status,
+        200
+    );
+    let ws = host.send("POST", "/workspaces", json!({"path": workspace.path()})).json()["id"].clone();
+    let session = host.send("POST", "/sessions", json!({"workspace_id": ws})).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut node = Command::new("node")
+        .arg(SCRIPT)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node is installed (scripts/setup.sh installs the ai package)");
+    let input = json!({
+        "port": host.port,
+        "password": host.password,
+        "referer": REFERER,
+        "session": session,
+        "message": "What files are there?",
+    });
+    writeln!(node.stdin.take().unwrap(), "{input}").unwrap();
+    let output = node.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "node failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let types: Vec<&str> = result["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "start",
+        "reasoning-start",
+        "text-delta",
+        "tool-input-start",
+        "tool-input-delta",
+        "tool-input-available",
+        "tool-output-available",
+        "finish-step",
+        "finish",
+    ] {
+        assert!(types.contains(&expected), "{expected} missing from {types:?}");
+    }
+    let message = &result["message"];
+    assert_eq!(message["role"], "assistant");
+    assert_eq!(message["metadata"]["sessionId"], session.as_str());
+    let parts = message["parts"].as_array().unwrap();
+    let tool = parts
+        .iter()
+        .find(|p| p["type"] == "tool-list_files")
+        .expect("a tool part assembled by the ai package");
+    assert_eq!(tool["state"], "output-available");
+    assert!(tool["output"].to_string().contains("hello.md"));
+    let text: String = parts
+        .iter()
+        .filter(|p| p["type"] == "text")
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert!(text.contains("There is one file: hello.md."), "{text}");
+    assert!(parts.iter().any(|p| p["type"] == "reasoning"));
+    rt.block_on(provider.shutdown());
+}
