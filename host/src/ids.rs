@@ -40,22 +40,6 @@ fn prefixed(prefix: &str, canonical: &Path) -> String {
     id
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_stable_and_well_formed() {
-        let a = document_id(Path::new("/tmp/a.md"));
-        assert_eq!(a, document_id(Path::new("/tmp/a.md")));
-        assert_ne!(a, document_id(Path::new("/tmp/b.md")));
-        assert!(is_well_formed(&a, "doc_"));
-        assert!(!is_well_formed(&a, "ws_"));
-        assert!(!is_well_formed("doc_../../etc", "doc_"));
-        assert!(is_well_formed(&workspace_id(Path::new("/w")), "ws_"));
-    }
-}
-
 /// A fresh random id: `prefix` + 32 hex digits from the OS generator.
 pub fn random_id(prefix: &str) -> String {
     use rand::TryRngCore;
@@ -72,4 +56,20 @@ pub fn random_id(prefix: &str) -> String {
         id.push_str(&format!("{byte:02x}"));
     }
     id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable_and_well_formed() {
+        let a = document_id(Path::new("/tmp/a.md"));
+        assert_eq!(a, document_id(Path::new("/tmp/a.md")));
+        assert_ne!(a, document_id(Path::new("/tmp/b.md")));
+        assert!(is_well_formed(&a, "doc_"));
+        assert!(!is_well_formed(&a, "ws_"));
+        assert!(!is_well_formed("doc_../../etc", "doc_"));
+        assert!(is_well_formed(&workspace_id(Path::new("/w")), "ws_"));
+    }
 }
