@@ -67,7 +67,10 @@ impl FrameWriter {
             Scripted::Comment => vec![Bytes::from_static(b": PROCESSING\n\n")],
             Scripted::Done => vec![Bytes::from_static(b"data: [DONE]\n\n")],
             Scripted::Raw { text } => vec![Bytes::from(text.clone())],
-            Scripted::Delay { .. } | Scripted::Stall | Scripted::Deltas { .. } => Vec::new(),
+            Scripted::Delay { .. }
+            | Scripted::Stall
+            | Scripted::Deltas { .. }
+            | Scripted::Clock { .. } => Vec::new(),
         }
     }
 

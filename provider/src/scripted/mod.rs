@@ -12,3 +12,11 @@ mod server;
 
 pub use script::{Reply, Scripted};
 pub use server::ScriptedProvider;
+
+/// Nanoseconds since the first call in this process: the clock `Clock`
+/// chunks carry, for latency measurements in the same process.
+pub fn clock_ns() -> u64 {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(std::time::Instant::now);
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}

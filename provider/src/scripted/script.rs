@@ -75,6 +75,14 @@ pub enum Scripted {
     Raw {
         text: String,
     },
+    /// `count` text chunks whose text is the send time in nanoseconds on
+    /// [`super::clock_ns`]'s clock (plus a space), `interval_us` apart:
+    /// lets a benchmark in the same process measure per-chunk latency.
+    Clock {
+        count: usize,
+        #[serde(default)]
+        interval_us: u64,
+    },
 }
 
 fn one() -> usize {

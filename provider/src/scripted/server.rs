@@ -215,6 +215,8 @@ struct BodyState {
     frames: VecDeque<Bytes>,
     /// Remaining `Deltas` chunks and their text.
     deltas: (usize, String),
+    /// Remaining `Clock` chunks and the pause before each.
+    clock: (usize, Duration),
     stop: watch::Receiver<bool>,
     guard: DisconnectGuard,
 }
@@ -230,6 +232,13 @@ impl BodyState {
             if self.deltas.0 > 0 {
                 self.deltas.0 -= 1;
                 return Some(self.writer.text(&self.deltas.1));
+            }
+            if self.clock.0 > 0 {
+                self.clock.0 -= 1;
+                if !self.clock.1.is_zero() {
+                    tokio::time::sleep(self.clock.1).await;
+                }
+                return Some(self.writer.text(&format!("{} ", super::clock_ns())));
             }
             let Some(step) = self.steps.pop_front() else {
                 self.guard.completed = true;
@@ -250,6 +259,9 @@ impl BodyState {
                     return self.stopped();
                 }
                 Scripted::Deltas { count, text } => self.deltas = (count, text),
+                Scripted::Clock { count, interval_us } => {
+                    self.clock = (count, Duration::from_micros(interval_us));
+                }
                 other => self.frames.extend(self.writer.frames(&other)),
             }
         }
@@ -273,6 +285,7 @@ fn stream_response(
         writer: FrameWriter::new(sequence, model),
         frames: VecDeque::new(),
         deltas: (0, String::new()),
+        clock: (0, Duration::ZERO),
         stop: shared.stop.clone(),
         guard: DisconnectGuard {
             shared: Arc::clone(shared),
