@@ -164,6 +164,29 @@ impl Report {
         ]
     }
 
+    /// The recorded notes plus a contention warning for any load run in
+    /// which client and server together left much of the machine idle.
+    pub fn all_notes(&self) -> Vec<String> {
+        let servers: Vec<&ServerResults> = self.host.iter().chain([&self.bare]).collect();
+        let mut notes = self.notes.clone();
+        for s in &servers {
+            // Client + server together should keep most of the machine busy;
+            // far less means something else had the CPU during the load.
+            if let Some(c) = s.load_cpu {
+                let busy = c.server_cores() + c.client_cores();
+                if busy < 0.7 * self.cpus as f64 {
+                    notes.push(format!(
+                        "under load {} + client kept only {busy:.2} of {} cores busy: \
+                         likely CPU contention from other work; treat its req/s as suspect",
+                        s.kind.binary(),
+                        self.cpus
+                    ));
+                }
+            }
+        }
+        notes
+    }
+
     /// The human-readable report.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -300,7 +323,7 @@ impl Report {
             let _ = writeln!(out, "  [{mark}] {:<40} measured {got}", v.wanted);
         }
 
-        for note in &self.notes {
+        for note in &self.all_notes() {
             let _ = writeln!(out, "\nnote: {note}");
         }
         if self.errors.is_empty() {
@@ -343,7 +366,7 @@ impl Report {
                 "pass": v.pass,
             })).collect::<Vec<_>>(),
             "errors": self.errors,
-            "notes": self.notes,
+            "notes": self.all_notes(),
         })
     }
 }
