@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use crate::agent::policy::Policies;
 use crate::agent::providers::Providers;
 use crate::agent::Agent;
+use crate::connection;
 use crate::database::Database;
 use crate::documents::Documents;
 use crate::handshake::Handshake;
@@ -55,6 +56,7 @@ pub struct AgentHost {
     state: Arc<AppState>,
     perimeter: Arc<PerimeterConfig>,
     db: Arc<Database>,
+    user_data: UserData,
     _lock: UserDataLock,
 }
 
@@ -69,10 +71,18 @@ impl AgentHost {
             user_data,
             allowed_origins,
             referer_roots,
-            extra_referers,
+            mut extra_referers,
+            publish_connection,
         } = handshake;
-        let credentials = Credentials::from_password(&password);
+        let mut credentials = Credentials::from_password(&password);
         drop(password);
+        let cli_credential = publish_connection.then(crate::launcher::generate_password);
+        if let Some(cli) = &cli_credential {
+            credentials.add_password(cli);
+            let origin = agent_security::BareOrigin::parse(connection::CLI_ORIGIN)
+                .map_err(|e| StartError::Perimeter(e.to_string()))?;
+            extra_referers.push((origin, connection::CLI_ROOT.to_owned()));
+        }
 
         let user_data = UserData::prepare(&user_data)?;
         let lock = UserDataLock::acquire(&user_data).map_err(|e| match e {
@@ -82,6 +92,8 @@ impl AgentHost {
             other => StartError::Storage(other),
         })?;
 
+        // We hold the lock: any connection file is a dead host's.
+        connection::remove(user_data.root());
         let db = Arc::new(Database::new(open_database(&user_data.database_path())?));
         let recent = RecentFiles::load(user_data.recent_path())?;
         let workspaces = WorkspaceRegistry::load(user_data.workspaces_path())?;
@@ -124,6 +136,10 @@ impl AgentHost {
             credentials,
         });
 
+        if let Some(cli) = &cli_credential {
+            connection::publish(user_data.root(), port, cli)?;
+        }
+
         let state = Arc::new(AppState {
             started,
             documents: Documents::new(db.clone()),
@@ -145,6 +161,7 @@ impl AgentHost {
             state,
             perimeter,
             db,
+            user_data,
             _lock: lock,
         })
     }
@@ -162,6 +179,7 @@ impl AgentHost {
             state,
             perimeter,
             db,
+            user_data,
             _lock,
         } = self;
         let agent = state.agent.clone();
@@ -183,6 +201,7 @@ impl AgentHost {
                     tracing::info!(?reason, "stopped: all connections drained");
                     agent.abort_all();
                     db.checkpoint();
+                    connection::remove(user_data.root());
                     return reason;
                 }
                 if let Err(e) = result {
@@ -191,6 +210,7 @@ impl AgentHost {
                     tracing::error!("HTTP server ended without a stop request");
                 }
                 db.checkpoint();
+                connection::remove(user_data.root());
                 return StopReason::ServerFailed;
             }
             reason = stopped(stop.clone()) => reason,
@@ -204,6 +224,7 @@ impl AgentHost {
             tracing::warn!("drain timed out; closing remaining connections");
         }
         db.checkpoint();
+        connection::remove(user_data.root());
         tracing::info!("agent host stopped");
         reason
     }

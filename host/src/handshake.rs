@@ -24,13 +24,14 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// The shortest password accepted: the parent should send ≥ 32 random bytes.
 pub const MIN_PASSWORD_CHARS: usize = 32;
 
-const KNOWN_FIELDS: [&str; 6] = [
+const KNOWN_FIELDS: [&str; 7] = [
     "protocol",
     "password",
     "user_data",
     "allowed_origins",
     "referer_roots",
     "extra_referers",
+    "publish_connection",
 ];
 
 /// The validated handshake. `password` is zeroised on drop.
@@ -40,6 +41,9 @@ pub struct Handshake {
     pub allowed_origins: Vec<BareOrigin>,
     pub referer_roots: Vec<String>,
     pub extra_referers: Vec<(BareOrigin, String)>,
+    /// Publish `connection.json` with a separate CLI credential so
+    /// `agent-host run` and friends can attach (docs/rfc/handshake.md §5).
+    pub publish_connection: bool,
 }
 
 impl std::fmt::Debug for Handshake {
@@ -50,6 +54,7 @@ impl std::fmt::Debug for Handshake {
             .field("allowed_origins", &self.allowed_origins)
             .field("referer_roots", &self.referer_roots)
             .field("extra_referers", &self.extra_referers)
+            .field("publish_connection", &self.publish_connection)
             .finish()
     }
 }
@@ -211,7 +216,14 @@ pub fn parse(line: &[u8]) -> Result<Handshake, HandshakeError> {
         Some(_) => return Err(HandshakeError::WrongType("extra_referers")),
     };
 
+    let publish_connection = match object.remove("publish_connection") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => return Err(HandshakeError::WrongType("publish_connection")),
+    };
+
     Ok(Handshake {
+        publish_connection,
         password,
         user_data,
         allowed_origins,

@@ -10,15 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agent_security::{apply_perimeter, ApiError, PerimeterConfig};
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::routes;
 use crate::state::AppState;
+use crate::time_limit::TimeLimitLayer;
 
 /// Largest request body: a 10 MiB text file plus JSON escaping.
 pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
@@ -30,20 +30,8 @@ pub fn app(state: Arc<AppState>, perimeter: Arc<PerimeterConfig>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(time_limit));
+        .layer(TimeLimitLayer(HANDLER_TIMEOUT));
     apply_perimeter(inner, perimeter).layer(CatchPanicLayer::custom(panic_response))
-}
-
-async fn time_limit(request: Request, next: Next) -> Response {
-    match tokio::time::timeout(HANDLER_TIMEOUT, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            "the request took too long and was cancelled",
-        )
-        .into_response(),
-    }
 }
 
 async fn not_found() -> ApiError {

@@ -34,6 +34,8 @@ pub struct LaunchOptions {
     pub allowed_origins: Vec<String>,
     pub referer_roots: Vec<String>,
     pub extra_referers: Vec<(String, String)>,
+    /// Ask the host to publish `connection.json` for CLI attach.
+    pub publish_connection: bool,
     pub ready_timeout: Duration,
 }
 
@@ -45,6 +47,7 @@ impl LaunchOptions {
             allowed_origins: vec!["http://127.0.0.1".to_owned()],
             referer_roots: vec!["/desktop".to_owned()],
             extra_referers: Vec::new(),
+            publish_connection: false,
             ready_timeout: READY_TIMEOUT,
         }
     }
@@ -182,6 +185,7 @@ pub fn handshake_line(options: &LaunchOptions, password: &str) -> String {
         "allowed_origins": options.allowed_origins,
         "referer_roots": options.referer_roots,
         "extra_referers": extra,
+        "publish_connection": options.publish_connection,
     })
     .to_string();
     line.push('\n');

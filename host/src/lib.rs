@@ -11,6 +11,7 @@ pub mod agent_host;
 pub mod api;
 mod blocking;
 mod clock;
+pub mod connection;
 mod database;
 mod documents;
 mod extract;
@@ -24,6 +25,7 @@ mod recent;
 pub mod routes;
 mod secrets;
 mod state;
+mod time_limit;
 mod workspaces;
 
 pub use agent_host::{AgentHost, StartError};

@@ -6,6 +6,10 @@
 //!   spawn-and-handshake code the shell uses, and keeps it alive until
 //!   Ctrl-C: the headless way to run the product.
 //! - `agent-host openapi` — prints the OpenAPI document.
+//! - `agent-host run`, `sessions`, `secrets` — the command-line client
+//!   (src/cli/): the same HTTP API, no window.
+
+mod cli;
 
 use std::io::{BufReader, Write};
 use std::path::PathBuf;
@@ -40,6 +44,13 @@ enum Command {
     },
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
+    /// Send a prompt and stream the answer (exit: 0 done, 1 error,
+    /// 2 usage, 3 refused, 130 aborted).
+    Run(cli::RunArgs),
+    /// List, show and remove sessions.
+    Sessions(cli::SessionsArgs),
+    /// Store, check and remove provider API keys (read from stdin).
+    Secrets(cli::SecretsArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +61,9 @@ fn main() -> ExitCode {
             print!("{}", agent_host::routes::openapi_json());
             ExitCode::SUCCESS
         }
+        Command::Run(args) => cli::execute(cli::Invocation::Run(args)),
+        Command::Sessions(args) => cli::execute(cli::Invocation::Sessions(args)),
+        Command::Secrets(args) => cli::execute(cli::Invocation::Secrets(args)),
     }
 }
 
@@ -145,7 +159,7 @@ fn init_tracing() {
 }
 
 fn launch(user_data: Option<PathBuf>, origins: Vec<String>) -> ExitCode {
-    let Some(user_data) = user_data.or_else(default_user_data) else {
+    let Some(user_data) = user_data.or_else(cli::connect::default_user_data) else {
         eprintln!("agent-host: no --user-data given and no home directory to default to");
         return ExitCode::from(EXIT_RUNTIME);
     };
@@ -158,6 +172,7 @@ fn launch(user_data: Option<PathBuf>, origins: Vec<String>) -> ExitCode {
     };
     let mut options = LaunchOptions::new(program, user_data.clone());
     options.allowed_origins = origins;
+    options.publish_connection = true;
     let host = match launcher::launch(&options) {
         Ok(host) => host,
         Err(e) => {
@@ -186,11 +201,4 @@ fn launch(user_data: Option<PathBuf>, origins: Vec<String>) -> ExitCode {
             ExitCode::from(EXIT_RUNTIME)
         }
     }
-}
-
-fn default_user_data() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join("agent-host"));
-    }
-    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share/agent-host"))
 }

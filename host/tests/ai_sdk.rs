@@ -11,7 +11,10 @@ use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use serde_json::{json, Value};
 use support::*;
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/ai-sdk/read-stream.mjs");
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/ai-sdk/read-stream.mjs"
+);
 
 #[test]
 fn the_ai_package_reads_a_tool_using_turn() {
@@ -24,8 +27,12 @@ fn the_ai_package_reads_a_tool_using_turn() {
         .block_on(ScriptedProvider::start(vec![
             Reply::Stream {
                 events: vec![
-                    Scripted::Reasoning { text: "I should list the files.".into() },
-                    Scripted::Text { text: "Looking… ".into() },
+                    Scripted::Reasoning {
+                        text: "I should list the files.".into(),
+                    },
+                    Scripted::Text {
+                        text: "Looking… ".into(),
+                    },
                     Scripted::ToolCall {
                         index: 0,
                         id: "call_ls".into(),
@@ -33,8 +40,13 @@ fn the_ai_package_reads_a_tool_using_turn() {
                         arguments: "{}".into(),
                         pieces: 3,
                     },
-                    Scripted::Finish { reason: "tool_calls".into() },
-                    Scripted::Usage { input: 12, output: 7 },
+                    Scripted::Finish {
+                        reason: "tool_calls".into(),
+                    },
+                    Scripted::Usage {
+                        input: 12,
+                        output: 7,
+                    },
                     Scripted::Done,
                 ],
             },
@@ -45,13 +57,27 @@ fn the_ai_package_reads_a_tool_using_turn() {
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(workspace.path().join("hello.md"), "# hi\n").unwrap();
     let host = TestHost::start(user_data.path());
-    assert_eq!(host.send("PUT", "/secrets/openrouter", json!({"key": "sk-test"})).status, 200);
     assert_eq!(
-        host.send("PUT", "/providers/openrouter", json!({"base_url": provider.base_url()})).status,
+        host.send("PUT", "/secrets/openrouter", json!({"key": "sk-test"}))
+            .status,
         200
     );
-    let ws = host.send("POST", "/workspaces", json!({"path": workspace.path()})).json()["id"].clone();
-    let session = host.send("POST", "/sessions", json!({"workspace_id": ws})).json()["id"]
+    assert_eq!(
+        host.send(
+            "PUT",
+            "/providers/openrouter",
+            json!({"base_url": provider.base_url()})
+        )
+        .status,
+        200
+    );
+    let ws = host
+        .send("POST", "/workspaces", json!({"path": workspace.path()}))
+        .json()["id"]
+        .clone();
+    let session = host
+        .send("POST", "/sessions", json!({"workspace_id": ws}))
+        .json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -95,7 +121,10 @@ fn the_ai_package_reads_a_tool_using_turn() {
         "finish-step",
         "finish",
     ] {
-        assert!(types.contains(&expected), "{expected} missing from {types:?}");
+        assert!(
+            types.contains(&expected),
+            "{expected} missing from {types:?}"
+        );
     }
     let message = &result["message"];
     assert_eq!(message["role"], "assistant");

@@ -1,0 +1,465 @@
+//! The command-line client against the real binary over real loopback:
+//! attaching to a host that published `connection.json`, starting a
+//! private host, approvals at the prompt, exit codes, and keys that never
+//! show up where they should not.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
+use serde_json::{json, Value};
+use support::*;
+
+const KEY: &str = "sk-or-cli-test-key-0123456789abcdef";
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `agent-host ARGS` with `stdin` piped in. `setsid` detaches it from
+/// any controlling terminal, so approval prompts read stdin as they would
+/// in a pipeline instead of waiting for whoever runs the tests.
+fn cli(args: &[&str], stdin: &str) -> Output {
+    let mut cmd = Command::new(host_bin());
+    cmd.args(args)
+        .env("AGENT_HOST_SECRET_BACKEND", "file")
+        .env_remove("AGENT_HOST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: setsid is async-signal-safe and touches no memory.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("spawn the CLI");
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
+    assert!(!contains(&cmdline, KEY.as_bytes()), "key in argv");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    let read = |mut s: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = s.read_to_string(&mut text);
+            text
+        })
+    };
+    let out = read(Box::new(child.stdout.take().unwrap()));
+    let err = read(Box::new(child.stderr.take().unwrap()));
+    let Some(status) = wait_with_limit(&mut child, Duration::from_secs(60)) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the CLI did not finish: {args:?}");
+    };
+    let output = Output {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    };
+    assert!(
+        !output.stdout.contains(KEY) && !output.stderr.contains(KEY),
+        "key in the CLI's output"
+    );
+    output
+}
+
+fn with_dir<'a>(dir: &'a Path, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    all.extend(["--user-data", dir.to_str().unwrap()]);
+    all
+}
+
+/// A host that publishes `connection.json`, and a scripted provider.
+struct World {
+    rt: tokio::runtime::Runtime,
+    provider: ScriptedProvider,
+    host: TestHost,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new(script: Vec<Reply>) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let provider = rt.block_on(ScriptedProvider::start(script)).unwrap();
+        let mut options = options(dir.path());
+        options.publish_connection = true;
+        let host = TestHost::start_with(options, &[("AGENT_HOST_SECRET_BACKEND", "file")]);
+        World {
+            rt,
+            provider,
+            host,
+            dir,
+        }
+    }
+
+    fn configure(&self) -> &World {
+        let r = self
+            .host
+            .send("PUT", "/secrets/openrouter", json!({"key": KEY}));
+        assert_eq!(r.status, 200);
+        let r = self.host.send(
+            "PUT",
+            "/providers/openrouter",
+            json!({"base_url": self.provider.base_url(), "idle_timeout_ms": 3000}),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        self
+    }
+
+    fn cli(&self, args: &[&str], stdin: &str) -> Output {
+        cli(&with_dir(self.dir.path(), args), stdin)
+    }
+
+    fn session_ids(&self) -> Vec<String> {
+        self.host.get("/sessions").json()["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    fn shutdown(self) {
+        let World {
+            rt, provider, host, ..
+        } = self;
+        host.stop();
+        rt.block_on(provider.shutdown());
+    }
+}
+
+fn session_of(output: &Output) -> String {
+    output
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("session: "))
+        .unwrap_or_else(|| panic!("no session line in {:?}", output.stderr))
+        .to_owned()
+}
+
+#[test]
+fn run_attaches_to_the_published_host_and_streams_the_answer() {
+    let world = World::new(vec![Reply::text_answer("Hello from the scripted model.")]);
+    world.configure();
+    let file = world.dir.path().join("connection.json");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let published = std::fs::read(&file).unwrap();
+    assert!(!contains(&published, world.host.password.as_bytes()));
+
+    // The host holds the directory's lock, so only attaching can succeed.
+    let out = world.cli(&["run", "hi"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "Hello from the scripted model.\n");
+    let session = session_of(&out);
+    assert_eq!(world.session_ids(), vec![session.clone()]);
+    assert_eq!(
+        world.provider.authorizations()[0].as_deref(),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    assert!(!world.host.stderr_text().contains(KEY));
+
+    let dir = world.dir.path().to_path_buf();
+    world.shutdown();
+    assert!(!dir.join("connection.json").exists(), "removed at stop");
+}
+
+#[test]
+fn sessions_list_show_and_rm_round_trip() {
+    let world = World::new(vec![
+        Reply::text_answer("first answer"),
+        Reply::text_answer("second answer"),
+    ]);
+    world.configure();
+    let first = session_of(&world.cli(&["run", "alpha question"], ""));
+    let out = world.cli(&["run", "beta question"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let second = session_of(&out);
+
+    let out = world.cli(&["sessions", "list"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with(&second) && lines[0].ends_with("beta question"));
+    assert!(lines[1].starts_with(&first));
+
+    let out = world.cli(&["sessions", "list", "--q", "alpha", "--limit", "5"], "");
+    assert_eq!(out.stdout.lines().count(), 1);
+    assert!(out.stdout.starts_with(&first));
+
+    let out = world.cli(&["sessions", "show", &first], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("user: alpha question\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("assistant: first answer\n"),
+        "{}",
+        out.stdout
+    );
+
+    let out = world.cli(&["sessions", "rm", &first], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(world.session_ids(), vec![second]);
+    let out = world.cli(&["sessions", "show", &first], "");
+    assert_eq!(out.code, 3, "a refused request: {}", out.stderr);
+    assert!(out.stderr.contains("unknown_session"), "{}", out.stderr);
+    let out = world.cli(&["sessions", "show", "../secrets"], "");
+    assert_eq!(out.code, 2);
+    world.shutdown();
+}
+
+#[test]
+fn tool_calls_are_shown_and_approvals_answered_at_the_prompt() {
+    let workspace = tempfile::tempdir().unwrap();
+    let world = World::new(vec![
+        Reply::tool_call(
+            "call_w",
+            "write_file",
+            r#"{"path": "out.txt", "content": "approved!"}"#,
+        ),
+        Reply::text_answer("Written."),
+        Reply::tool_call(
+            "call_d",
+            "write_file",
+            r#"{"path": "denied.txt", "content": "nope"}"#,
+        ),
+        Reply::text_answer("Not written."),
+        Reply::tool_call(
+            "call_y",
+            "write_file",
+            r#"{"path": "yes.txt", "content": "by flag"}"#,
+        ),
+        Reply::text_answer("Written again."),
+    ]);
+    world.configure();
+    let ws = workspace.path().to_str().unwrap();
+
+    let out = world.cli(&["run", "write it", "--workspace", ws], "y\n");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(r#"⚙ write_file {"content":"approved!","path":"out.txt"}"#),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("Allow write_file {"), "{}", out.stderr);
+    assert!(out.stderr.contains("? [y/N] "), "{}", out.stderr);
+    assert!(out.stderr.contains("\n  ✓ write_file\n"), "{}", out.stderr);
+    assert_eq!(out.stdout, "Written.\n");
+    assert_eq!(
+        std::fs::read_to_string(workspace.path().join("out.txt")).unwrap(),
+        "approved!"
+    );
+
+    // The same session, denied by anything but yes (here: EOF-less "n").
+    let session = session_of(&out);
+    let out = world.cli(&["run", "again", "--session", &session], "n\n");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("  ⊘ denied"), "{}", out.stderr);
+    assert!(!workspace.path().join("denied.txt").exists());
+
+    let out = world.cli(&["run", "once more", "--session", &session, "--yes"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("yes (--yes)"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(workspace.path().join("yes.txt")).unwrap(),
+        "by flag"
+    );
+    world.shutdown();
+}
+
+#[test]
+fn provider_down_exits_3_and_an_error_chunk_exits_1() {
+    let world = World::new(vec![Reply::Stream {
+        events: vec![
+            Scripted::Text {
+                text: "partial ".into(),
+            },
+            Scripted::ErrorObject {
+                message: "upstream overloaded".into(),
+            },
+        ],
+    }]);
+    // No key yet: refused before any stream.
+    let out = world.cli(&["run", "hi"], "");
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("(provider_down)"), "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+
+    world.configure();
+    let out = world.cli(&["run", "hi"], "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.stdout, "partial \n");
+    assert!(out.stderr.contains("upstream overloaded"), "{}", out.stderr);
+
+    // Usage errors are 2.
+    assert_eq!(world.cli(&["run", "  "], "").code, 2);
+    assert_eq!(world.cli(&["run", "hi", "--provider", "nope"], "").code, 2);
+    world.shutdown();
+}
+
+#[test]
+fn secrets_through_a_private_host_and_past_a_stale_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    let out = cli(
+        &with_dir(d, &["secrets", "set", "openrouter"]),
+        &format!("{KEY}\n"),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("openrouter: stored (file)"),
+        "{}",
+        out.stderr
+    );
+    let out = cli(&with_dir(d, &["secrets", "has", "openrouter"]), "");
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "openrouter: yes (file)\n")
+    );
+    let out = cli(&with_dir(d, &["secrets", "has", "ai-gateway"]), "");
+    assert_eq!((out.code, out.stdout.as_str()), (1, "ai-gateway: no\n"));
+    // The private host did not publish anything, and it is gone.
+    assert!(!d.join("connection.json").exists());
+
+    // A connection file left by a dead host.
+    let mut dead = Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    write_connection(d, dead_pid, 1);
+    let out = cli(&with_dir(d, &["secrets", "has", "openrouter"]), "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "ignoring a stale connection file (host pid {dead_pid} is gone)"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !d.join("connection.json").exists(),
+        "the private host removed it"
+    );
+
+    // A live pid that is no host: nothing answers on its port.
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = unused.local_addr().unwrap().port();
+    drop(unused);
+    write_connection(d, std::process::id(), port);
+    let out = cli(&with_dir(d, &["secrets", "rm", "openrouter"]), "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("does not answer"), "{}", out.stderr);
+    let out = cli(&with_dir(d, &["secrets", "has", "openrouter"]), "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+
+    // No key on stdin is a usage error, and starts nothing.
+    assert_eq!(cli(&with_dir(d, &["secrets", "set", "custom"]), "").code, 2);
+
+    for file in files_under(d) {
+        if file.file_name().is_some_and(|n| n == "auth.json") {
+            continue; // the file store, by design
+        }
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !contains(&bytes, KEY.as_bytes()),
+            "key in {}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn a_host_without_a_connection_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = TestHost::start(dir.path());
+    let out = cli(&with_dir(dir.path(), &["secrets", "has", "openrouter"]), "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("another host holds"), "{}", out.stderr);
+    host.stop();
+}
+
+fn write_connection(dir: &Path, pid: u32, port: u16) {
+    let info: Value = json!({
+        "version": 1,
+        "port": port,
+        "pid": pid,
+        "credential": "not-a-real-credential-0123456789abcdef",
+        "referer": "http://agent-cli.localhost/cli/",
+        "host_version": "0.1.0",
+    });
+    let path = dir.join("connection.json");
+    std::fs::write(&path, info.to_string()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[test]
+fn ctrl_c_aborts_the_turn_and_exits_130() {
+    let world = World::new(vec![Reply::Stream {
+        events: vec![
+            Scripted::Text {
+                text: "thinking".into(),
+            },
+            Scripted::Stall,
+        ],
+    }]);
+    world.configure();
+    let mut cmd = Command::new(host_bin());
+    cmd.args(with_dir(world.dir.path(), &["run", "take your time"]))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Its own process group, so the SIGINT below reaches only the CLI.
+    cmd.process_group(0);
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !contains(&seen, b"thinking") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "the CLI ended before streaming");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = wait_with_limit(&mut child, Duration::from_secs(15)).expect("the CLI exits");
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("aborting"), "{stderr}");
+    let session = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("session: "))
+        .unwrap()
+        .to_owned();
+    let messages = world
+        .host
+        .get(&format!("/sessions/{session}/messages"))
+        .json();
+    assert_eq!(messages["messages"][1]["metadata"]["status"], "aborted");
+    world.shutdown();
+}
