@@ -21,6 +21,8 @@ options:
   --connections C     concurrent keep-alive connections        [default: 32]
   --seconds D         measured load duration, seconds          [default: 5]
   --warmup W          load warm-up before measuring, seconds   [default: 1]
+  --rounds R          alternating host/bare load rounds; the
+                      median round of each counts              [default: 5]
   --client-threads T  tokio worker threads of the load client  [default: 1]
   --only-bare         measure bare-hello alone (host not needed)
   -h, --help          print this help
@@ -43,6 +45,9 @@ pub struct Options {
     pub client_threads: usize,
     /// Skip everything that needs `agent-host`.
     pub only_bare: bool,
+    /// Load rounds per server, alternating host and bare, so a burst of
+    /// noise on a small shared machine hits both and the medians compare.
+    pub rounds: usize,
 }
 
 impl Default for Options {
@@ -54,6 +59,7 @@ impl Default for Options {
             warmup: Duration::from_secs(1),
             client_threads: 1,
             only_bare: false,
+            rounds: 5,
         }
     }
 }
@@ -88,6 +94,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command> {
             "--only-bare" => opts.only_bare = true,
             "--spawns" => opts.spawns = int(&name, &value()?, 1, 1000)?,
             "--connections" => opts.connections = int(&name, &value()?, 1, 1024)?,
+            "--rounds" => opts.rounds = int(&name, &value()?, 1, 50)?,
             "--client-threads" => opts.client_threads = int(&name, &value()?, 1, 64)?,
             "--seconds" => opts.duration = secs(&name, &value()?, 0.1, 300.0)?,
             "--warmup" => opts.warmup = secs(&name, &value()?, 0.0, 60.0)?,

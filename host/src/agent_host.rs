@@ -189,9 +189,10 @@ impl AgentHost {
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            graceful_stop.await;
-        });
+        let server = axum::serve(listener, axum::ServiceExt::into_make_service(app))
+            .with_graceful_shutdown(async move {
+                graceful_stop.await;
+            });
         let mut server = std::pin::pin!(server.into_future());
         let reason = tokio::select! {
             result = &mut server => {

@@ -1,18 +1,36 @@
 //! Runs blocking work (SQLite, file I/O, the keyring) off the async workers.
 
-use agent_security::ApiError;
+use std::time::Duration;
 
-/// Runs `f` on tokio's blocking pool; a panic inside becomes a plain 500.
+use agent_security::ApiError;
+use axum::http::StatusCode;
+
+/// How long a handler waits for blocking work (file I/O on a slow mount,
+/// SQLite behind a lock, a keyring that does not answer) before it answers
+/// 503 `timeout`. Every handler that can stall stalls here, so this is the
+/// handler time limit; handlers that cannot stall pay no timer.
+pub const BLOCKING_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `f` on tokio's blocking pool within [`BLOCKING_TIMEOUT`]; a panic
+/// inside becomes a plain 500.
 pub async fn run_blocking<T, F>(f: F) -> Result<T, ApiError>
 where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(result) => result,
-        Err(e) => {
+    match tokio::time::timeout(BLOCKING_TIMEOUT, tokio::task::spawn_blocking(f)).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => {
             tracing::error!(error = %e, "blocking task failed");
             Err(ApiError::internal())
+        }
+        Err(_) => {
+            tracing::warn!("blocking work exceeded the handler time limit");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "the request took too long and was cancelled",
+            ))
         }
     }
 }

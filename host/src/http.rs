@@ -1,37 +1,52 @@
 //! The HTTP stack: routes inside the perimeter inside the safety layers.
 //!
 //! From the socket inwards: catch-panic (a panic becomes a plain JSON 500),
-//! the perimeter (Host, Origin/CORS, Referer, Basic Auth — see
-//! docs/rfc/security.md), then the handler time limit and body limit, then
-//! the routes. Unknown paths and methods get JSON errors too.
+//! the perimeter (Host, Origin/CORS, Referer, Basic Auth —
+//! see docs/rfc/security.md), the body limit, then the routes. Unknown paths
+//! and methods get JSON errors too. The handler time limit lives where
+//! handlers can stall: `blocking::run_blocking`.
+//!
+//! The layers wrap the router once, as one service, instead of through
+//! `Router::layer` (which wraps every route separately, adding a boxed
+//! service clone and a boxed future per layer per request): the perimeter
+//! is on every request's path, so it has to be cheap.
 
 use std::any::Any;
 use std::sync::Arc;
-use std::time::Duration;
 
-use agent_security::{apply_perimeter, ApiError, PerimeterConfig};
-use axum::extract::DefaultBodyLimit;
+use std::convert::Infallible;
+
+use agent_security::{ApiError, PerimeterConfig, PerimeterLayer};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
+use tower::{Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::routes;
 use crate::state::AppState;
-use crate::time_limit::TimeLimitLayer;
 
 /// Largest request body: a 10 MiB text file plus JSON escaping.
 pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
-/// A handler that has not produced response headers by then is cut off.
-pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn app(state: Arc<AppState>, perimeter: Arc<PerimeterConfig>) -> Router {
-    let inner = routes::router(state)
+pub fn app(
+    state: Arc<AppState>,
+    perimeter: Arc<PerimeterConfig>,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future = impl Send>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    let router = routes::router(state)
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    ServiceBuilder::new()
+        .map_response(|response: Response<_>| response.map(Body::new))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PerimeterLayer::new(perimeter))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeLimitLayer(HANDLER_TIMEOUT));
-    apply_perimeter(inner, perimeter).layer(CatchPanicLayer::custom(panic_response))
+        .service(router)
 }
 
 async fn not_found() -> ApiError {

@@ -25,7 +25,6 @@ mod recent;
 pub mod routes;
 mod secrets;
 mod state;
-mod time_limit;
 mod workspaces;
 
 pub use agent_host::{AgentHost, StartError};

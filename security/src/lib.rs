@@ -17,6 +17,6 @@ pub use containment::{ContainedRoot, ContainmentError};
 pub use credentials::{Credentials, BASIC_USER};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use origin::{BareOrigin, OriginError};
-pub use perimeter::{apply_perimeter, PerimeterConfig};
+pub use perimeter::{apply_perimeter, Perimeter, PerimeterConfig, PerimeterLayer};
 pub use referer::{validate_root, RefererError, RefererPolicy};
 pub use secrets::{Provider, SecretBackend, SecretError, SecretStore};

@@ -93,14 +93,16 @@ struct Shared {
     host_name: String,
 }
 
-/// Tower layer applying the perimeter.
+/// Tower layer applying the perimeter. Wrap the whole router service in it
+/// (rather than `Router::layer`, which wraps every route separately) when
+/// the per-request cost matters.
 #[derive(Clone, Debug)]
-struct PerimeterLayer {
+pub struct PerimeterLayer {
     shared: Arc<Shared>,
 }
 
 impl PerimeterLayer {
-    fn new(config: Arc<PerimeterConfig>) -> Self {
+    pub fn new(config: Arc<PerimeterConfig>) -> Self {
         let port = config.port;
         Self {
             shared: Arc::new(Shared {
@@ -123,9 +125,9 @@ impl<S> Layer<S> for PerimeterLayer {
     }
 }
 
-/// The perimeter service around one route.
+/// The perimeter service around a router (or one route).
 #[derive(Clone, Debug)]
-struct Perimeter<S> {
+pub struct Perimeter<S> {
     inner: S,
     shared: Arc<Shared>,
 }
@@ -333,15 +335,15 @@ where
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         match self.shared.judge(&req) {
-            Verdict::Answer(response) => PerimeterFuture::Ready(Some(response)),
+            Verdict::Answer(response) => PerimeterFuture(FutureState::Ready(Some(response))),
             Verdict::Pass(cors) => {
                 // Handlers have no use for the credential; dropping it keeps it
                 // out of any inner logging or tracing.
                 req.headers_mut().remove(header::AUTHORIZATION);
-                PerimeterFuture::Inner {
+                PerimeterFuture(FutureState::Inner {
                     future: self.inner.call(req),
                     cors,
-                }
+                })
             }
         }
     }
@@ -350,7 +352,10 @@ where
 /// Response future of the perimeter: either an immediate answer or the
 /// handler's future, whose response gets the CORS headers.
 #[derive(Debug)]
-enum PerimeterFuture<F> {
+pub struct PerimeterFuture<F>(FutureState<F>);
+
+#[derive(Debug)]
+enum FutureState<F> {
     Ready(Option<Response>),
     Inner {
         future: F,
@@ -365,13 +370,13 @@ where
     type Output = Result<Response, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            PerimeterFuture::Ready(response) => match response.take() {
+        match &mut self.get_mut().0 {
+            FutureState::Ready(response) => match response.take() {
                 Some(response) => Poll::Ready(Ok(response)),
                 // Polled after completion: answer a generic error rather than panic.
                 None => Poll::Ready(Ok(ApiError::internal().into_response())),
             },
-            PerimeterFuture::Inner { future, cors } => {
+            FutureState::Inner { future, cors } => {
                 let Poll::Ready(result) = Pin::new(future).poll(cx) else {
                     return Poll::Pending;
                 };

@@ -132,21 +132,47 @@ fn run(options: &Options, host: Option<&Server>, bare: &Server, runtime: &Runtim
         warmup: options.warmup,
         duration: options.duration,
     };
-    for server in &servers {
-        eprintln!(
-            "host-bench: memory and throughput of {}",
-            server.kind.binary()
-        );
-        let mut results = ServerResults::new(server.kind);
-        if let Err(e) = serve_phase(server, runtime, config, &mut results) {
-            report.errors.push(e.to_string());
+    // Alternate host and bare for several rounds; keep each server's
+    // median round (by requests/s).
+    let mut rounds: Vec<Vec<ServerResults>> = servers.iter().map(|_| Vec::new()).collect();
+    for round in 0..options.rounds {
+        for (i, server) in servers.iter().enumerate() {
+            eprintln!(
+                "host-bench: memory and throughput of {} (round {}/{})",
+                server.kind.binary(),
+                round + 1,
+                options.rounds
+            );
+            let mut results = ServerResults::new(server.kind);
+            match serve_phase(server, runtime, config, &mut results) {
+                Ok(()) => rounds[i].push(results),
+                Err(e) => report.errors.push(e.to_string()),
+            }
         }
+    }
+    let rps = |r: &ServerResults| r.load.as_ref().map_or(0.0, |l| l.requests_per_sec());
+    if rounds.len() == 2 && rounds[0].len() == rounds[1].len() {
+        let ratios: Vec<String> = rounds[0]
+            .iter()
+            .zip(&rounds[1])
+            .map(|(h, b)| format!("{:.2}", rps(h) / rps(b)))
+            .collect();
+        report
+            .notes
+            .push(format!("host/bare ratio per round: {}", ratios.join(", ")));
+    }
+    for (server, mut results) in servers.iter().zip(rounds) {
+        if results.is_empty() {
+            continue;
+        }
+        results.sort_by(|a, b| rps(a).total_cmp(&rps(b)));
+        let mut median = results.swap_remove(results.len() / 2);
         let slot = results_mut(&mut report, server.kind);
         // Keep the spawn figures gathered earlier.
-        results.spawn = slot.spawn;
-        results.exit = slot.exit;
-        results.version = results.version.or(slot.version.take());
-        *slot = results;
+        median.spawn = slot.spawn;
+        median.exit = slot.exit;
+        median.version = median.version.or(slot.version.take());
+        *slot = median;
     }
     report
 }
