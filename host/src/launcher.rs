@@ -104,6 +104,10 @@ pub enum LaunchError {
 
 /// Spawns `program serve`, sends the handshake and waits for the ready line.
 /// The host's stderr is inherited.
+///
+/// Call it from a long-lived thread: the host's parent-death signal fires
+/// when the *thread* that spawned it exits, so spawning from a pooled thread
+/// (tokio's `spawn_blocking`) would kill the host when that thread retires.
 pub fn launch(options: &LaunchOptions) -> Result<LaunchedHost, LaunchError> {
     let password = generate_password();
     let mut child = Command::new(&options.program)

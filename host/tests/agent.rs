@@ -687,3 +687,38 @@ fn sessions_list_filter_rename_archive_delete() {
     let r = host.get("/sessions?limit=0");
     assert_eq!(r.error_code(), "invalid_query");
 }
+
+#[test]
+fn the_step_limit_ends_a_tool_loop() {
+    let workspace = tempfile::tempdir().unwrap();
+    let world = World::new(vec![
+        Reply::tool_call("s1", "list_files", "{}"),
+        Reply::tool_call("s2", "list_files", "{}"),
+        Reply::text_answer("never reached"),
+    ]);
+    let session = world.session(Some(workspace.path()));
+    let reader = SseReader::open(
+        &world.host,
+        "POST",
+        &format!("/sessions/{session}/turns"),
+        Some(&json!({"message": "loop", "max_steps": 2})),
+        &[],
+    );
+    let frames = reader.rest();
+    let k = kinds(&frames);
+    assert_eq!(k.iter().filter(|k| *k == "start-step").count(), 2, "{k:?}");
+    assert_eq!(
+        frames[frames.len() - 2].json()["finishReason"],
+        "tool-calls"
+    );
+    assert_eq!(world.provider.requests().len(), 2, "no third model call");
+    let r = world.host.send(
+        "POST",
+        &format!("/sessions/{session}/turns"),
+        json!({"message": "x", "max_steps": 99}),
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "invalid_max_steps")
+    );
+}

@@ -82,13 +82,6 @@ fn the_ai_package_reads_a_tool_using_turn() {
         .unwrap()
         .to_owned();
 
-    let mut node = Command::new("node")
-        .arg(SCRIPT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node is installed (scripts/setup.sh installs the ai package)");
     let input = json!({
         "port": host.port,
         "password": host.password,
@@ -96,14 +89,7 @@ fn the_ai_package_reads_a_tool_using_turn() {
         "session": session,
         "message": "What files are there?",
     });
-    writeln!(node.stdin.take().unwrap(), "{input}").unwrap();
-    let output = node.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "node failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = read_with_node(&input);
     let types: Vec<&str> = result["chunks"]
         .as_array()
         .unwrap()
@@ -143,5 +129,30 @@ fn the_ai_package_reads_a_tool_using_turn() {
         .collect();
     assert!(text.contains("There is one file: hello.md."), "{text}");
     assert!(parts.iter().any(|p| p["type"] == "reasoning"));
+
+    // The recorded turn (the persisted chunk log) reads back identically.
+    let mut replay_input = input.clone();
+    replay_input.as_object_mut().unwrap().remove("message");
+    let replay = read_with_node(&replay_input);
+    assert_eq!(replay["chunks"], result["chunks"]);
+    assert_eq!(replay["message"], result["message"]);
     rt.block_on(provider.shutdown());
+}
+
+fn read_with_node(input: &Value) -> Value {
+    let mut node = Command::new("node")
+        .arg(SCRIPT)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node is installed (scripts/setup.sh installs the ai package)");
+    writeln!(node.stdin.take().unwrap(), "{input}").unwrap();
+    let output = node.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "node failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
 }

@@ -4,7 +4,9 @@
 // package does not accept fails the run.
 //
 // Input (stdin, one JSON line): {"port", "password", "referer", "session",
-// "message"} — the password travels over stdin, never argv or env.
+// "message"} — the password travels over stdin, never argv or env. Without
+// "message" it replays the session's recorded turn (GET /sessions/{id}/stream,
+// served from the persisted chunk log) instead of starting one.
 // Output (stdout, one JSON line): {"chunks": [...], "message": UIMessage}.
 import { readUIMessageStream, uiMessageChunkSchema } from 'ai';
 import { parseJsonEventStream } from '@ai-sdk/provider-utils';
@@ -18,15 +20,18 @@ const input = JSON.parse(await new Promise((resolve, reject) => {
 }));
 
 const auth = 'Basic ' + Buffer.from(`agent:${input.password}`).toString('base64');
-const response = await fetch(`http://127.0.0.1:${input.port}/sessions/${input.session}/turns`, {
-  method: 'POST',
-  headers: {
-    authorization: auth,
-    referer: input.referer,
-    'content-type': 'application/json',
-  },
-  body: JSON.stringify({ message: input.message }),
-});
+const base = `http://127.0.0.1:${input.port}/sessions/${input.session}`;
+const response = input.message === undefined
+  ? await fetch(`${base}/stream`, { headers: { authorization: auth, referer: input.referer } })
+  : await fetch(`${base}/turns`, {
+    method: 'POST',
+    headers: {
+      authorization: auth,
+      referer: input.referer,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ message: input.message }),
+  });
 if (response.status !== 200) {
   throw new Error(`turn refused: ${response.status} ${await response.text()}`);
 }
