@@ -28,16 +28,24 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Node runs the AI SDK conformance test (tests/ai-sdk); the machine image
-# ships Node 20, Debian's nodejs is the fallback.
+# Node runs the renderer's build and tests (web/) and the AI SDK
+# conformance test (tests/ai-sdk). Vite 8 and Vitest 4 need Node >= 20.19,
+# which the project's machine image ships; Debian 12's own nodejs (18) is
+# too old, so a missing or old Node is an error, not a silent downgrade.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  sudo=""
-  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+  echo "setup: Node.js >= 20.19 with npm is required (not found)" >&2
+  exit 1
+fi
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+  echo "setup: Node.js >= 20.19 is required, found $(node --version)" >&2
+  exit 1
 fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [[ ! -d "$root/tests/ai-sdk/node_modules/ai" ]]; then
   npm ci --prefix "$root/tests/ai-sdk" --no-audit --no-fund --loglevel=error
+fi
+if [[ ! -d "$root/web/node_modules/vite" ]]; then
+  npm ci --prefix "$root/web" --no-audit --no-fund --loglevel=error
 fi
 
 if ! command -v cargo >/dev/null; then

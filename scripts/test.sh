@@ -21,6 +21,10 @@ else
   run_ignored() { cargo test --locked "$@" -- --ignored; }
 fi
 
+echo "== web renderer: unit tests and build" >&2
+npm --prefix web test
+npm --prefix web run build
+
 echo "== keyring store against a real Secret Service" >&2
 cargo build --locked -p agent-host --tests
 export -f run_ignored

@@ -1,0 +1,85 @@
+import { useEffect, useRef, useState } from 'react';
+import { ErrorLine, HostStateBanner } from './components/Banners';
+import { desktopApi } from './desktop/api';
+import { hasDesktop } from './desktop/bridge';
+import type { Workspace } from './desktop/types';
+import { useHostState } from './hooks';
+import { ChatPanel } from './pages/ChatPanel';
+import { DocumentEditor } from './pages/DocumentEditor';
+import { ProviderSettings } from './pages/ProviderSettings';
+import { RecentFiles } from './pages/RecentFiles';
+import { SessionList } from './pages/SessionList';
+import { WorkspacePicker } from './pages/WorkspacePicker';
+
+export function App() {
+  const host = useHostState();
+  const [docId, setDocId] = useState<string | null>(null);
+  const [sessionId, setSessionId] = useState<string | null>(null);
+  const [workspace, setWorkspace] = useState<Workspace | null>(null);
+  const [view, setView] = useState<'work' | 'settings'>('work');
+  const [refresh, setRefresh] = useState(0);
+  const [openError, setOpenError] = useState<unknown>(null);
+
+  // When the host comes back after a restart, reload the lists.
+  const previous = useRef(host.state);
+  useEffect(() => {
+    if (previous.current !== 'ready' && host.state === 'ready') setRefresh((n) => n + 1);
+    previous.current = host.state;
+  }, [host.state]);
+
+  if (!hasDesktop()) {
+    return (
+      <div className="banner error" role="alert">
+        This page must be opened by the desktop app (window.desktop is missing).
+      </div>
+    );
+  }
+
+  async function openPath(path: string) {
+    setOpenError(null);
+    try {
+      const info = await desktopApi().documents.open(path);
+      setDocId(info.doc_id);
+      setRefresh((n) => n + 1);
+    } catch (e) {
+      setOpenError(e);
+    }
+  }
+
+  return (
+    <div className="app">
+      <HostStateBanner host={host} />
+      <nav className="topbar">
+        <button type="button" className={view === 'work' ? 'active' : ''} onClick={() => setView('work')}>
+          Work
+        </button>
+        <button type="button" className={view === 'settings' ? 'active' : ''} onClick={() => setView('settings')}>
+          Provider keys
+        </button>
+        {workspace && <span className="muted">workspace: {workspace.name}</span>}
+      </nav>
+      {view === 'settings' ? (
+        <ProviderSettings />
+      ) : (
+        <div className="layout">
+          <aside className="sidebar">
+            <WorkspacePicker selected={workspace} onSelect={setWorkspace} onOpenFile={(p) => void openPath(p)} />
+            <RecentFiles selected={docId} onSelect={setDocId} refresh={refresh} onOpenPath={(p) => void openPath(p)} />
+            <ErrorLine error={openError} />
+            <SessionList selected={sessionId} workspaceId={workspace?.id ?? null} onSelect={setSessionId} refresh={refresh} />
+          </aside>
+          <main className="main">
+            {docId ? <DocumentEditor key={docId} docId={docId} /> : <div className="muted">Open a document.</div>}
+          </main>
+          <aside className="chat-column">
+            {sessionId ? (
+              <ChatPanel key={`${sessionId}:${refresh}`} sessionId={sessionId} onSettings={() => setView('settings')} />
+            ) : (
+              <div className="muted">Pick or create a session.</div>
+            )}
+          </aside>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,50 @@
+import { markdown } from '@codemirror/lang-markdown';
+import { EditorState } from '@codemirror/state';
+import { EditorView, keymap } from '@codemirror/view';
+import { basicSetup } from 'codemirror';
+import { useEffect, useRef } from 'react';
+
+interface Props {
+  /** Replaces the editor's content whenever `revision` changes. */
+  value: string;
+  revision: string;
+  onChange: (text: string) => void;
+  onSave: () => void;
+  readOnly?: boolean;
+}
+
+/** Plain CodeMirror 6 with markdown; Mod-s saves. */
+export function CodeEditor({ value, revision, onChange, onSave, readOnly = false }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const handlers = useRef({ onChange, onSave });
+  handlers.current = { onChange, onSave };
+
+  useEffect(() => {
+    const v = new EditorView({
+      parent: host.current!,
+      state: EditorState.create({
+        doc: value,
+        extensions: [
+          keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (handlers.current.onSave(), true) }]),
+          basicSetup,
+          markdown(),
+          EditorView.lineWrapping,
+          EditorState.readOnly.of(readOnly),
+          EditorView.updateListener.of((u) => {
+            if (u.docChanged) handlers.current.onChange(u.state.doc.toString());
+          }),
+        ],
+      }),
+    });
+    view.current = v;
+    return () => {
+      v.destroy();
+      view.current = null;
+    };
+    // Recreated per revision: a reload or a new document starts clean.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [revision, readOnly]);
+
+  return <div className="code-editor" ref={host} />;
+}

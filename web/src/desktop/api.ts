@@ -1,0 +1,192 @@
+// Typed helpers over `window.desktop.fetch` (docs/rfc/http-api.md,
+// sessions.md, stream.md). Every non-2xx answer throws a HostError (or its
+// subclasses ConflictError / ProviderDownError); a host that cannot be
+// reached at all throws HostError `host_unreachable`.
+
+import type { UIMessage } from 'ai';
+import { getDesktop } from './bridge';
+import { HostError, hostErrorFromResponse } from './errors';
+import type {
+  DesktopBridge,
+  DesktopFetchInit,
+  DirListing,
+  DocumentContent,
+  DocumentInfo,
+  FileContent,
+  Health,
+  ProviderId,
+  ProviderSettings,
+  ProviderStatus,
+  RecentFile,
+  SecretPresence,
+  Session,
+  SessionPage,
+  SessionQuery,
+  StartTurnOptions,
+  StoredMessageMetadata,
+  ToolPolicy,
+  Workspace,
+  WriteResult,
+} from './types';
+
+export type StoredUIMessage = UIMessage<StoredMessageMetadata>;
+
+const seg = encodeURIComponent;
+
+function query(params: Record<string, string | number | boolean | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) = getDesktop) {
+  const desktop = typeof bridge === 'function' ? bridge : () => bridge;
+
+  /** Sends a request; returns the response when it is 2xx, throws otherwise. */
+  async function raw(path: string, init: DesktopFetchInit & { json?: unknown } = {}): Promise<Response> {
+    const { json, ...rest } = init;
+    const req: DesktopFetchInit = { ...rest };
+    if (json !== undefined) {
+      req.body = JSON.stringify(json);
+      req.headers = { 'content-type': 'application/json', ...rest.headers };
+    }
+    let res: Response;
+    try {
+      res = await desktop().fetch(path, req);
+    } catch (e) {
+      if (e instanceof HostError) throw e;
+      if (e instanceof Error && e.name === 'AbortError') throw e;
+      throw new HostError('host_unreachable', 'The host could not be reached.');
+    }
+    if (!res.ok) throw await hostErrorFromResponse(res);
+    return res;
+  }
+
+  async function json<T>(path: string, init: DesktopFetchInit & { json?: unknown } = {}): Promise<T> {
+    const res = await raw(path, init);
+    return (await res.json()) as T;
+  }
+
+  async function empty(path: string, init: DesktopFetchInit & { json?: unknown } = {}): Promise<void> {
+    const res = await raw(path, init);
+    await res.body?.cancel();
+  }
+
+  return {
+    /** Low-level access for callers that need the Response (streams). */
+    raw,
+
+    health: () => json<Health>('/health'),
+
+    documents: {
+      /** Opens an absolute path; also marks it recent. */
+      open: (path: string) => json<DocumentInfo>('/documents', { method: 'POST', json: { path } }),
+      read: (docId: string) => json<DocumentContent>(`/documents/${seg(docId)}`),
+      /** Writes only if the file is still at `expectedMtime`; otherwise throws
+       * ConflictError and the file is untouched. Returns the new mtime. */
+      write: (docId: string, content: string, expectedMtime: string) =>
+        json<WriteResult>(`/documents/${seg(docId)}`, {
+          method: 'PUT',
+          json: { content, expected_mtime: expectedMtime },
+        }),
+    },
+
+    recent: {
+      list: async () => (await json<{ entries: RecentFile[] }>('/recent')).entries,
+      touch: (docId: string) => json<RecentFile>('/recent', { method: 'POST', json: { doc_id: docId } }),
+      pin: (docId: string, pinned: boolean) =>
+        json<RecentFile>(`/recent/${seg(docId)}/pin`, { method: 'PUT', json: { pinned } }),
+      forget: (docId: string) => empty(`/recent/${seg(docId)}`, { method: 'DELETE' }),
+    },
+
+    workspaces: {
+      list: async () => (await json<{ workspaces: Workspace[] }>('/workspaces')).workspaces,
+      open: (path: string) => json<Workspace>('/workspaces', { method: 'POST', json: { path } }),
+      pin: (id: string, pinned: boolean) =>
+        json<Workspace>(`/workspaces/${seg(id)}/pin`, { method: 'PUT', json: { pinned } }),
+      forget: (id: string) => empty(`/workspaces/${seg(id)}`, { method: 'DELETE' }),
+      tree: (id: string, path = '') => json<DirListing>(`/workspaces/${seg(id)}/tree${query({ path })}`),
+      read: (id: string, path: string) => json<FileContent>(`/workspaces/${seg(id)}/file${query({ path })}`),
+      /** Without `expectedMtime` it creates or overwrites. */
+      write: (id: string, path: string, content: string, expectedMtime?: string) =>
+        json<WriteResult>(`/workspaces/${seg(id)}/file`, {
+          method: 'PUT',
+          json: expectedMtime === undefined ? { path, content } : { path, content, expected_mtime: expectedMtime },
+        }),
+      policy: (id: string) => json<ToolPolicy>(`/workspaces/${seg(id)}/policy`),
+      setPolicy: (id: string, policy: ToolPolicy) =>
+        json<ToolPolicy>(`/workspaces/${seg(id)}/policy`, { method: 'PUT', json: policy }),
+    },
+
+    /** Presence only: no call returns a key. */
+    secrets: {
+      list: async () => (await json<{ providers: SecretPresence[] }>('/secrets')).providers,
+      get: (provider: ProviderId) => json<SecretPresence>(`/secrets/${seg(provider)}`),
+      /** Stores a key; the answer is its presence, never the key. */
+      set: (provider: ProviderId, key: string) =>
+        json<SecretPresence>(`/secrets/${seg(provider)}`, { method: 'PUT', json: { key } }),
+      remove: (provider: ProviderId) => json<SecretPresence>(`/secrets/${seg(provider)}`, { method: 'DELETE' }),
+    },
+
+    providers: {
+      list: async () => (await json<{ providers: ProviderStatus[] }>('/providers')).providers,
+      configure: async (provider: ProviderId, settings: ProviderSettings) =>
+        (await json<{ providers: ProviderStatus[] }>(`/providers/${seg(provider)}`, { method: 'PUT', json: settings }))
+          .providers,
+    },
+
+    sessions: {
+      create: (init: { title?: string; workspace_id?: string } = {}) =>
+        json<Session>('/sessions', { method: 'POST', json: init }),
+      list: (q: SessionQuery = {}) => json<SessionPage>(`/sessions${query({ ...q })}`),
+      get: (id: string) => json<Session>(`/sessions/${seg(id)}`),
+      rename: (id: string, title: string) => json<Session>(`/sessions/${seg(id)}`, { method: 'PATCH', json: { title } }),
+      archive: (id: string, archived = true) =>
+        json<Session>(`/sessions/${seg(id)}`, { method: 'PATCH', json: { archived } }),
+      delete: (id: string) => empty(`/sessions/${seg(id)}`, { method: 'DELETE' }),
+      /** Stored messages in the AI SDK UIMessage shape. */
+      messages: async (id: string) =>
+        (await json<{ messages: StoredUIMessage[] }>(`/sessions/${seg(id)}/messages`)).messages,
+    },
+
+    agent: {
+      /** Starts a turn; resolves with the `text/event-stream` response once the
+       * host accepted it. Refusals throw before any stream: ProviderDownError,
+       * HostError `run_in_flight` / `unknown_session`. */
+      startTurn: (sessionId: string, message: string, opts: StartTurnOptions = {}) => {
+        const { signal, ...rest } = opts;
+        return raw(`/sessions/${seg(sessionId)}/turns`, {
+          method: 'POST',
+          json: { message, ...rest },
+          headers: { accept: 'text/event-stream' },
+          signal,
+        });
+      },
+      /** Resumes the latest turn after `lastEventId` (from its start without). */
+      resumeTurn: (sessionId: string, lastEventId?: string, signal?: AbortSignal) => {
+        const headers: Record<string, string> = { accept: 'text/event-stream' };
+        if (lastEventId) headers['last-event-id'] = lastEventId;
+        return raw(`/sessions/${seg(sessionId)}/stream`, { headers, signal });
+      },
+      /** The only way to stop a turn (closing the stream only stops reading). */
+      abort: async (sessionId: string) =>
+        (await json<{ aborted: boolean }>(`/sessions/${seg(sessionId)}/abort`, { method: 'POST' })).aborted,
+      approve: (sessionId: string, approvalId: string, approved: boolean) =>
+        empty(`/sessions/${seg(sessionId)}/approvals/${seg(approvalId)}`, { method: 'POST', json: { approved } }),
+    },
+  };
+}
+
+export type DesktopApi = ReturnType<typeof createDesktopApi>;
+
+let defaultApi: DesktopApi | undefined;
+
+/** The API over `window.desktop` (resolved at each call, so a page that loads
+ * before the preload still works once it is there). */
+export function desktopApi(): DesktopApi {
+  defaultApi ??= createDesktopApi(getDesktop);
+  return defaultApi;
+}

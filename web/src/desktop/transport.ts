@@ -1,0 +1,104 @@
+// DesktopChatTransport: the AI SDK's ChatTransport over window.desktop.
+//
+// The chat id is the host's session id. A turn's answer is the AI SDK UI
+// message stream (docs/rfc/stream.md); it is parsed with the `ai` package's
+// own `parseJsonEventStream` + `uiMessageChunkSchema`, as DefaultChatTransport
+// does, after `trackEventIds` has noted each frame's `id:` so that
+// `reconnectToStream` can resume with `Last-Event-ID`.
+
+import { parseJsonEventStream } from '@ai-sdk/provider-utils';
+import { uiMessageChunkSchema, type ChatTransport, type UIMessage, type UIMessageChunk } from 'ai';
+import { createDesktopApi, type DesktopApi } from './api';
+import { getDesktop } from './bridge';
+import { HostError, isHostError } from './errors';
+import { trackEventIds } from './sse';
+import type { DesktopBridge, StartTurnOptions } from './types';
+
+export interface DesktopChatTransportOptions {
+  /** Defaults to `window.desktop`, looked up at each call. */
+  bridge?: DesktopBridge | (() => DesktopBridge);
+  /** Provider, model and step limit for every turn (per call: `body`). */
+  turn?: Omit<StartTurnOptions, 'signal'>;
+}
+
+/** Text of a UI message's text parts. */
+export function messageText(message: UIMessage): string {
+  return message.parts
+    .filter((p): p is { type: 'text'; text: string } => p.type === 'text')
+    .map((p) => p.text)
+    .join('');
+}
+
+export class DesktopChatTransport<UI_MESSAGE extends UIMessage = UIMessage> implements ChatTransport<UI_MESSAGE> {
+  /** Without Last-Event-ID the host replays the turn from its start; with it,
+   * no `start` chunk comes again, so the reset never triggers. */
+  readonly resumeStreamIsReplay = true;
+
+  private readonly api: DesktopApi;
+  private readonly turn: Omit<StartTurnOptions, 'signal'>;
+  private readonly lastIds = new Map<string, string>();
+
+  constructor(options: DesktopChatTransportOptions = {}) {
+    this.api = createDesktopApi(options.bridge ?? getDesktop);
+    this.turn = options.turn ?? {};
+  }
+
+  /** The id of the last frame seen for a session (`<turn_id>:<seq>`). */
+  lastEventId(chatId: string): string | undefined {
+    return this.lastIds.get(chatId);
+  }
+
+  /** Forgets the position, so the next reconnect replays the latest turn. */
+  resetEventId(chatId: string): void {
+    this.lastIds.delete(chatId);
+  }
+
+  async sendMessages(
+    options: Parameters<ChatTransport<UI_MESSAGE>['sendMessages']>[0],
+  ): Promise<ReadableStream<UIMessageChunk>> {
+    if (options.trigger === 'regenerate-message') {
+      throw new HostError('unsupported', 'Regenerating an answer is not supported; send a new message.');
+    }
+    const last = options.messages[options.messages.length - 1];
+    if (!last || last.role !== 'user') {
+      throw new HostError('invalid_body', 'The last message must be the user’s.');
+    }
+    const body = (options.body ?? {}) as Omit<StartTurnOptions, 'signal'>;
+    this.lastIds.delete(options.chatId);
+    const res = await this.api.agent.startTurn(options.chatId, messageText(last), {
+      ...this.turn,
+      ...body,
+      signal: options.abortSignal,
+    });
+    return this.chunks(options.chatId, res);
+  }
+
+  async reconnectToStream(
+    options: Parameters<ChatTransport<UI_MESSAGE>['reconnectToStream']>[0],
+  ): Promise<ReadableStream<UIMessageChunk> | null> {
+    let res: Response;
+    try {
+      res = await this.api.agent.resumeTurn(options.chatId, this.lastIds.get(options.chatId), options.abortSignal);
+    } catch (e) {
+      // A session without any turn has nothing to resume.
+      if (isHostError(e, 'no_turn')) return null;
+      throw e;
+    }
+    return this.chunks(options.chatId, res);
+  }
+
+  private chunks(chatId: string, res: Response): ReadableStream<UIMessageChunk> {
+    if (!res.body) throw new HostError('bad_response', 'The host answered without a stream.', res.status);
+    const bytes = trackEventIds(res.body, (ev) => {
+      if (ev.id) this.lastIds.set(chatId, ev.id);
+    });
+    return parseJsonEventStream({ stream: bytes, schema: uiMessageChunkSchema }).pipeThrough(
+      new TransformStream({
+        transform(part, controller) {
+          if (!part.success) throw part.error;
+          controller.enqueue(part.value as UIMessageChunk);
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,210 @@
+// The contract between the renderer and the native shell's preload.
+//
+// The shell defines a frozen `window.desktop` before any page script runs. It
+// is deliberately tiny: one transport primitive (`fetch`) and one event feed
+// (`onHostState`). Everything typed lives on top of it in ./api.ts, so the
+// Rust side has exactly two things to implement and keep stable.
+
+/** Options of `window.desktop.fetch`; a strict subset of `RequestInit`. */
+export interface DesktopFetchInit {
+  /** HTTP method; defaults to `GET`. */
+  method?: string;
+  /** Request body, already serialised (the API speaks JSON). */
+  body?: string;
+  /** Extra request headers, e.g. `content-type`, `last-event-id`. The preload
+   * adds the credentials and the Referer itself and ignores attempts to set
+   * `authorization`, `host`, `origin`, `referer` or `cookie`. */
+  headers?: Record<string, string>;
+  /** Aborting stops the request or the reading of its body. */
+  signal?: AbortSignal;
+}
+
+/** State of the host process as the shell's supervisor sees it. */
+export type HostState = 'ready' | 'restarting' | 'failed';
+
+/** Payload of the `desktop:host-state` event. */
+export interface HostStateEvent {
+  state: HostState;
+  /** Human-readable detail (never a secret), e.g. why the host failed. */
+  message?: string;
+}
+
+/** Name of the DOM event the preload may also dispatch on `window`
+ * (`CustomEvent<HostStateEvent>`); `onHostState` is the typed way to listen. */
+export const HOST_STATE_EVENT = 'desktop:host-state';
+
+/** `window.desktop`, implemented by the shell's preload (and, for browser
+ * tests only, by ./test-bridge.ts). */
+export interface DesktopBridge {
+  /**
+   * Sends a request to the host API. `path` is the API path with its query
+   * string, starting with `/` (e.g. `/sessions?q=x`); the preload routes it to
+   * `hostapi://host/<path>`, which the Rust side forwards to the host with the
+   * credentials. The page never learns the host's port or password.
+   *
+   * Resolves with the host's response as is (status, headers, and a body
+   * that streams: `text/event-stream` answers arrive frame by frame). Rejects
+   * only when the host cannot be reached at all (a `TypeError`, like `fetch`)
+   * or the signal aborted (an `AbortError`).
+   */
+  fetch(path: string, init?: DesktopFetchInit): Promise<Response>;
+  /**
+   * Subscribes to host state changes (`desktop:host-state`); returns the
+   * function that unsubscribes. The preload calls `cb` on every transition,
+   * e.g. `restarting` while the supervisor respawns a crashed host, `ready`
+   * once it answers again, `failed` when it gave up.
+   */
+  onHostState(cb: (event: HostStateEvent) => void): () => void;
+}
+
+declare global {
+  interface Window {
+    /** Defined by the shell's preload; absent in a plain browser. */
+    readonly desktop?: DesktopBridge;
+  }
+  interface WindowEventMap {
+    'desktop:host-state': CustomEvent<HostStateEvent>;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Host API shapes (docs/rfc/openapi.json). Version tokens (`mtime`) are
+// decimal strings of nanoseconds: never convert them to numbers.
+
+export interface DocumentInfo {
+  doc_id: string;
+  path: string;
+  name: string;
+}
+
+export interface DocumentContent {
+  doc_id: string;
+  path: string;
+  content: string;
+  mtime: string;
+}
+
+export interface WriteResult {
+  mtime: string;
+}
+
+export interface RecentFile {
+  doc_id: string;
+  path: string;
+  pinned: boolean;
+  last_opened_ms: number;
+}
+
+export interface Workspace {
+  id: string;
+  path: string;
+  name: string;
+  pinned: boolean;
+  last_opened_ms: number;
+}
+
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
+
+export interface DirEntry {
+  name: string;
+  kind: EntryKind;
+  size: number;
+  mtime: string;
+}
+
+export interface DirListing {
+  path: string;
+  entries: DirEntry[];
+  truncated: boolean;
+}
+
+export interface FileContent {
+  path: string;
+  content: string;
+  mtime: string;
+}
+
+export type Permission = 'allow' | 'ask' | 'deny';
+
+export interface ToolPolicy {
+  tools: Record<string, Permission>;
+  commands?: { pattern: string; permission: Permission }[];
+}
+
+export type ProviderId = 'openrouter' | 'ai-gateway' | 'custom';
+
+/** Presence of a provider key. There is deliberately no field for the key. */
+export interface SecretPresence {
+  provider: string;
+  present: boolean;
+  store?: 'keyring' | 'file' | null;
+}
+
+export interface ProviderStatus {
+  provider: string;
+  available: boolean;
+  base_url: string;
+  default_model: string;
+  has_key: boolean;
+}
+
+export interface ProviderSettings {
+  base_url?: string | null;
+  default_model?: string | null;
+  first_chunk_timeout_ms?: number | null;
+  idle_timeout_ms?: number | null;
+  max_retries?: number | null;
+}
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface Session {
+  id: string;
+  title: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+  archived: boolean;
+  usage: Usage;
+  model?: string | null;
+  provider?: string | null;
+  workspace_id?: string | null;
+}
+
+export interface SessionPage {
+  sessions: Session[];
+  total: number;
+}
+
+export interface SessionQuery {
+  q?: string;
+  limit?: number;
+  offset?: number;
+  include_archived?: boolean;
+}
+
+export type MessageStatus = 'complete' | 'streaming' | 'aborted' | 'error' | 'interrupted';
+
+/** Metadata the host attaches to stored messages (`GET .../messages`). */
+export interface StoredMessageMetadata {
+  status: MessageStatus;
+  created_at_ms: number;
+}
+
+export type SessionStatus = 'idle' | 'busy' | 'waiting-for-approval' | 'error';
+
+export interface StartTurnOptions {
+  provider?: ProviderId;
+  model?: string;
+  max_steps?: number;
+  signal?: AbortSignal;
+}
+
+export interface Health {
+  status: string;
+  version: string;
+  protocol: number;
+  uptime_ms: number;
+}

@@ -1,0 +1,124 @@
+import { useState } from 'react';
+import { ErrorLine } from '../components/Banners';
+import { desktopApi } from '../desktop/api';
+import type { ProviderId, ProviderStatus, SecretPresence } from '../desktop/types';
+import { useLoad } from '../hooks';
+
+const PROVIDERS: ProviderId[] = ['openrouter', 'ai-gateway', 'custom'];
+
+/** Keys are write-only: this page shows whether one is stored, and where,
+ * never the key itself. */
+export function ProviderSettings() {
+  const secrets = useLoad(() => desktopApi().secrets.list(), []);
+  const providers = useLoad(() => desktopApi().providers.list(), []);
+  const reload = () => {
+    secrets.reload();
+    providers.reload();
+  };
+  return (
+    <section className="settings">
+      <h2>Providers</h2>
+      <ErrorLine error={secrets.error ?? providers.error} />
+      {PROVIDERS.map((p) => (
+        <ProviderRow
+          key={p}
+          provider={p}
+          presence={secrets.data?.find((s) => s.provider === p)}
+          status={providers.data?.find((s) => s.provider === p)}
+          onChange={reload}
+        />
+      ))}
+    </section>
+  );
+}
+
+function ProviderRow({
+  provider,
+  presence,
+  status,
+  onChange,
+}: {
+  provider: ProviderId;
+  presence?: SecretPresence;
+  status?: ProviderStatus;
+  onChange: () => void;
+}) {
+  const [key, setKey] = useState('');
+  const [baseUrl, setBaseUrl] = useState('');
+  const [model, setModel] = useState('');
+  const [error, setError] = useState<unknown>(null);
+
+  async function act(f: () => Promise<unknown>) {
+    setError(null);
+    try {
+      await f();
+      onChange();
+    } catch (e) {
+      setError(e);
+    }
+  }
+
+  return (
+    <div className="provider">
+      <h3>
+        {provider}{' '}
+        <span className={status?.available ? 'ok' : 'muted'}>{status?.available ? 'available' : 'not available'}</span>
+      </h3>
+      <div>
+        Key:{' '}
+        {presence?.present ? (
+          <>
+            stored{presence.store ? ` (${presence.store === 'keyring' ? 'system keyring' : 'auth.json'})` : ''}{' '}
+            <button type="button" onClick={() => void act(() => desktopApi().secrets.remove(provider))}>
+              Remove key
+            </button>
+          </>
+        ) : (
+          <span className="muted">none</span>
+        )}
+      </div>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const k = key;
+          setKey(''); // never keep the key around longer than the request
+          if (k) void act(() => desktopApi().secrets.set(provider, k));
+        }}
+      >
+        <input
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          placeholder={presence?.present ? 'Replace key' : 'API key'}
+          value={key}
+          onChange={(e) => setKey(e.target.value)}
+        />
+        <button type="submit" disabled={!key}>
+          Save key
+        </button>
+      </form>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(() =>
+            desktopApi().providers.configure(provider, {
+              base_url: baseUrl.trim() || undefined,
+              default_model: model.trim() || undefined,
+            }),
+          );
+        }}
+      >
+        <input
+          placeholder={status?.base_url || (provider === 'custom' ? 'http://127.0.0.1:11434/v1' : 'base URL')}
+          value={baseUrl}
+          onChange={(e) => setBaseUrl(e.target.value)}
+        />
+        <input placeholder={status?.default_model || 'default model'} value={model} onChange={(e) => setModel(e.target.value)} />
+        <button type="submit" disabled={!baseUrl.trim() && !model.trim()}>
+          Save settings
+        </button>
+      </form>
+      <ErrorLine error={error} />
+    </div>
+  );
+}

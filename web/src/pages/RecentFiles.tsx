@@ -1,0 +1,67 @@
+import { useState } from 'react';
+import { ErrorLine } from '../components/Banners';
+import { desktopApi } from '../desktop/api';
+import { useLoad } from '../hooks';
+
+export function RecentFiles({
+  selected,
+  onSelect,
+  refresh,
+  onOpenPath,
+}: {
+  selected: string | null;
+  onSelect: (docId: string) => void;
+  refresh: number;
+  onOpenPath: (path: string) => void;
+}) {
+  const [path, setPath] = useState('');
+  const [actionError, setActionError] = useState<unknown>(null);
+  const { data, error, reload } = useLoad(() => desktopApi().recent.list(), [refresh]);
+
+  async function act(f: () => Promise<unknown>) {
+    setActionError(null);
+    try {
+      await f();
+      reload();
+    } catch (e) {
+      setActionError(e);
+    }
+  }
+
+  return (
+    <section className="panel">
+      <h2>Documents</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (path.trim()) {
+            onOpenPath(path.trim());
+            setPath('');
+          }
+        }}
+      >
+        <input placeholder="/absolute/path/to/file.md" value={path} onChange={(e) => setPath(e.target.value)} />
+        <button type="submit">Open</button>
+      </form>
+      <ErrorLine error={error ?? actionError} />
+      <ul className="list">
+        {data?.map((r) => (
+          <li key={r.doc_id} className={r.doc_id === selected ? 'selected' : ''}>
+            <button type="button" className="link" title={r.path} onClick={() => onSelect(r.doc_id)}>
+              {r.pinned ? '★ ' : ''}
+              {r.path.split('/').pop()}
+            </button>
+            <span className="row-actions">
+              <button type="button" onClick={() => void act(() => desktopApi().recent.pin(r.doc_id, !r.pinned))}>
+                {r.pinned ? 'Unpin' : 'Pin'}
+              </button>
+              <button type="button" onClick={() => void act(() => desktopApi().recent.forget(r.doc_id))}>
+                Forget
+              </button>
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,121 @@
+import { useState } from 'react';
+import { ErrorLine } from '../components/Banners';
+import { desktopApi } from '../desktop/api';
+import type { Workspace } from '../desktop/types';
+import { useLoad } from '../hooks';
+
+export function WorkspacePicker({
+  selected,
+  onSelect,
+  onOpenFile,
+}: {
+  selected: Workspace | null;
+  onSelect: (w: Workspace | null) => void;
+  onOpenFile: (absolutePath: string) => void;
+}) {
+  const [path, setPath] = useState('');
+  const [dir, setDir] = useState('');
+  const [actionError, setActionError] = useState<unknown>(null);
+  const list = useLoad(() => desktopApi().workspaces.list(), []);
+  const tree = useLoad(
+    async () => (selected ? desktopApi().workspaces.tree(selected.id, dir) : undefined),
+    [selected?.id, dir],
+  );
+
+  async function act(f: () => Promise<unknown>) {
+    setActionError(null);
+    try {
+      await f();
+      list.reload();
+    } catch (e) {
+      setActionError(e);
+    }
+  }
+
+  return (
+    <section className="panel">
+      <h2>Workspaces</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (path.trim())
+            void act(async () => {
+              const w = await desktopApi().workspaces.open(path.trim());
+              setPath('');
+              setDir('');
+              onSelect(w);
+            });
+        }}
+      >
+        <input placeholder="/absolute/path/to/folder" value={path} onChange={(e) => setPath(e.target.value)} />
+        <button type="submit">Open</button>
+      </form>
+      <ErrorLine error={list.error ?? actionError} />
+      <ul className="list">
+        {list.data?.map((w) => (
+          <li key={w.id} className={w.id === selected?.id ? 'selected' : ''}>
+            <button
+              type="button"
+              className="link"
+              title={w.path}
+              onClick={() => {
+                setDir('');
+                onSelect(w);
+              }}
+            >
+              {w.pinned ? '★ ' : ''}
+              {w.name}
+            </button>
+            <span className="row-actions">
+              <button type="button" onClick={() => void act(() => desktopApi().workspaces.pin(w.id, !w.pinned))}>
+                {w.pinned ? 'Unpin' : 'Pin'}
+              </button>
+              <button
+                type="button"
+                onClick={() =>
+                  void act(async () => {
+                    await desktopApi().workspaces.forget(w.id);
+                    if (w.id === selected?.id) onSelect(null);
+                  })
+                }
+              >
+                Forget
+              </button>
+            </span>
+          </li>
+        ))}
+      </ul>
+      {selected && (
+        <div className="tree">
+          <div className="muted">
+            {selected.name}/{dir}{' '}
+            {dir && (
+              <button type="button" onClick={() => setDir(dir.split('/').slice(0, -1).join('/'))}>
+                Up
+              </button>
+            )}
+          </div>
+          <ErrorLine error={tree.error} />
+          <ul className="list">
+            {tree.data?.entries.map((e) => {
+              const rel = dir ? `${dir}/${e.name}` : e.name;
+              return (
+                <li key={e.name}>
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => (e.kind === 'dir' ? setDir(rel) : onOpenFile(`${selected.path}/${rel}`))}
+                  >
+                    {e.kind === 'dir' ? '📁 ' : ''}
+                    {e.name}
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+          {tree.data?.truncated && <div className="muted">Listing truncated.</div>}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,146 @@
+import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import { describe, expect, it } from 'vitest';
+import { HostError, ProviderDownError, isHostError } from '../src/desktop/errors';
+import { DesktopChatTransport } from '../src/desktop/transport';
+import { collect, fakeBridge } from './fake-bridge';
+import { CHUNKS, SESSION, TURN, errorResponse, recordedBody, sseResponse } from './fixtures/turn';
+
+const userMessage = (text: string): UIMessage => ({ id: 'u1', role: 'user', parts: [{ type: 'text', text }] });
+
+function send(transport: DesktopChatTransport, messages: UIMessage[], body?: object) {
+  return transport.sendMessages({
+    trigger: 'submit-message',
+    chatId: SESSION,
+    messageId: undefined,
+    messages,
+    abortSignal: undefined,
+    body,
+  });
+}
+
+describe('DesktopChatTransport.sendMessages', () => {
+  it('posts the last user message and yields the recorded chunks', async () => {
+    const { bridge, calls } = fakeBridge(() => sseResponse(recordedBody(), 9));
+    const transport = new DesktopChatTransport({ bridge });
+    const history: UIMessage[] = [
+      userMessage('earlier'),
+      { id: 'a1', role: 'assistant', parts: [{ type: 'text', text: 'earlier answer' }] },
+      { id: 'u2', role: 'user', parts: [{ type: 'text', text: 'Summarise ' }, { type: 'text', text: 'README.md' }] },
+    ];
+    const chunks = await collect(await send(transport, history, { model: 'some/model' }));
+
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.path).toBe(`/sessions/${SESSION}/turns`);
+    expect(calls[0]!.init.method).toBe('POST');
+    expect(calls[0]!.init.headers?.['content-type']).toBe('application/json');
+    expect(JSON.parse(calls[0]!.init.body!)).toEqual({ message: 'Summarise README.md', model: 'some/model' });
+
+    expect(chunks).toEqual(CHUNKS);
+    expect(chunks.map((c) => c.type)).toContain('tool-output-available');
+    expect(transport.lastEventId(SESSION)).toBe(`${TURN}:${CHUNKS.length}`); // the [DONE] frame's id
+  });
+
+  it('produces the UI message the AI SDK builds from those chunks', async () => {
+    const { bridge } = fakeBridge(() => sseResponse(recordedBody(), 4));
+    const transport = new DesktopChatTransport({ bridge });
+    let message: UIMessage | undefined;
+    for await (const m of readUIMessageStream({ stream: await send(transport, [userMessage('hi')]), terminateOnError: true })) {
+      message = m;
+    }
+    expect(message?.id).toBe('msg_01JB8Y7D0D');
+    const types = message!.parts.map((p) => p.type);
+    expect(types).toEqual(['step-start', 'reasoning', 'tool-read_file', 'step-start', 'text']);
+    const tool = message!.parts[2] as { state: string; input: unknown; output: unknown };
+    expect(tool.state).toBe('output-available');
+    expect(tool.input).toEqual({ path: 'README.md' });
+    expect(message!.parts[4]).toMatchObject({ type: 'text', text: 'The README describes a local agent host.' });
+  });
+
+  it('turns 409 provider_down into a ProviderDownError before any stream', async () => {
+    const { bridge } = fakeBridge(() => errorResponse(409, 'provider_down', 'no provider is configured'));
+    const transport = new DesktopChatTransport({ bridge });
+    const err = await send(transport, [userMessage('hi')]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderDownError);
+    expect(isHostError(err, 'provider_down')).toBe(true);
+    expect((err as HostError).status).toBe(409);
+    expect((err as HostError).message).toBe('no provider is configured');
+  });
+
+  it('reports run_in_flight as a HostError', async () => {
+    const { bridge } = fakeBridge(() => errorResponse(409, 'run_in_flight', 'a turn is running'));
+    const err = await send(new DesktopChatTransport({ bridge }), [userMessage('hi')]).catch((e: unknown) => e);
+    expect(isHostError(err, 'run_in_flight')).toBe(true);
+  });
+
+  it('errors the stream on a frame the ai package rejects', async () => {
+    const body = `id: t:0\ndata: ${JSON.stringify(CHUNKS[0])}\n\nid: t:1\ndata: {"type":"no-such-chunk"}\n\n`;
+    const { bridge } = fakeBridge(() => sseResponse(body));
+    const stream = await send(new DesktopChatTransport({ bridge }), [userMessage('hi')]);
+    await expect(collect(stream)).rejects.toThrow();
+  });
+
+  it('refuses regenerate (the host has no such operation)', async () => {
+    const { bridge, calls } = fakeBridge(() => sseResponse(recordedBody()));
+    const transport = new DesktopChatTransport({ bridge });
+    await expect(
+      transport.sendMessages({
+        trigger: 'regenerate-message',
+        chatId: SESSION,
+        messageId: 'a1',
+        messages: [userMessage('hi')],
+        abortSignal: undefined,
+      }),
+    ).rejects.toMatchObject({ code: 'unsupported' });
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe('DesktopChatTransport.reconnectToStream', () => {
+  it('sends Last-Event-ID of the last frame seen and yields only the rest', async () => {
+    const cut = 9; // the connection dropped after frame 8
+    let turnCalls = 0;
+    const { bridge, calls } = fakeBridge((path, init) => {
+      if (path.endsWith('/turns')) {
+        turnCalls++;
+        // the body stops mid-turn, after frame cut-1
+        return sseResponse(recordedBody().split(`id: ${TURN}:${cut}\n`)[0]!);
+      }
+      const last = init.headers?.['last-event-id'];
+      const from = last ? Number(last.split(':')[1]) + 1 : 0;
+      return sseResponse(recordedBody(from));
+    });
+    const transport = new DesktopChatTransport({ bridge });
+
+    const first = await collect(await send(transport, [userMessage('hi')]));
+    expect(first).toEqual(CHUNKS.slice(0, cut));
+    expect(transport.lastEventId(SESSION)).toBe(`${TURN}:${cut - 1}`);
+
+    const stream = await transport.reconnectToStream({ chatId: SESSION });
+    expect(stream).not.toBeNull();
+    const rest = await collect(stream as ReadableStream<UIMessageChunk>);
+    expect(turnCalls).toBe(1);
+    expect(calls[1]!.path).toBe(`/sessions/${SESSION}/stream`);
+    expect(calls[1]!.init.method ?? 'GET').toBe('GET');
+    expect(calls[1]!.init.headers?.['last-event-id']).toBe(`${TURN}:${cut - 1}`);
+    expect(rest).toEqual(CHUNKS.slice(cut));
+    expect([...first, ...rest]).toEqual(CHUNKS);
+  });
+
+  it('replays from the start without a known id, and returns null when there is no turn', async () => {
+    const { bridge, calls } = fakeBridge((path) =>
+      path.includes('empty') ? errorResponse(404, 'no_turn', 'no turn yet') : sseResponse(recordedBody()),
+    );
+    const transport = new DesktopChatTransport({ bridge });
+    const all = await collect((await transport.reconnectToStream({ chatId: SESSION }))!);
+    expect(calls[0]!.init.headers?.['last-event-id']).toBeUndefined();
+    expect(all).toEqual(CHUNKS);
+    expect(await transport.reconnectToStream({ chatId: 'ses_empty' })).toBeNull();
+  });
+
+  it('throws other refusals as HostErrors', async () => {
+    const { bridge } = fakeBridge(() => errorResponse(404, 'unknown_session', 'gone'));
+    await expect(new DesktopChatTransport({ bridge }).reconnectToStream({ chatId: 'ses_x' })).rejects.toMatchObject({
+      code: 'unknown_session',
+    });
+  });
+});
