@@ -1,5 +1,37 @@
-//! The renderer bridge: a custom URL scheme handled in Rust that checks the
-//! requesting frame's Origin, adds the host credentials and streams the host's
-//! answer back, so the page never holds the port or the password.
+//! The renderer bridge: a custom URL scheme (`hostapi://host/...`) handled
+//! in Rust that checks the requesting frame's `Origin`, adds the host
+//! credentials and streams the host's answer back, so the page never holds
+//! the host's port or password.
 //!
-//! Placeholder: the desktop issue fills this crate.
+//! This crate is the GUI-free core. The WebKit glue (in the shell) turns a
+//! `WebKitURISchemeRequest` into a [`BridgeRequest`], creates a socketpair,
+//! and runs [`Bridge::handle`] with a [`SocketSink`] on its end while WebKit
+//! reads the other end as the response body.
+//!
+//! Refusals never reach the host:
+//!
+//! | check | status | code |
+//! | --- | --- | --- |
+//! | `Origin` missing, repeated or not the renderer origin | 403 | `bridge_origin_not_allowed` |
+//! | method other than GET, POST, PUT, PATCH, DELETE | 405 | `bridge_method_not_allowed` |
+//! | URI not `hostapi://host/<plain path>`, bad header value | 400 | `bridge_bad_request` |
+//! | no host (the supervisor is restarting it) | 503 | `host_restarting` |
+//! | host unreachable | 502 | `bridge_host_unavailable` |
+
+mod bridge;
+mod config;
+mod error;
+mod headers;
+mod refusal;
+mod request;
+mod sink;
+mod target;
+mod upstream;
+
+pub use bridge::Bridge;
+pub use config::{BridgeConfig, HostTarget, DEFAULT_MAX_BUFFERED};
+pub use error::BridgeError;
+pub use refusal::Refusal;
+pub use request::BridgeRequest;
+pub use sink::{Captured, HeadCallback, MemorySink, ReaderGone, ResponseSink, SocketSink};
+pub use target::{AUTHORITY, SCHEME};
