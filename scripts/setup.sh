@@ -6,11 +6,13 @@ set -euo pipefail
 
 # keyring's Secret Service backend links libdbus; the keyring tests run a
 # real gnome-keyring-daemon inside dbus-run-session.
-# bubblewrap sandboxes the agent's run_command tool.
+# bubblewrap sandboxes the agent's run_command tool; chromium runs the
+# renderer's end-to-end test (driven by playwright-core, no browser download).
 APT_PACKAGES=(
   pkg-config libdbus-1-dev
   dbus dbus-x11 gnome-keyring libsecret-tools
   bubblewrap
+  chromium
 )
 
 missing=()
@@ -44,7 +46,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 if [[ ! -d "$root/tests/ai-sdk/node_modules/ai" ]]; then
   npm ci --prefix "$root/tests/ai-sdk" --no-audit --no-fund --loglevel=error
 fi
-if [[ ! -d "$root/web/node_modules/vite" ]]; then
+if [[ ! -d "$root/web/node_modules/vite" || ! -d "$root/web/node_modules/playwright-core" ]]; then
   npm ci --prefix "$root/web" --no-audit --no-fund --loglevel=error
 fi
 

@@ -25,6 +25,10 @@ echo "== web renderer: unit tests and build" >&2
 npm --prefix web test
 npm --prefix web run build
 
+echo "== web renderer: end-to-end in headless Chromium against the real host" >&2
+cargo build --locked -p agent-host -p agent-provider --features agent-provider/scripted --bins
+npm --prefix web run e2e
+
 echo "== keyring store against a real Secret Service" >&2
 cargo build --locked -p agent-host --tests
 export -f run_ignored
