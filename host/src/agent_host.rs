@@ -85,6 +85,13 @@ impl AgentHost {
         }
 
         let user_data = UserData::prepare(&user_data)?;
+        // The real path names the keyring entries and the protected subtree,
+        // so `/d`, `/d/` and a symlinked spelling all mean one directory.
+        let user_data = match std::fs::canonicalize(user_data.root()) {
+            Ok(real) if real != user_data.root() => UserData::prepare(&real)?,
+            _ => user_data,
+        };
+        let protected = agent_security::protected_paths(user_data.root());
         let lock = UserDataLock::acquire(&user_data).map_err(|e| match e {
             StorageError::Locked { .. } => {
                 StartError::Locked(user_data.root().display().to_string())
@@ -113,7 +120,7 @@ impl AgentHost {
             secrets.store(),
         )?);
         let policies = Arc::new(Policies::load(user_data.root().join("policies.json"))?);
-        let workspaces = Arc::new(Workspaces::new(workspaces));
+        let workspaces = Arc::new(Workspaces::new(workspaces, protected.clone()));
         let agent = Arc::new(Agent::new(
             db.clone(),
             workspaces.clone(),
@@ -142,7 +149,7 @@ impl AgentHost {
 
         let state = Arc::new(AppState {
             started,
-            documents: Documents::new(db.clone()),
+            documents: Documents::new(db.clone(), protected),
             recent: Recent::new(recent),
             workspaces,
             agent,

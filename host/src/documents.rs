@@ -21,15 +21,18 @@ pub struct DocumentRef {
 
 pub struct Documents {
     db: Arc<Database>,
+    /// Credentials and the host's own data are never opened as documents.
+    protected: Arc<Vec<PathBuf>>,
     /// Serialises version-checked writes so check-then-rename is atomic with
     /// respect to other API writes.
     write_lock: Arc<Mutex<()>>,
 }
 
 impl Documents {
-    pub fn new(db: Arc<Database>) -> Self {
+    pub fn new(db: Arc<Database>, protected: Vec<PathBuf>) -> Self {
         Self {
             db,
+            protected: Arc::new(protected),
             write_lock: Arc::new(Mutex::new(())),
         }
     }
@@ -37,8 +40,12 @@ impl Documents {
     /// Registers an existing regular file and returns its stable id.
     pub async fn register(&self, path: String) -> Result<DocumentRef, ApiError> {
         let db = self.db.clone();
+        let protected = self.protected.clone();
         run_blocking(move || {
             let canonical = canonical_file(Path::new(&path))?;
+            if protected.iter().any(|p| canonical.starts_with(p)) {
+                return Err(agent_security::ContainmentError::Protected.to_api_error());
+            }
             let doc_id = ids::document_id(&canonical);
             register_document(&db.lock(), &doc_id, &canonical, now_ms())
                 .map_err(storage_failure)?;
@@ -86,6 +93,7 @@ impl Documents {
 }
 
 fn resolve_blocking(db: &Database, doc_id: String) -> Result<DocumentRef, ApiError> {
+    // Registration refuses protected paths, so stored ids never point there.
     if !ids::is_well_formed(&doc_id, "doc_") {
         return Err(unknown_document());
     }

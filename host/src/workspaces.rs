@@ -3,7 +3,7 @@
 //! Every client path goes through [`ContainedRoot`], so `..`, absolute paths
 //! outside, symlinks pointing out and NUL bytes never reach the filesystem.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use agent_security::{ApiError, ContainedRoot};
@@ -20,6 +20,8 @@ pub const MAX_DIR_ENTRIES: usize = 10_000;
 pub struct Workspaces {
     registry: Arc<Mutex<WorkspaceRegistry>>,
     write_lock: Arc<Mutex<()>>,
+    /// Off limits inside any workspace (see `agent_security::protected_paths`).
+    protected: Arc<Vec<PathBuf>>,
 }
 
 /// One entry of a directory listing.
@@ -44,11 +46,20 @@ pub struct Listing {
 }
 
 impl Workspaces {
-    pub fn new(registry: WorkspaceRegistry) -> Self {
+    pub fn new(registry: WorkspaceRegistry, protected: Vec<PathBuf>) -> Self {
         Self {
             registry: Arc::new(Mutex::new(registry)),
             write_lock: Arc::new(Mutex::new(())),
+            protected: Arc::new(protected),
         }
+    }
+
+    /// The workspace's root with the protected locations applied: what
+    /// routes and tools resolve client paths against.
+    pub fn contained(&self, path: &Path) -> Result<ContainedRoot, ApiError> {
+        Ok(ContainedRoot::new(path)
+            .map_err(|e| e.to_api_error())?
+            .with_protected(self.protected.iter().cloned()))
     }
 
     /// Opens (or re-opens) a directory; the id is stable for its real path.
@@ -202,9 +213,12 @@ impl Workspaces {
 
     async fn root(&self, id: String) -> Result<ContainedRoot, ApiError> {
         let registry = self.registry.clone();
+        let protected = self.protected.clone();
         run_blocking(move || {
             let entry = lock(&registry).get(&id).ok_or_else(unknown_workspace)?;
-            ContainedRoot::new(&entry.path).map_err(|e| e.to_api_error())
+            Ok(ContainedRoot::new(&entry.path)
+                .map_err(|e| e.to_api_error())?
+                .with_protected(protected.iter().cloned()))
         })
         .await
     }

@@ -722,3 +722,179 @@ fn the_step_limit_ends_a_tool_loop() {
         (400, "invalid_max_steps")
     );
 }
+
+#[test]
+fn keys_and_credentials_stay_out_of_reach_of_routes_and_tools() {
+    // A workspace at $HOME that also holds the host's user-data directory:
+    // the worst layout, and the default one.
+    let home = tempfile::tempdir().unwrap();
+    let user_data = home.path().join(".local/share/agent-host");
+    std::fs::create_dir_all(&user_data).unwrap();
+    std::fs::create_dir_all(home.path().join(".ssh")).unwrap();
+    std::fs::write(home.path().join(".ssh/id_ed25519"), "PRIVATE-KEY-MATERIAL").unwrap();
+    std::fs::write(home.path().join("notes.md"), "fine to read").unwrap();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut script = Vec::new();
+    for (i, path) in [".ssh/id_ed25519", ".local/share/agent-host/auth.json"]
+        .iter()
+        .enumerate()
+    {
+        script.push(Reply::tool_call(
+            &format!("r{i}"),
+            "read_file",
+            &json!({"path": path}).to_string(),
+        ));
+    }
+    script.push(Reply::tool_call(
+        "g",
+        "grep_files",
+        r#"{"pattern": "PRIVATE|sk-or"}"#,
+    ));
+    script.push(Reply::tool_call(
+        "l",
+        "list_files",
+        r#"{"recursive": true}"#,
+    ));
+    script.push(Reply::text_answer("done"));
+    let provider = rt.block_on(ScriptedProvider::start(script)).unwrap();
+    let home_str = home.path().to_str().unwrap().to_owned();
+    let host = TestHost::start_with(
+        options(&user_data),
+        &[("AGENT_HOST_SECRET_BACKEND", "file"), ("HOME", &home_str)],
+    );
+    assert_eq!(
+        host.send("PUT", "/secrets/openrouter", json!({"key": KEY}))
+            .status,
+        200
+    );
+    let r = host.send(
+        "PUT",
+        "/providers/openrouter",
+        json!({"base_url": provider.base_url()}),
+    );
+    assert_eq!(r.status, 200);
+
+    // Routes: documents and workspace files refuse the protected locations.
+    let r = host.send(
+        "POST",
+        "/documents",
+        json!({"path": user_data.join("auth.json")}),
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "path_not_allowed")
+    );
+    let r = host.send(
+        "POST",
+        "/documents",
+        json!({"path": home.path().join(".ssh/id_ed25519")}),
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "path_not_allowed")
+    );
+    let ws = host
+        .send("POST", "/workspaces", json!({"path": home.path()}))
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [".ssh/id_ed25519", ".local/share/agent-host/auth.json"] {
+        let r = host.get(&format!(
+            "/workspaces/{ws}/file?path={}",
+            path.replace('/', "%2F")
+        ));
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (403, "path_not_allowed"),
+            "{path}"
+        );
+    }
+    let r = host.send(
+        "PUT",
+        &format!("/workspaces/{ws}/file"),
+        json!({"path": ".ssh/authorized_keys", "content": "attacker"}),
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        host.get(&format!("/workspaces/{ws}/file?path=notes.md"))
+            .status,
+        200
+    );
+
+    // Tools: reads refused, grep and list never see inside.
+    let session = host
+        .send("POST", "/sessions", json!({"workspace_id": ws}))
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let frames = SseReader::open(
+        &host,
+        "POST",
+        &format!("/sessions/{session}/turns"),
+        Some(&json!({"message": "look around"})),
+        &[],
+    )
+    .rest();
+    let errors = frames
+        .iter()
+        .filter(|f| f.kind() == "tool-output-error")
+        .count();
+    assert_eq!(errors, 2, "{:?}", kinds(&frames));
+    for f in &frames {
+        assert!(
+            !f.data.contains("PRIVATE-KEY-MATERIAL"),
+            "key material leaked: {}",
+            f.data
+        );
+        assert!(!f.data.contains(KEY), "provider key leaked: {}", f.data);
+        assert!(
+            !f.data.contains("id_ed25519") || f.kind() != "tool-output-available",
+            "listed: {}",
+            f.data
+        );
+    }
+    assert!(
+        !std::fs::read_to_string(home.path().join(".ssh/id_ed25519"))
+            .unwrap()
+            .contains("attacker")
+    );
+    drop(host);
+    rt.block_on(provider.shutdown());
+}
+
+#[test]
+fn a_stored_key_is_never_sent_over_plain_http_off_the_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = TestHost::start(dir.path());
+    for (provider, url) in [
+        ("openrouter", "http://example.invalid/v1"),
+        ("custom", "http://192.168.1.5:11434/v1"),
+        ("ai-gateway", "ftp://example.invalid/v1"),
+    ] {
+        let r = host.send(
+            "PUT",
+            &format!("/providers/{provider}"),
+            json!({"base_url": url}),
+        );
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (400, "invalid_base_url"),
+            "{url}"
+        );
+    }
+    for url in [
+        "https://example.invalid/v1",
+        "http://127.0.0.1:11434/v1",
+        "http://localhost:8080/v1",
+    ] {
+        let r = host.send("PUT", "/providers/custom", json!({"base_url": url}));
+        assert_eq!(r.status, 200, "{url}");
+    }
+}

@@ -197,7 +197,8 @@ fn password_appears_nowhere() {
     let pw = host.password.clone();
     // Exercise the host so it writes its files and logs.
     assert_eq!(host.get("/health").status, 200);
-    let doc = dir.path().join("note.md");
+    let docs = tempfile::tempdir().unwrap();
+    let doc = docs.path().join("note.md");
     std::fs::write(&doc, "hello").unwrap();
     assert_eq!(
         host.send("POST", "/documents", json!({"path": doc})).status,

@@ -24,6 +24,10 @@ pub enum ContainmentError {
     /// The path resolves outside the root (absolute path, symlink, ...).
     #[error("path resolves outside the workspace")]
     Escapes,
+    /// The path is (or is under) a protected location: the host's user-data
+    /// directory (keys, sessions) or the user's credential folders.
+    #[error("path is a protected location (credentials or the host's own data)")]
+    Protected,
     /// A write target must name an entry below the root, not the root itself.
     #[error("path must name an entry inside the workspace, not the workspace itself")]
     RootItself,
@@ -43,9 +47,11 @@ impl ContainmentError {
     pub fn to_api_error(&self) -> ApiError {
         const PATH_NOT_ALLOWED: &str = "path_not_allowed";
         match self {
-            Self::NulByte | Self::ParentTraversal | Self::Escapes | Self::RootItself => {
-                ApiError::forbidden(PATH_NOT_ALLOWED, self.to_string())
-            }
+            Self::NulByte
+            | Self::ParentTraversal
+            | Self::Escapes
+            | Self::RootItself
+            | Self::Protected => ApiError::forbidden(PATH_NOT_ALLOWED, self.to_string()),
             Self::NotFound => ApiError::not_found("not_found", self.to_string()),
             Self::InvalidRoot => ApiError::not_found("workspace_missing", self.to_string()),
             Self::Io(_) => ApiError::internal(),
@@ -57,6 +63,37 @@ impl ContainmentError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainedRoot {
     root: PathBuf,
+    /// Canonical subtrees that stay off limits even inside the root (a
+    /// workspace at `$HOME` must not expose `~/.ssh` or the host's keys).
+    protected: Vec<PathBuf>,
+}
+
+/// Credential folders and files under `$HOME` that no client path, tool or
+/// command may reach.
+pub const HOME_SECRETS: &[&str] = &[
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".config/gcloud",
+    ".kube",
+    ".docker",
+    ".netrc",
+    ".local/share/keyrings",
+    ".password-store",
+];
+
+/// The locations every contained root protects: the host's user-data
+/// directory and the user's credential folders (`$HOME` from the
+/// environment). Paths are canonicalised where they exist.
+pub fn protected_paths(user_data: &Path) -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    std::iter::once(user_data.to_path_buf())
+        .chain(
+            home.iter()
+                .flat_map(|h| HOME_SECRETS.iter().map(move |s| h.join(s))),
+        )
+        .map(|p| p.canonicalize().unwrap_or(p))
+        .collect()
 }
 
 /// `NotFound`-like lookup failures: the entry (or a parent) is missing or a
@@ -79,12 +116,26 @@ impl ContainedRoot {
         if !root.is_dir() {
             return Err(ContainmentError::InvalidRoot);
         }
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            protected: Vec::new(),
+        })
     }
 
     /// The canonical root.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Adds protected subtrees (see [`protected_paths`]).
+    pub fn with_protected(mut self, paths: impl IntoIterator<Item = PathBuf>) -> Self {
+        self.protected.extend(paths);
+        self
+    }
+
+    /// True when `path` (canonical) is, or is below, a protected location.
+    pub fn is_protected(&self, path: &Path) -> bool {
+        self.protected.iter().any(|p| path.starts_with(p))
     }
 
     /// Resolves a client path (relative to the root, or absolute under the
@@ -121,6 +172,9 @@ impl ContainedRoot {
             return Err(ContainmentError::NotFound);
         }
         let target = parent.join(file_name);
+        if self.is_protected(&target) {
+            return Err(ContainmentError::Protected);
+        }
         match target.symlink_metadata() {
             Ok(meta) if meta.file_type().is_symlink() => match target.canonicalize() {
                 Ok(resolved) => {
@@ -155,10 +209,12 @@ impl ContainedRoot {
     }
 
     fn inside(&self, resolved: PathBuf) -> Result<PathBuf, ContainmentError> {
-        if resolved.starts_with(&self.root) {
-            Ok(resolved)
-        } else {
+        if !resolved.starts_with(&self.root) {
             Err(ContainmentError::Escapes)
+        } else if self.is_protected(&resolved) {
+            Err(ContainmentError::Protected)
+        } else {
+            Ok(resolved)
         }
     }
 
@@ -179,6 +235,49 @@ impl ContainedRoot {
             };
         }
         ContainmentError::NotFound
+    }
+}
+
+#[cfg(test)]
+mod protection_tests {
+    use super::*;
+
+    #[test]
+    fn protected_subtrees_are_refused_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join(".ssh")).unwrap();
+        std::fs::write(root.join(".ssh/id_ed25519"), "key").unwrap();
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        std::fs::write(root.join("data/auth.json"), "{}").unwrap();
+        std::fs::write(root.join("notes.md"), "ok").unwrap();
+        std::os::unix::fs::symlink(root.join(".ssh/id_ed25519"), root.join("alias")).unwrap();
+        let contained = ContainedRoot::new(&root)
+            .unwrap()
+            .with_protected([root.join(".ssh"), root.join("data")]);
+        for path in [".ssh/id_ed25519", ".ssh", "data/auth.json", "alias"] {
+            assert!(
+                matches!(
+                    contained.resolve_existing(path),
+                    Err(ContainmentError::Protected)
+                ),
+                "{path}"
+            );
+        }
+        assert!(matches!(
+            contained.resolve_for_write("data/new.json"),
+            Err(ContainmentError::Protected)
+        ));
+        assert!(matches!(
+            contained.resolve_for_write(".ssh"),
+            Err(ContainmentError::Protected)
+        ));
+        assert!(contained.resolve_existing("notes.md").is_ok());
+        assert!(contained.resolve_for_write("new.md").is_ok());
+        assert_eq!(
+            ContainmentError::Protected.to_api_error().code,
+            "path_not_allowed"
+        );
     }
 }
 

@@ -13,7 +13,7 @@ pub mod perimeter;
 pub mod referer;
 pub mod secrets;
 
-pub use containment::{ContainedRoot, ContainmentError};
+pub use containment::{protected_paths, ContainedRoot, ContainmentError, HOME_SECRETS};
 pub use credentials::{Credentials, BASIC_USER};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use origin::{BareOrigin, OriginError};

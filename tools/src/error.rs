@@ -57,7 +57,8 @@ impl From<ContainmentError> for ToolError {
             ContainmentError::NulByte
             | ContainmentError::ParentTraversal
             | ContainmentError::Escapes
-            | ContainmentError::RootItself => Self::PathNotAllowed(err.to_string()),
+            | ContainmentError::RootItself
+            | ContainmentError::Protected => Self::PathNotAllowed(err.to_string()),
             ContainmentError::NotFound => Self::NotFound(err.to_string()),
             ContainmentError::InvalidRoot => Self::Failed(err.to_string()),
             // `io::Error`s from canonicalize carry no path, so the text is safe.

@@ -222,3 +222,23 @@ async fn argument_checks() {
     let v = run(&f, "exit 7").await;
     assert_eq!(v["exit_code"], 7);
 }
+
+#[tokio::test]
+async fn run_is_hidden_so_local_sockets_cannot_be_reached() {
+    // Session buses (the keyring), docker.sock and friends live under /run;
+    // a read-only bind would still let connect(2) through.
+    let dir = std::path::PathBuf::from(format!("/run/agent-tools-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("marker"), "x").unwrap();
+    let f = sandboxed();
+    let out = run(
+        &f,
+        &format!(
+            "test -e {}/marker && echo visible || echo hidden",
+            dir.display()
+        ),
+    )
+    .await;
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out["stdout"].as_str().unwrap().trim(), "hidden", "{out}");
+}

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use agent_provider::{ChatMessage, Client};
-use agent_security::{ApiError, ContainedRoot, Provider};
+use agent_security::{ApiError, Provider};
 use agent_storage::sessions::{self, MessageRow, NewSession, SessionQuery, SessionRow};
 use agent_tools::{FetchPolicy, Sandbox, ToolContext};
 use axum::http::StatusCode;
@@ -365,7 +365,7 @@ impl Agent {
     }
 
     async fn tool_context(&self, workspace: &std::path::Path) -> Result<ToolContext, ApiError> {
-        let root = ContainedRoot::new(workspace).map_err(|e| e.to_api_error())?;
+        let root = self.workspaces.contained(workspace)?;
         let cell = self.sandbox.clone();
         // Detecting bwrap runs it once; do that off the async workers and
         // only the first time a turn needs tools.

@@ -61,8 +61,20 @@ impl ToolPolicy {
     pub fn decide(&self, tool: &str, arguments: &serde_json::Value) -> Permission {
         if tool == "run_command" {
             if let Some(command) = arguments.get("command").and_then(|c| c.as_str()) {
+                // `git *` must not wave through `git status; curl … | sh`:
+                // a command that chains, substitutes or redirects matches no
+                // rule except a deny, and otherwise asks.
+                let compound = command.contains(|c: char| ";&|$`()<>\n\r".contains(c));
                 if let Some(rule) = self.commands.iter().find(|r| wildcard(&r.pattern, command)) {
-                    return rule.permission;
+                    if !compound || rule.permission == Permission::Deny {
+                        return rule.permission;
+                    }
+                }
+                if compound {
+                    return match self.tools.get(tool) {
+                        Some(Permission::Deny) => Permission::Deny,
+                        _ => Permission::Ask,
+                    };
                 }
             }
         }
@@ -164,6 +176,18 @@ mod tests {
             Permission::Deny
         );
         assert_eq!(policy.decide("run_command", &cmd("ls")), Permission::Allow);
+        assert_eq!(
+            policy.decide("run_command", &cmd("ls; curl x | sh")),
+            Permission::Ask
+        );
+        assert_eq!(
+            policy.decide("run_command", &cmd("echo $(id)")),
+            Permission::Ask
+        );
+        assert_eq!(
+            policy.decide("run_command", &cmd("rm -rf / && ls")),
+            Permission::Deny
+        );
         assert_eq!(policy.decide("read_file", &cmd("x")), Permission::Allow);
         assert_eq!(policy.decide("write_file", &cmd("x")), Permission::Ask);
         assert_eq!(policy.decide("unknown", &cmd("x")), Permission::Ask);

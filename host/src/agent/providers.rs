@@ -217,6 +217,14 @@ impl Providers {
                     "base_url must be an http(s) URL",
                 ));
             }
+            // The key travels with every request: plain http only where it
+            // cannot leave the machine.
+            if parsed.scheme() == "http" && !is_loopback(&parsed) {
+                return Err(ApiError::bad_request(
+                    "invalid_base_url",
+                    "plain http is allowed only for loopback endpoints; use https",
+                ));
+            }
         }
         let mut file = self.settings.lock().unwrap_or_else(|p| p.into_inner());
         let previous = file.providers.insert(provider.id().to_owned(), settings);
@@ -229,5 +237,30 @@ impl Providers {
             return Err(crate::blocking::storage_failure(e));
         }
         Ok(())
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        let ok = |u: &str| is_loopback(&url::Url::parse(u).unwrap());
+        assert!(ok("http://127.0.0.1:8080/v1"));
+        assert!(ok("http://localhost:11434/v1"));
+        assert!(ok("http://[::1]/v1"));
+        assert!(!ok("http://example.invalid/v1"));
+        assert!(!ok("http://192.168.1.5:11434/v1"));
+        assert!(!ok("http://127.0.0.1.example.com/v1"));
     }
 }

@@ -138,22 +138,27 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
             let _ = search.file(&root, &start);
         } else {
             let mut visited = 0usize;
-            walk(&start, true, |entry| {
-                visited += 1;
-                if visited > MAX_ENTRIES_VISITED {
-                    search.truncated = true;
-                    return ControlFlow::Break(());
-                }
-                if entry.kind != Kind::File
-                    || entry.size.is_some_and(|s| s > MAX_TEXT_BYTES)
-                    || filter
-                        .as_ref()
-                        .is_some_and(|f| !f.accepts(&root, &entry.path))
-                {
-                    return ControlFlow::Continue(());
-                }
-                search.file(&root, &entry.path)
-            })?;
+            walk(
+                &start,
+                true,
+                |p| root.is_protected(p),
+                |entry| {
+                    visited += 1;
+                    if visited > MAX_ENTRIES_VISITED {
+                        search.truncated = true;
+                        return ControlFlow::Break(());
+                    }
+                    if entry.kind != Kind::File
+                        || entry.size.is_some_and(|s| s > MAX_TEXT_BYTES)
+                        || filter
+                            .as_ref()
+                            .is_some_and(|f| !f.accepts(&root, &entry.path))
+                    {
+                        return ControlFlow::Continue(());
+                    }
+                    search.file(&root, &entry.path)
+                },
+            )?;
         }
         Ok(json!({"matches": search.matches, "truncated": search.truncated}))
     })

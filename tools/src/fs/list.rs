@@ -63,18 +63,23 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
         }
         let mut entries = Vec::new();
         let mut truncated = false;
-        walk(&dir, args.recursive, |entry| {
-            if entries.len() == max {
-                truncated = true;
-                return ControlFlow::Break(());
-            }
-            entries.push(json!({
-                "path": display(&root, &entry.path),
-                "kind": entry.kind.as_str(),
-                "size": if entry.kind == Kind::File { entry.size } else { None },
-            }));
-            ControlFlow::Continue(())
-        })?;
+        walk(
+            &dir,
+            args.recursive,
+            |p| root.is_protected(p),
+            |entry| {
+                if entries.len() == max {
+                    truncated = true;
+                    return ControlFlow::Break(());
+                }
+                entries.push(json!({
+                    "path": display(&root, &entry.path),
+                    "kind": entry.kind.as_str(),
+                    "size": if entry.kind == Kind::File { entry.size } else { None },
+                }));
+                ControlFlow::Continue(())
+            },
+        )?;
         Ok(json!({"entries": entries, "truncated": truncated}))
     })
     .await

@@ -51,6 +51,7 @@ const SKIPPED_DIRS: &[&str] = &[".git"];
 pub(crate) fn walk(
     start: &Path,
     recursive: bool,
+    protected: impl Fn(&Path) -> bool,
     mut visit: impl FnMut(&Entry) -> ControlFlow<()>,
 ) -> Result<(), ToolError> {
     let mut queue = VecDeque::from([start.to_path_buf()]);
@@ -63,6 +64,11 @@ pub(crate) fn walk(
         };
         first = false;
         for entry in entries {
+            // Protected locations (credentials, the host's data) are neither
+            // listed nor searched, even under a workspace at `$HOME`.
+            if protected(&entry.path) {
+                continue;
+            }
             let descend = recursive
                 && entry.kind == Kind::Dir
                 && !entry

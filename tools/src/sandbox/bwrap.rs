@@ -10,18 +10,9 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-/// Secret folders and files under `$HOME` that no command may read.
-pub(crate) const HOME_SECRETS: &[&str] = &[
-    ".ssh",
-    ".aws",
-    ".gnupg",
-    ".config/gcloud",
-    ".kube",
-    ".docker",
-    ".netrc",
-    ".local/share/keyrings",
-    ".password-store",
-];
+/// Secret folders and files under `$HOME` that no command may read: the
+/// same list every contained path refuses.
+pub(crate) use agent_security::HOME_SECRETS;
 
 /// `PATH` inside the sandbox (and for unsandboxed runs).
 const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
@@ -57,6 +48,10 @@ pub(crate) fn arguments(
         "/proc",
         "--tmpfs",
         "/tmp",
+        // A read-only mount does not stop connect(2): without this, session
+        // buses (the keyring!), docker.sock and friends under /run answer.
+        "--tmpfs",
+        "/run",
     ]
     .iter()
     .map(OsString::from)
