@@ -4,12 +4,13 @@
 # everything is already there. Used by scripts/run.sh and scripts/test.sh.
 set -euo pipefail
 
-# keyring's Secret Service backend links libdbus; the keyring tests run a
+# A C toolchain builds the bundled SQLite; keyring's Secret Service backend
+# links libdbus; the keyring tests run a
 # real gnome-keyring-daemon inside dbus-run-session.
 # bubblewrap sandboxes the agent's run_command tool; chromium runs the
 # renderer's end-to-end test (driven by playwright-core, no browser download).
 APT_PACKAGES=(
-  pkg-config libdbus-1-dev
+  build-essential pkg-config libdbus-1-dev
   dbus dbus-x11 gnome-keyring libsecret-tools
   bubblewrap
   chromium
