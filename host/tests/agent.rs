@@ -898,3 +898,64 @@ fn a_stored_key_is_never_sent_over_plain_http_off_the_machine() {
         assert_eq!(r.status, 200, "{url}");
     }
 }
+
+#[test]
+fn a_host_crash_mid_turn_keeps_the_user_message_and_ends_the_replay_honestly() {
+    let user_data = tempfile::tempdir().unwrap();
+    let path = user_data.path().to_path_buf();
+    let world = World::with_dir(
+        vec![Reply::Stream {
+            events: vec![
+                Scripted::Text {
+                    text: "partial answer".into(),
+                },
+                Scripted::Stall,
+            ],
+        }],
+        user_data,
+    );
+    let session = world.session(None);
+    let mut reader = world.turn(&session, "remember me");
+    let seen = reader.next_frames(4);
+    std::thread::sleep(Duration::from_millis(300)); // let the writer commit
+    let World {
+        rt,
+        provider,
+        mut host,
+        _user_data,
+    } = world;
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(host.pid as libc::pid_t, libc::SIGKILL) };
+    host.wait_exit(Duration::from_secs(5))
+        .expect("killed host exits");
+    drop(reader);
+    drop(host);
+
+    let host = TestHost::start(&path);
+    let messages = host.get(&format!("/sessions/{session}/messages")).json();
+    let messages = messages["messages"].as_array().unwrap().clone();
+    assert_eq!(
+        messages[0]["parts"][0]["text"], "remember me",
+        "the user message survived"
+    );
+    assert_eq!(messages[0]["metadata"]["status"], "complete");
+    assert_eq!(messages[1]["metadata"]["status"], "interrupted");
+    let replay = SseReader::open(
+        &host,
+        "GET",
+        &format!("/sessions/{session}/stream"),
+        None,
+        &[],
+    )
+    .rest();
+    assert_eq!(
+        &replay[..seen.len()],
+        &seen[..],
+        "the persisted log replays what was streamed"
+    );
+    let k = kinds(&replay);
+    assert_eq!(&k[k.len() - 2..], ["error", "[DONE]"], "{k:?}");
+    drop(host);
+    rt.block_on(provider.shutdown());
+    drop(_user_data);
+}

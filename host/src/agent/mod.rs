@@ -416,8 +416,18 @@ impl Agent {
                 Some((id, seq)) if *id == turn.id => *seq,
                 _ => 0,
             };
-            let frames =
+            let mut frames =
                 sessions::chunks_after(&conn, &turn.id, cursor).map_err(storage_failure)?;
+            // A turn the host died in has no ending in its log; give readers
+            // an honest one (not persisted) instead of a stream that just stops.
+            if turn.status == "interrupted" && frames.last().is_none_or(|f| f.1 != chunk::DONE) {
+                let last = frames.last().map_or(cursor, |f| f.0);
+                let error = chunk::UiChunk::Error {
+                    error_text: "the host stopped while this turn was running".to_owned(),
+                };
+                frames.push((last + 1, error.to_json()));
+                frames.push((last + 2, chunk::DONE.to_owned()));
+            }
             Ok((turn.id, frames))
         })
         .await?;
