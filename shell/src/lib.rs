@@ -1,7 +1,10 @@
 //! The desktop shell's GUI-free core.
 //!
-//! The windowing half (tao/wry) comes later; what lives here is everything
-//! that must work and be tested without a display, starting with the
-//! [`supervisor`] that owns the one `agent-host` process of the app.
+//! The windowing half (tao/wry, the WebKit glue of the renderer bridge)
+//! lives in the binary (`src/main.rs`, `src/scheme.rs`); what lives here is
+//! everything that must work and be tested without a display: the
+//! [`supervisor`] that owns the one `agent-host` process of the app, and the
+//! [`renderer`] rules (base origin, navigation, preload, static server).
 
+pub mod renderer;
 pub mod supervisor;

@@ -1,10 +1,489 @@
-//! The desktop shell binary: tao windows and wry webviews over the host
-//! supervisor in the library (`agent_shell::supervisor`).
+//! The desktop shell binary: one tao window with one wry webview showing
+//! the renderer, the host supervisor from the library
+//! (`agent_shell::supervisor`), and the `hostapi://` scheme (src/scheme.rs)
+//! through which the page reaches the host without ever holding its port or
+//! password.
 //!
-//! Placeholder: the windowing half comes with the desktop issue. Until then
-//! the binary only says so, so nobody mistakes it for a working shell.
+//! `--self-test` loads the renderer, fetches `/health` through
+//! `window.desktop`, prints `{"status":..,"body":..}` on stdout and exits
+//! (0 on a 200, 1 otherwise or after 30 s).
+
+mod scheme;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use agent_shell::renderer::{self, RendererBase, ROOT};
+use agent_shell::supervisor::{HostState, Supervisor, SupervisorConfig};
+use clap::Parser;
+use renderer_bridge::{Bridge, BridgeConfig, HostTarget};
+use tao::event::{Event, WindowEvent};
+use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
+use tao::platform::run_return::EventLoopExtRunReturn;
+use tao::platform::unix::WindowExtUnix;
+use tao::window::WindowBuilder;
+use webkit2gtk::WebViewExt;
+use wry::{
+    NewWindowResponse, PageLoadEvent, WebViewBuilder, WebViewBuilderExtUnix, WebViewExtUnix,
+};
+use zeroize::Zeroizing;
+
+/// How long `--self-test` may take before it fails.
+const SELF_TEST_LIMIT: Duration = Duration::from_secs(30);
+
+#[derive(Parser, Debug)]
+#[command(name = "agent-shell", about = "The desktop shell of the agent host")]
+struct Args {
+    /// Directory of the built renderer (web/dist), served on the shell's own
+    /// loopback origin under /desktop/.
+    #[arg(long, value_name = "DIR")]
+    renderer_dir: Option<PathBuf>,
+    /// Load the renderer from this base URL instead (a Vite dev server, a
+    /// hosted deployment); its origin becomes the host's allowed origin.
+    /// Default: $AGENT_SHELL_RENDERER_URL when set.
+    #[arg(long, value_name = "URL")]
+    renderer_url: Option<String>,
+    /// The host's user-data directory (default: $XDG_DATA_HOME/agent-host).
+    #[arg(long, value_name = "DIR")]
+    user_data: Option<PathBuf>,
+    /// Load the renderer, fetch /health through window.desktop, print the
+    /// answer as one JSON line and exit.
+    #[arg(long)]
+    self_test: bool,
+    /// With --self-test: afterwards load this page (another origin, or
+    /// /desktopX) and report whether it has window.desktop and what a
+    /// hostapi:// fetch from it gets. For tests only.
+    #[arg(long, value_name = "URL", requires = "self_test")]
+    self_test_probe: Option<String>,
+    /// The agent-host executable (default: the one next to this program).
+    #[arg(long, value_name = "PATH", hide = true)]
+    host_program: Option<PathBuf>,
+}
+
+/// What reaches the event loop from other threads and from the webview.
+#[derive(Debug)]
+enum UserEvent {
+    /// A host state change for the page: (`ready` | `restarting` | `failed`, message).
+    HostState(&'static str, Option<String>),
+    /// A page finished loading.
+    PageLoaded(String),
+    /// A self-test report from the page.
+    Report(String),
+    /// The self-test ran out of time.
+    Timeout,
+}
 
 fn main() {
-    eprintln!("agent-shell: not built yet; run `agent-host launch` for the headless host");
-    std::process::exit(2);
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,agent_shell=info".into()),
+        )
+        .init();
+    let mut args = Args::parse();
+    if args.renderer_url.is_none() {
+        args.renderer_url = std::env::var("AGENT_SHELL_RENDERER_URL")
+            .ok()
+            .filter(|url| !url.is_empty());
+    }
+    match run(args) {
+        Ok(code) => std::process::exit(code),
+        Err(message) => {
+            eprintln!("agent-shell: {message}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn run(args: Args) -> Result<i32, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("shell-io")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
+
+    let base = match &args.renderer_url {
+        Some(url) => RendererBase::from_url(url)?,
+        None => {
+            let dir = args
+                .renderer_dir
+                .clone()
+                .unwrap_or_else(default_renderer_dir);
+            if !dir.join("index.html").is_file() {
+                return Err(format!(
+                    "no renderer build at {} (run `npm --prefix web run build`, or pass --renderer-dir / --renderer-url)",
+                    dir.display()
+                ));
+            }
+            let listener = runtime
+                .block_on(tokio::net::TcpListener::bind(("127.0.0.1", 0)))
+                .map_err(|e| format!("cannot listen on loopback: {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            runtime.spawn(async move {
+                if let Err(error) = renderer::serve_dir(listener, dir).await {
+                    tracing::error!(%error, "the renderer server stopped");
+                }
+            });
+            RendererBase::from_url(&format!("http://{addr}"))?
+        }
+    };
+    tracing::info!(origin = base.origin(), "renderer base");
+
+    let user_data = match args.user_data.clone() {
+        Some(dir) => dir,
+        None => default_user_data()?,
+    };
+    std::fs::create_dir_all(&user_data)
+        .map_err(|e| format!("cannot create {}: {e}", user_data.display()))?;
+    let user_data = std::path::absolute(&user_data).map_err(|e| e.to_string())?;
+
+    let bridge = Bridge::new(
+        BridgeConfig::new(base.origin(), ROOT).map_err(|e| format!("renderer origin: {e}"))?,
+    );
+    let mut config = SupervisorConfig::new(
+        user_data,
+        vec![base.origin().to_owned()],
+        vec![ROOT.to_owned()],
+    );
+    if let Some(program) = args.host_program.clone() {
+        config.host_program = program;
+    }
+    let mut supervisor =
+        Supervisor::start(config).map_err(|e| format!("cannot start the host supervisor: {e}"))?;
+
+    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let proxy = event_loop.create_proxy();
+    follow_host(&runtime, &supervisor, bridge.clone(), proxy.clone());
+
+    let window = WindowBuilder::new()
+        .with_title("Agent")
+        .with_inner_size(tao::dpi::LogicalSize::new(1200.0, 800.0))
+        .build(&event_loop)
+        .map_err(|e| format!("cannot open a window: {e}"))?;
+
+    let nav_base = base.clone();
+    let probe = args.self_test_probe.clone();
+    let load_proxy = proxy.clone();
+    let mut builder = WebViewBuilder::new()
+        .with_initialization_script_for_main_only(renderer::preload_script(&base), true)
+        .with_navigation_handler(move |url| {
+            if nav_base.allows(&url) || probe.as_deref() == Some(url.as_str()) {
+                return true;
+            }
+            open_externally(&url);
+            false
+        })
+        .with_new_window_req_handler(|url, _| {
+            open_externally(&url);
+            NewWindowResponse::Deny
+        })
+        .with_on_page_load_handler(move |event, url| {
+            if matches!(event, PageLoadEvent::Finished) {
+                let _ = load_proxy.send_event(UserEvent::PageLoaded(url));
+            }
+        });
+    if args.self_test {
+        // Only the self-test listens to wry's IPC: page messages are not
+        // trusted for anything else (WebKit reports the main frame's URL
+        // for every frame).
+        let ipc_proxy = proxy.clone();
+        builder = builder.with_ipc_handler(move |request| {
+            let _ = ipc_proxy.send_event(UserEvent::Report(request.body().clone()));
+        });
+    }
+    let vbox = window
+        .default_vbox()
+        .ok_or("the window has no GTK container")?;
+    let webview = builder
+        .build_gtk(vbox)
+        .map_err(|e| format!("cannot create the webview: {e}"))?;
+    let context = webview
+        .webview()
+        .context()
+        .ok_or("the webview has no WebKit context")?;
+    // No page has loaded yet: the scheme is in place before the first request.
+    scheme::register(&context, bridge, runtime.handle().clone());
+    webview
+        .load_url(&base.start_url())
+        .map_err(|e| format!("cannot load the renderer: {e}"))?;
+
+    if args.self_test {
+        let timeout_proxy = proxy.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(SELF_TEST_LIMIT);
+            let _ = timeout_proxy.send_event(UserEvent::Timeout);
+        });
+    }
+
+    let mut exit_code = 0;
+    let host_pid = supervisor.subscribe();
+    let mut self_test = args.self_test.then(|| SelfTest {
+        start_url: base.start_url(),
+        probe: args.self_test_probe.clone(),
+        health: None,
+    });
+    event_loop.run_return(|event, _, control_flow| {
+        *control_flow = ControlFlow::Wait;
+        match event {
+            Event::WindowEvent {
+                event: WindowEvent::CloseRequested,
+                ..
+            } => *control_flow = ControlFlow::Exit,
+            Event::UserEvent(UserEvent::HostState(state, message)) => {
+                let script = renderer::host_state_script(state, message.as_deref());
+                if let Err(error) = webview.evaluate_script(&script) {
+                    tracing::warn!(%error, "cannot tell the page the host state");
+                }
+            }
+            Event::UserEvent(UserEvent::PageLoaded(url)) => {
+                if let Some(test) = &self_test {
+                    if let Some(script) = test.script_for(&url) {
+                        if let Err(error) = webview.evaluate_script(&script) {
+                            tracing::error!(%error, "cannot run the self-test");
+                        }
+                    }
+                }
+            }
+            Event::UserEvent(UserEvent::Report(report)) => {
+                if let Some(test) = &mut self_test {
+                    let pid = match &*host_pid.borrow() {
+                        HostState::Ready { pid, .. } => Some(*pid),
+                        _ => None,
+                    };
+                    match test.record(report, pid, &webview) {
+                        Progress::Continue => {}
+                        Progress::Done(code) => {
+                            exit_code = code;
+                            *control_flow = ControlFlow::Exit;
+                        }
+                    }
+                }
+            }
+            Event::UserEvent(UserEvent::Timeout) => {
+                println!(
+                    "{}",
+                    serde_json::json!({"error": "self-test timed out", "after_s": SELF_TEST_LIMIT.as_secs()})
+                );
+                exit_code = 1;
+                *control_flow = ControlFlow::Exit;
+            }
+            _ => {}
+        }
+    });
+    drop(webview);
+    drop(window);
+    supervisor.shutdown();
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    Ok(exit_code)
+}
+
+/// Mirrors the supervisor's state into the bridge (at once, off the GTK
+/// thread) and into the page (through the event loop).
+fn follow_host(
+    runtime: &tokio::runtime::Runtime,
+    supervisor: &Supervisor,
+    bridge: Bridge,
+    proxy: EventLoopProxy<UserEvent>,
+) {
+    let mut states = supervisor.subscribe();
+    runtime.spawn(async move {
+        loop {
+            let state = states.borrow_and_update().clone();
+            let page = match &state {
+                HostState::Starting => None,
+                HostState::Ready {
+                    port, connection, ..
+                } => {
+                    bridge.set_host(Some(HostTarget::new(
+                        *port,
+                        Zeroizing::new(connection.password().to_owned()),
+                    )));
+                    Some(("ready", None))
+                }
+                HostState::Restarting { attempt, next_in } => {
+                    bridge.set_host(None);
+                    Some((
+                        "restarting",
+                        Some(format!(
+                            "the host stopped; restart {attempt} in {} ms",
+                            next_in.as_millis()
+                        )),
+                    ))
+                }
+                HostState::Failed {
+                    reason,
+                    last_stderr,
+                } => {
+                    bridge.set_host(None);
+                    tracing::error!(%reason, "the host failed; its last stderr lines follow");
+                    for line in last_stderr {
+                        tracing::error!("host: {line}");
+                    }
+                    Some((
+                        "failed",
+                        Some(format!("the host could not start: {reason}")),
+                    ))
+                }
+            };
+            tracing::info!(?state, "host state");
+            if let Some((name, message)) = page {
+                if proxy
+                    .send_event(UserEvent::HostState(name, message))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            if states.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// The `--self-test` sequence: `/health` through `window.desktop` on the
+/// renderer, then optionally the probe page.
+struct SelfTest {
+    start_url: String,
+    probe: Option<String>,
+    health: Option<serde_json::Value>,
+}
+
+enum Progress {
+    Continue,
+    Done(i32),
+}
+
+impl SelfTest {
+    /// The script to run on a page that finished loading, if it is one of
+    /// the self-test's pages.
+    fn script_for(&self, url: &str) -> Option<String> {
+        if self.health.is_none() && url == self.start_url {
+            return Some(HEALTH_SCRIPT.to_owned());
+        }
+        if self.health.is_some() && self.probe.as_deref() == Some(url) {
+            return Some(PROBE_SCRIPT.to_owned());
+        }
+        None
+    }
+
+    /// Takes the page's report; `host_pid` (the host that answered) goes
+    /// into the printed line so a test can check it is gone afterwards.
+    fn record(
+        &mut self,
+        report: String,
+        host_pid: Option<u32>,
+        webview: &wry::WebView,
+    ) -> Progress {
+        let mut value: serde_json::Value =
+            serde_json::from_str(&report).unwrap_or_else(|_| serde_json::json!({"error": report}));
+        if !value.is_object() {
+            value = serde_json::json!({ "error": value });
+        }
+        if self.health.is_none() {
+            value["host_pid"] = host_pid.into();
+            let ok = value.get("status").and_then(|s| s.as_u64()) == Some(200);
+            match &self.probe {
+                Some(probe) if ok => {
+                    self.health = Some(value);
+                    if let Err(error) = webview.load_url(probe) {
+                        println!(
+                            "{}",
+                            serde_json::json!({"error": format!("cannot load the probe: {error}")})
+                        );
+                        return Progress::Done(1);
+                    }
+                    Progress::Continue
+                }
+                _ => {
+                    println!("{value}");
+                    Progress::Done(if ok { 0 } else { 1 })
+                }
+            }
+        } else {
+            let mut line = self.health.take().unwrap_or_default();
+            line["probe"] = value;
+            println!("{line}");
+            Progress::Done(0)
+        }
+    }
+}
+
+/// Fetches `/health` through `window.desktop`, retrying while the host is
+/// still starting (503), and reports `{status, body}`.
+const HEALTH_SCRIPT: &str = r#"(async () => {
+  const post = (o) => window.ipc.postMessage(JSON.stringify(o));
+  try {
+    if (!window.desktop) return post({ error: 'no window.desktop on the renderer' });
+    for (let i = 0; i < 250; i++) {
+      const r = await window.desktop.fetch('/health');
+      if (r.status === 503) { await new Promise((res) => setTimeout(res, 100)); continue; }
+      const text = await r.text();
+      let body;
+      try { body = JSON.parse(text); } catch (_) { body = text; }
+      return post({ status: r.status, body });
+    }
+    post({ error: 'the host never became ready' });
+  } catch (e) {
+    post({ error: String(e) });
+  }
+})();"#;
+
+/// On the probe page: is there a `window.desktop`, and what does a direct
+/// `hostapi://` fetch get (a refusal shows as a rejected fetch: the 403
+/// carries no CORS grant for a foreign origin).
+const PROBE_SCRIPT: &str = r#"(async () => {
+  const post = (o) => window.ipc.postMessage(JSON.stringify(o));
+  const report = { url: location.href, desktop: typeof window.desktop };
+  try {
+    const r = await fetch('hostapi://host/health', { cache: 'no-store' });
+    report.fetch = { status: r.status, body: await r.text() };
+  } catch (e) {
+    report.fetch = { rejected: String(e) };
+  }
+  post(report);
+})();"#;
+
+/// Opens an http(s) link in the system browser; anything else is refused.
+fn open_externally(url: &str) {
+    let is_web = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    if !is_web {
+        tracing::warn!(url, "refused a navigation");
+        return;
+    }
+    match std::process::Command::new("xdg-open")
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(mut child) => {
+            // Reap it off the GTK thread.
+            std::thread::spawn(move || child.wait());
+        }
+        Err(error) => tracing::warn!(url, %error, "no system browser to open a link"),
+    }
+}
+
+/// `web/dist` of the source tree: next to the build's `target/` (for
+/// `target/<profile>/agent-shell`), else where this crate was built from.
+fn default_renderer_dir() -> PathBuf {
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        let dir = exe.parent()?.parent()?.parent()?.join("web/dist");
+        dir.join("index.html").is_file().then_some(dir)
+    });
+    from_exe.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist"))
+}
+
+/// `$XDG_DATA_HOME/agent-host`, or `~/.local/share/agent-host`.
+fn default_user_data() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| Path::new(d).is_absolute()) {
+        return Ok(PathBuf::from(dir).join("agent-host"));
+    }
+    let home = std::env::var_os("HOME").ok_or("neither XDG_DATA_HOME nor HOME is set")?;
+    Ok(PathBuf::from(home).join(".local/share/agent-host"))
 }
