@@ -6,5 +6,7 @@
 //! [`supervisor`] that owns the one `agent-host` process of the app, and the
 //! [`renderer`] rules (base origin, navigation, preload, static server).
 
+pub mod deeplink;
 pub mod renderer;
+pub mod single_instance;
 pub mod supervisor;
