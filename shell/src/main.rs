@@ -6,9 +6,11 @@
 //!
 //! `--self-test` loads the renderer, fetches `/health` through
 //! `window.desktop`, prints `{"status":..,"body":..}` on stdout and exits
-//! (0 on a 200, 1 otherwise or after 30 s).
+//! (0 on a 200, 1 otherwise or after 30 s). The test-only follow-ups
+//! (`--self-test-probe`, `--self-test-script`) live in src/selftest.rs.
 
 mod scheme;
+mod selftest;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,6 +29,8 @@ use wry::{
     NewWindowResponse, PageLoadEvent, WebViewBuilder, WebViewBuilderExtUnix, WebViewExtUnix,
 };
 use zeroize::Zeroizing;
+
+use selftest::{Progress, SelfTest};
 
 /// How long `--self-test` may take before it fails.
 const SELF_TEST_LIMIT: Duration = Duration::from_secs(30);
@@ -55,6 +59,23 @@ struct Args {
     /// hostapi:// fetch from it gets. For tests only.
     #[arg(long, value_name = "URL", requires = "self_test")]
     self_test_probe: Option<String>,
+    /// With --self-test: afterwards run this file, the body of an async
+    /// JavaScript function, in the renderer page (with `window.desktop`)
+    /// and report its return value as `script`. A string `haystack` in the
+    /// returned object is replaced by `secret_scan`: whether the host's
+    /// password or its Basic credential occurs in it. For tests only.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "self_test",
+        conflicts_with = "self_test_probe",
+        hide = true
+    )]
+    self_test_script: Option<PathBuf>,
+    /// With --self-test: the window may also navigate (a frame) to this
+    /// exact URL. For tests only.
+    #[arg(long, value_name = "URL", requires = "self_test", hide = true)]
+    self_test_allow: Vec<String>,
     /// The agent-host executable (default: the one next to this program).
     #[arg(long, value_name = "PATH", hide = true)]
     host_program: Option<PathBuf>,
@@ -165,12 +186,13 @@ fn run(args: Args) -> Result<i32, String> {
         .map_err(|e| format!("cannot open a window: {e}"))?;
 
     let nav_base = base.clone();
-    let probe = args.self_test_probe.clone();
+    let mut allowed_extra = args.self_test_allow.clone();
+    allowed_extra.extend(args.self_test_probe.clone());
     let load_proxy = proxy.clone();
     let mut builder = WebViewBuilder::new()
         .with_initialization_script_for_main_only(renderer::preload_script(&base), true)
         .with_navigation_handler(move |url| {
-            if nav_base.allows(&url) || probe.as_deref() == Some(url.as_str()) {
+            if nav_base.allows(&url) || allowed_extra.contains(&url) {
                 return true;
             }
             open_externally(&url);
@@ -219,12 +241,17 @@ fn run(args: Args) -> Result<i32, String> {
     }
 
     let mut exit_code = 0;
-    let host_pid = supervisor.subscribe();
-    let mut self_test = args.self_test.then(|| SelfTest {
-        start_url: base.start_url(),
-        probe: args.self_test_probe.clone(),
-        health: None,
-    });
+    let host_state = supervisor.subscribe();
+    let script = match (&args.self_test_script, args.self_test) {
+        (Some(path), true) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        ),
+        _ => None,
+    };
+    let mut self_test = args
+        .self_test
+        .then(|| SelfTest::new(base.start_url(), args.self_test_probe.clone(), script));
     event_loop.run_return(|event, _, control_flow| {
         *control_flow = ControlFlow::Wait;
         match event {
@@ -249,11 +276,8 @@ fn run(args: Args) -> Result<i32, String> {
             }
             Event::UserEvent(UserEvent::Report(report)) => {
                 if let Some(test) = &mut self_test {
-                    let pid = match &*host_pid.borrow() {
-                        HostState::Ready { pid, .. } => Some(*pid),
-                        _ => None,
-                    };
-                    match test.record(report, pid, &webview) {
+                    let state = host_state.borrow().clone();
+                    match test.record(report, &state, &webview) {
                         Progress::Continue => {}
                         Progress::Done(code) => {
                             exit_code = code;
@@ -343,109 +367,6 @@ fn follow_host(
         }
     });
 }
-
-/// The `--self-test` sequence: `/health` through `window.desktop` on the
-/// renderer, then optionally the probe page.
-struct SelfTest {
-    start_url: String,
-    probe: Option<String>,
-    health: Option<serde_json::Value>,
-}
-
-enum Progress {
-    Continue,
-    Done(i32),
-}
-
-impl SelfTest {
-    /// The script to run on a page that finished loading, if it is one of
-    /// the self-test's pages.
-    fn script_for(&self, url: &str) -> Option<String> {
-        if self.health.is_none() && url == self.start_url {
-            return Some(HEALTH_SCRIPT.to_owned());
-        }
-        if self.health.is_some() && self.probe.as_deref() == Some(url) {
-            return Some(PROBE_SCRIPT.to_owned());
-        }
-        None
-    }
-
-    /// Takes the page's report; `host_pid` (the host that answered) goes
-    /// into the printed line so a test can check it is gone afterwards.
-    fn record(
-        &mut self,
-        report: String,
-        host_pid: Option<u32>,
-        webview: &wry::WebView,
-    ) -> Progress {
-        let mut value: serde_json::Value =
-            serde_json::from_str(&report).unwrap_or_else(|_| serde_json::json!({"error": report}));
-        if !value.is_object() {
-            value = serde_json::json!({ "error": value });
-        }
-        if self.health.is_none() {
-            value["host_pid"] = host_pid.into();
-            let ok = value.get("status").and_then(|s| s.as_u64()) == Some(200);
-            match &self.probe {
-                Some(probe) if ok => {
-                    self.health = Some(value);
-                    if let Err(error) = webview.load_url(probe) {
-                        println!(
-                            "{}",
-                            serde_json::json!({"error": format!("cannot load the probe: {error}")})
-                        );
-                        return Progress::Done(1);
-                    }
-                    Progress::Continue
-                }
-                _ => {
-                    println!("{value}");
-                    Progress::Done(if ok { 0 } else { 1 })
-                }
-            }
-        } else {
-            let mut line = self.health.take().unwrap_or_default();
-            line["probe"] = value;
-            println!("{line}");
-            Progress::Done(0)
-        }
-    }
-}
-
-/// Fetches `/health` through `window.desktop`, retrying while the host is
-/// still starting (503), and reports `{status, body}`.
-const HEALTH_SCRIPT: &str = r#"(async () => {
-  const post = (o) => window.ipc.postMessage(JSON.stringify(o));
-  try {
-    if (!window.desktop) return post({ error: 'no window.desktop on the renderer' });
-    for (let i = 0; i < 250; i++) {
-      const r = await window.desktop.fetch('/health');
-      if (r.status === 503) { await new Promise((res) => setTimeout(res, 100)); continue; }
-      const text = await r.text();
-      let body;
-      try { body = JSON.parse(text); } catch (_) { body = text; }
-      return post({ status: r.status, body });
-    }
-    post({ error: 'the host never became ready' });
-  } catch (e) {
-    post({ error: String(e) });
-  }
-})();"#;
-
-/// On the probe page: is there a `window.desktop`, and what does a direct
-/// `hostapi://` fetch get (a refusal shows as a rejected fetch: the 403
-/// carries no CORS grant for a foreign origin).
-const PROBE_SCRIPT: &str = r#"(async () => {
-  const post = (o) => window.ipc.postMessage(JSON.stringify(o));
-  const report = { url: location.href, desktop: typeof window.desktop };
-  try {
-    const r = await fetch('hostapi://host/health', { cache: 'no-store' });
-    report.fetch = { status: r.status, body: await r.text() };
-  } catch (e) {
-    report.fetch = { rejected: String(e) };
-  }
-  post(report);
-})();"#;
 
 /// Opens an http(s) link in the system browser; anything else is refused.
 fn open_externally(url: &str) {
