@@ -15,7 +15,9 @@ mod selftest;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use agent_shell::deeplink::{self, Link};
 use agent_shell::renderer::{self, RendererBase, ROOT};
+use agent_shell::single_instance::{self, Instance, Message};
 use agent_shell::supervisor::{HostState, Supervisor, SupervisorConfig};
 use clap::Parser;
 use renderer_bridge::{Bridge, BridgeConfig, HostTarget};
@@ -79,6 +81,14 @@ struct Args {
     /// The agent-host executable (default: the one next to this program).
     #[arg(long, value_name = "PATH", hide = true)]
     host_program: Option<PathBuf>,
+    /// Register the `agent-host://` link scheme for this user (writes a
+    /// .desktop file under $XDG_DATA_HOME/applications) and exit.
+    #[arg(long)]
+    install_desktop_entry: bool,
+    /// Files to open and `agent-host://` links to follow. A running shell
+    /// for the same user-data directory gets them and this one exits.
+    #[arg(value_name = "FILE|LINK")]
+    targets: Vec<String>,
 }
 
 /// What reaches the event loop from other threads and from the webview.
@@ -92,6 +102,8 @@ enum UserEvent {
     Report(String),
     /// The self-test ran out of time.
     Timeout,
+    /// Files and links from our argv or from a second launch.
+    Open(Message),
 }
 
 fn main() {
@@ -119,6 +131,43 @@ fn main() {
 }
 
 fn run(args: Args) -> Result<i32, String> {
+    if args.install_desktop_entry {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let data_home = deeplink::default_data_home().ok_or("no $XDG_DATA_HOME or $HOME")?;
+        let path = deeplink::install_desktop_entry(&exe, &data_home)
+            .map_err(|e| format!("cannot install the desktop entry: {e}"))?;
+        eprintln!(
+            "agent-shell: wrote {}; register it with `xdg-mime default {} {}`",
+            path.display(),
+            deeplink::DESKTOP_FILE,
+            deeplink::MIME_TYPE
+        );
+        return Ok(0);
+    }
+
+    // One shell per user-data directory: a second launch hands its files
+    // and links to the first over a private socket and exits 0.
+    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+    let initial = Message::from_args(&args.targets, &cwd);
+    let instance_dir = match args.user_data.clone() {
+        Some(dir) => std::path::absolute(dir).map_err(|e| e.to_string())?,
+        None => default_user_data()?,
+    };
+    let instance = if args.self_test {
+        None
+    } else {
+        let runtime_dir = single_instance::default_runtime_dir()
+            .map_err(|e| format!("no private runtime directory: {e}"))?;
+        match single_instance::acquire(&runtime_dir, &instance_dir, &initial) {
+            Ok(Instance::Secondary) => return Ok(0),
+            Ok(Instance::Primary(listener)) => Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, "single-instance check failed; starting anyway");
+                None
+            }
+        }
+    };
+
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("shell-io")
@@ -178,6 +227,20 @@ fn run(args: Args) -> Result<i32, String> {
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = event_loop.create_proxy();
     follow_host(&runtime, &supervisor, bridge.clone(), proxy.clone());
+    if let Some(listener) = instance {
+        let forward = proxy.clone();
+        listener
+            .serve(move |message| {
+                let _ = forward.send_event(UserEvent::Open(message));
+            })
+            .map_err(|e| format!("cannot listen for other launches: {e}"))?;
+    }
+    // Opens wait until the renderer has loaded and can listen for them.
+    let mut page_ready = false;
+    let mut pending_opens: Vec<Message> = Vec::new();
+    if !initial.is_empty() {
+        pending_opens.push(initial);
+    }
 
     let window = WindowBuilder::new()
         .with_title("Agent")
@@ -265,7 +328,21 @@ fn run(args: Args) -> Result<i32, String> {
                     tracing::warn!(%error, "cannot tell the page the host state");
                 }
             }
+            Event::UserEvent(UserEvent::Open(message)) => {
+                window.set_focus();
+                if page_ready {
+                    dispatch_open(&webview, &message);
+                } else {
+                    pending_opens.push(message);
+                }
+            }
             Event::UserEvent(UserEvent::PageLoaded(url)) => {
+                if url.starts_with(&base.start_url()) {
+                    page_ready = true;
+                    for message in pending_opens.drain(..) {
+                        dispatch_open(&webview, &message);
+                    }
+                }
                 if let Some(test) = &self_test {
                     if let Some(script) = test.script_for(&url) {
                         if let Err(error) = webview.evaluate_script(&script) {
@@ -369,6 +446,36 @@ fn follow_host(
 }
 
 /// Opens an http(s) link in the system browser; anything else is refused.
+/// Tells the renderer (`desktop:open`) to open what `message` names. Links
+/// are parsed strictly; a refused one is logged and dropped.
+fn dispatch_open(webview: &wry::WebView, message: &Message) {
+    let mut files: Vec<String> = message
+        .files
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    let mut workspaces = Vec::new();
+    let mut sessions = Vec::new();
+    for link in &message.links {
+        match deeplink::parse(link) {
+            Ok(Link::Open(path)) => files.push(path.to_string_lossy().into_owned()),
+            Ok(Link::Workspace(path)) => workspaces.push(path.to_string_lossy().into_owned()),
+            Ok(Link::Session(id)) => sessions.push(id),
+            Err(error) => tracing::warn!(%error, "refused deep link"),
+        }
+    }
+    let detail =
+        serde_json::json!({"files": files, "workspaces": workspaces, "sessions": sessions});
+    // Queued first, so a renderer that has not mounted yet still finds it.
+    let script = format!(
+        "(window.__desktopOpens = window.__desktopOpens || []).push({detail}); \
+         window.dispatchEvent(new Event('desktop:open'));"
+    );
+    if let Err(error) = webview.evaluate_script(&script) {
+        tracing::warn!(%error, "cannot ask the page to open files");
+    }
+}
+
 fn open_externally(url: &str) {
     let is_web = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
     if !is_web {

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ErrorLine, HostStateBanner } from './components/Banners';
 import { desktopApi } from './desktop/api';
 import { hasDesktop } from './desktop/bridge';
-import type { Workspace } from './desktop/types';
+import { OPEN_EVENT, takeOpens, type Workspace } from './desktop/types';
 import { useHostState } from './hooks';
 import { ChatPanel } from './pages/ChatPanel';
 import { DocumentEditor } from './pages/DocumentEditor';
@@ -26,6 +26,31 @@ export function App() {
     if (previous.current !== 'ready' && host.state === 'ready') setRefresh((n) => n + 1);
     previous.current = host.state;
   }, [host.state]);
+
+  // The shell asks us to open files, workspaces and sessions (argv, a second
+  // launch, deep links); requests that came before we mounted wait in a queue.
+  useEffect(() => {
+    const drain = () => {
+      for (const { files, workspaces, sessions } of takeOpens()) {
+        const file = files.at(-1);
+        if (file !== undefined) void openPath(file);
+        for (const path of workspaces) {
+          void desktopApi()
+            .workspaces.open(path)
+            .then((ws) => {
+              setWorkspace(ws);
+              setRefresh((n) => n + 1);
+            })
+            .catch(setOpenError);
+        }
+        const session = sessions.at(-1);
+        if (session !== undefined) setSessionId(session);
+      }
+    };
+    drain();
+    window.addEventListener(OPEN_EVENT, drain);
+    return () => window.removeEventListener(OPEN_EVENT, drain);
+  });
 
   if (!hasDesktop()) {
     return (

@@ -33,6 +33,25 @@ export interface HostStateEvent {
  * (`CustomEvent<HostStateEvent>`); `onHostState` is the typed way to listen. */
 export const HOST_STATE_EVENT = 'desktop:host-state';
 
+/** Payload of the `desktop:open` event: what the shell was asked to open
+ * (files from its argv or a second launch, and parsed deep links). */
+export interface OpenEvent {
+  files: string[];
+  workspaces: string[];
+  sessions: string[];
+}
+
+/** Name of the DOM event the shell dispatches on `window` to open things.
+ * The shell first appends the `OpenEvent` to `window.__desktopOpens`, so a
+ * page that mounts later still finds it: handlers take the queue's items. */
+export const OPEN_EVENT = 'desktop:open';
+
+/** Takes (and removes) the open requests the shell has queued. */
+export function takeOpens(): OpenEvent[] {
+  const queue = (window as unknown as { __desktopOpens?: OpenEvent[] }).__desktopOpens;
+  return queue ? queue.splice(0) : [];
+}
+
 /** `window.desktop`, implemented by the shell's preload (and, for browser
  * tests only, by ./test-bridge.ts). */
 export interface DesktopBridge {
@@ -64,6 +83,7 @@ declare global {
   }
   interface WindowEventMap {
     'desktop:host-state': CustomEvent<HostStateEvent>;
+    'desktop:open': Event;
   }
 }
 
