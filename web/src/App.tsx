@@ -18,6 +18,8 @@ export function App() {
   const [workspace, setWorkspace] = useState<Workspace | null>(null);
   const [view, setView] = useState<'work' | 'settings'>('work');
   const [refresh, setRefresh] = useState(0);
+  // Bumped when a turn ends: the host may have retitled the session.
+  const [sessionsRefresh, setSessionsRefresh] = useState(0);
   const [openError, setOpenError] = useState<unknown>(null);
 
   // When the host comes back after a restart, reload the lists.
@@ -91,14 +93,19 @@ export function App() {
             <WorkspacePicker selected={workspace} onSelect={setWorkspace} onOpenFile={(p) => void openPath(p)} />
             <RecentFiles selected={docId} onSelect={setDocId} refresh={refresh} onOpenPath={(p) => void openPath(p)} />
             <ErrorLine error={openError} />
-            <SessionList selected={sessionId} workspaceId={workspace?.id ?? null} onSelect={setSessionId} refresh={refresh} />
+            <SessionList selected={sessionId} workspaceId={workspace?.id ?? null} onSelect={setSessionId} refresh={refresh + sessionsRefresh} />
           </aside>
           <main className="main">
             {docId ? <DocumentEditor key={docId} docId={docId} /> : <div className="muted">Open a document.</div>}
           </main>
           <aside className="chat-column">
             {sessionId ? (
-              <ChatPanel key={`${sessionId}:${refresh}`} sessionId={sessionId} onSettings={() => setView('settings')} />
+              <ChatPanel
+                key={`${sessionId}:${refresh}`}
+                sessionId={sessionId}
+                onSettings={() => setView('settings')}
+                onTurnEnd={() => setSessionsRefresh((n) => n + 1)}
+              />
             ) : (
               <div className="muted">Pick or create a session.</div>
             )}

@@ -10,18 +10,40 @@ import { errorText, useLoad } from '../hooks';
 /** One transport for the page: it remembers the last event id per session. */
 const transport = new DesktopChatTransport();
 
-export function ChatPanel({ sessionId, onSettings }: { sessionId: string; onSettings: () => void }) {
+export function ChatPanel({
+  sessionId,
+  onSettings,
+  onTurnEnd,
+}: {
+  sessionId: string;
+  onSettings: () => void;
+  onTurnEnd?: () => void;
+}) {
   const { data, error } = useLoad(() => desktopApi().sessions.messages(sessionId), [sessionId]);
   if (error) return <div className="error-line">Cannot load the conversation: {errorText(error)}</div>;
   if (!data) return <div className="muted">Loading…</div>;
-  return <Chat key={sessionId} sessionId={sessionId} initial={data as UIMessage[]} onSettings={onSettings} />;
+  return (
+    <Chat key={sessionId} sessionId={sessionId} initial={data as UIMessage[]} onSettings={onSettings} onTurnEnd={onTurnEnd} />
+  );
 }
 
-function Chat({ sessionId, initial, onSettings }: { sessionId: string; initial: UIMessage[]; onSettings: () => void }) {
+function Chat({
+  sessionId,
+  initial,
+  onSettings,
+  onTurnEnd,
+}: {
+  sessionId: string;
+  initial: UIMessage[];
+  onSettings: () => void;
+  onTurnEnd?: () => void;
+}) {
   const { messages, sendMessage, status, error, stop, resumeStream, clearError } = useChat({
     id: sessionId,
     messages: initial,
     transport,
+    // The host retitles a new session from its first message.
+    onFinish: () => onTurnEnd?.(),
   });
   const [input, setInput] = useState('');
   const [answered, setAnswered] = useState<Record<string, boolean>>({});
