@@ -104,6 +104,8 @@ enum UserEvent {
     Timeout,
     /// Files and links from our argv or from a second launch.
     Open(Message),
+    /// SIGTERM or SIGINT: close the window and stop the host in order.
+    Quit,
 }
 
 fn main() {
@@ -174,6 +176,7 @@ fn run(args: Args) -> Result<i32, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
+    let quit_signals = QuitSignals::install(&runtime)?;
 
     let base = match &args.renderer_url {
         Some(url) => RendererBase::from_url(url)?,
@@ -227,6 +230,7 @@ fn run(args: Args) -> Result<i32, String> {
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = event_loop.create_proxy();
     follow_host(&runtime, &supervisor, bridge.clone(), proxy.clone());
+    quit_signals.forward(&runtime, proxy.clone());
     if let Some(listener) = instance {
         let forward = proxy.clone();
         listener
@@ -328,6 +332,7 @@ fn run(args: Args) -> Result<i32, String> {
                     tracing::warn!(%error, "cannot tell the page the host state");
                 }
             }
+            Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
             Event::UserEvent(UserEvent::Open(message)) => {
                 window.set_focus();
                 if page_ready {
@@ -379,6 +384,37 @@ fn run(args: Args) -> Result<i32, String> {
     supervisor.shutdown();
     runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(exit_code)
+}
+
+/// SIGTERM and SIGINT end the event loop, so the normal shutdown runs: the
+/// window closes and the supervisor stops the host (stdin, SIGTERM, SIGKILL
+/// to its process group) before the shell exits 0. Installed right after the
+/// runtime exists, before the host is spawned, so no signal falls in a gap;
+/// one that arrives before the event loop is ready waits in tokio.
+struct QuitSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl QuitSignals {
+    fn install(runtime: &tokio::runtime::Runtime) -> Result<Self, String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _guard = runtime.enter();
+        Ok(Self {
+            term: signal(SignalKind::terminate()).map_err(|e| e.to_string())?,
+            int: signal(SignalKind::interrupt()).map_err(|e| e.to_string())?,
+        })
+    }
+
+    fn forward(mut self, runtime: &tokio::runtime::Runtime, proxy: EventLoopProxy<UserEvent>) {
+        runtime.spawn(async move {
+            tokio::select! {
+                _ = self.term.recv() => {}
+                _ = self.int.recv() => {}
+            }
+            let _ = proxy.send_event(UserEvent::Quit);
+        });
+    }
 }
 
 /// Mirrors the supervisor's state into the bridge (at once, off the GTK

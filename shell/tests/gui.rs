@@ -692,3 +692,72 @@ return { found: false, text: document.body.innerText.slice(0, 500) };
         "{result}"
     );
 }
+
+/// The pid of the `agent-shell` process whose command line names `marker`.
+fn shell_pid(marker: &str) -> Option<u32> {
+    let shell = env!("CARGO_BIN_EXE_agent-shell");
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+            let is_shell = args.first().is_some_and(|a| *a == shell.as_bytes());
+            let names = args.iter().any(|a| *a == marker.as_bytes());
+            (is_shell && names).then_some(pid)
+        })
+}
+
+#[test]
+fn sigterm_closes_the_shell_and_stops_its_host() {
+    let Some(mut command) = shell_command() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let user_data = dir.path().join("user-data");
+    let user_data_arg = user_data.to_str().expect("utf-8").to_owned();
+    let mut child = command
+        .arg("--user-data")
+        .arg(&user_data)
+        .arg("--host-program")
+        .arg(host_binary())
+        .env("AGENT_HOST_SECRET_BACKEND", "file")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the shell");
+    let connection = user_data.join("connection.json");
+    let ready = eventually(LIMIT, || connection.is_file());
+    let info: serde_json::Value = ready
+        .then(|| std::fs::read_to_string(&connection).ok())
+        .flatten()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    let host_pid = info["pid"].as_u64().map(|p| p as u32);
+    let shell = shell_pid(&user_data_arg);
+    let (Some(host_pid), Some(shell)) = (host_pid, shell) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the shell or its host did not come up");
+    };
+    common::signal(shell, libc::SIGTERM);
+    let exited = eventually(Duration::from_secs(5), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    let status = child.wait().expect("wait");
+    assert!(exited, "the shell did not exit after SIGTERM");
+    assert!(status.success(), "SIGTERM is a clean exit, got {status:?}");
+    assert!(
+        eventually(Duration::from_secs(2), || !alive(host_pid)),
+        "the host outlived the shell"
+    );
+    assert!(
+        !connection.exists(),
+        "the host's stop removed connection.json"
+    );
+}
