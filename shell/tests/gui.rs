@@ -704,7 +704,7 @@ fn shell_pid(marker: &str) -> Option<u32> {
             let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
             let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
             let is_shell = args.first().is_some_and(|a| *a == shell.as_bytes());
-            let names = args.iter().any(|a| *a == marker.as_bytes());
+            let names = args.contains(&marker.as_bytes());
             (is_shell && names).then_some(pid)
         })
 }
