@@ -39,6 +39,16 @@ impl std::fmt::Debug for ConnectionInfo {
     }
 }
 
+/// The default user-data directory of every parent (shell, CLI, `launch`):
+/// `$XDG_DATA_HOME/agent-host`, or `~/.local/share/agent-host`. A relative
+/// `XDG_DATA_HOME` is ignored, as the XDG base-directory spec requires.
+pub fn default_user_data() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| Path::new(d).is_absolute()) {
+        return Some(PathBuf::from(dir).join("agent-host"));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share/agent-host"))
+}
+
 pub fn path(user_data: &Path) -> PathBuf {
     user_data.join(FILE_NAME)
 }

@@ -43,7 +43,7 @@ impl Documents {
         let protected = self.protected.clone();
         run_blocking(move || {
             let canonical = canonical_file(Path::new(&path))?;
-            if protected.iter().any(|p| canonical.starts_with(p)) {
+            if agent_security::is_protected(&canonical, &protected) {
                 return Err(agent_security::ContainmentError::Protected.to_api_error());
             }
             let doc_id = ids::document_id(&canonical);

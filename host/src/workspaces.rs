@@ -57,9 +57,7 @@ impl Workspaces {
     /// The workspace's root with the protected locations applied: what
     /// routes and tools resolve client paths against.
     pub fn contained(&self, path: &Path) -> Result<ContainedRoot, ApiError> {
-        Ok(ContainedRoot::new(path)
-            .map_err(|e| e.to_api_error())?
-            .with_protected(self.protected.iter().cloned()))
+        contain(path, &self.protected)
     }
 
     /// Opens (or re-opens) a directory; the id is stable for its real path.
@@ -216,12 +214,16 @@ impl Workspaces {
         let protected = self.protected.clone();
         run_blocking(move || {
             let entry = lock(&registry).get(&id).ok_or_else(unknown_workspace)?;
-            Ok(ContainedRoot::new(&entry.path)
-                .map_err(|e| e.to_api_error())?
-                .with_protected(protected.iter().cloned()))
+            contain(&entry.path, &protected)
         })
         .await
     }
+}
+
+fn contain(path: &Path, protected: &[PathBuf]) -> Result<ContainedRoot, ApiError> {
+    Ok(ContainedRoot::new(path)
+        .map_err(|e| e.to_api_error())?
+        .with_protected(protected.iter().cloned()))
 }
 
 fn lock(registry: &Mutex<WorkspaceRegistry>) -> std::sync::MutexGuard<'_, WorkspaceRegistry> {

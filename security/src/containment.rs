@@ -82,6 +82,12 @@ pub const HOME_SECRETS: &[&str] = &[
     ".password-store",
 ];
 
+/// True when `path` (canonical) is, or is below, one of `protected`: the one
+/// check behind [`ContainedRoot`] and the document routes.
+pub fn is_protected(path: &Path, protected: &[PathBuf]) -> bool {
+    protected.iter().any(|p| path.starts_with(p))
+}
+
 /// The locations every contained root protects: the host's user-data
 /// directory and the user's credential folders (`$HOME` from the
 /// environment). Paths are canonicalised where they exist.
@@ -135,7 +141,7 @@ impl ContainedRoot {
 
     /// True when `path` (canonical) is, or is below, a protected location.
     pub fn is_protected(&self, path: &Path) -> bool {
-        self.protected.iter().any(|p| path.starts_with(p))
+        is_protected(path, &self.protected)
     }
 
     /// Resolves a client path (relative to the root, or absolute under the

@@ -13,7 +13,9 @@ pub mod perimeter;
 pub mod referer;
 pub mod secrets;
 
-pub use containment::{protected_paths, ContainedRoot, ContainmentError, HOME_SECRETS};
+pub use containment::{
+    is_protected, protected_paths, ContainedRoot, ContainmentError, HOME_SECRETS,
+};
 pub use credentials::{Credentials, BASIC_USER};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use origin::{BareOrigin, OriginError};

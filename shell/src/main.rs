@@ -151,16 +151,18 @@ fn run(args: Args) -> Result<i32, String> {
     // and links to the first over a private socket and exits 0.
     let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
     let initial = Message::from_args(&args.targets, &cwd);
-    let instance_dir = match args.user_data.clone() {
-        Some(dir) => std::path::absolute(dir).map_err(|e| e.to_string())?,
-        None => default_user_data()?,
+    let user_data = match args.user_data.clone() {
+        Some(dir) => dir,
+        None => agent_host::connection::default_user_data()
+            .ok_or("neither XDG_DATA_HOME nor HOME is set")?,
     };
+    let user_data = std::path::absolute(&user_data).map_err(|e| e.to_string())?;
     let instance = if args.self_test {
         None
     } else {
         let runtime_dir = single_instance::default_runtime_dir()
             .map_err(|e| format!("no private runtime directory: {e}"))?;
-        match single_instance::acquire(&runtime_dir, &instance_dir, &initial) {
+        match single_instance::acquire(&runtime_dir, &user_data, &initial) {
             Ok(Instance::Secondary) => return Ok(0),
             Ok(Instance::Primary(listener)) => Some(listener),
             Err(error) => {
@@ -205,13 +207,8 @@ fn run(args: Args) -> Result<i32, String> {
     };
     tracing::info!(origin = base.origin(), "renderer base");
 
-    let user_data = match args.user_data.clone() {
-        Some(dir) => dir,
-        None => default_user_data()?,
-    };
     std::fs::create_dir_all(&user_data)
         .map_err(|e| format!("cannot create {}: {e}", user_data.display()))?;
-    let user_data = std::path::absolute(&user_data).map_err(|e| e.to_string())?;
 
     let bridge = Bridge::new(
         BridgeConfig::new(base.origin(), ROOT).map_err(|e| format!("renderer origin: {e}"))?,
@@ -541,13 +538,4 @@ fn default_renderer_dir() -> PathBuf {
         dir.join("index.html").is_file().then_some(dir)
     });
     from_exe.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist"))
-}
-
-/// `$XDG_DATA_HOME/agent-host`, or `~/.local/share/agent-host`.
-fn default_user_data() -> Result<PathBuf, String> {
-    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| Path::new(d).is_absolute()) {
-        return Ok(PathBuf::from(dir).join("agent-host"));
-    }
-    let home = std::env::var_os("HOME").ok_or("neither XDG_DATA_HOME nor HOME is set")?;
-    Ok(PathBuf::from(home).join(".local/share/agent-host"))
 }

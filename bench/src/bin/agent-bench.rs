@@ -17,6 +17,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use agent_bench::procfs::MemSnapshot;
 use agent_host::launcher::{launch, LaunchOptions, LaunchedHost};
 use agent_provider::scripted::{clock_ns, Reply, Scripted, ScriptedProvider};
 use base64::Engine;
@@ -219,15 +220,9 @@ fn percentile(values: &mut [f64], q: f64) -> f64 {
     values[((values.len() - 1) as f64 * q).round() as usize]
 }
 
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+/// Current resident set size of `pid`, KiB (0 if it cannot be read).
+fn rss_kib(pid: u32) -> u64 {
+    MemSnapshot::read(pid).map_or(0, |m| m.rss_kib)
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -312,7 +307,7 @@ async fn main() -> Result<()> {
     for _ in 0..SESSIONS {
         sessions.push(host.session().await?);
     }
-    let rss_before = rss_kib(host.pid(), "VmRSS:");
+    let rss_before = rss_kib(host.pid());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for session in sessions {
@@ -343,7 +338,7 @@ async fn main() -> Result<()> {
     let mut errors = 0;
     let mut peak_rss = 0;
     for task in tasks {
-        peak_rss = peak_rss.max(rss_kib(host.pid(), "VmRSS:"));
+        peak_rss = peak_rss.max(rss_kib(host.pid()));
         match task.await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
@@ -408,10 +403,10 @@ async fn main() -> Result<()> {
     };
     cycle(100).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let rss_start = rss_kib(host.pid(), "VmRSS:");
+    let rss_start = rss_kib(host.pid());
     cycle(1_000).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let rss_end = rss_kib(host.pid(), "VmRSS:");
+    let rss_end = rss_kib(host.pid());
     let growth = rss_end as f64 / rss_start as f64 - 1.0;
     println!("1,000 stream connect/disconnect cycles (after 100 warm-up)");
     println!(

@@ -24,13 +24,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 /// promises 1 s).
 const PRIVATE_STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// `$XDG_DATA_HOME/agent-host`, else `~/.local/share/agent-host`.
-pub fn default_user_data() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join("agent-host"));
-    }
-    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share/agent-host"))
-}
+pub use agent_host::connection::default_user_data;
 
 /// A usable host: the client, and the private host (if any) that must
 /// outlive it.
