@@ -9,14 +9,15 @@ set -euo pipefail
 # real gnome-keyring-daemon inside dbus-run-session.
 # bubblewrap sandboxes the agent's run_command tool; chromium runs the
 # renderer's end-to-end test (driven by playwright-core, no browser download);
-# WebKitGTK, GTK and libsoup build the tao/wry shell, and Xvfb runs its
-# window in tests.
+# WebKitGTK, GTK and libsoup build the tao/wry shell, Xvfb runs its
+# windows in tests, and ImageMagick takes and checks their screenshots.
 APT_PACKAGES=(
   build-essential pkg-config libdbus-1-dev
   dbus dbus-x11 gnome-keyring libsecret-tools
   bubblewrap
   chromium
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev xvfb xauth
+  imagemagick
 )
 
 missing=()

@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
+# First: agent-shell embeds web/dist (shell/build.rs), so clippy and every
+# cargo build below must see a fresh renderer build.
+echo "== web renderer: build (embedded into agent-shell)" >&2
+npm --prefix web run build
+
 # A one-shot build gains nothing from incremental artefacts, which would
 # roughly double the size of target/ (CI disks are small).
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
@@ -25,9 +30,8 @@ else
   run_ignored() { cargo test --locked "$@" -- --ignored; }
 fi
 
-echo "== web renderer: unit tests and build" >&2
+echo "== web renderer: unit tests" >&2
 npm --prefix web test
-npm --prefix web run build
 
 echo "== web renderer: end-to-end in headless Chromium against the real host" >&2
 cargo build --locked -p agent-host -p agent-provider --features agent-provider/scripted --bins

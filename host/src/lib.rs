@@ -10,6 +10,7 @@ pub mod agent;
 pub mod agent_host;
 pub mod api;
 mod blocking;
+pub mod client;
 mod clock;
 pub mod connection;
 mod database;

@@ -32,6 +32,6 @@ pub use bridge::Bridge;
 pub use config::{BridgeConfig, HostTarget, DEFAULT_MAX_BUFFERED};
 pub use error::BridgeError;
 pub use refusal::Refusal;
-pub use request::BridgeRequest;
+pub use request::{check_origin, BridgeRequest};
 pub use sink::{Captured, HeadCallback, MemorySink, ReaderGone, ResponseSink, SocketSink};
 pub use target::{AUTHORITY, SCHEME};

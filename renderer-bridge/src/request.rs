@@ -60,7 +60,8 @@ pub(crate) fn vet(config: &BridgeConfig, request: &BridgeRequest) -> Result<Vett
 /// sends no preflight to a custom scheme, so this is the whole cross-origin
 /// defence; the header names the frame that really asked, so a foreign
 /// iframe inside the renderer shows its own origin and is refused here.
-fn check_origin(config: &BridgeConfig, headers: &[(String, String)]) -> Result<(), Refusal> {
+/// Public so the shell's own actions on the same scheme pass the same check.
+pub fn check_origin(config: &BridgeConfig, headers: &[(String, String)]) -> Result<(), Refusal> {
     let mut origins = headers
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case("origin"))

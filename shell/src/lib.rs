@@ -6,7 +6,10 @@
 //! [`supervisor`] that owns the one `agent-host` process of the app, and the
 //! [`renderer`] rules (base origin, navigation, preload, static server).
 
+pub mod actions;
 pub mod deeplink;
+pub mod error_page;
+pub mod host_calls;
 pub mod renderer;
 pub mod single_instance;
 pub mod supervisor;

@@ -1,10 +1,15 @@
 //! The renderer side of the shell that needs no display: where the renderer
 //! lives (its base origin and the `/desktop` root the window may stay on),
 //! the preload that defines `window.desktop`, and the tiny static server
-//! that serves `web/dist` on the shell's own loopback origin.
+//! that serves the renderer build on the shell's own loopback origin: by
+//! default `web/dist` compiled into the binary (see `build.rs`), or a build
+//! on disk.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -94,6 +99,20 @@ const PRELOAD: &str = r#"(() => {
   const realFetch = window.fetch.bind(window);
   const addListener = window.addEventListener.bind(window);
   const removeListener = window.removeEventListener.bind(window);
+  // The shell's own actions: same scheme, same Origin check, answered by
+  // the shell (202) instead of the host.
+  const shellAction = (name, body) =>
+    realFetch('hostapi://shell/' + name, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+      cache: 'no-store',
+      credentials: 'omit',
+      referrerPolicy: 'unsafe-url',
+      mode: 'cors',
+    }).then((r) => {
+      if (!r.ok) throw new Error('the shell refused ' + name + ' (' + r.status + ')');
+    });
   const desktop = Object.freeze({
     fetch(path, init) {
       const options = init || {};
@@ -122,6 +141,13 @@ const PRELOAD: &str = r#"(() => {
       addListener(EVENT, listener);
       return () => removeListener(EVENT, listener);
     },
+    shell: Object.freeze({
+      open: (path) => shellAction('open', { path: String(path) }),
+      openDialog: () => shellAction('open-dialog', {}),
+      setDirty: (dirty) => shellAction('dirty', { dirty: dirty === true }),
+      close: () => shellAction('close', {}),
+      quit: () => shellAction('quit', {}),
+    }),
   });
   Object.defineProperty(window, 'desktop', {
     value: desktop, writable: false, enumerable: true, configurable: false,
@@ -143,19 +169,102 @@ pub fn host_state_script(state: &str, message: Option<&str>) -> String {
     )
 }
 
-/// Serves `dir` (a Vite build with `base: '/desktop/'`) under `/desktop/`
-/// on `listener` until the runtime stops: files as they are, any other
-/// path under `/desktop/` without a file extension gets `index.html` (the
-/// single-page app's routes), everything else is 404.
-pub async fn serve_dir(listener: tokio::net::TcpListener, dir: PathBuf) -> io::Result<()> {
+/// The renderer build the shell serves: a Vite build with `base:
+/// '/desktop/'` (an `index.html` plus its assets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Assets {
+    /// `web/dist` as it was when this binary was built (`build.rs` found
+    /// `web/dist/index.html` and set `cfg(embedded_renderer)`).
+    #[cfg(embedded_renderer)]
+    Embedded,
+    /// A build on disk, read on every request.
+    Dir(PathBuf),
+}
+
+/// `web/dist`, compiled in.
+#[cfg(embedded_renderer)]
+static EMBEDDED: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../web/dist");
+
+const INDEX: &str = "index.html";
+
+impl Assets {
+    /// The build compiled into this binary, or `None` when there was no
+    /// `web/dist` to embed at build time.
+    pub fn embedded() -> Option<Self> {
+        #[cfg(embedded_renderer)]
+        {
+            Some(Self::Embedded)
+        }
+        #[cfg(not(embedded_renderer))]
+        {
+            None
+        }
+    }
+
+    /// The build in `dir`; an error when `dir` holds no `index.html`.
+    pub fn dir(dir: impl Into<PathBuf>) -> Result<Self, String> {
+        let dir = dir.into();
+        if dir.join(INDEX).is_file() {
+            Ok(Self::Dir(dir))
+        } else {
+            Err(format!(
+                "no renderer build at {} (no {INDEX}; run `npm --prefix web run build`)",
+                dir.display()
+            ))
+        }
+    }
+
+    /// The bytes of the file at `relative` (a [`plain_relative`] path),
+    /// `None` when there is no such file.
+    async fn read(&self, relative: &Path) -> Option<Cow<'static, [u8]>> {
+        match self {
+            #[cfg(embedded_renderer)]
+            Self::Embedded => EMBEDDED
+                .get_file(relative)
+                .map(|file| Cow::Borrowed(file.contents())),
+            Self::Dir(dir) => {
+                let file = dir.join(relative);
+                match tokio::fs::metadata(&file).await {
+                    Ok(meta) if meta.is_file() => {}
+                    _ => return None,
+                }
+                match tokio::fs::read(&file).await {
+                    Ok(bytes) => Some(Cow::Owned(bytes)),
+                    Err(error) => {
+                        tracing::warn!(%error, file = %file.display(), "cannot read a renderer file");
+                        None
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Assets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            #[cfg(embedded_renderer)]
+            Self::Embedded => f.write_str("the embedded renderer build"),
+            Self::Dir(dir) => write!(f, "{}", dir.display()),
+        }
+    }
+}
+
+/// Serves `assets` under `/desktop/` on `listener` until the runtime
+/// stops: files as they are, any other path under `/desktop/` without a
+/// file extension gets `index.html` (the single-page app's routes),
+/// `/desktop` redirects to `/desktop/`, everything else is 404.
+pub async fn serve(listener: tokio::net::TcpListener, assets: Assets) -> io::Result<()> {
+    let assets = Arc::new(assets);
     let app = Router::new().fallback(move |uri: Uri| {
-        let dir = dir.clone();
-        async move { serve_file(&dir, uri.path()).await }
+        let assets = Arc::clone(&assets);
+        async move { respond(&assets, uri.path()).await }
     });
     axum::serve(listener, app).await
 }
 
-async fn serve_file(dir: &Path, path: &str) -> Response {
+async fn respond(assets: &Assets, path: &str) -> Response {
     if path == ROOT {
         return (
             StatusCode::PERMANENT_REDIRECT,
@@ -169,41 +278,34 @@ async fn serve_file(dir: &Path, path: &str) -> Response {
     let Some(relative) = plain_relative(rest) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let file = if relative.as_os_str().is_empty() {
-        dir.join("index.html")
+    let index = Path::new(INDEX);
+    let wanted = if relative.as_os_str().is_empty() {
+        index
     } else {
-        dir.join(&relative)
+        relative.as_path()
     };
-    let (file, is_index) = match tokio::fs::metadata(&file).await {
-        Ok(meta) if meta.is_file() => {
-            let is_index = file.file_name().is_some_and(|n| n == "index.html");
-            (file, is_index)
-        }
-        _ if !last_segment_has_extension(rest) => (dir.join("index.html"), true),
-        _ => return StatusCode::NOT_FOUND.into_response(),
+    let (file, bytes) = match assets.read(wanted).await {
+        Some(bytes) => (wanted, bytes),
+        None if !last_segment_has_extension(rest) => match assets.read(index).await {
+            Some(bytes) => (index, bytes),
+            None => return StatusCode::NOT_FOUND.into_response(),
+        },
+        None => return StatusCode::NOT_FOUND.into_response(),
     };
-    match tokio::fs::read(&file).await {
-        Ok(bytes) => {
-            let cache = if is_index {
-                "no-cache"
-            } else {
-                "public, max-age=3600"
-            };
-            (
-                [
-                    (header::CONTENT_TYPE, content_type(&file)),
-                    (header::CACHE_CONTROL, cache),
-                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-                ],
-                bytes,
-            )
-                .into_response()
-        }
-        Err(error) => {
-            tracing::warn!(%error, file = %file.display(), "cannot read a renderer file");
-            StatusCode::NOT_FOUND.into_response()
-        }
-    }
+    let cache = if file.file_name().is_some_and(|n| n == INDEX) {
+        "no-cache"
+    } else {
+        "public, max-age=3600"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type(file)),
+            (header::CACHE_CONTROL, cache),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// The request path below `/desktop/` as a relative path, or `None` when a
@@ -328,9 +430,10 @@ mod tests {
         std::fs::write(dir.path().join("index.html"), "<html>app</html>").unwrap();
         std::fs::create_dir(dir.path().join("assets")).unwrap();
         std::fs::write(dir.path().join("assets/a.js"), "js").unwrap();
+        let assets = Assets::dir(dir.path()).unwrap();
         let get = |path: &'static str| {
-            let dir = dir.path().to_owned();
-            async move { serve_file(&dir, path).await }
+            let assets = assets.clone();
+            async move { respond(&assets, path).await }
         };
         let index = get("/desktop/").await;
         assert_eq!(index.status(), StatusCode::OK);
@@ -344,6 +447,7 @@ mod tests {
             "text/javascript; charset=utf-8"
         );
         assert_eq!(get("/desktop/sessions/x").await.status(), StatusCode::OK);
+        assert_eq!(get("/desktop/assets").await.status(), StatusCode::OK);
         assert_eq!(
             get("/desktop/assets/b.js").await.status(),
             StatusCode::NOT_FOUND
@@ -355,5 +459,146 @@ mod tests {
             get("/desktop").await.status(),
             StatusCode::PERMANENT_REDIRECT
         );
+    }
+
+    #[test]
+    fn a_dir_needs_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = Assets::dir(dir.path()).unwrap_err();
+        assert!(error.contains("no renderer build at"), "{error}");
+        std::fs::write(dir.path().join("index.html"), "x").unwrap();
+        assert_eq!(
+            Assets::dir(dir.path()),
+            Ok(Assets::Dir(dir.path().to_owned()))
+        );
+    }
+
+    #[test]
+    fn embedded_exactly_when_compiled_in() {
+        assert_eq!(Assets::embedded().is_some(), cfg!(embedded_renderer));
+    }
+
+    /// One request over a fresh connection, as raw HTTP/1.1: the status,
+    /// the head (lowercase) and the body.
+    async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a complete head");
+        let head = String::from_utf8(response[..split].to_vec())
+            .unwrap()
+            .to_ascii_lowercase();
+        let status = head[9..12].parse().unwrap();
+        (status, head, response[split + 4..].to_vec())
+    }
+
+    /// Serves `assets` on a loopback port and checks every rule against
+    /// it: `index` is its `index.html`, `asset` one more file (relative
+    /// path, bytes, content type).
+    async fn check_serves(assets: Assets, index: &[u8], asset: (&str, &[u8], &str)) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(serve(listener, assets));
+
+        let (status, head, body) = http_get(addr, "/desktop/").await;
+        assert_eq!(status, 200, "{head}");
+        assert!(
+            head.contains("content-type: text/html; charset=utf-8"),
+            "{head}"
+        );
+        assert!(head.contains("cache-control: no-cache"), "{head}");
+        assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+        assert_eq!(body, index);
+
+        let (path, bytes, content_type) = asset;
+        let (status, head, body) = http_get(addr, &format!("/desktop/{path}")).await;
+        assert_eq!(status, 200, "{path}: {head}");
+        assert!(
+            head.contains(&format!("content-type: {content_type}")),
+            "{path}: {head}"
+        );
+        assert!(
+            head.contains("cache-control: public, max-age=3600"),
+            "{head}"
+        );
+        assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+        assert_eq!(body, bytes, "{path}");
+
+        for route in ["/desktop/sessions/abc", "/desktop/settings/"] {
+            let (status, head, body) = http_get(addr, route).await;
+            assert_eq!(status, 200, "{route}: {head}");
+            assert!(head.contains("cache-control: no-cache"), "{head}");
+            assert_eq!(body, index, "{route}");
+        }
+        for missing in [
+            "/desktop/../x",
+            "/desktop/assets/../index.html",
+            "/desktop/%2e%2e/x",
+            "/desktop//index.html",
+            "/desktop/assets/no-such-file.js",
+            "/desktop/x.unknownext",
+            "/desktopX",
+            "/",
+        ] {
+            let (status, head, _) = http_get(addr, missing).await;
+            assert_eq!(status, 404, "{missing}: {head}");
+        }
+        let (status, head, _) = http_get(addr, "/desktop").await;
+        assert_eq!(status, 308, "{head}");
+        assert!(head.contains("location: /desktop/"), "{head}");
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn serves_a_dir_over_http() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<html>app</html>").unwrap();
+        std::fs::create_dir(dir.path().join("assets")).unwrap();
+        std::fs::write(dir.path().join("assets/a.css"), "a{}").unwrap();
+        check_serves(
+            Assets::dir(dir.path()).unwrap(),
+            b"<html>app</html>",
+            ("assets/a.css", b"a{}", "text/css; charset=utf-8"),
+        )
+        .await;
+    }
+
+    /// The build compiled in is `web/dist` (`build.rs`), served by the
+    /// same rules as a directory.
+    #[cfg(embedded_renderer)]
+    #[tokio::test]
+    async fn serves_the_embedded_build() {
+        let index = EMBEDDED.get_file(INDEX).expect("an embedded index.html");
+        assert!(
+            String::from_utf8_lossy(index.contents()).contains("/desktop/assets/"),
+            "a Vite build with base /desktop/"
+        );
+        let scripts: Vec<_> = EMBEDDED
+            .get_dir("assets")
+            .expect("web/dist/assets")
+            .files()
+            .filter(|f| f.path().extension().is_some_and(|e| e == "js"))
+            .collect();
+        assert!(!scripts.is_empty(), "no script in web/dist/assets");
+        for script in scripts {
+            check_serves(
+                Assets::embedded().expect("compiled in"),
+                index.contents(),
+                (
+                    script.path().to_str().unwrap(),
+                    script.contents(),
+                    "text/javascript; charset=utf-8",
+                ),
+            )
+            .await;
+        }
     }
 }

@@ -11,14 +11,20 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::os::unix::net::UnixStream;
 
-use renderer_bridge::{Bridge, BridgeRequest, SocketSink, SCHEME};
+use renderer_bridge::{check_origin, Bridge, BridgeRequest, Refusal, SocketSink, SCHEME};
 use webkit2gtk::gio::prelude::*;
-use webkit2gtk::gio::{Cancellable, UnixInputStream};
+use webkit2gtk::gio::{Cancellable, MemoryInputStream, UnixInputStream};
 use webkit2gtk::glib::{self, MainContext};
 use webkit2gtk::{
     SecurityManagerExt, URISchemeRequest, URISchemeRequestExt, URISchemeResponse,
-    URISchemeResponseExt, WebContext, WebContextExt,
+    URISchemeResponseExt, WebContext, WebContextExt, WebView,
 };
+
+use agent_shell::actions::{self, ShellAction};
+
+/// Where the shell's own actions arrive: the page that asked (its WebKit
+/// view) and what it asked for. Called on the GTK main thread.
+pub type ActionHandler = Box<dyn Fn(&WebView, ShellAction)>;
 
 /// The largest request body the glue reads (the host's own limits are far
 /// lower; this only bounds memory).
@@ -38,7 +44,14 @@ thread_local! {
 
 /// Registers `hostapi://` on `context` (secure, CORS-enabled). Call on the
 /// GTK main thread, before the first load.
-pub fn register(context: &WebContext, bridge: Bridge, runtime: tokio::runtime::Handle) {
+/// `hostapi://shell/<action>` is answered here, by `on_action`, after the
+/// same Origin check; everything else goes to the host through `bridge`.
+pub fn register(
+    context: &WebContext,
+    bridge: Bridge,
+    runtime: tokio::runtime::Handle,
+    on_action: ActionHandler,
+) {
     if let Some(security) = context.security_manager() {
         security.register_uri_scheme_as_secure(SCHEME);
         security.register_uri_scheme_as_cors_enabled(SCHEME);
@@ -46,11 +59,16 @@ pub fn register(context: &WebContext, bridge: Bridge, runtime: tokio::runtime::H
         tracing::error!("the WebKit context has no security manager; hostapi:// is not secure");
     }
     context.register_uri_scheme(SCHEME, move |request| {
-        handle(request, &bridge, &runtime);
+        handle(request, &bridge, &runtime, &on_action);
     });
 }
 
-fn handle(request: &URISchemeRequest, bridge: &Bridge, runtime: &tokio::runtime::Handle) {
+fn handle(
+    request: &URISchemeRequest,
+    bridge: &Bridge,
+    runtime: &tokio::runtime::Handle,
+    on_action: &ActionHandler,
+) {
     let bridge_request = match read_request(request) {
         Ok(mut r) => {
             if !referer_under_root(&r.headers, &bridge.config().renderer_origin) {
@@ -66,6 +84,24 @@ fn handle(request: &URISchemeRequest, bridge: &Bridge, runtime: &tokio::runtime:
             return;
         }
     };
+    if actions::is_shell_uri(&bridge_request.uri) {
+        let origin = &bridge.config().renderer_origin;
+        let (status, body) = match check_origin(bridge.config(), &bridge_request.headers) {
+            Err(refusal) => (refusal.status, refusal.body()),
+            Ok(()) => match actions::parse(&bridge_request) {
+                Ok(action) => match request.web_view() {
+                    Some(view) => {
+                        on_action(&view, action);
+                        (202, br#"{"ok":true}"#.to_vec())
+                    }
+                    None => (Refusal::BAD_REQUEST.status, Refusal::BAD_REQUEST.body()),
+                },
+                Err(refusal) => (refusal.status, refusal.body()),
+            },
+        };
+        answer_now(request, status, body, origin);
+        return;
+    }
     let (ours, theirs) = match UnixStream::pair() {
         Ok(pair) => pair,
         Err(error) => {
@@ -195,6 +231,21 @@ fn respond(id: u64, status: u16, headers: Vec<(String, String)>, origin: &str) {
     map.append("vary", "origin");
     response.set_http_headers(map);
     pending.request.finish_with_response(&response);
+}
+
+/// Answers a request at once with a small JSON body (the shell's actions
+/// and their refusals). CORS as in [`respond`].
+fn answer_now(request: &URISchemeRequest, status: u16, body: Vec<u8>, origin: &str) {
+    let stream = MemoryInputStream::from_bytes(&glib::Bytes::from_owned(body.clone()));
+    let response = URISchemeResponse::new(&stream, body.len() as i64);
+    response.set_status(u32::from(status), None);
+    response.set_content_type("application/json");
+    let map = soup::MessageHeaders::new(soup::MessageHeadersType::Response);
+    map.append("content-type", "application/json");
+    map.append("access-control-allow-origin", origin);
+    map.append("vary", "origin");
+    response.set_http_headers(map);
+    request.finish_with_response(&response);
 }
 
 /// On the main thread: fails request `id` if it never got a head.

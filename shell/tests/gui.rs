@@ -663,36 +663,6 @@ return { put, parts: parts.length, walked, has_basic: haystack.includes('Basic '
     eprintln!("heap scan: {scan}, {} strings", result["parts"]);
 }
 
-#[test]
-fn a_file_from_argv_opens_in_the_editor() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let doc = dir.path().join("from-argv.md");
-    std::fs::write(&doc, "# Opened from argv\n\nmarker-7f3a9c\n").expect("write the document");
-    let script = r#"
-const deadline = Date.now() + 15000;
-while (Date.now() < deadline) {
-  if (document.body.innerText.includes('marker-7f3a9c')) {
-    const recent = await (await window.desktop.fetch('/recent')).json();
-    return { found: true, recent: recent.entries.map((e) => e.path) };
-  }
-  await new Promise((r) => setTimeout(r, 100));
-}
-return { found: false, text: document.body.innerText.slice(0, 500) };
-"#;
-    let doc_arg = doc.to_str().expect("utf-8 path").to_owned();
-    let Some((_, result, stderr)) = run_script(dir.path(), script, &[&doc_arg]) else {
-        return;
-    };
-    assert_eq!(result["found"], true, "{result}\n{stderr}");
-    let canonical = doc.canonicalize().expect("canonical");
-    assert!(
-        result["recent"]
-            .to_string()
-            .contains(canonical.to_str().expect("utf-8")),
-        "{result}"
-    );
-}
-
 /// The pid of the `agent-shell` process whose command line names `marker`.
 fn shell_pid(marker: &str) -> Option<u32> {
     let shell = env!("CARGO_BIN_EXE_agent-shell");

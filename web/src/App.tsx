@@ -11,9 +11,24 @@ import { RecentFiles } from './pages/RecentFiles';
 import { SessionList } from './pages/SessionList';
 import { WorkspacePicker } from './pages/WorkspacePicker';
 
+/** The document a window was opened for: the shell loads one window per
+ * document at `/desktop/?doc=<doc_id>`. */
+function windowDocument(): string | null {
+  return new URLSearchParams(window.location?.search ?? '').get('doc');
+}
+
+/** Opens a file: in its own window when the native shell is there (which
+ * also focuses a window that already shows it), else inside this page. */
+async function openInWindow(path: string): Promise<boolean> {
+  const shell = window.desktop?.shell;
+  if (!shell) return false;
+  await shell.open(path);
+  return true;
+}
+
 export function App() {
   const host = useHostState();
-  const [docId, setDocId] = useState<string | null>(null);
+  const [docId, setDocId] = useState<string | null>(windowDocument);
   const [sessionId, setSessionId] = useState<string | null>(null);
   const [workspace, setWorkspace] = useState<Workspace | null>(null);
   const [view, setView] = useState<'work' | 'settings'>('work');
@@ -65,6 +80,7 @@ export function App() {
   async function openPath(path: string) {
     setOpenError(null);
     try {
+      if (await openInWindow(path)) return;
       const info = await desktopApi().documents.open(path);
       setDocId(info.doc_id);
       setRefresh((n) => n + 1);
@@ -83,6 +99,11 @@ export function App() {
         <button type="button" className={view === 'settings' ? 'active' : ''} onClick={() => setView('settings')}>
           Provider keys
         </button>
+        {window.desktop?.shell && (
+          <button type="button" onClick={() => void window.desktop?.shell?.openDialog().catch(setOpenError)}>
+            Open…
+          </button>
+        )}
         {workspace && <span className="muted">workspace: {workspace.name}</span>}
       </nav>
       {view === 'settings' ? (
@@ -91,7 +112,12 @@ export function App() {
         <div className="layout">
           <aside className="sidebar">
             <WorkspacePicker selected={workspace} onSelect={setWorkspace} onOpenFile={(p) => void openPath(p)} />
-            <RecentFiles selected={docId} onSelect={setDocId} refresh={refresh} onOpenPath={(p) => void openPath(p)} />
+            <RecentFiles
+              selected={docId}
+              onSelect={(id, path) => (window.desktop?.shell ? void openPath(path) : setDocId(id))}
+              refresh={refresh}
+              onOpenPath={(p) => void openPath(p)}
+            />
             <ErrorLine error={openError} />
             <SessionList selected={sessionId} workspaceId={workspace?.id ?? null} onSelect={setSessionId} refresh={refresh + sessionsRefresh} />
           </aside>

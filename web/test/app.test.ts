@@ -22,4 +22,31 @@ describe('App shell', () => {
     expect(html).toContain('Sessions');
     expect(html).toContain('Provider keys');
   });
+
+  it('a document window (?doc=) opens on its document, and the shell offers Open…', () => {
+    const { bridge } = fakeBridge(() => new Response('{}'));
+    const shellCalls: string[] = [];
+    const shell = {
+      open: async (path: string) => void shellCalls.push(`open ${path}`),
+      openDialog: async () => void shellCalls.push('dialog'),
+      setDirty: async (dirty: boolean) => void shellCalls.push(`dirty ${dirty}`),
+      close: async () => void shellCalls.push('close'),
+      quit: async () => void shellCalls.push('quit'),
+    };
+    (globalThis as { window?: unknown }).window = {
+      desktop: { ...bridge, shell },
+      location: { search: '?doc=doc_123' },
+    };
+    const html = renderToString(createElement(App));
+    expect(html).not.toContain('Open a document.');
+    expect(html).toContain('Open…');
+  });
+
+  it('without the native shell there is no Open… button and no document', () => {
+    const { bridge } = fakeBridge(() => new Response('{}'));
+    (globalThis as { window?: unknown }).window = { desktop: bridge, location: { search: '' } };
+    const html = renderToString(createElement(App));
+    expect(html).toContain('Open a document.');
+    expect(html).not.toContain('Open…');
+  });
 });

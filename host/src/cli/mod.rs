@@ -4,7 +4,7 @@
 //! ([`connect`]). Nothing here touches storage directly, so the CLI can
 //! never disagree with the window about what a session or a key is.
 
-mod client;
+use agent_host::client;
 pub mod connect;
 mod prompt;
 mod render;

@@ -52,6 +52,30 @@ export function takeOpens(): OpenEvent[] {
   return queue ? queue.splice(0) : [];
 }
 
+/** Name of the DOM event the shell dispatches on a document window's page
+ * when the user closes the window (or quits) while the page reported
+ * unsaved changes. The page asks what to do and then calls
+ * `desktop.shell.close()` — or keeps the window open. */
+export const CLOSE_REQUESTED_EVENT = 'desktop:close-requested';
+
+/** What the page may ask of the native shell (not the host). Every call goes
+ * through the same custom scheme and Origin check as `fetch`; it resolves
+ * once the shell took the request. Only the real shell offers it. */
+export interface DesktopShell {
+  /** Opens an absolute path in its own document window, or focuses the
+   * window that already shows it. */
+  open(path: string): Promise<void>;
+  /** Shows the native File > Open dialog. */
+  openDialog(): Promise<void>;
+  /** Reports whether this window's document has unsaved changes, so closing
+   * the window asks first (`desktop:close-requested`). */
+  setDirty(dirty: boolean): Promise<void>;
+  /** Closes this window now (the page has dealt with its changes). */
+  close(): Promise<void>;
+  /** Quits the app; windows with unsaved changes are asked first. */
+  quit(): Promise<void>;
+}
+
 /** `window.desktop`, implemented by the shell's preload (and, for browser
  * tests only, by ./test-bridge.ts). */
 export interface DesktopBridge {
@@ -74,6 +98,9 @@ export interface DesktopBridge {
    * once it answers again, `failed` when it gave up.
    */
   onHostState(cb: (event: HostStateEvent) => void): () => void;
+  /** Window and app actions; absent in the browser test bridge, where
+   * documents open inside the page instead. */
+  shell?: DesktopShell;
 }
 
 declare global {

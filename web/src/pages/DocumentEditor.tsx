@@ -1,7 +1,7 @@
 import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
 import { desktopApi } from '../desktop/api';
 import { isHostError } from '../desktop/errors';
-import type { DocumentContent } from '../desktop/types';
+import { CLOSE_REQUESTED_EVENT, type DocumentContent } from '../desktop/types';
 import { errorText } from '../hooks';
 
 // CodeMirror is the largest dependency: load it only when a document opens.
@@ -17,6 +17,8 @@ export function DocumentEditor({ docId }: { docId: string }) {
   const [status, setStatus] = useState<Status>('loading');
   const [message, setMessage] = useState('');
   const [loads, setLoads] = useState(0);
+  // The shell asked to close this window while it has unsaved changes.
+  const [closeAsked, setCloseAsked] = useState(false);
 
   const load = useCallback(async () => {
     setStatus('loading');
@@ -37,15 +39,17 @@ export function DocumentEditor({ docId }: { docId: string }) {
     void load();
   }, [load]);
 
+  /** Saves the draft; resolves to whether it was written. */
   const save = useCallback(
-    async (expectedMtime?: string) => {
-      if (!doc) return;
+    async (expectedMtime?: string): Promise<boolean> => {
+      if (!doc) return false;
       setStatus('saving');
       try {
         const { mtime } = await desktopApi().documents.write(docId, draft, expectedMtime ?? doc.mtime);
         setDoc({ ...doc, content: draft, mtime });
         setStatus('clean');
         setMessage('');
+        return true;
       } catch (e) {
         if (isHostError(e, 'conflict')) {
           setStatus('conflict');
@@ -54,6 +58,7 @@ export function DocumentEditor({ docId }: { docId: string }) {
           setStatus('dirty');
           setMessage(errorText(e));
         }
+        return false;
       }
     },
     [doc, docId, draft],
@@ -68,6 +73,23 @@ export function DocumentEditor({ docId }: { docId: string }) {
       setMessage(errorText(e));
     }
   }, [docId, save]);
+
+  // Unsaved changes are the shell's business too: closing the window asks.
+  const unsaved = status === 'dirty' || status === 'conflict' || status === 'saving';
+  useEffect(() => {
+    void window.desktop?.shell?.setDirty(unsaved).catch(() => {});
+  }, [unsaved]);
+  useEffect(() => () => void window.desktop?.shell?.setDirty(false).catch(() => {}), []);
+  useEffect(() => {
+    const asked = () => setCloseAsked(true);
+    window.addEventListener(CLOSE_REQUESTED_EVENT, asked);
+    return () => window.removeEventListener(CLOSE_REQUESTED_EVENT, asked);
+  }, []);
+
+  const closeWindow = useCallback(async () => {
+    setCloseAsked(false);
+    await window.desktop?.shell?.close();
+  }, []);
 
   if (status === 'error' && !doc) return <div className="error-line">Cannot open the document: {message}</div>;
   if (!doc) return <div className="muted">Loading…</div>;
@@ -91,6 +113,24 @@ export function DocumentEditor({ docId }: { docId: string }) {
           </button>{' '}
           <button type="button" onClick={() => void overwrite()}>
             Keep my version (overwrite)
+          </button>
+        </div>
+      )}
+      {closeAsked && (
+        <div className="banner warn close-dialog" role="alertdialog" aria-label="Unsaved changes">
+          {doc.path} has unsaved changes. Save them before closing?{' '}
+          <button
+            type="button"
+            className="close-save"
+            onClick={() => void save().then((saved) => (saved ? closeWindow() : setCloseAsked(false)))}
+          >
+            Save and close
+          </button>{' '}
+          <button type="button" className="close-discard" onClick={() => void closeWindow()}>
+            Close without saving
+          </button>{' '}
+          <button type="button" className="close-cancel" onClick={() => setCloseAsked(false)}>
+            Cancel
           </button>
         </div>
       )}

@@ -10,7 +10,8 @@ export function RecentFiles({
   onOpenPath,
 }: {
   selected: string | null;
-  onSelect: (docId: string) => void;
+  /** A recent file was picked: its id and its path (the shell opens paths). */
+  onSelect: (docId: string, path: string) => void;
   refresh: number;
   onOpenPath: (path: string) => void;
 }) {
@@ -47,7 +48,7 @@ export function RecentFiles({
       <ul className="list">
         {data?.map((r) => (
           <li key={r.doc_id} className={r.doc_id === selected ? 'selected' : ''}>
-            <button type="button" className="link" title={r.path} onClick={() => onSelect(r.doc_id)}>
+            <button type="button" className="link" title={r.path} onClick={() => onSelect(r.doc_id, r.path)}>
               {r.pinned ? '★ ' : ''}
               {r.path.split('/').pop()}
             </button>

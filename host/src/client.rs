@@ -1,4 +1,4 @@
-//! The one HTTP client the CLI uses: loopback only, the perimeter's
+//! The one HTTP client the CLI (and the desktop shell) use: loopback only, the perimeter's
 //! headers (Host, Referer, Basic Auth) built once, JSON errors turned into
 //! [`ClientError::Api`] with the host's own message.
 

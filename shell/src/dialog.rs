@@ -1,0 +1,44 @@
+//! Native GTK dialogs, shown without blocking the event loop (a nested
+//! `run()` would re-enter tao's handler): answers come back as callbacks.
+
+use std::path::PathBuf;
+
+use gtk::prelude::*;
+
+/// File > Open: a file chooser over `parent`; `on_files` gets the chosen
+/// files (nothing when cancelled).
+pub fn choose_files(parent: &gtk::Window, on_files: impl Fn(Vec<PathBuf>) + 'static) {
+    let dialog = gtk::FileChooserDialog::with_buttons(
+        Some("Open"),
+        Some(parent),
+        gtk::FileChooserAction::Open,
+        &[
+            ("_Cancel", gtk::ResponseType::Cancel),
+            ("_Open", gtk::ResponseType::Accept),
+        ],
+    );
+    dialog.set_select_multiple(true);
+    dialog.set_modal(true);
+    dialog.connect_response(move |dialog, response| {
+        if response == gtk::ResponseType::Accept {
+            on_files(dialog.filenames());
+        }
+        dialog.close();
+    });
+    dialog.show();
+}
+
+/// A message the user should see even when no page can show it (a file
+/// that cannot be opened, say).
+pub fn show_error(parent: Option<&gtk::Window>, title: &str, detail: &str) {
+    let dialog = gtk::MessageDialog::new(
+        parent,
+        gtk::DialogFlags::DESTROY_WITH_PARENT,
+        gtk::MessageType::Error,
+        gtk::ButtonsType::Close,
+        title,
+    );
+    dialog.set_secondary_text(Some(detail));
+    dialog.connect_response(|dialog, _| dialog.close());
+    dialog.show();
+}
