@@ -164,8 +164,8 @@ const HEALTH_SCRIPT: &str = r#"(async () => {
 })();"#;
 
 /// On the probe page: is there a `window.desktop`, and what does a direct
-/// `hostapi://` fetch get (a refusal shows as a rejected fetch: the 403
-/// carries no CORS grant for a foreign origin).
+/// `hostapi://` fetch get, and a shell action (a refusal shows as a
+/// rejected fetch: the 403 carries no CORS grant for a foreign origin).
 const PROBE_SCRIPT: &str = r#"(async () => {
   const post = (o) => window.ipc.postMessage(JSON.stringify(o));
   const report = { url: location.href, desktop: typeof window.desktop };
@@ -174,6 +174,13 @@ const PROBE_SCRIPT: &str = r#"(async () => {
     report.fetch = { status: r.status, body: await r.text() };
   } catch (e) {
     report.fetch = { rejected: String(e) };
+  }
+  try {
+    // A shell action (quit!) from this page must be refused as well.
+    const r = await fetch('hostapi://shell/quit', { method: 'POST', body: '{}', cache: 'no-store' });
+    report.shell = { status: r.status, body: await r.text() };
+  } catch (e) {
+    report.shell = { rejected: String(e) };
   }
   post(report);
 })();"#;

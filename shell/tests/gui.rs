@@ -194,6 +194,13 @@ fn probe(renderer: &str, probe: &str) {
         !fetch["body"].as_str().unwrap_or("").contains("uptime_ms"),
         "{report}"
     );
+    // The shell's own actions are refused too (had `quit` been taken, the
+    // app would have closed before reporting).
+    let shell = &probe_report["shell"];
+    assert!(
+        shell["rejected"].is_string() || shell["status"] == 403,
+        "hostapi://shell/quit from {probe} was not refused: {report}\n{stderr}"
+    );
     assert_host_gone(&report);
 }
 

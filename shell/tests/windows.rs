@@ -320,6 +320,21 @@ fn document_windows_open_edit_save_dedupe_and_ask_before_closing_unsaved_work() 
             .cloned()
     });
 
+    // File > Open Recent > (the first entry: this file) focuses it too.
+    assert!(
+        eventually(Duration::from_secs(10), || shell
+            .request(json!({"op": "menu", "item": "recent:0"}))["ok"]
+            == true),
+        "the recent-files menu never listed the file"
+    );
+    shell.wait_window("focus from the recent menu", |windows| {
+        windows
+            .iter()
+            .find(|w| w["id"] == id && w["focus_requests"].as_u64() >= Some(3))
+            .cloned()
+    });
+    assert_eq!(shell.windows().len(), 1, "{:?}", shell.windows());
+
     // Another file gets its own window.
     shell.launch_again(&[&second]);
     let other = shell.wait_window("second document window", document_window(&second));
@@ -419,6 +434,27 @@ fn a_killed_host_is_replaced_and_the_next_save_succeeds() {
         on_disk.contains("after-restart-6c0d before-kill-3b8e"),
         "{on_disk:?}"
     );
+}
+
+#[test]
+fn sigkill_of_the_shell_takes_its_host_within_a_second() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shell = Shell::start(dir.path(), host_binary(), &[]);
+    shell.wait_window("home window", |windows| {
+        windows
+            .iter()
+            .find(|w| w["kind"] == "home" && w["page_ready"] == true)
+            .cloned()
+    });
+    let host = shell.host_pid().expect("a ready host");
+    let pid = shell.shell_pid().expect("the shell's pid");
+    common::signal(pid, libc::SIGKILL);
+    let killed = Instant::now();
+    assert!(
+        eventually(Duration::from_secs(1), || !alive(host)),
+        "the host outlived a SIGKILLed shell by more than 1 s"
+    );
+    eprintln!("host gone {:?} after the shell's SIGKILL", killed.elapsed());
 }
 
 #[test]
