@@ -19,7 +19,7 @@ use wry::{
     WebViewExtUnix,
 };
 
-use crate::UserEvent;
+use crate::events::UserEvent;
 
 /// What a window shows.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,501 @@
+//! The event loop's state and what each event does to it: opening files
+//! (resolved to the host's `doc_id`, one window per document), the pages'
+//! shell actions, the menu, closing with unsaved changes, the error window,
+//! and the test-only control socket's requests.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use agent_shell::actions::ShellAction;
+use agent_shell::deeplink::{self, Link};
+use agent_shell::error_page::error_page;
+use agent_shell::host_calls::{HostCalls, OpenedDocument};
+use agent_shell::renderer::{self, RendererBase};
+use agent_shell::single_instance::Message;
+use agent_shell::supervisor::HostState;
+use gtk::prelude::Cast;
+use tao::event_loop::{EventLoopProxy, EventLoopWindowTarget};
+use tao::platform::unix::WindowExtUnix;
+use tao::window::WindowId;
+use tokio::sync::watch;
+
+use crate::control::ControlRequest;
+use crate::dialog;
+use crate::events::{HostUpdate, UserEvent};
+use crate::menu::{AppMenu, MenuAction};
+use crate::windows::{WindowKind, Windows};
+
+/// The event loop's state: the windows and what they are waiting for.
+pub struct App {
+    pub windows: Windows,
+    menu: AppMenu,
+    base: RendererBase,
+    calls: HostCalls,
+    runtime: tokio::runtime::Handle,
+    proxy: EventLoopProxy<UserEvent>,
+    /// The last host state, told to every page that loads later.
+    host: Option<HostUpdate>,
+    error_window: Option<WindowId>,
+    /// Files sent to the host for their `doc_id`, not answered yet: the app
+    /// is not over while a window is on its way.
+    pub resolving: usize,
+    /// Control-socket evals waiting for their page's answer.
+    evals: HashMap<u64, (WindowId, ControlRequest)>,
+    next_eval: u64,
+    host_state: watch::Receiver<HostState>,
+}
+
+impl App {
+    pub fn new(
+        windows: Windows,
+        menu: AppMenu,
+        base: RendererBase,
+        runtime: tokio::runtime::Handle,
+        proxy: EventLoopProxy<UserEvent>,
+        host_state: watch::Receiver<HostState>,
+    ) -> Self {
+        Self {
+            windows,
+            menu,
+            calls: HostCalls::new(host_state.clone(), base.start_url()),
+            base,
+            runtime,
+            proxy,
+            host: None,
+            error_window: None,
+            resolving: 0,
+            evals: HashMap::new(),
+            next_eval: 1,
+            host_state,
+        }
+    }
+}
+
+impl App {
+    pub fn handle(&mut self, target: &EventLoopWindowTarget<UserEvent>, event: UserEvent) {
+        match event {
+            UserEvent::HostState(update) => self.host_changed(target, update),
+            UserEvent::Open(message) => self.open(target, message),
+            UserEvent::OpenFiles(paths) => {
+                for path in paths {
+                    self.resolve(path);
+                }
+            }
+            UserEvent::Resolved(path, result) => self.resolved(target, path, result),
+            UserEvent::Recent(paths) => self.menu.set_recent(paths),
+            UserEvent::Shell(id, action) => self.shell_action(id, action),
+            UserEvent::Menu(id) => match self.menu.action(&id) {
+                Some(action) => self.menu_action(action),
+                None => tracing::debug!(?id, "a menu item without an action"),
+            },
+            UserEvent::Control(request) => self.control(request),
+            // Handled by the loop itself.
+            UserEvent::PageLoaded(..)
+            | UserEvent::Ipc(..)
+            | UserEvent::Timeout
+            | UserEvent::Quit => {}
+        }
+    }
+
+    pub fn open_home(
+        &mut self,
+        target: &EventLoopWindowTarget<UserEvent>,
+    ) -> Result<WindowId, String> {
+        if let Some(id) = self.windows.home() {
+            return Ok(id);
+        }
+        let id = self.windows.open_renderer(
+            target,
+            WindowKind::Home,
+            "Agent",
+            &self.base.start_url(),
+            Some(&self.menu),
+        )?;
+        self.tell_host_state(id);
+        Ok(id)
+    }
+
+    /// Files become document windows (after the host resolves them);
+    /// workspace and session links go to the home window's renderer.
+    pub fn open(&mut self, target: &EventLoopWindowTarget<UserEvent>, message: Message) {
+        let mut files = message.files.clone();
+        let mut workspaces = Vec::new();
+        let mut sessions = Vec::new();
+        for link in &message.links {
+            match deeplink::parse(link) {
+                Ok(Link::Open(path)) => files.push(path),
+                Ok(Link::Workspace(path)) => workspaces.push(path.to_string_lossy().into_owned()),
+                Ok(Link::Session(id)) => sessions.push(id),
+                Err(error) => tracing::warn!(%error, "refused deep link"),
+            }
+        }
+        for path in files.iter().cloned() {
+            self.resolve(path);
+        }
+        if !workspaces.is_empty() || !sessions.is_empty() || message.is_empty() {
+            // A bare second launch brings the app forward.
+            match self.open_home(target) {
+                Ok(id) => {
+                    let detail = serde_json::json!({"files": [], "workspaces": workspaces, "sessions": sessions});
+                    if let Some(window) = self.windows.get_mut(id) {
+                        window.focus();
+                        if !message.is_empty() {
+                            window.run_script(open_script(&detail));
+                        }
+                    }
+                }
+                Err(error) => tracing::error!(%error, "cannot open the home window"),
+            }
+        }
+    }
+
+    /// Asks the host for the file's `doc_id` (off the GTK thread).
+    fn resolve(&mut self, path: PathBuf) {
+        self.resolving += 1;
+        let calls = self.calls.clone();
+        let proxy = self.proxy.clone();
+        self.runtime.spawn(async move {
+            let result = calls.open_document(&path).await;
+            let _ = proxy.send_event(UserEvent::Resolved(path, result));
+        });
+    }
+
+    fn resolved(
+        &mut self,
+        target: &EventLoopWindowTarget<UserEvent>,
+        path: PathBuf,
+        result: Result<OpenedDocument, String>,
+    ) {
+        self.resolving = self.resolving.saturating_sub(1);
+        let document = match result {
+            Ok(document) => document,
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "cannot open a file");
+                if self.windows.is_empty() {
+                    let _ = self.open_home(target);
+                }
+                let parent = self
+                    .windows
+                    .current()
+                    .and_then(|id| self.windows.get_mut(id));
+                dialog::show_error(
+                    parent.map(|w| w.window.gtk_window().upcast_ref::<gtk::Window>()),
+                    &format!("Cannot open {}", path.display()),
+                    &error,
+                );
+                return;
+            }
+        };
+        self.refresh_recent();
+        if let Some(id) = self.windows.by_doc_id(&document.doc_id) {
+            if let Some(window) = self.windows.get_mut(id) {
+                window.focus();
+            }
+            self.windows.touch(id);
+            return;
+        }
+        let url = format!(
+            "{}?doc={}",
+            self.base.start_url(),
+            url::form_urlencoded::byte_serialize(document.doc_id.as_bytes()).collect::<String>()
+        );
+        let title = format!("{} — Agent", document.name);
+        let kind = WindowKind::Document {
+            doc_id: document.doc_id,
+            path: document.path,
+        };
+        match self
+            .windows
+            .open_renderer(target, kind, &title, &url, Some(&self.menu))
+        {
+            Ok(id) => self.tell_host_state(id),
+            Err(error) => tracing::error!(%error, "cannot open a document window"),
+        }
+    }
+
+    fn refresh_recent(&self) {
+        let calls = self.calls.clone();
+        let proxy = self.proxy.clone();
+        self.runtime.spawn(async move {
+            match calls.recent_files().await {
+                Ok(paths) => {
+                    let _ = proxy.send_event(UserEvent::Recent(paths));
+                }
+                Err(error) => tracing::debug!(%error, "no recent files for the menu"),
+            }
+        });
+    }
+
+    fn host_changed(&mut self, target: &EventLoopWindowTarget<UserEvent>, update: HostUpdate) {
+        let script = renderer::host_state_script(update.state, update.message.as_deref());
+        for window in self.windows.iter_mut() {
+            if window.kind != WindowKind::Error {
+                window.run_script(script.clone());
+            }
+        }
+        match update.state {
+            "ready" => self.refresh_recent(),
+            "failed" if self.error_window.is_none() => {
+                let html = error_page(
+                    update.message.as_deref().unwrap_or("the host failed"),
+                    &update.last_stderr,
+                );
+                match self.windows.open_error(target, html) {
+                    Ok(id) => self.error_window = Some(id),
+                    Err(error) => tracing::error!(%error, "cannot show the error window"),
+                }
+            }
+            _ => {}
+        }
+        self.host = Some(update);
+    }
+
+    fn tell_host_state(&mut self, id: WindowId) {
+        if let (Some(update), Some(window)) = (&self.host, self.windows.get_mut(id)) {
+            window.run_script(renderer::host_state_script(
+                update.state,
+                update.message.as_deref(),
+            ));
+        }
+    }
+
+    pub fn page_loaded(&mut self, id: WindowId, url: &str) {
+        if let Some(window) = self.windows.get_mut(id) {
+            if self.base.allows(url) || window.kind == WindowKind::Error {
+                window.page_loaded();
+            }
+        }
+    }
+
+    /// The window manager's close button, Close Window, Quit: a window with
+    /// unsaved changes asks its page (which offers save, discard, cancel and
+    /// then closes through `hostapi://shell/close`); others close at once.
+    pub fn request_close(&mut self, id: WindowId) {
+        let Some(window) = self.windows.get_mut(id) else {
+            return;
+        };
+        if window.dirty && window.page_ready {
+            window.focus();
+            window.run_script(format!(
+                "window.dispatchEvent(new Event({}));",
+                serde_json::to_string(agent_shell::actions::CLOSE_REQUESTED_EVENT)
+                    .expect("a string")
+            ));
+            return;
+        }
+        self.close_now(id);
+    }
+
+    fn close_now(&mut self, id: WindowId) {
+        if self.windows.remove(id).is_some() && self.error_window == Some(id) {
+            self.error_window = None;
+        }
+        // Evals in a closed page will never answer.
+        let orphaned: Vec<u64> = self
+            .evals
+            .iter()
+            .filter(|(_, (window, _))| *window == id)
+            .map(|(number, _)| *number)
+            .collect();
+        for number in orphaned {
+            if let Some((_, request)) = self.evals.remove(&number) {
+                request.answer(serde_json::json!({"error": "the window closed"}));
+            }
+        }
+    }
+
+    fn shell_action(&mut self, id: WindowId, action: ShellAction) {
+        match action {
+            ShellAction::Open(path) => self.resolve(path),
+            ShellAction::OpenDialog => self.open_dialog(Some(id)),
+            ShellAction::SetDirty(dirty) => {
+                if let Some(window) = self.windows.get_mut(id) {
+                    window.dirty = dirty;
+                }
+            }
+            ShellAction::Close => self.close_now(id),
+            ShellAction::Quit => self.quit(),
+        }
+    }
+
+    fn menu_action(&mut self, action: MenuAction) {
+        match action {
+            MenuAction::Open => self.open_dialog(self.windows.current()),
+            MenuAction::OpenRecent(path) => self.resolve(path),
+            MenuAction::CloseWindow => {
+                if let Some(id) = self.windows.current() {
+                    self.request_close(id);
+                }
+            }
+            MenuAction::Quit => self.quit(),
+        }
+    }
+
+    /// Every window is asked to close; the app ends with the last one.
+    fn quit(&mut self) {
+        let ids: Vec<WindowId> = self.windows.iter().map(|(id, _)| *id).collect();
+        for id in ids {
+            self.request_close(id);
+        }
+    }
+
+    fn open_dialog(&mut self, parent: Option<WindowId>) {
+        let Some(window) = parent.and_then(|id| self.windows.get_mut(id)) else {
+            return;
+        };
+        let proxy = self.proxy.clone();
+        dialog::choose_files(window.window.gtk_window().upcast_ref(), move |paths| {
+            let _ = proxy.send_event(UserEvent::OpenFiles(paths));
+        });
+    }
+
+    /// An IPC message that answers a control-socket eval, if it is one.
+    pub fn take_eval_answer(&mut self, body: &str) -> Option<String> {
+        let value: serde_json::Value = serde_json::from_str(body).ok()?;
+        let id = value.get("__eval")?.as_u64()?;
+        let (_, request) = self.evals.remove(&id)?;
+        let mut answer = value.clone();
+        if let Some(object) = answer.as_object_mut() {
+            object.remove("__eval");
+        }
+        request.answer(answer);
+        Some(body.to_owned())
+    }
+
+    fn control(&mut self, request: ControlRequest) {
+        let window_arg = request
+            .body
+            .get("window")
+            .and_then(|w| w.as_u64())
+            .and_then(|n| self.windows.by_number(n));
+        match request.op() {
+            "windows" => {
+                let list: Vec<serde_json::Value> = self
+                    .windows
+                    .iter()
+                    .map(|(_, w)| {
+                        let (kind, doc_id, path) = match &w.kind {
+                            WindowKind::Home => ("home", None, None),
+                            WindowKind::Document { doc_id, path } => (
+                                "document",
+                                Some(doc_id.clone()),
+                                Some(path.to_string_lossy().into_owned()),
+                            ),
+                            WindowKind::Error => ("error", None, None),
+                        };
+                        serde_json::json!({
+                            "id": w.number, "kind": kind, "doc_id": doc_id, "path": path,
+                            "title": w.window.title(), "dirty": w.dirty,
+                            "page_ready": w.page_ready, "focus_requests": w.focus_requests,
+                            "focused": w.window.is_focused(),
+                        })
+                    })
+                    .collect();
+                request.answer(serde_json::json!({ "windows": list }));
+            }
+            "eval" => {
+                let script = request.body.get("script").and_then(|s| s.as_str());
+                let (Some(id), Some(script)) = (window_arg, script) else {
+                    return request
+                        .answer(serde_json::json!({"error": "eval needs window and script"}));
+                };
+                let number = self.next_eval;
+                self.next_eval += 1;
+                let wrapped = eval_script(number, script);
+                match self.windows.get_mut(id) {
+                    Some(window) => {
+                        window.run_script(wrapped);
+                        self.evals.insert(number, (id, request));
+                    }
+                    None => request.answer(serde_json::json!({"error": "no such window"})),
+                }
+            }
+            "close" => match window_arg {
+                Some(id) => {
+                    self.request_close(id);
+                    request.answer(serde_json::json!({"ok": true}));
+                }
+                None => request.answer(serde_json::json!({"error": "no such window"})),
+            },
+            "menu" => {
+                let item = request
+                    .body
+                    .get("item")
+                    .and_then(|i| i.as_str())
+                    .unwrap_or("");
+                match self.menu.action_by_name(item) {
+                    Some(action) => {
+                        self.menu_action(action);
+                        request.answer(serde_json::json!({"ok": true}));
+                    }
+                    None => request.answer(serde_json::json!({"error": "no such menu item"})),
+                }
+            }
+            "host" => {
+                let state = self.host_state.borrow().clone();
+                let answer = match state {
+                    HostState::Ready { pid, .. } => {
+                        serde_json::json!({"state": "ready", "pid": pid})
+                    }
+                    HostState::Starting => serde_json::json!({"state": "starting"}),
+                    HostState::Restarting { .. } => serde_json::json!({"state": "restarting"}),
+                    HostState::Failed { .. } => serde_json::json!({"state": "failed"}),
+                };
+                request.answer(answer);
+            }
+            "screenshot" => {
+                let Some(path) = request
+                    .body
+                    .get("path")
+                    .and_then(|p| p.as_str())
+                    .map(PathBuf::from)
+                else {
+                    return request.answer(serde_json::json!({"error": "screenshot needs a path"}));
+                };
+                std::thread::spawn(move || {
+                    let status = std::process::Command::new("import")
+                        .args(["-window", "root"])
+                        .arg(&path)
+                        .stdin(std::process::Stdio::null())
+                        .status();
+                    request.answer(match status {
+                        Ok(s) if s.success() => serde_json::json!({"ok": true}),
+                        Ok(s) => serde_json::json!({"error": format!("import exited with {s}")}),
+                        Err(e) => serde_json::json!({"error": format!("cannot run import: {e}")}),
+                    });
+                });
+            }
+            other => {
+                let other = other.to_owned();
+                request.answer(serde_json::json!({"error": format!("unknown op {other:?}")}))
+            }
+        }
+    }
+}
+
+/// Runs `body` (an async function body) in the page and posts
+/// `{__eval, result}` or `{__eval, error}` to the IPC.
+fn eval_script(number: u64, body: &str) -> String {
+    format!(
+        r#"(async () => {{
+  const post = (o) => window.ipc.postMessage(JSON.stringify(Object.assign({{ __eval: {number} }}, o)));
+  try {{
+    const result = await (async () => {{
+{body}
+    }})();
+    post({{ result: result === undefined ? null : result }});
+  }} catch (e) {{
+    post({{ error: String((e && e.stack) || e) }});
+  }}
+}})();"#
+    )
+}
+
+/// Tells the renderer (`desktop:open`) to open workspaces and sessions.
+/// Queued first, so a renderer that has not mounted yet still finds it.
+fn open_script(detail: &serde_json::Value) -> String {
+    format!(
+        "(window.__desktopOpens = window.__desktopOpens || []).push({detail}); \
+         window.dispatchEvent(new Event('desktop:open'));"
+    )
+}

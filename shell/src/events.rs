@@ -1,0 +1,51 @@
+//! What reaches the event loop: from other threads (the supervisor, the
+//! single-instance listener, signals, host calls), the webviews, the
+//! scheme's shell actions, the menu and the control socket.
+
+use std::path::PathBuf;
+
+use agent_shell::actions::ShellAction;
+use agent_shell::host_calls::OpenedDocument;
+use agent_shell::single_instance::Message;
+use tao::window::WindowId;
+
+use crate::control::ControlRequest;
+
+/// What reaches the event loop from other threads, the webviews, the
+/// scheme's shell actions, the menu and the control socket.
+#[derive(Debug)]
+pub enum UserEvent {
+    /// A host state change.
+    HostState(HostUpdate),
+    /// A window's page finished loading.
+    PageLoaded(WindowId, String),
+    /// A page posted to wry's IPC (self-test and control socket only).
+    Ipc(WindowId, String),
+    /// The self-test ran out of time.
+    Timeout,
+    /// Files and links from our argv or from a second launch.
+    Open(Message),
+    /// Files chosen in the Open dialog.
+    OpenFiles(Vec<PathBuf>),
+    /// The host resolved (or refused) a file to open.
+    Resolved(PathBuf, Result<OpenedDocument, String>),
+    /// The host's recent files, for the menu.
+    Recent(Vec<PathBuf>),
+    /// A page asked the shell for something (through `hostapi://shell/`).
+    Shell(WindowId, ShellAction),
+    /// A menu item was clicked.
+    Menu(muda::MenuId),
+    /// A request on the test control socket.
+    Control(ControlRequest),
+    /// SIGTERM or SIGINT: close the windows and stop the host in order.
+    Quit,
+}
+
+/// A host state for the pages (`ready` | `restarting` | `failed`), with the
+/// host's last stderr lines when it failed.
+#[derive(Debug, Clone)]
+pub struct HostUpdate {
+    pub state: &'static str,
+    pub message: Option<String>,
+    pub last_stderr: Vec<String>,
+}
