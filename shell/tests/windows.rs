@@ -143,6 +143,11 @@ impl Shell {
 
     /// A second launch with `targets`: it hands them over and exits 0.
     fn launch_again(&self, targets: &[&Path]) {
+        let targets: Vec<&std::ffi::OsStr> = targets.iter().map(|t| t.as_os_str()).collect();
+        self.launch_again_with(&targets);
+    }
+
+    fn launch_again_with(&self, targets: &[&std::ffi::OsStr]) {
         let output = Command::new(env!("CARGO_BIN_EXE_agent-shell"))
             .arg("--user-data")
             .arg(&self.user_data)
@@ -340,6 +345,18 @@ fn document_windows_open_edit_save_dedupe_and_ask_before_closing_unsaved_work() 
     let other = shell.wait_window("second document window", document_window(&second));
     assert_ne!(other["id"], id);
     assert_eq!(shell.windows().len(), 2);
+
+    // A deep link opens a file too; a link to an unknown route is refused.
+    let third = dir.path().join("third.txt");
+    std::fs::write(&third, "third-marker\n").expect("write");
+    let link = format!("agent-host://open?path={}", third.display());
+    shell.launch_again_with(&["agent-host://format?disk=1".as_ref(), link.as_ref()]);
+    let linked = shell.wait_window("deep-linked document window", document_window(&third));
+    assert_eq!(shell.windows().len(), 3, "{:?}", shell.windows());
+    shell.request(json!({"op": "close", "window": linked["id"]}));
+    shell.wait_window("the clean window closed at once", |windows| {
+        (windows.len() == 2).then(|| json!(2))
+    });
 
     // Closing a window with unsaved changes asks; Cancel keeps it, the
     // discard answer closes it without touching the file.
