@@ -61,6 +61,20 @@ impl Client {
         Ok(Self { http, config })
     }
 
+    /// The same connection pool under another configuration: a host keeps
+    /// one client and reuses its pool (and TLS set-up) for every turn. Only
+    /// the connect timeout is fixed when the pool is built; a different one
+    /// gets a new pool.
+    pub fn with_config(&self, config: ClientConfig) -> Result<Self, ProviderError> {
+        if config.connect_timeout != self.config.connect_timeout {
+            return Self::new(config);
+        }
+        Ok(Self {
+            http: self.http.clone(),
+            config,
+        })
+    }
+
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }

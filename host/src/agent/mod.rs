@@ -60,6 +60,8 @@ pub struct Agent {
     sandbox: Arc<OnceLock<Option<Sandbox>>>,
     runs: Mutex<HashMap<String, Arc<Run>>>,
     statuses: Mutex<HashMap<String, watch::Sender<SessionStatus>>>,
+    /// Built on the first turn; later turns share its connection pool.
+    client: Mutex<Option<Client>>,
 }
 
 impl Agent {
@@ -79,6 +81,26 @@ impl Agent {
             sandbox: Arc::new(OnceLock::new()),
             runs: Mutex::new(HashMap::new()),
             statuses: Mutex::new(HashMap::new()),
+            client: Mutex::new(None),
+        }
+    }
+
+    /// The shared provider client under this turn's configuration.
+    fn client_for(
+        &self,
+        config: agent_provider::ClientConfig,
+    ) -> Result<Client, agent_provider::ProviderError> {
+        let mut cached = self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match cached.as_ref() {
+            Some(client) => client.with_config(config),
+            None => {
+                let client = Client::new(config)?;
+                *cached = Some(client.clone());
+                Ok(client)
+            }
         }
     }
 
@@ -287,10 +309,12 @@ impl Agent {
             .model
             .filter(|m| !m.trim().is_empty())
             .unwrap_or_else(|| resolved.default_model.clone());
-        let client = Client::new(resolved.client_config.clone()).map_err(|e| {
-            tracing::error!(error = %e, "building the provider client failed");
-            ApiError::internal()
-        })?;
+        let client = self
+            .client_for(resolved.client_config.clone())
+            .map_err(|e| {
+                tracing::error!(error = %e, "building the provider client failed");
+                ApiError::internal()
+            })?;
 
         let (tools, workspace_path) = match &session.workspace_id {
             Some(ws) => {

@@ -450,7 +450,17 @@ async fn run_tool(
                 input: Value::String(raw.to_owned()),
                 error_text: error_text.clone(),
             });
-            out.part(part, "tool", json!({"type": part_type, "toolCallId": id, "state": "output-error", "input": raw, "errorText": error_text}));
+            out.part(
+                part,
+                "tool",
+                tool_part(
+                    &part_type,
+                    &id,
+                    "output-error",
+                    json!(raw),
+                    Some(("errorText", json!(error_text))),
+                ),
+            );
             return ToolResult::Content(format!("Error: {error_text}"));
         }
     };
@@ -464,7 +474,17 @@ async fn run_tool(
             tool_call_id: id.clone(),
             error_text: error_text.clone(),
         });
-        out.part(part, "tool", json!({"type": part_type, "toolCallId": id, "state": "output-error", "input": input, "errorText": error_text}));
+        out.part(
+            part,
+            "tool",
+            tool_part(
+                &part_type,
+                &id,
+                "output-error",
+                input.clone(),
+                Some(("errorText", json!(error_text))),
+            ),
+        );
         ToolResult::Content(format!("Error: {error_text}"))
     };
 
@@ -482,7 +502,11 @@ async fn run_tool(
             return fail(out, "denied by the workspace's tool policy".to_owned());
         }
         Permission::Ask => {
-            out.part(part, "tool", json!({"type": part_type, "toolCallId": id, "state": "approval-requested", "input": input}));
+            out.part(
+                part,
+                "tool",
+                tool_part(&part_type, &id, "approval-requested", input.clone(), None),
+            );
             let approval_id = random_id("apr_");
             let answer = run.expect_approval(&approval_id);
             out.emit(UiChunk::ToolApprovalRequest {
@@ -502,7 +526,11 @@ async fn run_tool(
                 out.emit(UiChunk::ToolOutputDenied {
                     tool_call_id: id.clone(),
                 });
-                out.part(part, "tool", json!({"type": part_type, "toolCallId": id, "state": "output-denied", "input": input}));
+                out.part(
+                    part,
+                    "tool",
+                    tool_part(&part_type, &id, "output-denied", input.clone(), None),
+                );
                 return ToolResult::Content(
                     "The user denied this tool call. Do not retry it; ask or continue without it."
                         .to_owned(),
@@ -521,9 +549,41 @@ async fn run_tool(
                 tool_call_id: id.clone(),
                 output: output.clone(),
             });
-            out.part(part, "tool", json!({"type": part_type, "toolCallId": id, "state": "output-available", "input": input, "output": output}));
+            out.part(
+                part,
+                "tool",
+                tool_part(
+                    &part_type,
+                    &id,
+                    "output-available",
+                    input.clone(),
+                    Some(("output", output.clone())),
+                ),
+            );
             ToolResult::Content(output.to_string())
         }
         Err(e) => fail(out, e.to_string()),
     }
+}
+
+/// The stored form of a tool part (the AI SDK's `tool-<name>` UI message
+/// part) in one of its states, with the state's own field if it has one
+/// (`errorText`, `output`).
+fn tool_part(
+    part_type: &str,
+    tool_call_id: &str,
+    state: &str,
+    input: Value,
+    extra: Option<(&str, Value)>,
+) -> Value {
+    let mut part = json!({
+        "type": part_type,
+        "toolCallId": tool_call_id,
+        "state": state,
+        "input": input,
+    });
+    if let Some((name, value)) = extra {
+        part[name] = value;
+    }
+    part
 }
