@@ -1,9 +1,10 @@
 // The contract between the renderer and the native shell's preload.
 //
-// The shell defines a frozen `window.desktop` before any page script runs. It
-// is deliberately tiny: one transport primitive (`fetch`) and one event feed
-// (`onHostState`). Everything typed lives on top of it in ./api.ts, so the
-// Rust side has exactly two things to implement and keep stable.
+// The shell defines a frozen `window.desktop` before any page script runs
+// (main frame, renderer origin, under /desktop only). It is deliberately
+// tiny: one transport primitive (`fetch`), one event feed (`onHostState`)
+// and a handful of window actions (`shell`). Everything typed lives on top
+// of it in ./api.ts. The contract: docs/rfc/bridge.md.
 
 /** Options of `window.desktop.fetch`; a strict subset of `RequestInit`. */
 export interface DesktopFetchInit {
@@ -12,8 +13,8 @@ export interface DesktopFetchInit {
   /** Request body, already serialised (the API speaks JSON). */
   body?: string;
   /** Extra request headers, e.g. `content-type`, `last-event-id`. The preload
-   * adds the credentials and the Referer itself and ignores attempts to set
-   * `authorization`, `host`, `origin`, `referer` or `cookie`. */
+   * drops `authorization`, `host`, `origin`, `referer` and `cookie`; the
+   * shell's Rust side adds the credentials and the Referer the host needs. */
   headers?: Record<string, string>;
   /** Aborting stops the request or the reading of its body. */
   signal?: AbortSignal;
@@ -34,7 +35,9 @@ export interface HostStateEvent {
 export const HOST_STATE_EVENT = 'desktop:host-state';
 
 /** Payload of the `desktop:open` event: what the shell was asked to open
- * (files from its argv or a second launch, and parsed deep links). */
+ * (workspace and session deep links, into the home window). Files get
+ * their own document windows, so the native shell sends `files: []`; the
+ * browser test bridge may still send files. */
 export interface OpenEvent {
   files: string[];
   workspaces: string[];
@@ -86,9 +89,11 @@ export interface DesktopBridge {
    * credentials. The page never learns the host's port or password.
    *
    * Resolves with the host's response as is (status, headers, and a body
-   * that streams: `text/event-stream` answers arrive frame by frame). Rejects
-   * only when the host cannot be reached at all (a `TypeError`, like `fetch`)
-   * or the signal aborted (an `AbortError`).
+   * that streams: `text/event-stream` answers arrive frame by frame). A host
+   * that is restarting or unreachable is an answer too (503
+   * `host_restarting`, 502 `bridge_host_unavailable`, JSON errors). Rejects
+   * only when the bridge itself fails (a `TypeError`, like `fetch`) or the
+   * signal aborted (an `AbortError`).
    */
   fetch(path: string, init?: DesktopFetchInit): Promise<Response>;
   /**
