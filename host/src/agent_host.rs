@@ -6,7 +6,6 @@
 //! the database, release the lock. Nothing slow (the keyring probe, network)
 //! happens before the ready line: start-up must stay in the tens of ms.
 
-use std::future::IntoFuture;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -192,17 +191,12 @@ impl AgentHost {
         let agent = state.agent.clone();
         let app = crate::http::app(state, perimeter);
         let graceful_stop = stopped(stop.clone());
-        // Small request/response exchanges: never wait on Nagle.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
+        let server = crate::server::serve(listener, app, async move {
+            graceful_stop.await;
         });
-        let server = axum::serve(listener, axum::ServiceExt::into_make_service(app))
-            .with_graceful_shutdown(async move {
-                graceful_stop.await;
-            });
-        let mut server = std::pin::pin!(server.into_future());
+        let mut server = std::pin::pin!(server);
         let reason = tokio::select! {
-            result = &mut server => {
+            () = &mut server => {
                 // The server also ends by itself once a stop reason arrives
                 // (graceful shutdown); only an end without one is a failure.
                 if let Some(reason) = *stop.borrow() {
@@ -212,11 +206,7 @@ impl AgentHost {
                     connection::remove(user_data.root());
                     return reason;
                 }
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "HTTP server failed");
-                } else {
-                    tracing::error!("HTTP server ended without a stop request");
-                }
+                tracing::error!("HTTP server ended without a stop request");
                 db.checkpoint();
                 connection::remove(user_data.root());
                 return StopReason::ServerFailed;

@@ -25,6 +25,7 @@ pub mod lifeline;
 mod recent;
 pub mod routes;
 mod secrets;
+mod server;
 mod state;
 mod workspaces;
 

@@ -369,3 +369,42 @@ fn preflight_grants_only_allowed_origins() {
         .iter()
         .all(|(k, _)| !k.to_ascii_lowercase().starts_with("access-control-")));
 }
+
+/// A client that opens a connection and never finishes its request head
+/// (slowloris) is cut off after the header read timeout (10 s), and the
+/// host keeps serving others meanwhile.
+#[test]
+fn a_request_head_that_never_ends_is_cut_off() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let host = TestHost::start(dir.path());
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", host.port)).expect("connect");
+    write!(
+        slow,
+        "GET /health HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-Slow: 1",
+        host.port
+    )
+    .expect("write a partial head");
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(25)))
+        .expect("read timeout");
+    let started = std::time::Instant::now();
+    assert_eq!(
+        host.get("/health").status,
+        200,
+        "others are served meanwhile"
+    );
+    let mut answer = Vec::new();
+    let closed = slow.read_to_end(&mut answer).is_ok();
+    let after = started.elapsed();
+    assert!(closed, "the connection was not closed within 25 s");
+    assert!(
+        after >= std::time::Duration::from_secs(8),
+        "closed too early ({after:?}): {}",
+        String::from_utf8_lossy(&answer)
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "nothing but a 408 may be sent: {answer}"
+    );
+}
