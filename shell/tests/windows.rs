@@ -235,7 +235,11 @@ editor.focus();
 const selection = window.getSelection();
 selection.collapse(editor.querySelector('.cm-line') || editor, 0);
 if (!document.execCommand('insertText', false, {text})) throw new Error('insertText refused');
-await new Promise((r) => setTimeout(r, 100));
+// React re-renders the status when it gets to it (slowly on a loaded machine).
+const deadline = Date.now() + 10000;
+while (Date.now() < deadline && document.querySelector('.status').innerText !== 'dirty') {{
+  await new Promise((r) => setTimeout(r, 25));
+}}
 return document.querySelector('.status').innerText;
 "#,
         text = serde_json::to_string(text).expect("a string")
