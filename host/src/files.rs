@@ -2,6 +2,7 @@
 //! with the limits and version checks both collaborators share.
 
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use agent_security::ApiError;
@@ -21,7 +22,12 @@ pub struct TextFile {
 
 /// Reads a UTF-8 text file of at most [`MAX_TEXT_BYTES`].
 pub fn read_text(path: &Path) -> Result<TextFile, ApiError> {
-    let file = std::fs::File::open(path).map_err(|e| io_error(&e))?;
+    // O_NONBLOCK: a FIFO in the path's place must not hang the thread.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| io_error(&e))?;
     let meta = file.metadata().map_err(|e| io_error(&e))?;
     if !meta.is_file() {
         return Err(ApiError::bad_request(

@@ -167,8 +167,9 @@ impl Workspaces {
     pub async fn read_file(&self, id: String, path: String) -> Result<TextFile, ApiError> {
         let root = self.root(id).await?;
         run_blocking(move || {
-            let file = root.resolve_existing(&path).map_err(|e| e.to_api_error())?;
-            files::read_text(&file)
+            // Pinned: the inode that passed the checks is the one read.
+            let file = root.pin_existing(&path).map_err(|e| e.to_api_error())?;
+            files::read_text(&file.path())
         })
         .await
     }
@@ -185,14 +186,13 @@ impl Workspaces {
         let root = self.root(id).await?;
         let write_lock = self.write_lock.clone();
         run_blocking(move || {
-            let file = root
-                .resolve_for_write(&path)
-                .map_err(|e| e.to_api_error())?;
-            if file.is_dir() {
+            // Pinned: the write lands in the directory that passed the checks.
+            let file = root.pin_for_write(&path).map_err(|e| e.to_api_error())?;
+            if file.path().is_dir() {
                 return Err(ApiError::bad_request("not_a_file", "path is a directory"));
             }
             let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
-            files::write_text_if_unchanged(&file, &content, expected_mtime.as_deref())
+            files::write_text_if_unchanged(&file.path(), &content, expected_mtime.as_deref())
         })
         .await
     }

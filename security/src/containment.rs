@@ -7,7 +7,11 @@
 //! the canonical root; when a lookup fails, the deepest existing ancestor is
 //! checked so "not found" is never reported for a path that escapes.
 
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::ApiError;
@@ -102,6 +106,57 @@ pub fn protected_paths(user_data: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// An entry inside a [`ContainedRoot`], held open (`O_PATH`) after its
+/// check, so the check and the use name the same inode.
+#[derive(Debug)]
+pub struct Pinned {
+    fd: File,
+    real: PathBuf,
+    /// For a write target: the final component inside the pinned directory.
+    name: Option<OsString>,
+}
+
+impl Pinned {
+    /// A path naming exactly the pinned entry (`/proc/self/fd/<fd>`), or for
+    /// a write target the final component inside the pinned directory
+    /// (`/proc/self/fd/<fd>/<name>`). Valid while `self` lives; never show
+    /// it to anyone ([`real`](Self::real) is for messages).
+    pub fn path(&self) -> PathBuf {
+        let fd = PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()));
+        match &self.name {
+            Some(name) => fd.join(name),
+            None => fd,
+        }
+    }
+
+    /// The canonical path that was checked (for messages and listings).
+    pub fn real(&self) -> &Path {
+        &self.real
+    }
+}
+
+/// Opens `path` as an `O_PATH` handle: no read or write access, only a
+/// name for the inode (works for directories and unreadable files alike).
+fn open_path(path: &Path, extra_flags: libc::c_int) -> Result<File, ContainmentError> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_CLOEXEC | extra_flags)
+        .open(path)
+        .map_err(|err| {
+            if is_missing(&err) {
+                // It was there a moment ago: something is moving things.
+                ContainmentError::NotFound
+            } else {
+                ContainmentError::Io(err)
+            }
+        })
+}
+
+/// What the kernel actually opened for `fd`.
+fn opened_path(fd: &File) -> Result<PathBuf, ContainmentError> {
+    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).map_err(ContainmentError::Io)
+}
+
 /// `NotFound`-like lookup failures: the entry (or a parent) is missing or a
 /// parent is not a directory.
 fn is_missing(err: &io::Error) -> bool {
@@ -194,6 +249,44 @@ impl ContainedRoot {
             Err(err) => return Err(ContainmentError::Io(err)),
         }
         Ok(target)
+    }
+
+    /// [`resolve_existing`](Self::resolve_existing), then holds the entry
+    /// open and checks again what was really opened: a path component
+    /// swapped for a symlink between the check and the open (by a command
+    /// the agent runs in the workspace, say) cannot lead outside the root
+    /// or into a protected location. Read through [`Pinned::path`].
+    pub fn pin_existing(&self, client_path: &str) -> Result<Pinned, ContainmentError> {
+        let resolved = self.resolve_existing(client_path)?;
+        let fd = open_path(&resolved, 0)?;
+        let real = self.inside(opened_path(&fd)?)?;
+        Ok(Pinned {
+            fd,
+            real,
+            name: None,
+        })
+    }
+
+    /// [`resolve_for_write`](Self::resolve_for_write), then holds the
+    /// parent directory open and checks it again (as [`pin_existing`](Self::pin_existing)).
+    /// [`Pinned::path`] names the final component inside that directory,
+    /// so a write and its rename cannot be redirected elsewhere.
+    pub fn pin_for_write(&self, client_path: &str) -> Result<Pinned, ContainmentError> {
+        let target = self.resolve_for_write(client_path)?;
+        let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+            return Err(ContainmentError::RootItself);
+        };
+        let fd = open_path(parent, libc::O_DIRECTORY)?;
+        let real_parent = self.inside(opened_path(&fd)?)?;
+        let real = real_parent.join(name);
+        if self.is_protected(&real) {
+            return Err(ContainmentError::Protected);
+        }
+        Ok(Pinned {
+            fd,
+            real,
+            name: Some(name.to_owned()),
+        })
     }
 
     /// Lexical checks; returns the path relative to the root (possibly empty).
@@ -538,5 +631,66 @@ mod tests {
             ContainmentError::Escapes.to_api_error().status,
             axum::http::StatusCode::FORBIDDEN
         );
+    }
+
+    #[test]
+    fn a_pinned_file_stays_the_checked_file_when_its_directory_is_swapped() {
+        let f = fixture();
+        let pinned = f.root.pin_existing("src/deep/main.rs").expect("pin");
+        assert_eq!(pinned.real(), f.root.root().join("src/deep/main.rs"));
+        // The swap a racing command would do: the directory becomes a
+        // symlink to the outside, with a file of the same name there.
+        let deep = f.root.root().join("src/deep");
+        fs::rename(&deep, f.root.root().join("src/moved")).expect("move");
+        fs::write(f.outside.join("main.rs"), "outside").expect("write");
+        symlink(&f.outside, &deep).expect("symlink");
+        assert_eq!(
+            fs::read_to_string(pinned.path()).expect("read"),
+            "fn main() {}"
+        );
+        // A fresh pin sees the swap and refuses it.
+        assert!(matches!(
+            f.root.pin_existing("src/deep/main.rs"),
+            Err(ContainmentError::Escapes)
+        ));
+    }
+
+    #[test]
+    fn a_pinned_write_lands_in_the_checked_directory_when_it_is_swapped() {
+        let f = fixture();
+        let pinned = f.root.pin_for_write("src/deep/new.txt").expect("pin");
+        assert_eq!(pinned.real(), f.root.root().join("src/deep/new.txt"));
+        let deep = f.root.root().join("src/deep");
+        fs::rename(&deep, f.root.root().join("src/moved")).expect("move");
+        symlink(&f.outside, &deep).expect("symlink");
+        fs::write(pinned.path(), "written").expect("write through the pin");
+        assert!(!f.outside.join("new.txt").exists(), "escaped the workspace");
+        assert_eq!(
+            fs::read_to_string(f.root.root().join("src/moved/new.txt")).expect("read"),
+            "written"
+        );
+    }
+
+    #[test]
+    fn pins_refuse_what_resolution_refuses() {
+        let f = fixture();
+        for path in [
+            "file-link-out",
+            "dir-link-out/secret.txt",
+            "../outside/secret.txt",
+        ] {
+            assert!(f.root.pin_existing(path).is_err(), "{path}");
+        }
+        for path in ["dir-link-out/new.txt", "dangling-out", "."] {
+            assert!(f.root.pin_for_write(path).is_err(), "{path}");
+        }
+        let protected = f
+            .root
+            .clone()
+            .with_protected([f.root.root().join("src/deep")]);
+        assert!(matches!(
+            protected.pin_existing("src/deep/main.rs"),
+            Err(ContainmentError::Protected)
+        ));
     }
 }

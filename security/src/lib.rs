@@ -14,7 +14,7 @@ pub mod referer;
 pub mod secrets;
 
 pub use containment::{
-    is_protected, protected_paths, ContainedRoot, ContainmentError, HOME_SECRETS,
+    is_protected, protected_paths, ContainedRoot, ContainmentError, Pinned, HOME_SECRETS,
 };
 pub use credentials::{Credentials, BASIC_USER};
 pub use error::{ApiError, ErrorBody, ErrorDetail};

@@ -56,7 +56,11 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
     blocking(move || {
         let path = root.resolve_existing(&args.path)?;
         let path = through_symlink(&root, &path)?;
-        let text = read_text(&path)?;
+        let path_text = path.to_string_lossy();
+        // Read the checked inode; write by replacing the name inside the
+        // checked directory (a rename never follows a symlink).
+        let text = read_text(&root.pin_existing(&path_text)?)?;
+        let target = root.pin_for_write(&path_text)?;
         let count = text.matches(args.old_string.as_str()).count();
         match count {
             0 => {
@@ -74,7 +78,7 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
             _ => {}
         }
         let updated = text.replace(args.old_string.as_str(), &args.new_string);
-        write_text(&path, &updated)?;
+        write_text(&target.path(), &updated)?;
         Ok(json!({"path": display(&root, &path), "replacements": count}))
     })
     .await

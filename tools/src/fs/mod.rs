@@ -1,6 +1,10 @@
-//! The file tools. Every path goes through [`ContainedRoot`] first; the
-//! helpers here then open what it resolved without following a symlink that
-//! appeared since (`O_NOFOLLOW`), and never block on a FIFO (`O_NONBLOCK`).
+//! The file tools. Every path goes through [`ContainedRoot`] first. Reads
+//! and writes then go through a [`Pinned`] handle (the checked entry, or
+//! the checked parent directory, held open and checked again), so a path
+//! component swapped for a symlink after the check leads nowhere; the
+//! directory walks open what they resolved without following a symlink
+//! that appeared since (`O_NOFOLLOW`). Nothing blocks on a FIFO
+//! (`O_NONBLOCK`).
 
 pub(crate) mod edit;
 pub(crate) mod grep;
@@ -14,7 +18,7 @@ use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use agent_security::ContainedRoot;
+use agent_security::{ContainedRoot, Pinned};
 
 use crate::error::io_error;
 use crate::ToolError;
@@ -61,6 +65,13 @@ pub(crate) fn open_regular(path: &Path) -> Result<(File, u64), ToolError> {
                 io_error(&e)
             }
         })?;
+    let len = regular_len(&file)?;
+    Ok((file, len))
+}
+
+/// The length of an open regular file; directories and other kinds are
+/// refused.
+fn regular_len(file: &File) -> Result<u64, ToolError> {
     let meta = file.metadata().map_err(|e| io_error(&e))?;
     if meta.is_dir() {
         return Err(ToolError::InvalidArguments(
@@ -72,12 +83,19 @@ pub(crate) fn open_regular(path: &Path) -> Result<(File, u64), ToolError> {
             "path is not a regular file".into(),
         ));
     }
-    Ok((file, meta.len()))
+    Ok(meta.len())
 }
 
-/// Reads an already-resolved file as UTF-8 text of at most `MAX_TEXT_BYTES`.
-pub(crate) fn read_text(path: &Path) -> Result<String, ToolError> {
-    let (file, len) = open_regular(path)?;
+/// Reads a pinned file as UTF-8 text of at most `MAX_TEXT_BYTES`.
+pub(crate) fn read_text(pinned: &Pinned) -> Result<String, ToolError> {
+    // The pinned path is the kernel's name for the checked inode (a magic
+    // link, so no O_NOFOLLOW here).
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(pinned.path())
+        .map_err(|e| io_error(&e))?;
+    let len = regular_len(&file)?;
     let bytes = read_capped(file, len)?;
     String::from_utf8(bytes).map_err(|_| ToolError::Refused("file is not valid UTF-8 text".into()))
 }

@@ -53,8 +53,9 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
     }
     let root = ctx.root.clone();
     blocking(move || {
-        let path = root.resolve_existing(&args.path)?;
-        let text = read_text(&path)?;
+        let pinned = root.pin_existing(&args.path)?;
+        let path = pinned.real().to_path_buf();
+        let text = read_text(&pinned)?;
         let window = window(&text, offset, args.limit_lines)?;
         Ok(json!({
             "path": display(&root, &path),

@@ -48,7 +48,9 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
             other => other?,
         };
         let target = through_symlink(&root, &target)?;
-        write_text(&target, &args.content)?;
+        // The write goes into the checked directory, held open.
+        let pinned = root.pin_for_write(&target.to_string_lossy())?;
+        write_text(&pinned.path(), &args.content)?;
         Ok(json!({"path": display(&root, &target), "bytes": args.content.len()}))
     })
     .await
