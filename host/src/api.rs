@@ -65,7 +65,7 @@ pub struct DocumentContent {
     pub doc_id: String,
     pub path: String,
     pub content: String,
-    /// Version token: nanoseconds since the epoch as a decimal string.
+    /// Version token (opaque: modification time, inode and size).
     pub mtime: String,
 }
 

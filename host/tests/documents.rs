@@ -117,6 +117,31 @@ fn write_with_mtime_and_conflict() {
     assert_eq!(r.status, 409);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited elsewhere");
 
+    // Changed within the same mtime (another program rewrote it in the same
+    // clock tick; simulated by setting the old mtime back): still stale.
+    let before = host.get(&format!("/documents/{id}")).json()["mtime"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let old_mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    std::fs::write(&path, "rewritten in the same tick").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(old_mtime)
+        .unwrap();
+    let r = host.send(
+        "PUT",
+        &format!("/documents/{id}"),
+        json!({"content": "mine", "expected_mtime": before}),
+    );
+    assert_eq!(r.status, 409, "a same-mtime change went unnoticed");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "rewritten in the same tick"
+    );
+
     // Removed on disk: also a conflict, nothing recreated.
     let current = host.get(&format!("/documents/{id}")).json()["mtime"]
         .as_str()
