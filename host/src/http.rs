@@ -2,7 +2,8 @@
 //!
 //! From the socket inwards: catch-panic (a panic becomes a plain JSON 500),
 //! the perimeter (Host, Origin/CORS, Referer, Basic Auth —
-//! see docs/rfc/security.md), the body limit, then the routes. Unknown paths
+//! see docs/rfc/security.md), the body limit and body idle timeout, then the
+//! routes. Unknown paths
 //! and methods get JSON errors too. The handler time limit lives where
 //! handlers can stall: `blocking::run_blocking`.
 //!
@@ -23,12 +24,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tower::{Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
 
 use crate::routes;
 use crate::state::AppState;
 
 /// Largest request body: a 10 MiB text file plus JSON escaping.
 pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
+
+/// The longest a client may pause while sending a request body (the head
+/// has its own limit in server.rs): a stalled upload is answered 400
+/// `invalid_body` instead of holding a handler.
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub fn app(
     state: Arc<AppState>,
@@ -46,6 +53,8 @@ pub fn app(
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PerimeterLayer::new(perimeter))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
+        .map_request(|request: Request<TimeoutBody<Body>>| request.map(Body::new))
         .service(router)
 }
 

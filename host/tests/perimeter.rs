@@ -408,3 +408,41 @@ fn a_request_head_that_never_ends_is_cut_off() {
         "nothing but a 408 may be sent: {answer}"
     );
 }
+
+/// A client that stops sending in the middle of a request body gets a JSON
+/// 400 after the body idle timeout (10 s) instead of holding the handler.
+#[test]
+fn a_request_body_that_stalls_is_answered() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let host = TestHost::start(dir.path());
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", host.port)).expect("connect");
+    let mut head = String::from(
+        "POST /workspaces HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n",
+    );
+    for (name, value) in host.good_headers() {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n{\"path\":");
+    slow.write_all(head.as_bytes())
+        .expect("write the head and part of the body");
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(25)))
+        .expect("read timeout");
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("}}") {
+        match slow.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+        }
+    }
+    let after = started.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("\"invalid_body\""), "{answer}");
+    assert!(
+        after >= std::time::Duration::from_secs(8),
+        "answered too early ({after:?})"
+    );
+}
