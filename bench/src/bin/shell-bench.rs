@@ -1,0 +1,1151 @@
+//! Desktop shell benchmarks (docs/benchmarks.md, "Desktop shell"): the real
+//! `agent-shell` (tao/wry, WebKitGTK) under Xvfb, driven through its
+//! test-only control socket (`--control-socket`, shell/src/control.rs).
+//!
+//! 1. launch → first document window showing the file's content: from just
+//!    before `spawn()` of the shell (with a file argument) to the moment the
+//!    editor (`.cm-content`) holds the file's text in the DOM, seen by a
+//!    `MutationObserver` in the page and stamped with `Date.now()` (epoch
+//!    ms, whole milliseconds) against this process's `SystemTime`. Twice,
+//!    alternating: with one `--user-data` dir reused by every launch (after
+//!    an untimed warm-up launch), and with a fresh one per launch (WebKit's
+//!    own data directory is wry's default, outside `--user-data`, so it is
+//!    warm in both);
+//! 2. resident memory with that one document window open (reused-dir
+//!    launches, after `--settle-ms`): RSS and PSS of the shell and all its
+//!    descendants (agent-host, WebKit's web and network processes, …), per
+//!    process name and in total;
+//! 3. bridge cost per chunk: per-chunk latency of an agent stream read by
+//!    the page through `window.desktop.fetch` (`hostapi://` scheme → the
+//!    shell's bridge → its host) versus the same turn read by this process
+//!    straight from a second `agent-host`'s loopback port, started through
+//!    the launcher as agent-bench does (the bench cannot know the shell's
+//!    host password). The scripted provider runs in this process; its
+//!    `Clock` chunks carry `clock_ns()` (monotonic, private to this
+//!    process), mapped to epoch time for the page's stamps. The page's
+//!    clocks have 1 ms resolution, so both paths are also stamped through
+//!    the same 1 ms clock and compared that way (see [`Samples`]).
+//!
+//! Needs an X display: without `DISPLAY` it re-runs itself under
+//! `dbus-run-session -- xvfb-run -a`, so Xvfb starts once, outside every
+//! timed launch. Run:
+//! `cargo build --release -p agent-bench -p agent-shell -p agent-host && target/release/shell-bench`.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use agent_host::launcher::{launch, LaunchOptions, LaunchedHost};
+use agent_provider::scripted::{clock_ns, Reply, Scripted, ScriptedProvider};
+use base64::Engine;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Every wait (start-up, a page script, a turn) stays under this.
+const LIMIT: Duration = Duration::from_secs(60);
+/// Set on the re-run under `dbus-run-session -- xvfb-run`, so it happens once.
+const WRAPPED_ENV: &str = "SHELL_BENCH_UNDER_XVFB";
+const MARKER: &str = "shell-bench-marker-7f3a";
+const ORIGIN: &str = "http://bench.localhost";
+const REFERER: &str = "http://bench.localhost/desktop/";
+
+struct Args {
+    runs: usize,
+    chunks: usize,
+    interval_us: u64,
+    rounds: usize,
+    settle_ms: u64,
+}
+
+impl Args {
+    fn parse() -> std::result::Result<Args, String> {
+        let mut args = Args {
+            runs: 7,
+            chunks: 500,
+            interval_us: 1000,
+            rounds: 10,
+            settle_ms: 2000,
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            if flag == "--help" || flag == "-h" {
+                return Err(String::new());
+            }
+            let value = it.next().ok_or(format!("{flag} needs a value"))?;
+            let number = |v: &str| {
+                v.parse::<u64>()
+                    .map_err(|_| format!("{flag}: not a number"))
+            };
+            match flag.as_str() {
+                "--runs" => args.runs = number(&value)?.max(1) as usize,
+                "--chunks" => args.chunks = number(&value)?.max(1) as usize,
+                "--interval-us" => args.interval_us = number(&value)?,
+                "--rounds" => args.rounds = number(&value)? as usize,
+                "--settle-ms" => args.settle_ms = number(&value)?,
+                other => return Err(format!("unknown flag {other}")),
+            }
+        }
+        Ok(args)
+    }
+}
+
+const USAGE: &str = "usage: shell-bench [--runs N (7)] [--chunks N (500)] \
+[--interval-us US (1000)] [--rounds N (10)] [--settle-ms MS (2000)]";
+
+fn epoch_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+/// Binaries next to this one (`target/release/`).
+fn sibling(name: &str) -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    exe.parent()
+        .map(|d| d.join(name))
+        .filter(|p| p.is_file())
+        .ok_or_else(|| {
+            format!("{name} not found next to shell-bench; build it with --release").into()
+        })
+}
+
+fn signal(pid: u32, sig: libc::c_int) {
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        if pid > 1 {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe {
+                libc::kill(pid, sig);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- /proc --
+
+/// `(ppid, state)` from `/proc/<pid>/stat`.
+fn stat(pid: u32) -> Option<(u32, char)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_ascii_whitespace();
+    let state = fields.next()?.chars().next()?;
+    Some((fields.next()?.parse().ok()?, state))
+}
+
+fn alive(pid: u32) -> bool {
+    stat(pid).is_some_and(|(_, state)| !matches!(state, 'Z' | 'X'))
+}
+
+/// `pid` and all its live descendants.
+fn tree(root: u32) -> Vec<u32> {
+    let mut parent = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            if let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) {
+                if let Some((ppid, state)) = stat(pid) {
+                    if !matches!(state, 'Z' | 'X') {
+                        parent.push((pid, ppid));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(parent.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    found.retain(|p| alive(*p));
+    found
+}
+
+/// A `kB` field of a `/proc` file.
+fn kib_field(path: &str, name: &str) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.lines().find_map(|l| {
+        l.strip_prefix(name)?
+            .strip_prefix(':')?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
+}
+
+#[derive(Clone, Copy, Default)]
+struct Mem {
+    count: usize,
+    rss_kib: u64,
+    /// `None` when `smaps_rollup` was not readable for some process.
+    pss_kib: Option<u64>,
+}
+
+/// The file name of `argv[0]` (`comm` is cut at 15 bytes).
+fn process_name(pid: u32) -> String {
+    let from_cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .ok()
+        .and_then(|c| {
+            let first = c.split(|b| *b == 0).next()?.to_vec();
+            let first = String::from_utf8(first).ok()?;
+            Some(
+                Path::new(&first)
+                    .file_name()?
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        })
+        .filter(|n| !n.is_empty());
+    from_cmdline.unwrap_or_else(|| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| "?".into())
+    })
+}
+
+/// RSS and PSS of `root`'s tree, per process name.
+fn memory(root: u32) -> BTreeMap<String, Mem> {
+    let mut by_name: BTreeMap<String, Mem> = BTreeMap::new();
+    for pid in tree(root) {
+        let name = process_name(pid);
+        let Some(rss) = kib_field(&format!("/proc/{pid}/status"), "VmRSS") else {
+            continue;
+        };
+        let pss = kib_field(&format!("/proc/{pid}/smaps_rollup"), "Pss");
+        let entry = by_name.entry(name).or_insert(Mem {
+            pss_kib: Some(0),
+            ..Mem::default()
+        });
+        entry.count += 1;
+        entry.rss_kib += rss;
+        entry.pss_kib = entry.pss_kib.zip(pss).map(|(a, b)| a + b);
+    }
+    by_name
+}
+
+// ---------------------------------------------------------------- stats --
+
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v
+}
+
+fn percentile(values: &[f64], q: f64) -> f64 {
+    let v = sorted(values);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Median (mean of the middle two for an even count), min, max.
+fn summary(values: &[f64]) -> (f64, f64, f64) {
+    let v = sorted(values);
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    (median, v[0], v[n - 1])
+}
+
+// ---------------------------------------------------------------- shell --
+
+/// A running shell with a control socket.
+struct Shell {
+    child: Child,
+    socket: PathBuf,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Shell {
+    fn spawn(
+        shell: &Path,
+        host: &Path,
+        dir: &Path,
+        user_data: &Path,
+        file: &Path,
+    ) -> Result<Shell> {
+        let socket = dir.join("control.sock");
+        let runtime_dir = dir.join("runtime");
+        std::fs::create_dir_all(&runtime_dir)?;
+        let mut child = Command::new(shell)
+            .arg("--control-socket")
+            .arg(&socket)
+            .arg("--user-data")
+            .arg(user_data)
+            .arg("--host-program")
+            .arg(host)
+            .arg(file)
+            .env("XDG_RUNTIME_DIR", &runtime_dir)
+            .env("AGENT_HOST_SECRET_BACKEND", "file")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut pipe) = child.stderr.take() {
+            let sink = stderr.clone();
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut s) = sink.lock() {
+                        s.extend_from_slice(&buffer[..n]);
+                    }
+                }
+            });
+        }
+        Ok(Shell {
+            child,
+            socket,
+            stderr,
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr
+            .lock()
+            .map(|s| String::from_utf8_lossy(&s).into_owned())
+            .unwrap_or_default()
+    }
+
+    fn request(&self, request: &Value) -> Result<Value> {
+        let mut stream = UnixStream::connect(&self.socket)?;
+        stream.set_read_timeout(Some(LIMIT + Duration::from_secs(5)))?;
+        writeln!(stream, "{request}")?;
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line)?;
+        Ok(serde_json::from_str(&line)?)
+    }
+
+    /// The window list, `None` while the control socket is not up.
+    fn windows(&self) -> Option<Vec<Value>> {
+        let answer = self.request(&json!({"op": "windows"})).ok()?;
+        answer["windows"].as_array().cloned()
+    }
+
+    /// Runs `script` (an async function body) in window `id`.
+    fn eval(&self, id: &Value, script: &str) -> Result<Value> {
+        let answer = self.request(&json!({"op": "eval", "window": id, "script": script}))?;
+        if let Some(error) = answer.get("error") {
+            return Err(format!("eval failed: {error}\nshell stderr:\n{}", self.stderr()).into());
+        }
+        Ok(answer["result"].clone())
+    }
+
+    /// SIGTERM (the shell's normal quit path), then waits for it and every
+    /// process it started; SIGKILL for what is left after 10 s.
+    fn stop(mut self) -> Result<()> {
+        let pids = tree(self.pid());
+        signal(self.pid(), libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let exited = matches!(self.child.try_wait(), Ok(Some(_)));
+            if exited && pids.iter().all(|p| !alive(*p)) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        eprintln!("shell-bench: the shell tree did not end within 10 s of SIGTERM; killing it");
+        for pid in pids.iter().filter(|p| alive(**p)) {
+            signal(*pid, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+        Ok(())
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            for pid in tree(self.pid()) {
+                signal(pid, libc::SIGKILL);
+            }
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// In the page: waits (MutationObserver) until the editor shows the marker
+/// and returns when, in epoch ms, plus the page's own milestones.
+fn content_script() -> String {
+    format!(
+        r#"
+const marker = {marker};
+const stamp = () => Date.now() + 0.5;
+const shown = () => {{
+  const e = document.querySelector('.cm-content');
+  return !!e && e.textContent.includes(marker);
+}};
+const report = (at, already) => {{
+  const nav = performance.getEntriesByType('navigation')[0];
+  return {{
+    at, already, origin: performance.timeOrigin,
+    load: nav ? nav.loadEventEnd : null,
+  }};
+}};
+if (shown()) return report(stamp(), true);
+return await new Promise((resolve, reject) => {{
+  const observer = new MutationObserver(() => {{
+    if (shown()) {{
+      const at = stamp();
+      observer.disconnect();
+      resolve(report(at, false));
+    }}
+  }});
+  observer.observe(document, {{ subtree: true, childList: true, characterData: true }});
+  setTimeout(() => {{
+    observer.disconnect();
+    reject(new Error('the editor never showed the file: ' + document.body.innerText.slice(0, 300)));
+  }}, 30000);
+}});
+"#,
+        marker = serde_json::to_string(MARKER).expect("a string")
+    )
+}
+
+struct Launch {
+    /// spawn → content in the DOM, ms.
+    total_ms: f64,
+    /// spawn → the control socket first listed the document window, ms
+    /// (polled every 10 ms).
+    window_listed_ms: f64,
+    /// spawn → the page's time origin (navigation start), ms.
+    page_origin_ms: f64,
+    /// spawn → the page's `load` event end, ms.
+    page_load_ms: f64,
+    /// The content was already there when the observer was installed.
+    already: bool,
+}
+
+/// Spawns the shell on `file` and times it until the content shows.
+fn launch_shell(
+    shell_bin: &Path,
+    host_bin: &Path,
+    dir: &Path,
+    user_data: &Path,
+    file: &Path,
+) -> Result<(Shell, Value, Launch)> {
+    // A fresh directory per launch: its own control socket and
+    // XDG_RUNTIME_DIR (the single-instance socket).
+    static LAUNCHES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = LAUNCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = dir.join(format!("launch-{n}"));
+    std::fs::create_dir_all(&dir)?;
+    let spawned_at = epoch_ms();
+    let shell = Shell::spawn(shell_bin, host_bin, &dir, user_data, file)?;
+    let started = Instant::now();
+    let (window, listed_at) = loop {
+        if let Some(windows) = shell.windows() {
+            if let Some(w) = windows.iter().find(|w| w["kind"] == "document") {
+                break (w.clone(), epoch_ms());
+            }
+            if let Some(w) = windows.iter().find(|w| w["kind"] == "error") {
+                return Err(
+                    format!("the shell opened an error window: {w}\n{}", shell.stderr()).into(),
+                );
+            }
+        }
+        if started.elapsed() > LIMIT {
+            return Err(format!("no document window; shell stderr:\n{}", shell.stderr()).into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // The shell queues the script until the page has loaded; the page
+    // fetches the document only after that, so the observer is normally in
+    // place first (`already` says when it was not: then the time is an
+    // upper bound).
+    let id = window["id"].clone();
+    let shown = shell.eval(&id, &content_script())?;
+    let at = shown["at"].as_f64().ok_or("no time from the page")?;
+    let origin = shown["origin"].as_f64().unwrap_or(f64::NAN);
+    let load = shown["load"].as_f64().unwrap_or(f64::NAN);
+    let launch = Launch {
+        total_ms: at - spawned_at,
+        window_listed_ms: listed_at - spawned_at,
+        page_origin_ms: origin - spawned_at,
+        page_load_ms: origin + load - spawned_at,
+        already: shown["already"] == true,
+    };
+    Ok((shell, id, launch))
+}
+
+// --------------------------------------------------------------- bridge --
+
+fn clock_reply(count: usize, interval_us: u64) -> Reply {
+    Reply::Stream {
+        events: vec![
+            Scripted::Clock { count, interval_us },
+            Scripted::Finish {
+                reason: "stop".into(),
+            },
+            Scripted::Done,
+        ],
+    }
+}
+
+/// `clock_ns()` → epoch ns: the offset between the two clocks now.
+fn clock_offset_ns() -> f64 {
+    let before = clock_ns();
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let after = clock_ns();
+    wall as f64 - (before as f64 + after as f64) / 2.0
+}
+
+/// A scripted provider for one turn, on a runtime of its own built at a
+/// random moment: tokio sleeps on a 1 ms grid counted from the runtime's
+/// start, so a fresh random start gives each turn's chunks a different
+/// phase against the wall clock's millisecond, which the page's
+/// millisecond clock needs (see [`Samples`]).
+struct TurnProvider {
+    runtime: tokio::runtime::Runtime,
+    provider: ScriptedProvider,
+}
+
+impl TurnProvider {
+    fn start(reply: Reply) -> Result<TurnProvider> {
+        std::thread::sleep(Duration::from_micros(rand::random_range(0..1000)));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let provider = runtime.block_on(ScriptedProvider::start(vec![reply]))?;
+        Ok(TurnProvider { runtime, provider })
+    }
+
+    fn stop(self) {
+        self.runtime.block_on(self.provider.shutdown());
+    }
+}
+
+/// Per-chunk latencies of one path, µs.
+///
+/// The page has only a 1 ms clock: WebKit clamps `performance.now()` and
+/// `timeOrigin` to whole milliseconds, and `Date.now()` is
+/// `floor(CLOCK_REALTIME)` in ms. Page arrivals are therefore stamped with
+/// `Date.now()` and taken at the middle of their millisecond (+0.5 ms):
+/// each sample is off by a uniform ±0.5 ms, unbiased as long as the send
+/// times fall at random phases of the millisecond (checked by
+/// `phase_spread`). The direct path is stamped the same way (`ms_clock`)
+/// so both are compared through the same clock, and exactly (`exact`).
+#[derive(Default)]
+struct Samples {
+    ms_clock: Vec<f64>,
+    exact: Vec<f64>,
+    /// Send time modulo 1 ms, in [0, 1).
+    phases: Vec<f64>,
+}
+
+impl Samples {
+    fn extend(&mut self, other: Samples) {
+        self.ms_clock.extend(other.ms_clock);
+        self.exact.extend(other.exact);
+        self.phases.extend(other.phases);
+    }
+}
+
+/// Smallest and largest share of send phases in ten 0.1 ms bins (0.10
+/// each when uniform).
+fn phase_spread(phases: &[f64]) -> (f64, f64) {
+    let mut bins = [0usize; 10];
+    for p in phases {
+        bins[((p * 10.0) as usize).min(9)] += 1;
+    }
+    let n = phases.len().max(1) as f64;
+    let shares = bins.map(|b| b as f64 / n);
+    (
+        shares.iter().copied().fold(f64::INFINITY, f64::min),
+        shares.iter().copied().fold(0.0, f64::max),
+    )
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+/// In the page: configures the custom provider, starts a turn through
+/// `window.desktop.fetch` and stamps every read of the SSE body with
+/// `Date.now()` before parsing it.
+fn page_turn_script(base_url: &str) -> String {
+    format!(
+        r#"
+const json = async (method, path, body) => {{
+  const r = await window.desktop.fetch(path, {{
+    method, body: JSON.stringify(body), headers: {{ 'content-type': 'application/json' }},
+  }});
+  const text = await r.text();
+  if (!r.ok) throw new Error(path + ': ' + r.status + ' ' + text);
+  return text ? JSON.parse(text) : null;
+}};
+await json('PUT', '/providers/custom', {{ base_url: {base_url} }});
+const session = await json('POST', '/sessions', {{}});
+const response = await window.desktop.fetch('/sessions/' + session.id + '/turns', {{
+  method: 'POST',
+  body: JSON.stringify({{ message: 'go', provider: 'custom' }}),
+  headers: {{ 'content-type': 'application/json' }},
+}});
+if (!response.ok) throw new Error('turn refused: ' + response.status + ' ' + await response.text());
+const reader = response.body.getReader();
+const decoder = new TextDecoder();
+const at = [], sent = [];
+let buffer = '', done = false, reads = 0;
+for (;;) {{
+  const {{ value, done: end }} = await reader.read();
+  const now = Date.now();
+  if (end) break;
+  reads++;
+  buffer += decoder.decode(value, {{ stream: true }});
+  let i;
+  while ((i = buffer.indexOf('\n\n')) >= 0) {{
+    const frame = buffer.slice(0, i);
+    buffer = buffer.slice(i + 2);
+    for (const line of frame.split('\n')) {{
+      if (!line.startsWith('data: ')) continue;
+      const data = line.slice(6);
+      if (data === '[DONE]') {{ done = true; continue; }}
+      const chunk = JSON.parse(data);
+      if (chunk.type === 'text-delta') {{ at.push(now); sent.push(chunk.delta.trim()); }}
+    }}
+  }}
+}}
+return {{ at, sent, done, reads }};
+"#,
+        base_url = serde_json::to_string(base_url).expect("a string")
+    )
+}
+
+/// One turn read by the page through the bridge.
+fn page_turn(shell: &Shell, window: &Value, reply: Reply) -> Result<Samples> {
+    let provider = TurnProvider::start(reply)?;
+    let offset_before = clock_offset_ns();
+    let result = shell.eval(window, &page_turn_script(&provider.provider.base_url()));
+    let offset_after = clock_offset_ns();
+    provider.stop();
+    let result = result?;
+    warn_drift(offset_before, offset_after);
+    let offset_ns = (offset_before + offset_after) / 2.0;
+    if result["done"] != true {
+        return Err(format!("the page's stream ended without [DONE]: {result}").into());
+    }
+    let at = result["at"].as_array().ok_or("no arrival times")?;
+    let sent = result["sent"].as_array().ok_or("no send times")?;
+    let mut samples = Samples::default();
+    for (arrived, sent) in at.iter().zip(sent) {
+        let (Some(arrived_ms), Some(sent_ns)) = (
+            arrived.as_f64(),
+            sent.as_str().and_then(|s| s.parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
+        let sent_epoch_ms = (offset_ns + sent_ns as f64) / 1e6;
+        samples
+            .ms_clock
+            .push((arrived_ms + 0.5 - sent_epoch_ms) * 1e3);
+        samples.phases.push(sent_epoch_ms.rem_euclid(1.0));
+    }
+    Ok(samples)
+}
+
+fn warn_drift(before_ns: f64, after_ns: f64) {
+    let drift_us = (after_ns - before_ns) / 1e3;
+    if drift_us.abs() > 20.0 {
+        eprintln!("shell-bench: wall vs. monotonic clock moved {drift_us:.0} µs during a turn");
+    }
+}
+
+/// A second host, started like agent-bench does, read over loopback.
+struct DirectHost {
+    launched: LaunchedHost,
+    http: reqwest::Client,
+    base: String,
+    auth: String,
+    _dir: tempfile::TempDir,
+}
+
+impl DirectHost {
+    fn start(program: &Path) -> Result<DirectHost> {
+        let dir = tempfile::tempdir()?;
+        let mut options = LaunchOptions::new(program, dir.path());
+        options.allowed_origins = vec![ORIGIN.to_owned()];
+        let launched = launch(&options)?;
+        let auth = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("agent:{}", launched.password.as_str()))
+        );
+        Ok(DirectHost {
+            base: format!("http://127.0.0.1:{}", launched.ready.port),
+            http: reqwest::Client::new(),
+            auth,
+            launched,
+            _dir: dir,
+        })
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", &self.auth)
+            .header("referer", REFERER)
+    }
+
+    async fn json(&self, method: reqwest::Method, path: &str, body: Value) -> Result<Value> {
+        let r = self.req(method, path).json(&body).send().await?;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(format!("{path}: {status} {v}").into());
+        }
+        Ok(v)
+    }
+
+    /// One turn read straight from the host: `(sent clock_ns, arrival
+    /// clock_ns, arrival epoch ms)` per text delta.
+    async fn turn(&self, base_url: &str) -> Result<Vec<(u64, u64, f64)>> {
+        self.json(
+            reqwest::Method::PUT,
+            "/providers/custom",
+            json!({"base_url": base_url}),
+        )
+        .await?;
+        let session = self
+            .json(reqwest::Method::POST, "/sessions", json!({}))
+            .await?;
+        let id = session["id"].as_str().ok_or("no session id")?;
+        let response = self
+            .req(reqwest::Method::POST, &format!("/sessions/{id}/turns"))
+            .json(&json!({"message": "go", "provider": "custom"}))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(format!("turn refused: {}", response.status()).into());
+        }
+        let mut arrivals = Vec::new();
+        let mut done = false;
+        let mut stream = response.bytes_stream();
+        let mut buf: Vec<u8> = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let now = clock_ns();
+            let now_epoch_ms = epoch_ms();
+            buf.extend_from_slice(&chunk?);
+            while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
+                let frame: Vec<u8> = buf.drain(..end + 2).collect();
+                for line in frame.split(|b| *b == b'\n') {
+                    let Some(data) = line.strip_prefix(b"data: ") else {
+                        continue;
+                    };
+                    if data == b"[DONE]" {
+                        done = true;
+                        continue;
+                    }
+                    let v: Value = serde_json::from_slice(data)?;
+                    if v["type"] == "text-delta" {
+                        if let Ok(sent) = v["delta"].as_str().unwrap_or("").trim().parse::<u64>() {
+                            arrivals.push((sent, now, now_epoch_ms));
+                        }
+                    }
+                }
+            }
+        }
+        if !done {
+            return Err("the direct stream ended without [DONE]".into());
+        }
+        Ok(arrivals)
+    }
+}
+
+/// One turn read by this process straight from the direct host.
+fn direct_turn(
+    runtime: &tokio::runtime::Runtime,
+    host: &DirectHost,
+    reply: Reply,
+) -> Result<Samples> {
+    let provider = TurnProvider::start(reply)?;
+    let offset_before = clock_offset_ns();
+    let arrivals = runtime.block_on(host.turn(&provider.provider.base_url()));
+    let offset_after = clock_offset_ns();
+    provider.stop();
+    let arrivals = arrivals?;
+    warn_drift(offset_before, offset_after);
+    let offset_ns = (offset_before + offset_after) / 2.0;
+    let mut samples = Samples::default();
+    for (sent, arrived, arrived_epoch_ms) in arrivals {
+        let sent_epoch_ms = (offset_ns + sent as f64) / 1e6;
+        samples
+            .exact
+            .push(arrived.saturating_sub(sent) as f64 / 1e3);
+        samples
+            .ms_clock
+            .push((arrived_epoch_ms.floor() + 0.5 - sent_epoch_ms) * 1e3);
+        samples.phases.push(sent_epoch_ms.rem_euclid(1.0));
+    }
+    Ok(samples)
+}
+
+// ----------------------------------------------------------------- main --
+
+/// Re-runs this binary under `dbus-run-session -- xvfb-run -a`.
+fn rerun_under_xvfb() -> ExitCode {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("shell-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    eprintln!("shell-bench: no DISPLAY; re-running under dbus-run-session -- xvfb-run -a");
+    let status = Command::new("dbus-run-session")
+        .args(["--", "xvfb-run", "-a", "-s", "-screen 0 1280x900x24"])
+        .arg(exe)
+        .args(std::env::args_os().skip(1))
+        .env(WRAPPED_ENV, "1")
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(s) => ExitCode::from(u8::try_from(s.code().unwrap_or(1)).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("shell-bench: cannot run dbus-run-session/xvfb-run: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match Args::parse() {
+        Ok(args) => args,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("shell-bench: {message}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let has_display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
+    if !has_display && std::env::var_os(WRAPPED_ENV).is_none() {
+        return rerun_under_xvfb();
+    }
+    // The direct host inherits this: no keyring is needed (the custom
+    // provider has no key) and none may be reachable under Xvfb.
+    std::env::set_var("AGENT_HOST_SECRET_BACKEND", "file");
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shell-bench: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+struct Mode {
+    name: &'static str,
+    /// One `--user-data` directory for every launch (after a warm-up
+    /// launch) instead of a fresh one per launch.
+    reuse: bool,
+}
+
+fn run(args: &Args) -> Result<()> {
+    let shell_bin = sibling("agent-shell")?;
+    let host_bin = sibling("agent-host")?;
+    if let Some(load) = agent_bench::procfs::load_average().filter(|l| *l > 0.5) {
+        eprintln!("shell-bench: 1-minute load average is {load:.2}; figures will be noisy");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("notes.md");
+    std::fs::write(
+        &file,
+        format!("# Notes\n\nA short document for the launch benchmark.\n\n{MARKER}\n"),
+    )?;
+    let mut report = serde_json::Map::new();
+    println!(
+        "agent-shell under Xvfb (DISPLAY={}), {} launches per mode",
+        std::env::var("DISPLAY").unwrap_or_default(),
+        args.runs
+    );
+
+    let modes = [
+        Mode {
+            name: "reused --user-data",
+            reuse: true,
+        },
+        Mode {
+            name: "fresh --user-data",
+            reuse: false,
+        },
+    ];
+    let shared = dir.path().join("user-data-shared");
+    // Warm-up: creates the shared profile and fills the page cache; not
+    // counted.
+    let (shell, _, _) = launch_shell(&shell_bin, &host_bin, dir.path(), &shared, &file)?;
+    shell.stop()?;
+    let mut launches: [Vec<Launch>; 2] = [Vec::new(), Vec::new()];
+    let mut memory_runs: Vec<BTreeMap<String, Mem>> = Vec::new();
+    for run in 0..args.runs {
+        // Alternating which mode goes first, so drift on the machine hits
+        // both alike.
+        let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
+        for m in order {
+            let mode = &modes[m];
+            let user_data = if mode.reuse {
+                shared.clone()
+            } else {
+                dir.path().join(format!("user-data-{run}"))
+            };
+            let (shell, _, launch) =
+                launch_shell(&shell_bin, &host_bin, dir.path(), &user_data, &file)?;
+            eprintln!(
+                "  launch {} ({}): {:.0} ms{}",
+                run + 1,
+                mode.name,
+                launch.total_ms,
+                if launch.already {
+                    " (content was already shown when the observer started: upper bound)"
+                } else {
+                    ""
+                }
+            );
+            launches[m].push(launch);
+            if mode.reuse {
+                std::thread::sleep(Duration::from_millis(args.settle_ms));
+                memory_runs.push(memory(shell.pid()));
+            }
+            shell.stop()?;
+        }
+    }
+    for (mode, launches) in modes.iter().zip(&launches) {
+        let pick = |f: fn(&Launch) -> f64| -> Vec<f64> { launches.iter().map(f).collect() };
+        println!();
+        println!(
+            "launch -> document content in the DOM, {} ({} launches)",
+            mode.name,
+            launches.len()
+        );
+        println!(
+            "  {:<40} {:>9} {:>9} {:>9}",
+            "ms after spawn", "median", "min", "max"
+        );
+        type Column = (&'static str, fn(&Launch) -> f64);
+        let rows: [Column; 4] = [
+            ("document window listed (control socket)", |l| {
+                l.window_listed_ms
+            }),
+            ("page navigation start (timeOrigin)", |l| l.page_origin_ms),
+            ("page load event end", |l| l.page_load_ms),
+            ("file content in the editor DOM", |l| l.total_ms),
+        ];
+        for (label, f) in rows {
+            let (median, min, max) = summary(&pick(f));
+            println!("  {label:<40} {median:>9.1} {min:>9.1} {max:>9.1}");
+        }
+        let upper = launches.iter().filter(|l| l.already).count();
+        if upper > 0 {
+            println!("  ({upper} launches: content already shown when observed; upper bounds)");
+        }
+        let (median, min, max) = summary(&pick(|l| l.total_ms));
+        let key = if mode.reuse {
+            "launch_reused_user_data"
+        } else {
+            "launch_fresh_user_data"
+        };
+        report.insert(
+            key.into(),
+            json!({"median_ms": median, "min_ms": min, "max_ms": max,
+                   "samples_ms": pick(|l| l.total_ms)}),
+        );
+    }
+
+    // 2. Memory, from the launches on the reused dir.
+    let mut names: Vec<String> = memory_runs.iter().flat_map(|m| m.keys().cloned()).collect();
+    names.sort();
+    names.dedup();
+    println!();
+    println!(
+        "resident memory, one document window, {} ms after the content showed ({} launches)",
+        args.settle_ms,
+        memory_runs.len()
+    );
+    println!(
+        "  {:<24} {:>5} {:>10} {:>10} {:>10} {:>10}",
+        "process", "procs", "RSS med", "RSS min", "RSS max", "PSS med"
+    );
+    let mut memory_json = serde_json::Map::new();
+    let mut row = |name: &str, f: &dyn Fn(&BTreeMap<String, Mem>) -> Mem| {
+        let mems: Vec<Mem> = memory_runs.iter().map(f).collect();
+        let rss: Vec<f64> = mems.iter().map(|m| m.rss_kib as f64 / 1024.0).collect();
+        let pss: Vec<f64> = mems
+            .iter()
+            .filter_map(|m| m.pss_kib.map(|p| p as f64 / 1024.0))
+            .collect();
+        let (rss_med, rss_min, rss_max) = summary(&rss);
+        let (pss_med, _, _) = summary(&pss);
+        let procs = mems.iter().map(|m| m.count).max().unwrap_or(0);
+        let pss_text = if pss.len() == mems.len() {
+            format!("{pss_med:>10.1}")
+        } else {
+            format!("{:>10}", "n/a")
+        };
+        println!(
+            "  {name:<24} {procs:>5} {rss_med:>10.1} {rss_min:>10.1} {rss_max:>10.1} {pss_text}"
+        );
+        memory_json.insert(
+            name.to_owned(),
+            json!({"processes": procs, "rss_mib_median": rss_med, "rss_mib_min": rss_min,
+                   "rss_mib_max": rss_max,
+                   "pss_mib_median": (pss.len() == mems.len()).then_some(pss_med)}),
+        );
+    };
+    for name in &names {
+        row(name, &|m| m.get(name).copied().unwrap_or_default());
+    }
+    row("total", &|m| {
+        m.values().fold(
+            Mem {
+                pss_kib: Some(0),
+                ..Mem::default()
+            },
+            |acc, x| Mem {
+                count: acc.count + x.count,
+                rss_kib: acc.rss_kib + x.rss_kib,
+                pss_kib: acc.pss_kib.zip(x.pss_kib).map(|(a, b)| a + b),
+            },
+        )
+    });
+    println!(
+        "  (MiB; per-name medians are taken separately, so they need not add up to the total)"
+    );
+    report.insert("memory".into(), Value::Object(memory_json));
+
+    // 3. Bridge cost per chunk, in one more launch on the reused dir.
+    if args.rounds > 0 {
+        let (shell, window, _) = launch_shell(&shell_bin, &host_bin, dir.path(), &shared, &file)?;
+        let direct = DirectHost::start(&host_bin)?;
+        let mut page_all = Samples::default();
+        let mut direct_all = Samples::default();
+        println!();
+        println!(
+            "per-chunk latency, provider send -> reader, {} rounds of {} chunks {} µs apart (µs)",
+            args.rounds, args.chunks, args.interval_us
+        );
+        // An untimed warm-up turn on each path.
+        direct_turn(&runtime, &direct, clock_reply(50, args.interval_us))?;
+        page_turn(&shell, &window, clock_reply(50, args.interval_us))?;
+        for round in 0..args.rounds {
+            // Alternating which path goes first, so drift hits both alike.
+            let reply = || clock_reply(args.chunks, args.interval_us);
+            let (d, p) = if round % 2 == 0 {
+                let d = direct_turn(&runtime, &direct, reply())?;
+                (d, page_turn(&shell, &window, reply())?)
+            } else {
+                let p = page_turn(&shell, &window, reply())?;
+                (direct_turn(&runtime, &direct, reply())?, p)
+            };
+            if d.ms_clock.len() != args.chunks || p.ms_clock.len() != args.chunks {
+                return Err(format!(
+                    "lost chunks: direct {} / page {} of {}",
+                    d.ms_clock.len(),
+                    p.ms_clock.len(),
+                    args.chunks
+                )
+                .into());
+            }
+            eprintln!(
+                "  round {:>2}: direct p50 {:>6.0} (exact {:>6.0})   page p50 {:>6.0}",
+                round + 1,
+                percentile(&d.ms_clock, 0.5),
+                percentile(&d.exact, 0.5),
+                percentile(&p.ms_clock, 0.5),
+            );
+            direct_all.extend(d);
+            page_all.extend(p);
+        }
+        let stats = |v: &[f64]| {
+            (
+                percentile(v, 0.5),
+                percentile(v, 0.95),
+                percentile(v, 0.99),
+                mean(v),
+            )
+        };
+        let (d50, d95, d99, dmean) = stats(&direct_all.ms_clock);
+        let (x50, x95, x99, xmean) = stats(&direct_all.exact);
+        let (p50, p95, p99, pmean) = stats(&page_all.ms_clock);
+        let phases: Vec<f64> = direct_all
+            .phases
+            .iter()
+            .chain(&page_all.phases)
+            .copied()
+            .collect();
+        let (low, high) = phase_spread(&phases);
+        println!(
+            "  {} chunks per path; both stamped with a 1 ms wall clock, mid-millisecond",
+            direct_all.ms_clock.len()
+        );
+        println!(
+            "  {:<38} {:>7} {:>7} {:>7} {:>7}",
+            "", "p50", "p95", "p99", "mean"
+        );
+        println!(
+            "  {:<38} {x50:>7.0} {x95:>7.0} {x99:>7.0} {xmean:>7.0}",
+            "host read directly, exact clock"
+        );
+        println!(
+            "  {:<38} {d50:>7.0} {d95:>7.0} {d99:>7.0} {dmean:>7.0}",
+            "host read directly, 1 ms clock"
+        );
+        println!(
+            "  {:<38} {p50:>7.0} {p95:>7.0} {p99:>7.0} {pmean:>7.0}",
+            "page via hostapi:// bridge, 1 ms clock"
+        );
+        println!(
+            "  {:<38} {:>+7.0} {:>+7.0} {:>+7.0} {:>+7.0}",
+            "bridge cost (page - direct, 1 ms)",
+            p50 - d50,
+            p95 - d95,
+            p99 - d99,
+            pmean - dmean
+        );
+        println!(
+            "  send phase within the millisecond: 0.1 ms bins hold {:.3}-{:.3} of chunks (0.100 = uniform)",
+            low, high
+        );
+        report.insert(
+            "bridge".into(),
+            json!({"chunks_per_path": direct_all.ms_clock.len(), "interval_us": args.interval_us,
+                   "direct_exact_us": {"p50": x50, "p95": x95, "p99": x99, "mean": xmean},
+                   "direct_ms_clock_us": {"p50": d50, "p95": d95, "p99": d99, "mean": dmean},
+                   "page_ms_clock_us": {"p50": p50, "p95": p95, "p99": p99, "mean": pmean},
+                   "cost_us": {"p50": p50 - d50, "p95": p95 - d95, "p99": p99 - d99,
+                               "mean": pmean - dmean},
+                   "phase_bin_share": [low, high]}),
+        );
+        let DirectHost { launched, .. } = direct;
+        launched.stop()?;
+        shell.stop()?;
+    }
+    println!("{}", Value::Object(report));
+    Ok(())
+}
