@@ -8,8 +8,11 @@
 //! - [`client`] is a minimal hyper 1 HTTP/1.1 client with pre-built headers;
 //! - [`load`] is the closed-loop keep-alive load generator;
 //! - [`procfs`] reads memory figures from `/proc/<pid>/status`;
-//! - [`stats`] summarises samples; [`report`] prints and serialises results.
+//! - [`stats`] summarises samples; [`report`] prints and serialises results;
+//! - [`api_host`] is a launched host with a JSON client, for the agent and
+//!   shell benchmarks.
 
+pub mod api_host;
 pub mod cli;
 pub mod client;
 pub mod error;

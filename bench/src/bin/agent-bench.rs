@@ -14,76 +14,34 @@
 //! 127.0.0.1. Run: `cargo build --release -p agent-host -p agent-bench &&
 //! target/release/agent-bench`.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use agent_bench::api_host::ApiHost;
 use agent_bench::procfs::MemSnapshot;
-use agent_host::launcher::{launch, LaunchOptions, LaunchedHost};
 use agent_provider::scripted::{clock_ns, Reply, Scripted, ScriptedProvider};
-use base64::Engine;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-const ORIGIN: &str = "http://bench.localhost";
-const REFERER: &str = "http://bench.localhost/desktop/";
-
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-struct Host {
-    launched: LaunchedHost,
-    http: reqwest::Client,
-    base: String,
-    auth: String,
-    _dir: tempfile::TempDir,
+/// The host under test: a private `agent-host` with the agent routes this
+/// benchmark needs.
+struct Host(ApiHost);
+
+impl std::ops::Deref for Host {
+    type Target = ApiHost;
+    fn deref(&self) -> &ApiHost {
+        &self.0
+    }
 }
 
 impl Host {
     fn start() -> Result<Host> {
-        let exe = std::env::current_exe()?;
-        let program: PathBuf = exe
-            .parent()
-            .map(|d| d.join("agent-host"))
-            .filter(|p| p.is_file())
-            .ok_or("agent-host not found next to agent-bench; build it with --release")?;
-        let dir = tempfile::tempdir()?;
-        let mut options = LaunchOptions::new(program, dir.path());
-        options.allowed_origins = vec![ORIGIN.to_owned()];
-        let launched = launch(&options)?;
-        let auth = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD
-                .encode(format!("agent:{}", launched.password.as_str()))
-        );
-        Ok(Host {
-            base: format!("http://127.0.0.1:{}", launched.ready.port),
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(512)
-                .build()?,
-            auth,
-            launched,
-            _dir: dir,
-        })
-    }
-
-    fn pid(&self) -> u32 {
-        self.launched.ready.pid
-    }
-
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.base))
-            .header("authorization", &self.auth)
-            .header("referer", REFERER)
-    }
-
-    async fn json(&self, method: reqwest::Method, path: &str, body: Value) -> Result<Value> {
-        let r = self.req(method, path).json(&body).send().await?;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(format!("{path}: {status} {v}").into());
-        }
-        Ok(v)
+        let program = ApiHost::sibling_program("agent-bench")?;
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(512)
+            .build()?;
+        Ok(Host(ApiHost::start(&program, http)?))
     }
 
     async fn use_provider(&self, provider: &ScriptedProvider) -> Result<()> {
@@ -427,8 +385,7 @@ async fn main() -> Result<()> {
     summary.insert("cycles_rss_end_kib".into(), json!(rss_end));
     println!("{}", Value::Object(summary));
 
-    let Host { launched, .. } = host;
-    launched.stop()?;
+    host.0.launched.stop()?;
     provider.shutdown().await;
     if errors > 0 {
         std::process::exit(1);

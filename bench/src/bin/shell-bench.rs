@@ -39,9 +39,8 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use agent_host::launcher::{launch, LaunchOptions, LaunchedHost};
+use agent_bench::api_host::ApiHost;
 use agent_provider::scripted::{clock_ns, Reply, Scripted, ScriptedProvider};
-use base64::Engine;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
@@ -52,8 +51,6 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// Set on the re-run under `dbus-run-session -- xvfb-run`, so it happens once.
 const WRAPPED_ENV: &str = "SHELL_BENCH_UNDER_XVFB";
 const MARKER: &str = "shell-bench-marker-7f3a";
-const ORIGIN: &str = "http://bench.localhost";
-const REFERER: &str = "http://bench.localhost/desktop/";
 
 struct Args {
     runs: usize,
@@ -674,49 +671,18 @@ fn warn_drift(before_ns: f64, after_ns: f64) {
 }
 
 /// A second host, started like agent-bench does, read over loopback.
-struct DirectHost {
-    launched: LaunchedHost,
-    http: reqwest::Client,
-    base: String,
-    auth: String,
-    _dir: tempfile::TempDir,
+struct DirectHost(ApiHost);
+
+impl std::ops::Deref for DirectHost {
+    type Target = ApiHost;
+    fn deref(&self) -> &ApiHost {
+        &self.0
+    }
 }
 
 impl DirectHost {
     fn start(program: &Path) -> Result<DirectHost> {
-        let dir = tempfile::tempdir()?;
-        let mut options = LaunchOptions::new(program, dir.path());
-        options.allowed_origins = vec![ORIGIN.to_owned()];
-        let launched = launch(&options)?;
-        let auth = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD
-                .encode(format!("agent:{}", launched.password.as_str()))
-        );
-        Ok(DirectHost {
-            base: format!("http://127.0.0.1:{}", launched.ready.port),
-            http: reqwest::Client::new(),
-            auth,
-            launched,
-            _dir: dir,
-        })
-    }
-
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.base))
-            .header("authorization", &self.auth)
-            .header("referer", REFERER)
-    }
-
-    async fn json(&self, method: reqwest::Method, path: &str, body: Value) -> Result<Value> {
-        let r = self.req(method, path).json(&body).send().await?;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(format!("{path}: {status} {v}").into());
-        }
-        Ok(v)
+        Ok(DirectHost(ApiHost::start(program, reqwest::Client::new())?))
     }
 
     /// One turn read straight from the host: `(sent clock_ns, arrival
@@ -1142,7 +1108,7 @@ fn run(args: &Args) -> Result<()> {
                                "mean": pmean - dmean},
                    "phase_bin_share": [low, high]}),
         );
-        let DirectHost { launched, .. } = direct;
+        let launched = direct.0.launched;
         launched.stop()?;
         shell.stop()?;
     }
