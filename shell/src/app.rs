@@ -23,6 +23,7 @@ use crate::control::ControlRequest;
 use crate::dialog;
 use crate::events::{HostUpdate, UserEvent};
 use crate::menu::{AppMenu, MenuAction};
+use crate::selftest::script_wrapper;
 use crate::windows::{WindowKind, Windows};
 
 /// The event loop's state: the windows and what they are waiting for.
@@ -401,7 +402,7 @@ impl App {
                 };
                 let number = self.next_eval;
                 self.next_eval += 1;
-                let wrapped = eval_script(number, script);
+                let wrapped = script_wrapper(script, &format!("{{ __eval: {number} }}"));
                 match self.windows.get_mut(id) {
                     Some(window) => {
                         window.run_script(wrapped);
@@ -471,24 +472,6 @@ impl App {
             }
         }
     }
-}
-
-/// Runs `body` (an async function body) in the page and posts
-/// `{__eval, result}` or `{__eval, error}` to the IPC.
-fn eval_script(number: u64, body: &str) -> String {
-    format!(
-        r#"(async () => {{
-  const post = (o) => window.ipc.postMessage(JSON.stringify(Object.assign({{ __eval: {number} }}, o)));
-  try {{
-    const result = await (async () => {{
-{body}
-    }})();
-    post({{ result: result === undefined ? null : result }});
-  }} catch (e) {{
-    post({{ error: String((e && e.stack) || e) }});
-  }}
-}})();"#
-    )
 }
 
 /// Tells the renderer (`desktop:open`) to open workspaces and sessions.

@@ -72,7 +72,7 @@ impl SelfTest {
             }
             if let Some(body) = &self.script {
                 self.health = Some(value);
-                if let Err(error) = webview.evaluate_script(&script_wrapper(body)) {
+                if let Err(error) = webview.evaluate_script(&script_wrapper(body, "{}")) {
                     println!(
                         "{}",
                         serde_json::json!({"error": format!("cannot run the script: {error}")})
@@ -125,12 +125,13 @@ fn scan_haystack(report: &mut serde_json::Value, host: &HostState) {
     result.insert("secret_scan".to_owned(), scan);
 }
 
-/// Runs `body` as an async function in the page and reports
-/// `{result}` or `{error}`.
-fn script_wrapper(body: &str) -> String {
+/// Runs `body` as an async function in the page and posts `{result}` or
+/// `{error}` to wry's IPC, each merged with `tag` (a JavaScript object
+/// literal, e.g. `{}` or `{ __eval: 3 }`). Shared with the control socket.
+pub fn script_wrapper(body: &str, tag: &str) -> String {
     format!(
         r#"(async () => {{
-  const post = (o) => window.ipc.postMessage(JSON.stringify(o));
+  const post = (o) => window.ipc.postMessage(JSON.stringify(Object.assign({tag}, o)));
   try {{
     const result = await (async () => {{
 {body}

@@ -222,8 +222,7 @@ impl Windows {
         let base = self.settings.base.clone();
         let nav_base = base.clone();
         let allowed_extra = self.settings.allowed_extra.clone();
-        let load_proxy = self.proxy.clone();
-        let mut builder = WebViewBuilder::new_with_web_context(&mut self.context)
+        let builder = WebViewBuilder::new_with_web_context(&mut self.context)
             .with_initialization_script_for_main_only(renderer::preload_script(&base), true)
             .with_navigation_handler(move |url| {
                 if nav_base.allows(&url) || allowed_extra.contains(&url) {
@@ -235,18 +234,8 @@ impl Windows {
             .with_new_window_req_handler(|url, _| {
                 crate::open_externally(&url);
                 NewWindowResponse::Deny
-            })
-            .with_on_page_load_handler(move |event, url| {
-                if matches!(event, PageLoadEvent::Finished) {
-                    let _ = load_proxy.send_event(UserEvent::PageLoaded(id, url));
-                }
             });
-        if self.settings.with_ipc {
-            let ipc_proxy = self.proxy.clone();
-            builder = builder.with_ipc_handler(move |request| {
-                let _ = ipc_proxy.send_event(UserEvent::Ipc(id, request.body().clone()));
-            });
-        }
+        let builder = report_events(builder, id, &self.proxy, self.settings.with_ipc);
         let webview = build(builder, &window, &mut self.setup)?;
         webview
             .load_url(url)
@@ -266,23 +255,11 @@ impl Windows {
             .with_inner_size(tao::dpi::LogicalSize::new(760.0, 520.0))
             .build(target)
             .map_err(|e| format!("cannot open a window: {e}"))?;
-        let id = window.id();
-        let load_proxy = self.proxy.clone();
-        let mut builder = WebViewBuilder::new_with_web_context(&mut self.context)
+        let builder = WebViewBuilder::new_with_web_context(&mut self.context)
             .with_html(html)
             .with_navigation_handler(|url| url == "about:blank" || url.starts_with("data:"))
-            .with_new_window_req_handler(|_, _| NewWindowResponse::Deny)
-            .with_on_page_load_handler(move |event, url| {
-                if matches!(event, PageLoadEvent::Finished) {
-                    let _ = load_proxy.send_event(UserEvent::PageLoaded(id, url));
-                }
-            });
-        if self.settings.with_ipc {
-            let ipc_proxy = self.proxy.clone();
-            builder = builder.with_ipc_handler(move |request| {
-                let _ = ipc_proxy.send_event(UserEvent::Ipc(id, request.body().clone()));
-            });
-        }
+            .with_new_window_req_handler(|_, _| NewWindowResponse::Deny);
+        let builder = report_events(builder, window.id(), &self.proxy, self.settings.with_ipc);
         let webview = build(builder, &window, &mut self.setup)?;
         Ok(self.insert(window, webview, WindowKind::Error))
     }
@@ -336,4 +313,27 @@ fn build(
         setup(&context);
     }
     Ok(webview)
+}
+
+/// Page loads (and, for the self-test and the control socket, IPC
+/// messages) become events for window `id`.
+fn report_events<'a>(
+    builder: WebViewBuilder<'a>,
+    id: WindowId,
+    proxy: &EventLoopProxy<UserEvent>,
+    with_ipc: bool,
+) -> WebViewBuilder<'a> {
+    let load_proxy = proxy.clone();
+    let builder = builder.with_on_page_load_handler(move |event, url| {
+        if matches!(event, PageLoadEvent::Finished) {
+            let _ = load_proxy.send_event(UserEvent::PageLoaded(id, url));
+        }
+    });
+    if !with_ipc {
+        return builder;
+    }
+    let ipc_proxy = proxy.clone();
+    builder.with_ipc_handler(move |request| {
+        let _ = ipc_proxy.send_event(UserEvent::Ipc(id, request.body().clone()));
+    })
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{alive, eventually, host_binary};
+use common::{alive, eventually, host_binary, shell_pid};
 
 /// The shell gives itself 30 s; this is the outer bound including start-up.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -668,22 +668,6 @@ return { put, parts: parts.length, walked, has_basic: haystack.includes('Basic '
     assert_eq!(scan["host_address"], false, "{report}");
     assert_eq!(result["has_basic"], false, "{report}");
     eprintln!("heap scan: {scan}, {} strings", result["parts"]);
-}
-
-/// The pid of the `agent-shell` process whose command line names `marker`.
-fn shell_pid(marker: &str) -> Option<u32> {
-    let shell = env!("CARGO_BIN_EXE_agent-shell");
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .find_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-            let is_shell = args.first().is_some_and(|a| *a == shell.as_bytes());
-            let names = args.contains(&marker.as_bytes());
-            (is_shell && names).then_some(pid)
-        })
 }
 
 #[test]

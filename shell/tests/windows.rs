@@ -166,18 +166,7 @@ impl Shell {
 
     /// The real shell process (under dbus-run-session/xvfb-run).
     fn shell_pid(&self) -> Option<u32> {
-        let shell = env!("CARGO_BIN_EXE_agent-shell");
-        let marker = self.socket.to_str()?.as_bytes().to_vec();
-        std::fs::read_dir("/proc")
-            .ok()?
-            .flatten()
-            .find_map(|entry| {
-                let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-                let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-                let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-                let is_shell = args.first().is_some_and(|a| *a == shell.as_bytes());
-                (is_shell && args.contains(&marker.as_slice())).then_some(pid)
-            })
+        common::shell_pid(self.socket.to_str()?)
     }
 }
 

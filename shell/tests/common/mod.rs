@@ -235,3 +235,19 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     path
 }
+
+/// The pid of the real `agent-shell` process (under dbus-run-session and
+/// xvfb-run) whose command line has the argument `marker`.
+pub fn shell_pid(marker: &str) -> Option<u32> {
+    let shell = env!("CARGO_BIN_EXE_agent-shell");
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+            let is_shell = args.first().is_some_and(|a| *a == shell.as_bytes());
+            (is_shell && args.contains(&marker.as_bytes())).then_some(pid)
+        })
+}
