@@ -1,17 +1,44 @@
-import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { desktopApi } from '../desktop/api';
 import { isHostError } from '../desktop/errors';
 import { CLOSE_REQUESTED_EVENT, type DocumentContent } from '../desktop/types';
 import { errorText } from '../hooks';
 
 // CodeMirror is the largest dependency: load it only when a document opens.
-const loadCodeEditor = () => import('../components/CodeEditor');
-const CodeEditor = lazy(() => loadCodeEditor().then((m) => ({ default: m.CodeEditor })));
+// Not React.lazy: a Suspense boundary holds back revealing resolved content
+// for up to 300 ms (React's fallback throttle), which was a third of the
+// time to show a document at launch.
+type EditorComponent = typeof import('../components/CodeEditor').CodeEditor;
+let loadedEditor: EditorComponent | null = null;
+let loadingEditor: Promise<EditorComponent> | null = null;
+
+function loadEditor(): Promise<EditorComponent> {
+  loadingEditor ??= import('../components/CodeEditor').then((m) => (loadedEditor = m.CodeEditor));
+  return loadingEditor;
+}
 
 /** Starts fetching the editor now: a document window knows it needs it,
  * and loading it alongside the document (not after) saves a round trip. */
 export function preloadEditor(): void {
-  void loadCodeEditor().catch(() => {});
+  void loadEditor().catch(() => {});
+}
+
+/** The editor component once its code is loaded (at once if it already is). */
+function useEditor(): { Editor: EditorComponent | null; failed: boolean } {
+  const [Editor, setEditor] = useState<EditorComponent | null>(() => loadedEditor);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    if (Editor) return;
+    let live = true;
+    loadEditor().then(
+      (e) => live && setEditor(() => e),
+      () => live && setFailed(true),
+    );
+    return () => {
+      live = false;
+    };
+  }, [Editor]);
+  return { Editor, failed };
 }
 
 type Status = 'loading' | 'clean' | 'dirty' | 'saving' | 'conflict' | 'error';
@@ -26,6 +53,7 @@ export function DocumentEditor({ docId }: { docId: string }) {
   const [loads, setLoads] = useState(0);
   // The shell asked to close this window while it has unsaved changes.
   const [closeAsked, setCloseAsked] = useState(false);
+  const { Editor, failed: editorFailed } = useEditor();
 
   const load = useCallback(async () => {
     setStatus('loading');
@@ -142,8 +170,8 @@ export function DocumentEditor({ docId }: { docId: string }) {
         </div>
       )}
       {status !== 'conflict' && message && <div className="error-line">{message}</div>}
-      <Suspense fallback={<div className="muted">Loading editor…</div>}>
-        <CodeEditor
+      {Editor ? (
+        <Editor
           value={doc.content}
           revision={`${docId}:${loads}`}
           onChange={(t) => {
@@ -152,7 +180,9 @@ export function DocumentEditor({ docId }: { docId: string }) {
           }}
           onSave={() => void save()}
         />
-      </Suspense>
+      ) : (
+        <div className="muted">{editorFailed ? 'The editor could not be loaded; reload the window.' : 'Loading editor…'}</div>
+      )}
     </section>
   );
 }
