@@ -5,6 +5,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long a page may leave a close request unanswered before a second
+/// request closes its window anyway.
+const UNANSWERED_CLOSE: Duration = Duration::from_secs(5);
 
 use agent_shell::actions::ShellAction;
 use agent_shell::deeplink::{self, Link};
@@ -40,6 +45,8 @@ pub struct App {
     /// Files sent to the host for their `doc_id`, not answered yet: the app
     /// is not over while a window is on its way.
     pub resolving: usize,
+    /// A quit waits for the windows with unsaved changes.
+    quitting: bool,
     /// Control-socket evals waiting for their page's answer.
     evals: HashMap<u64, (WindowId, ControlRequest)>,
     next_eval: u64,
@@ -65,6 +72,7 @@ impl App {
             host: None,
             error_window: None,
             resolving: 0,
+            quitting: false,
             evals: HashMap::new(),
             next_eval: 1,
             host_state,
@@ -91,6 +99,8 @@ impl App {
             },
             UserEvent::Control(request) => self.control(request),
             // Handled by the loop itself.
+            UserEvent::PageStarted(id) => self.page_dropped(id, false),
+            UserEvent::PageGone(id) => self.page_dropped(id, true),
             UserEvent::PageLoaded(..)
             | UserEvent::Ipc(..)
             | UserEvent::Timeout
@@ -276,22 +286,65 @@ impl App {
             return;
         };
         if window.dirty && window.page_ready {
-            window.focus();
-            window.run_script(format!(
-                "window.dispatchEvent(new Event({}));",
-                serde_json::to_string(agent_shell::actions::CLOSE_REQUESTED_EVENT)
-                    .expect("a string")
-            ));
-            return;
+            // A page that has not answered for a while (hung) does not get
+            // to keep its window: the second request closes it.
+            let unanswered = window
+                .close_asked_at
+                .is_some_and(|at| at.elapsed() > UNANSWERED_CLOSE);
+            if !unanswered {
+                window.close_asked_at.get_or_insert_with(Instant::now);
+                window.focus();
+                window.run_script(format!(
+                    "window.dispatchEvent(new Event({}));",
+                    serde_json::to_string(agent_shell::actions::CLOSE_REQUESTED_EVENT)
+                        .expect("a string")
+                ));
+                return;
+            }
+            tracing::warn!("the page did not answer a close request; closing anyway");
         }
         self.close_now(id);
     }
 
-    fn close_now(&mut self, id: WindowId) {
-        if self.windows.remove(id).is_some() && self.error_window == Some(id) {
-            self.error_window = None;
+    /// The window's page went away (a reload or a dead web process): its
+    /// unsaved state went with it, and evals sent to it will not answer.
+    fn page_dropped(&mut self, id: WindowId, process_gone: bool) {
+        let Some(window) = self.windows.get_mut(id) else {
+            return;
+        };
+        let was_ready = window.page_ready;
+        window.page_ready = false;
+        window.dirty = false;
+        window.close_asked_at = None;
+        if process_gone {
+            // Show the document again rather than a blank window.
+            if let Err(error) = window.webview.reload() {
+                tracing::warn!(%error, "cannot reload the window");
+            }
         }
-        // Evals in a closed page will never answer.
+        if was_ready || process_gone {
+            self.answer_evals(id, "the page went away");
+        }
+        if self.quitting {
+            self.close_clean_if_quitting();
+        }
+    }
+
+    fn close_now(&mut self, id: WindowId) {
+        if let Some(window) = self.windows.remove(id) {
+            self.menu.detach(&window.window);
+            if self.error_window == Some(id) {
+                self.error_window = None;
+            }
+        }
+        self.answer_evals(id, "the window closed");
+        if self.quitting {
+            self.close_clean_if_quitting();
+        }
+    }
+
+    /// Evals sent to window `id` that will never answer get `reason`.
+    fn answer_evals(&mut self, id: WindowId, reason: &str) {
         let orphaned: Vec<u64> = self
             .evals
             .iter()
@@ -300,8 +353,20 @@ impl App {
             .collect();
         for number in orphaned {
             if let Some((_, request)) = self.evals.remove(&number) {
-                request.answer(serde_json::json!({"error": "the window closed"}));
+                request.answer(serde_json::json!({ "error": reason }));
             }
+        }
+    }
+
+    /// During a quit: once no window has unsaved changes, the rest close.
+    fn close_clean_if_quitting(&mut self) {
+        if self.windows.iter().any(|(_, w)| w.dirty) {
+            return;
+        }
+        self.quitting = false;
+        let ids: Vec<WindowId> = self.windows.iter().map(|(id, _)| *id).collect();
+        for id in ids {
+            self.close_now(id);
         }
     }
 
@@ -312,6 +377,12 @@ impl App {
             ShellAction::SetDirty(dirty) => {
                 if let Some(window) = self.windows.get_mut(id) {
                     window.dirty = dirty;
+                    // The page answered (saved, or kept its changes).
+                    window.close_asked_at = None;
+                }
+                // Unsaved changes kept during a quit cancel the quit.
+                if dirty {
+                    self.quitting = false;
                 }
             }
             ShellAction::Close => self.close_now(id),
@@ -333,9 +404,21 @@ impl App {
     }
 
     /// Every window is asked to close; the app ends with the last one.
+    /// Windows with unsaved changes are asked first; the others close only
+    /// once all of those did (so Cancel leaves the app as it was).
     fn quit(&mut self) {
-        let ids: Vec<WindowId> = self.windows.iter().map(|(id, _)| *id).collect();
-        for id in ids {
+        let dirty: Vec<WindowId> = self
+            .windows
+            .iter()
+            .filter(|(_, w)| w.dirty && w.page_ready)
+            .map(|(id, _)| *id)
+            .collect();
+        self.quitting = true;
+        if dirty.is_empty() {
+            self.close_clean_if_quitting();
+            return;
+        }
+        for id in dirty {
             self.request_close(id);
         }
     }

@@ -19,6 +19,10 @@ pub enum UserEvent {
     HostState(HostUpdate),
     /// A window's page finished loading.
     PageLoaded(WindowId, String),
+    /// A window's page started loading (a reload drops the old page).
+    PageStarted(WindowId),
+    /// A window's web process ended (crashed or was killed).
+    PageGone(WindowId),
     /// A page posted to wry's IPC (self-test and control socket only).
     Ipc(WindowId, String),
     /// The self-test ran out of time.

@@ -20,6 +20,8 @@ mod selftest;
 mod windows;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use agent_shell::deeplink;
@@ -219,11 +221,16 @@ fn run(args: Args) -> Result<i32, String> {
     let proxy = event_loop.create_proxy();
     follow_host(&runtime, &supervisor, bridge.clone(), proxy.clone());
     quit_signals.forward(&runtime, proxy.clone());
+    // Set once the event loop decides to end: later launches are not told
+    // their files were taken.
+    let closing = Arc::new(AtomicBool::new(false));
     if let Some(listener) = instance {
         let forward = proxy.clone();
+        let closing = closing.clone();
         listener
             .serve(move |message| {
-                let _ = forward.send_event(UserEvent::Open(message));
+                !closing.load(Ordering::SeqCst)
+                    && forward.send_event(UserEvent::Open(message)).is_ok()
             })
             .map_err(|e| format!("cannot listen for other launches: {e}"))?;
     }
@@ -360,6 +367,9 @@ fn run(args: Args) -> Result<i32, String> {
         if app.windows.is_empty() && app.resolving == 0 && *control_flow != ControlFlow::Exit {
             tracing::info!("the last window closed");
             *control_flow = ControlFlow::Exit;
+        }
+        if *control_flow == ControlFlow::Exit {
+            closing.store(true, Ordering::SeqCst);
         }
     });
     drop(app);

@@ -69,6 +69,13 @@ impl AppMenu {
             .map_err(|e| e.to_string())
     }
 
+    /// Removes the menu bar from a window that is closing (muda keeps one
+    /// per window until told, and a new window could reuse its address).
+    pub fn detach(&self, window: &tao::window::Window) {
+        use tao::platform::unix::WindowExtUnix;
+        let _ = self.menu.remove_for_gtk_window(window.gtk_window());
+    }
+
     /// Replaces the Open Recent entries.
     pub fn set_recent(&mut self, paths: Vec<PathBuf>) {
         while self.recent.remove_at(0).is_some() {}

@@ -314,7 +314,10 @@ impl Listener {
     /// uid (by `SO_PEERCRED`), oversized, malformed or slow messages are
     /// logged and dropped; the thread keeps serving. The socket stays bound
     /// for the rest of the process.
-    pub fn serve(self, on_message: impl Fn(Message) + Send + 'static) -> io::Result<()> {
+    /// Hands each message to `on_message`, which says whether it took it;
+    /// only a taken message is acknowledged (a shell that is closing takes
+    /// none, so the second launch does not exit as if its files opened).
+    pub fn serve(self, on_message: impl Fn(Message) -> bool + Send + 'static) -> io::Result<()> {
         std::thread::Builder::new()
             .name("single-instance".into())
             .spawn(move || {
@@ -371,7 +374,7 @@ fn peer_uid(stream: &UnixStream) -> io::Result<libc::uid_t> {
     Ok(cred.uid)
 }
 
-fn handle(stream: UnixStream, on_message: &impl Fn(Message)) -> io::Result<()> {
+fn handle(stream: UnixStream, on_message: &impl Fn(Message) -> bool) -> io::Result<()> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let uid = unsafe { libc::geteuid() };
     let peer = peer_uid(&stream)?;
@@ -403,6 +406,8 @@ fn handle(stream: UnixStream, on_message: &impl Fn(Message)) -> io::Result<()> {
             "message names a relative file",
         ));
     }
-    on_message(message);
+    if !on_message(message) {
+        return Err(io::Error::other("this shell is closing; message not taken"));
+    }
     (&stream).write_all(b"ok\n")
 }

@@ -44,6 +44,8 @@ pub struct ShellWindow {
     /// How often the shell brought this window forward (second launch,
     /// opening a file that is already open).
     pub focus_requests: u32,
+    /// When the page was last asked about unsaved changes on close.
+    pub close_asked_at: Option<std::time::Instant>,
     /// Scripts waiting for the page to finish loading.
     pending: Vec<String>,
 }
@@ -266,6 +268,13 @@ impl Windows {
 
     fn insert(&mut self, window: Window, webview: WebView, kind: WindowKind) -> WindowId {
         let id = window.id();
+        let gone_proxy = self.proxy.clone();
+        webview
+            .webview()
+            .connect_web_process_terminated(move |_, reason| {
+                tracing::warn!(?reason, "a window's web process ended");
+                let _ = gone_proxy.send_event(UserEvent::PageGone(id));
+            });
         VIEWS.with(|views| {
             views
                 .borrow_mut()
@@ -283,6 +292,7 @@ impl Windows {
                 dirty: false,
                 page_ready: false,
                 focus_requests: 0,
+                close_asked_at: None,
                 pending: Vec::new(),
             },
         );
@@ -325,9 +335,11 @@ fn report_events<'a>(
 ) -> WebViewBuilder<'a> {
     let load_proxy = proxy.clone();
     let builder = builder.with_on_page_load_handler(move |event, url| {
-        if matches!(event, PageLoadEvent::Finished) {
-            let _ = load_proxy.send_event(UserEvent::PageLoaded(id, url));
-        }
+        let event = match event {
+            PageLoadEvent::Started => UserEvent::PageStarted(id),
+            PageLoadEvent::Finished => UserEvent::PageLoaded(id, url),
+        };
+        let _ = load_proxy.send_event(event);
     });
     if !with_ipc {
         return builder;

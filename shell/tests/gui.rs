@@ -426,6 +426,14 @@ const FRAME_PAGE: &str = r#"<!doctype html><title>frame</title><script>
     });
     out.write = { type: r.type, status: r.status };
   } catch (e) { out.write = { rejected: String(e) }; }
+  try {
+    // A blind shell action: had it been taken, the app would have quit
+    // before the renderer could report.
+    const r = await fetch('hostapi://shell/quit', {
+      method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{}',
+    });
+    out.quit = { type: r.type, status: r.status };
+  } catch (e) { out.quit = { rejected: String(e) }; }
   parent.postMessage(out, '*');
 })();
 </script>"#;

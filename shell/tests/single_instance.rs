@@ -23,11 +23,7 @@ fn primary(runtime: &Path, user_data: &Path) -> mpsc::Receiver<Message> {
         panic!("first acquire must be primary");
     };
     let (tx, rx) = mpsc::channel();
-    listener
-        .serve(move |m| {
-            let _ = tx.send(m);
-        })
-        .unwrap();
+    listener.serve(move |m| tx.send(m).is_ok()).unwrap();
     rx
 }
 

@@ -235,6 +235,17 @@ return document.querySelector('.status').innerText;
     )
 }
 
+/// Clicks Cancel in the unsaved-changes question and waits until it is gone.
+const CANCEL_CLOSE: &str = r#"
+document.querySelector('.close-cancel').click();
+const deadline = Date.now() + 10000;
+while (Date.now() < deadline && document.querySelector('.close-dialog')) {
+  await new Promise((r) => setTimeout(r, 25));
+}
+if (document.querySelector('.close-dialog')) throw new Error('the question stayed');
+return true;
+"#;
+
 /// Clicks Save and waits for `saved` (or reports the status it got).
 const SAVE: &str = r#"
 const deadline = Date.now() + 20000;
@@ -371,15 +382,29 @@ throw new Error('no close dialog');
         question.as_str().unwrap_or("").contains("unsaved changes"),
         "{question}"
     );
-    shell.eval(
-        &id,
-        "document.querySelector('.close-cancel').click(); return true;",
-    );
-    std::thread::sleep(Duration::from_millis(300));
+    shell.eval(&id, CANCEL_CLOSE);
+    wait_dirty(&shell, &id, true);
     assert!(
         shell.windows().iter().any(|w| w["id"] == id),
         "cancel kept the window"
     );
+
+    // Quit with one window unsaved: only that one is asked, the clean one
+    // stays until it answers; Cancel leaves both.
+    assert_eq!(
+        shell.request(json!({"op": "menu", "item": "quit"}))["ok"],
+        true
+    );
+    shell.eval(&id, asked);
+    assert_eq!(
+        shell.windows().len(),
+        2,
+        "a clean window closed before the question was answered"
+    );
+    shell.eval(&id, CANCEL_CLOSE);
+    wait_dirty(&shell, &id, true);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(shell.windows().len(), 2, "{:?}", shell.windows());
     shell.request(json!({"op": "close", "window": id}));
     shell.eval(&id, asked);
     shell.eval(
@@ -407,6 +432,40 @@ throw new Error('no close dialog');
     assert!(
         eventually(Duration::from_secs(2), || !alive(host)),
         "the host outlived the shell"
+    );
+}
+
+#[test]
+fn a_hung_page_with_unsaved_changes_does_not_keep_its_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("hung.md");
+    std::fs::write(&file, "hung-marker\n").expect("write");
+    let mut shell = Shell::start(dir.path(), host_binary(), &[&file]);
+    let window = shell.wait_window("document window", document_window(&file));
+    let id = window["id"].clone();
+    shell.eval(&id, &editor_text_containing("hung-marker"));
+    shell.eval(&id, &type_text("unsaved "));
+    wait_dirty(&shell, &id, true);
+    // The page stops answering.
+    shell.eval(&id, "setTimeout(() => { for (;;) {} }, 10); return true;");
+    std::thread::sleep(Duration::from_millis(200));
+    shell.request(json!({"op": "close", "window": id}));
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        shell.windows().iter().any(|w| w["id"] == id),
+        "the first request only asks the page"
+    );
+    // After 5 s without an answer, the next request closes the window, and
+    // with it the app.
+    std::thread::sleep(Duration::from_secs(5));
+    shell.request(json!({"op": "close", "window": id}));
+    assert!(
+        eventually(Duration::from_secs(10), || matches!(
+            shell.child.try_wait(),
+            Ok(Some(_))
+        )),
+        "the hung window was not closed; stderr:\n{}",
+        shell.stderr()
     );
 }
 

@@ -157,14 +157,28 @@ export function DocumentEditor({ docId }: { docId: string }) {
           <button
             type="button"
             className="close-save"
-            onClick={() => void save().then((saved) => (saved ? closeWindow() : setCloseAsked(false)))}
+            onClick={() =>
+              void save().then((saved) => {
+                if (saved) return closeWindow();
+                setCloseAsked(false);
+                return window.desktop?.shell?.setDirty(true).catch(() => {});
+              })
+            }
           >
             Save and close
           </button>{' '}
           <button type="button" className="close-discard" onClick={() => void closeWindow()}>
             Close without saving
           </button>{' '}
-          <button type="button" className="close-cancel" onClick={() => setCloseAsked(false)}>
+          <button
+            type="button"
+            className="close-cancel"
+            onClick={() => {
+              setCloseAsked(false);
+              // Tells the shell the changes stay (this also cancels a quit).
+              void window.desktop?.shell?.setDirty(true).catch(() => {});
+            }}
+          >
             Cancel
           </button>
         </div>
