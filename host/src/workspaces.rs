@@ -124,8 +124,9 @@ impl Workspaces {
     pub async fn read_dir(&self, id: String, path: String) -> Result<Listing, ApiError> {
         let root = self.root(id).await?;
         run_blocking(move || {
-            let dir = root.resolve_existing(&path).map_err(|e| e.to_api_error())?;
-            let read = std::fs::read_dir(&dir).map_err(|e| match e.raw_os_error() {
+            // Pinned: the directory that passed the checks is the one listed.
+            let dir = root.pin_existing(&path).map_err(|e| e.to_api_error())?;
+            let read = std::fs::read_dir(dir.path()).map_err(|e| match e.raw_os_error() {
                 Some(libc::ENOTDIR) => {
                     ApiError::bad_request("not_a_directory", "path is not a directory")
                 }
@@ -186,6 +187,12 @@ impl Workspaces {
         let root = self.root(id).await?;
         let write_lock = self.write_lock.clone();
         run_blocking(move || {
+            // An existing symlink (checked to stay inside) is written through,
+            // as the agent's tools do, not replaced by a regular file.
+            let path = match root.resolve_existing(&path) {
+                Ok(existing) => existing.to_string_lossy().into_owned(),
+                Err(_) => path,
+            };
             // Pinned: the write lands in the directory that passed the checks.
             let file = root.pin_for_write(&path).map_err(|e| e.to_api_error())?;
             if file.path().is_dir() {

@@ -146,6 +146,25 @@ fn tree_read_and_write_inside() {
     assert_eq!(not_dir.status, 400);
     let unknown = host.get("/workspaces/ws_00000000000000000000000000000000/tree");
     assert_eq!(unknown.error_code(), "unknown_workspace");
+
+    // A symlink inside the workspace is written through, not replaced.
+    std::os::unix::fs::symlink("src/main.rs", ws.path().join("main-link.rs")).unwrap();
+    let linked = host.get(&format!("/workspaces/{id}/file?path=main-link.rs"));
+    let version = linked.json()["mtime"].as_str().unwrap().to_owned();
+    let r = host.send(
+        "PUT",
+        &format!("/workspaces/{id}/file"),
+        json!({"path": "main-link.rs", "content": "// through the link\n", "expected_mtime": version}),
+    );
+    assert_eq!(r.status, 200, "{}", r.json());
+    assert!(std::fs::symlink_metadata(ws.path().join("main-link.rs"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("src/main.rs")).unwrap(),
+        "// through the link\n"
+    );
 }
 
 #[test]

@@ -50,7 +50,14 @@ pub fn serve(
     deliver: impl Fn(ControlRequest) + Send + Sync + Clone + 'static,
 ) -> std::io::Result<()> {
     let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path)?;
+    // Created 0600 (not chmod'ed afterwards, which would leave a gap in
+    // which another user could connect). Start-up runs on one thread here.
+    // SAFETY: umask has no preconditions; the old mask is restored at once.
+    let old_mask = unsafe { libc::umask(0o077) };
+    let bound = UnixListener::bind(path);
+    // SAFETY: as above.
+    unsafe { libc::umask(old_mask) };
+    let listener = bound?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     std::thread::Builder::new()
         .name("control".into())

@@ -105,8 +105,9 @@ fn create_parents(root: &ContainedRoot, client_path: &str) -> Result<(), ToolErr
                 ))
             }
             Err(ContainmentError::NotFound) => {
-                let dir = root.resolve_for_write(&prefix_text)?;
-                match std::fs::create_dir(&dir) {
+                // Pinned: the new directory goes into the checked parent.
+                let dir = root.pin_for_write(&prefix_text)?;
+                match std::fs::create_dir(dir.path()) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                     Err(e) => return Err(io_error(&e)),
