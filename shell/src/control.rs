@@ -51,7 +51,9 @@ pub fn serve(
 ) -> std::io::Result<()> {
     let _ = std::fs::remove_file(path);
     // Created 0600 (not chmod'ed afterwards, which would leave a gap in
-    // which another user could connect). Start-up runs on one thread here.
+    // which another user could connect). The umask is process-wide: for
+    // that instant anything else created gets a stricter mode, never a
+    // looser one.
     // SAFETY: umask has no preconditions; the old mask is restored at once.
     let old_mask = unsafe { libc::umask(0o077) };
     let bound = UnixListener::bind(path);
