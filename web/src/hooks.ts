@@ -34,6 +34,23 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
   return { data, error, reload };
 }
 
+/** Runs user actions (`act(() => api call)`): clears the last action error,
+ * runs the call, then `after` (a reload) on success, or keeps the error to
+ * show. */
+export function useAction(after: () => void) {
+  const [actionError, setActionError] = useState<unknown>(null);
+  async function act(f: () => Promise<unknown>) {
+    setActionError(null);
+    try {
+      await f();
+      after();
+    } catch (e) {
+      setActionError(e);
+    }
+  }
+  return { act, actionError };
+}
+
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

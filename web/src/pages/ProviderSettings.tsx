@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
 import { desktopApi } from '../desktop/api';
 import type { ProviderId, ProviderStatus, SecretPresence } from '../desktop/types';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 
 const PROVIDERS: ProviderId[] = ['openrouter', 'ai-gateway', 'custom'];
 
@@ -46,17 +46,8 @@ function ProviderRow({
   const [key, setKey] = useState('');
   const [baseUrl, setBaseUrl] = useState('');
   const [model, setModel] = useState('');
-  const [error, setError] = useState<unknown>(null);
 
-  async function act(f: () => Promise<unknown>) {
-    setError(null);
-    try {
-      await f();
-      onChange();
-    } catch (e) {
-      setError(e);
-    }
-  }
+  const { act, actionError: error } = useAction(onChange);
 
   return (
     <div className="provider">

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
 import { desktopApi } from '../desktop/api';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 
 export function RecentFiles({
   selected,
@@ -16,18 +16,9 @@ export function RecentFiles({
   onOpenPath: (path: string) => void;
 }) {
   const [path, setPath] = useState('');
-  const [actionError, setActionError] = useState<unknown>(null);
   const { data, error, reload } = useLoad(() => desktopApi().recent.list(), [refresh]);
 
-  async function act(f: () => Promise<unknown>) {
-    setActionError(null);
-    try {
-      await f();
-      reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  }
+  const { act, actionError } = useAction(reload);
 
   return (
     <section className="panel">

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
 import { desktopApi } from '../desktop/api';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 
 const PAGE = 20;
 
@@ -19,21 +19,12 @@ export function SessionList({
   const [q, setQ] = useState('');
   const [offset, setOffset] = useState(0);
   const [archived, setArchived] = useState(false);
-  const [actionError, setActionError] = useState<unknown>(null);
   const { data, error, reload } = useLoad(
     () => desktopApi().sessions.list({ q, limit: PAGE, offset, include_archived: archived }),
     [q, offset, archived, refresh],
   );
 
-  async function act(f: () => Promise<unknown>) {
-    setActionError(null);
-    try {
-      await f();
-      reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  }
+  const { act, actionError } = useAction(reload);
 
   return (
     <section className="panel">

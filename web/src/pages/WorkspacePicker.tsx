@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
 import { desktopApi } from '../desktop/api';
 import type { Workspace } from '../desktop/types';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 
 export function WorkspacePicker({
   selected,
@@ -15,22 +15,13 @@ export function WorkspacePicker({
 }) {
   const [path, setPath] = useState('');
   const [dir, setDir] = useState('');
-  const [actionError, setActionError] = useState<unknown>(null);
   const list = useLoad(() => desktopApi().workspaces.list(), []);
   const tree = useLoad(
     async () => (selected ? desktopApi().workspaces.tree(selected.id, dir) : undefined),
     [selected?.id, dir],
   );
 
-  async function act(f: () => Promise<unknown>) {
-    setActionError(null);
-    try {
-      await f();
-      list.reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  }
+  const { act, actionError } = useAction(list.reload);
 
   return (
     <section className="panel">
