@@ -78,4 +78,12 @@ impl ApiHost {
         }
         Ok(v)
     }
+
+    /// A new agent session; its id.
+    pub async fn session(&self) -> Result<String> {
+        let v = self
+            .json(reqwest::Method::POST, "/sessions", serde_json::json!({}))
+            .await?;
+        Ok(v["id"].as_str().ok_or("no session id")?.to_owned())
+    }
 }

@@ -24,48 +24,30 @@ use serde_json::{json, Value};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// The host under test: a private `agent-host` with the agent routes this
-/// benchmark needs.
-struct Host(ApiHost);
-
-impl std::ops::Deref for Host {
-    type Target = ApiHost;
-    fn deref(&self) -> &ApiHost {
-        &self.0
-    }
+/// The host under test: a private `agent-host` next to this binary.
+fn start_host() -> Result<ApiHost> {
+    let program = ApiHost::sibling_program("agent-bench")?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()?;
+    ApiHost::start(&program, http)
 }
 
-impl Host {
-    fn start() -> Result<Host> {
-        let program = ApiHost::sibling_program("agent-bench")?;
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(512)
-            .build()?;
-        Ok(Host(ApiHost::start(&program, http)?))
-    }
-
-    async fn use_provider(&self, provider: &ScriptedProvider) -> Result<()> {
-        self.json(
-            reqwest::Method::PUT,
-            "/secrets/openrouter",
-            json!({"key": "sk-bench"}),
-        )
-        .await?;
-        self.json(
-            reqwest::Method::PUT,
-            "/providers/openrouter",
-            json!({"base_url": provider.base_url()}),
-        )
-        .await?;
-        Ok(())
-    }
-
-    async fn session(&self) -> Result<String> {
-        let v = self
-            .json(reqwest::Method::POST, "/sessions", json!({}))
-            .await?;
-        Ok(v["id"].as_str().ok_or("no session id")?.to_owned())
-    }
+/// Points OpenRouter (with a dummy key) at the scripted provider.
+async fn use_provider(host: &ApiHost, provider: &ScriptedProvider) -> Result<()> {
+    host.json(
+        reqwest::Method::PUT,
+        "/secrets/openrouter",
+        json!({"key": "sk-bench"}),
+    )
+    .await?;
+    host.json(
+        reqwest::Method::PUT,
+        "/providers/openrouter",
+        json!({"base_url": provider.base_url()}),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Reads an SSE body, calling `on_data` for every `data:` payload.
@@ -137,7 +119,7 @@ async fn direct(provider: &ScriptedProvider, http: &reqwest::Client) -> Result<S
     Ok(stats)
 }
 
-async fn through_host(host: &Host, session: &str) -> Result<StreamStats> {
+async fn through_host(host: &ApiHost, session: &str) -> Result<StreamStats> {
     let started = Instant::now();
     let response = host
         .req(reqwest::Method::POST, &format!("/sessions/{session}/turns"))
@@ -194,8 +176,8 @@ fn verdict(ok: bool) -> &'static str {
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() -> Result<()> {
     let provider = ScriptedProvider::start(Vec::new()).await?;
-    let host = Host::start()?;
-    host.use_provider(&provider).await?;
+    let host = start_host()?;
+    use_provider(&host, &provider).await?;
     let http = reqwest::Client::new();
     let mut summary = serde_json::Map::new();
 
@@ -385,7 +367,7 @@ async fn main() -> Result<()> {
     summary.insert("cycles_rss_end_kib".into(), json!(rss_end));
     println!("{}", Value::Object(summary));
 
-    host.0.launched.stop()?;
+    host.launched.stop()?;
     provider.shutdown().await;
     if errors > 0 {
         std::process::exit(1);

@@ -670,85 +670,63 @@ fn warn_drift(before_ns: f64, after_ns: f64) {
     }
 }
 
-/// A second host, started like agent-bench does, read over loopback.
-struct DirectHost(ApiHost);
-
-impl std::ops::Deref for DirectHost {
-    type Target = ApiHost;
-    fn deref(&self) -> &ApiHost {
-        &self.0
-    }
-}
-
-impl DirectHost {
-    fn start(program: &Path) -> Result<DirectHost> {
-        Ok(DirectHost(ApiHost::start(program, reqwest::Client::new())?))
-    }
-
-    /// One turn read straight from the host: `(sent clock_ns, arrival
-    /// clock_ns, arrival epoch ms)` per text delta.
-    async fn turn(&self, base_url: &str) -> Result<Vec<(u64, u64, f64)>> {
-        self.json(
-            reqwest::Method::PUT,
-            "/providers/custom",
-            json!({"base_url": base_url}),
-        )
+/// One turn read straight from the direct host (a second host, started
+/// like agent-bench does, read over loopback): `(sent clock_ns, arrival
+/// clock_ns, arrival epoch ms)` per text delta.
+async fn read_direct_turn(host: &ApiHost, base_url: &str) -> Result<Vec<(u64, u64, f64)>> {
+    host.json(
+        reqwest::Method::PUT,
+        "/providers/custom",
+        json!({"base_url": base_url}),
+    )
+    .await?;
+    let id = host.session().await?;
+    let response = host
+        .req(reqwest::Method::POST, &format!("/sessions/{id}/turns"))
+        .json(&json!({"message": "go", "provider": "custom"}))
+        .send()
         .await?;
-        let session = self
-            .json(reqwest::Method::POST, "/sessions", json!({}))
-            .await?;
-        let id = session["id"].as_str().ok_or("no session id")?;
-        let response = self
-            .req(reqwest::Method::POST, &format!("/sessions/{id}/turns"))
-            .json(&json!({"message": "go", "provider": "custom"}))
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            return Err(format!("turn refused: {}", response.status()).into());
-        }
-        let mut arrivals = Vec::new();
-        let mut done = false;
-        let mut stream = response.bytes_stream();
-        let mut buf: Vec<u8> = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            let now = clock_ns();
-            let now_epoch_ms = epoch_ms();
-            buf.extend_from_slice(&chunk?);
-            while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
-                let frame: Vec<u8> = buf.drain(..end + 2).collect();
-                for line in frame.split(|b| *b == b'\n') {
-                    let Some(data) = line.strip_prefix(b"data: ") else {
-                        continue;
-                    };
-                    if data == b"[DONE]" {
-                        done = true;
-                        continue;
-                    }
-                    let v: Value = serde_json::from_slice(data)?;
-                    if v["type"] == "text-delta" {
-                        if let Ok(sent) = v["delta"].as_str().unwrap_or("").trim().parse::<u64>() {
-                            arrivals.push((sent, now, now_epoch_ms));
-                        }
+    if !response.status().is_success() {
+        return Err(format!("turn refused: {}", response.status()).into());
+    }
+    let mut arrivals = Vec::new();
+    let mut done = false;
+    let mut stream = response.bytes_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let now = clock_ns();
+        let now_epoch_ms = epoch_ms();
+        buf.extend_from_slice(&chunk?);
+        while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
+            let frame: Vec<u8> = buf.drain(..end + 2).collect();
+            for line in frame.split(|b| *b == b'\n') {
+                let Some(data) = line.strip_prefix(b"data: ") else {
+                    continue;
+                };
+                if data == b"[DONE]" {
+                    done = true;
+                    continue;
+                }
+                let v: Value = serde_json::from_slice(data)?;
+                if v["type"] == "text-delta" {
+                    if let Ok(sent) = v["delta"].as_str().unwrap_or("").trim().parse::<u64>() {
+                        arrivals.push((sent, now, now_epoch_ms));
                     }
                 }
             }
         }
-        if !done {
-            return Err("the direct stream ended without [DONE]".into());
-        }
-        Ok(arrivals)
     }
+    if !done {
+        return Err("the direct stream ended without [DONE]".into());
+    }
+    Ok(arrivals)
 }
 
 /// One turn read by this process straight from the direct host.
-fn direct_turn(
-    runtime: &tokio::runtime::Runtime,
-    host: &DirectHost,
-    reply: Reply,
-) -> Result<Samples> {
+fn direct_turn(runtime: &tokio::runtime::Runtime, host: &ApiHost, reply: Reply) -> Result<Samples> {
     let provider = TurnProvider::start(reply)?;
     let offset_before = clock_offset_ns();
-    let arrivals = runtime.block_on(host.turn(&provider.provider.base_url()));
+    let arrivals = runtime.block_on(read_direct_turn(host, &provider.provider.base_url()));
     let offset_after = clock_offset_ns();
     provider.stop();
     let arrivals = arrivals?;
@@ -1008,7 +986,7 @@ fn run(args: &Args) -> Result<()> {
     // 3. Bridge cost per chunk, in one more launch on the reused dir.
     if args.rounds > 0 {
         let (shell, window, _) = launch_shell(&shell_bin, &host_bin, dir.path(), &shared, &file)?;
-        let direct = DirectHost::start(&host_bin)?;
+        let direct = ApiHost::start(&host_bin, reqwest::Client::new())?;
         let mut page_all = Samples::default();
         let mut direct_all = Samples::default();
         println!();
@@ -1108,7 +1086,7 @@ fn run(args: &Args) -> Result<()> {
                                "mean": pmean - dmean},
                    "phase_bin_share": [low, high]}),
         );
-        let launched = direct.0.launched;
+        let launched = direct.launched;
         launched.stop()?;
         shell.stop()?;
     }
