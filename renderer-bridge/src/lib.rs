@@ -34,4 +34,4 @@ pub use error::BridgeError;
 pub use refusal::Refusal;
 pub use request::{check_origin, BridgeRequest};
 pub use sink::{Captured, HeadCallback, MemorySink, ReaderGone, ResponseSink, SocketSink};
-pub use target::{AUTHORITY, SCHEME};
+pub use target::{percent_decode, AUTHORITY, SCHEME};

@@ -64,15 +64,16 @@ fn path_is_plain(path: &str) -> bool {
     })
 }
 
-/// `None` for a malformed escape (`%`, `%zz`).
-fn percent_decode(s: &str) -> Option<Vec<u8>> {
+/// Strict percent-decoding: `None` for a malformed escape (`%`, `%zz`,
+/// `%+f`). Public so the shell's deep-link parser decodes by the same rules.
+pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            let hex = bytes.get(i + 1..i + 3)?;
+            out.push(hex_value(hex[0])? << 4 | hex_value(hex[1])?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -80,6 +81,15 @@ fn percent_decode(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 fn has_encoded(s: &str, byte: u8) -> bool {
@@ -117,6 +127,7 @@ mod tests {
             "hostapi://host/./x",
             "hostapi://host/%2e%2e/x",
             "hostapi://host/%2E%2e/x",
+            "hostapi://host/a%+2e/x",
             "hostapi://host/.%2e/x",
             "hostapi://host/%2e/x",
             "hostapi://host//x",

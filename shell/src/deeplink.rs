@@ -179,31 +179,7 @@ fn path_param(query: Option<&str>) -> Result<PathBuf, LinkError> {
 }
 
 fn percent_decode(s: &str) -> Result<Vec<u8>, LinkError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or(LinkError::BadEncoding)?;
-            let hi = hex_value(hex[0]).ok_or(LinkError::BadEncoding)?;
-            let lo = hex_value(hex[1]).ok_or(LinkError::BadEncoding)?;
-            out.push(hi << 4 | lo);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Ok(out)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    renderer_bridge::percent_decode(s).ok_or(LinkError::BadEncoding)
 }
 
 /// A freedesktop `.desktop` file that registers `exec` as the handler of
