@@ -74,18 +74,6 @@ struct StreamStats {
     latencies_us: Vec<f64>,
 }
 
-fn clock_reply(count: usize, interval_us: u64) -> Reply {
-    Reply::Stream {
-        events: vec![
-            Scripted::Clock { count, interval_us },
-            Scripted::Finish {
-                reason: "stop".into(),
-            },
-            Scripted::Done,
-        ],
-    }
-}
-
 fn record(text: &str, stats: &mut StreamStats) {
     if let Ok(sent) = text.trim().parse::<u64>() {
         stats
@@ -186,11 +174,11 @@ async fn main() -> Result<()> {
     let mut direct_rates = Vec::new();
     let mut host_rates = Vec::new();
     for _ in 0..3 {
-        provider.push([clock_reply(DELTAS, 0)]);
+        provider.push([Reply::clock_stream(DELTAS, 0)]);
         let d = direct(&provider, &http).await?;
         assert_eq!(d.deltas, DELTAS, "direct run lost deltas");
         direct_rates.push(d.deltas as f64 / d.elapsed.as_secs_f64());
-        provider.push([clock_reply(DELTAS, 0)]);
+        provider.push([Reply::clock_stream(DELTAS, 0)]);
         let session = host.session().await?;
         let h = through_host(&host, &session).await?;
         if h.deltas != DELTAS {
@@ -214,9 +202,9 @@ async fn main() -> Result<()> {
 
     // 1b. Added latency per chunk on a paced stream (one chunk per 500 µs).
     const PACED: usize = 2_000;
-    provider.push([clock_reply(PACED, 500)]);
+    provider.push([Reply::clock_stream(PACED, 500)]);
     let mut d = direct(&provider, &http).await?;
-    provider.push([clock_reply(PACED, 500)]);
+    provider.push([Reply::clock_stream(PACED, 500)]);
     let session = host.session().await?;
     let mut h = through_host(&host, &session).await?;
     let (d50, h50) = (
@@ -242,7 +230,7 @@ async fn main() -> Result<()> {
     // 2. 200 concurrent streaming sessions.
     const SESSIONS: usize = 200;
     const PER_SESSION: usize = 100;
-    provider.push((0..SESSIONS).map(|_| clock_reply(PER_SESSION, 10_000)));
+    provider.push((0..SESSIONS).map(|_| Reply::clock_stream(PER_SESSION, 10_000)));
     let mut sessions = Vec::new();
     for _ in 0..SESSIONS {
         sessions.push(host.session().await?);

@@ -40,7 +40,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agent_bench::api_host::ApiHost;
-use agent_provider::scripted::{clock_ns, Reply, Scripted, ScriptedProvider};
+use agent_provider::scripted::{clock_ns, Reply, ScriptedProvider};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
@@ -486,18 +486,6 @@ fn launch_shell(
 }
 
 // --------------------------------------------------------------- bridge --
-
-fn clock_reply(count: usize, interval_us: u64) -> Reply {
-    Reply::Stream {
-        events: vec![
-            Scripted::Clock { count, interval_us },
-            Scripted::Finish {
-                reason: "stop".into(),
-            },
-            Scripted::Done,
-        ],
-    }
-}
 
 /// `clock_ns()` → epoch ns: the offset between the two clocks now.
 fn clock_offset_ns() -> f64 {
@@ -995,11 +983,11 @@ fn run(args: &Args) -> Result<()> {
             args.rounds, args.chunks, args.interval_us
         );
         // An untimed warm-up turn on each path.
-        direct_turn(&runtime, &direct, clock_reply(50, args.interval_us))?;
-        page_turn(&shell, &window, clock_reply(50, args.interval_us))?;
+        direct_turn(&runtime, &direct, Reply::clock_stream(50, args.interval_us))?;
+        page_turn(&shell, &window, Reply::clock_stream(50, args.interval_us))?;
         for round in 0..args.rounds {
             // Alternating which path goes first, so drift hits both alike.
-            let reply = || clock_reply(args.chunks, args.interval_us);
+            let reply = || Reply::clock_stream(args.chunks, args.interval_us);
             let (d, p) = if round % 2 == 0 {
                 let d = direct_turn(&runtime, &direct, reply())?;
                 (d, page_turn(&shell, &window, reply())?)

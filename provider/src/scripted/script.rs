@@ -90,6 +90,20 @@ fn one() -> usize {
 }
 
 impl Reply {
+    /// `count` [`Scripted::Clock`] chunks `interval_us` apart, then `stop`
+    /// and `[DONE]`: the benchmarks' per-chunk latency stream.
+    pub fn clock_stream(count: usize, interval_us: u64) -> Self {
+        Self::Stream {
+            events: vec![
+                Scripted::Clock { count, interval_us },
+                Scripted::Finish {
+                    reason: "stop".to_owned(),
+                },
+                Scripted::Done,
+            ],
+        }
+    }
+
     /// One text chunk per word, then `stop`, usage and `[DONE]`.
     pub fn text_answer(text: &str) -> Self {
         let mut events: Vec<Scripted> = text
