@@ -187,14 +187,9 @@ impl Workspaces {
         let root = self.root(id).await?;
         let write_lock = self.write_lock.clone();
         run_blocking(move || {
-            // An existing symlink (checked to stay inside) is written through,
-            // as the agent's tools do, not replaced by a regular file.
-            let path = match root.resolve_existing(&path) {
-                Ok(existing) => existing.to_string_lossy().into_owned(),
-                Err(_) => path,
-            };
-            // Pinned: the write lands in the directory that passed the checks.
-            let file = root.pin_for_write(&path).map_err(|e| e.to_api_error())?;
+            // Pinned: the write lands in the directory that passed the checks,
+            // through an in-workspace symlink as the agent's tools do.
+            let file = root.pin_write_target(&path).map_err(|e| e.to_api_error())?;
             if file.path().is_dir() {
                 return Err(ApiError::bad_request("not_a_file", "path is a directory"));
             }

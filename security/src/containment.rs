@@ -289,6 +289,18 @@ impl ContainedRoot {
         })
     }
 
+    /// The write target for `client_path`, pinned: an existing entry is
+    /// followed to its canonical target (a symlink inside the root is written
+    /// through, not replaced by a regular file), a missing one is resolved
+    /// for creation; then as [`pin_for_write`](Self::pin_for_write).
+    pub fn pin_write_target(&self, client_path: &str) -> Result<Pinned, ContainmentError> {
+        match self.resolve_existing(client_path) {
+            Ok(existing) => self.pin_for_write(&existing.to_string_lossy()),
+            Err(ContainmentError::NotFound) => self.pin_for_write(client_path),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Lexical checks; returns the path relative to the root (possibly empty).
     fn relative<'a>(&self, client_path: &'a str) -> Result<&'a Path, ContainmentError> {
         if client_path.contains('\0') {

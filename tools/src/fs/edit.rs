@@ -4,7 +4,6 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::write::through_symlink;
 use super::{blocking, display, read_text, write_text};
 use crate::{ToolContext, ToolError, ToolSpec};
 
@@ -54,13 +53,12 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
     }
     let root = ctx.root.clone();
     blocking(move || {
-        let path = root.resolve_existing(&args.path)?;
-        let path = through_symlink(&root, &path)?;
-        let path_text = path.to_string_lossy();
-        // Read the checked inode; write by replacing the name inside the
+        // Read the checked inode; write by replacing its name inside the
         // checked directory (a rename never follows a symlink).
-        let text = read_text(&root.pin_existing(&path_text)?)?;
-        let target = root.pin_for_write(&path_text)?;
+        let file = root.pin_existing(&args.path)?;
+        let path = file.real().to_path_buf();
+        let text = read_text(&file)?;
+        let target = root.pin_for_write(&path.to_string_lossy())?;
         let count = text.matches(args.old_string.as_str()).count();
         match count {
             0 => {

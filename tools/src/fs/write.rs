@@ -47,32 +47,16 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
             }
             other => other?,
         };
-        let target = through_symlink(&root, &target)?;
-        // The write goes into the checked directory, held open.
-        let pinned = root.pin_for_write(&target.to_string_lossy())?;
+        // The write goes into the checked directory, held open, through an
+        // in-workspace symlink rather than over it.
+        let pinned = root.pin_write_target(&target.to_string_lossy())?;
+        if pinned.path().is_dir() {
+            return Err(ToolError::InvalidArguments("path is a directory".into()));
+        }
         write_text(&pinned.path(), &args.content)?;
-        Ok(json!({"path": display(&root, &target), "bytes": args.content.len()}))
+        Ok(json!({"path": display(&root, pinned.real()), "bytes": args.content.len()}))
     })
     .await
-}
-
-/// Resolves an existing symlink (already checked to point inside) to its
-/// destination, because `write_atomic` would otherwise replace the link
-/// itself with a regular file. A directory target is refused.
-pub(crate) fn through_symlink(root: &ContainedRoot, target: &Path) -> Result<PathBuf, ToolError> {
-    match target.symlink_metadata() {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            let rel = target.strip_prefix(root.root()).map_err(|_| {
-                ToolError::PathNotAllowed("path resolves outside the workspace".into())
-            })?;
-            let resolved = root.resolve_existing(&rel.to_string_lossy())?;
-            through_symlink(root, &resolved)
-        }
-        Ok(meta) if meta.is_dir() => Err(ToolError::InvalidArguments("path is a directory".into())),
-        Ok(_) => Ok(target.to_path_buf()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(target.to_path_buf()),
-        Err(e) => Err(io_error(&e)),
-    }
 }
 
 /// Creates the missing parent directories of `client_path` one level at a
