@@ -23,7 +23,7 @@ pub use error::ToolError;
 pub use fetch::FetchPolicy;
 pub use fs::{MAX_TEXT_BYTES, MAX_WRITE_BYTES};
 pub use sandbox::process::OUTPUT_CAP;
-pub use sandbox::{run_unsandboxed, CommandOutput, Sandbox};
+pub use sandbox::{CommandOutput, Sandbox};
 
 /// What a tool may touch. One per turn.
 #[derive(Clone, Debug)]
@@ -32,9 +32,15 @@ pub struct ToolContext {
     pub root: agent_security::ContainedRoot,
     /// The sandbox for `run_command`; `None` removes the tool.
     pub sandbox: Option<Sandbox>,
-    /// Paths made unreadable inside the sandbox (the host's user-data
-    /// directory, ...), in addition to the user's well-known secret folders.
+    /// Protected locations (the host's user-data directory, credential
+    /// folders). The sandbox shows none of the user's files outside the
+    /// workspace anyway; these are covered when they lie inside it.
     pub protected_paths: Vec<PathBuf>,
+    /// The user's home directory: an empty private tmpfs in the sandbox.
+    pub home: Option<PathBuf>,
+    /// Extra read-only paths the sandbox shows (toolchains the workspace
+    /// policy lists, such as `~/.cargo`).
+    pub read_only_paths: Vec<PathBuf>,
     /// Limits for `web_fetch`.
     pub fetch: FetchPolicy,
 }

@@ -5,6 +5,8 @@ mod common;
 use std::fs;
 use std::io::ErrorKind;
 use std::net::TcpListener;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use agent_tools::{Sandbox, ToolContext, OUTPUT_CAP};
@@ -53,6 +55,8 @@ async fn workspace_under_tmp_stays_visible() {
         root: agent_security::ContainedRoot::new(dir.path()).expect("root"),
         sandbox: Sandbox::detect(),
         protected_paths: Vec::new(),
+        home: None,
+        read_only_paths: Vec::new(),
         fetch: agent_tools::FetchPolicy::default(),
     };
     let args =
@@ -97,10 +101,11 @@ async fn no_network() {
     assert_eq!(err.kind(), ErrorKind::WouldBlock);
 
     // Control: the same probe does connect without the sandbox.
-    let out = agent_tools::run_unsandboxed(&f.ctx.root, &probe, Duration::from_secs(10))
-        .await
+    let out = std::process::Command::new("/bin/sh")
+        .args(["-c", &probe])
+        .output()
         .expect("unsandboxed");
-    assert_eq!(out.exit_code, Some(0), "{out:?}");
+    assert!(out.status.success(), "{out:?}");
     assert!(listener.accept().is_ok(), "control connection");
 }
 
@@ -241,4 +246,173 @@ async fn run_is_hidden_so_local_sockets_cannot_be_reached() {
     .await;
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(out["stdout"].as_str().unwrap().trim(), "hidden", "{out}");
+}
+
+/// Secrets where a real user keeps them, in a home directory outside /tmp
+/// (the sandbox empties /tmp, so a canary there would prove nothing).
+struct Home {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    canaries: Vec<PathBuf>,
+    socket: PathBuf,
+    _listener: UnixListener,
+}
+
+const CANARY: &str = "CANARY-7f3a-secret";
+
+fn home_with_canaries() -> Home {
+    let dir = tempdir();
+    let home = dir
+        .path()
+        .canonicalize()
+        .expect("canonical")
+        .join("home/user");
+    let canaries: Vec<PathBuf> = [
+        ".git-credentials",
+        ".config/gh/hosts.yml",
+        ".npmrc",
+        ".cargo/credentials.toml",
+        ".pypirc",
+        ".bash_history",
+        ".mozilla/firefox/abc.default/logins.json",
+        ".config/google-chrome/Default/Login Data",
+        ".ssh/id_ed25519",
+        ".local/share/agent-host/auth.json",
+        "other-project/.env",
+    ]
+    .iter()
+    .map(|rel| home.join(rel))
+    .collect();
+    for path in &canaries {
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, CANARY).expect("write canary");
+    }
+    // A credential cache socket, as `git credential-cache` leaves one.
+    let socket = home.join(".cache/git/credential/socket");
+    fs::create_dir_all(socket.parent().expect("parent")).expect("mkdir");
+    let listener = UnixListener::bind(&socket).expect("bind socket");
+    fs::create_dir_all(home.join("project")).expect("mkdir");
+    fs::write(home.join("project/README.md"), "hello").expect("write");
+    Home {
+        _dir: dir,
+        home,
+        canaries,
+        socket,
+        _listener: listener,
+    }
+}
+
+fn in_home(home: &Path, read_only: Vec<PathBuf>) -> ToolContext {
+    ToolContext {
+        root: agent_security::ContainedRoot::new(&home.join("project")).expect("root"),
+        sandbox: Some(Sandbox::detect().expect("bwrap")),
+        protected_paths: Vec::new(),
+        home: Some(home.to_path_buf()),
+        read_only_paths: read_only,
+        fetch: agent_tools::FetchPolicy::default(),
+    }
+}
+
+async fn sh(ctx: &ToolContext, command: &str) -> Value {
+    agent_tools::call(ctx, "run_command", &json!({"command": command}).to_string())
+        .await
+        .expect("run_command")
+}
+
+#[tokio::test]
+async fn only_the_workspace_of_the_users_files_is_visible() {
+    let h = home_with_canaries();
+    let ctx = in_home(&h.home, Vec::new());
+    let paths: Vec<String> = h
+        .canaries
+        .iter()
+        .map(|p| format!("'{}'", p.display()))
+        .collect();
+    let probe = format!(
+        "cat {} 2>/dev/null; test -S '{}' && echo SOCKET-VISIBLE; ls -A \"$HOME\"; echo; ls -A /",
+        paths.join(" "),
+        h.socket.display()
+    );
+    // Control: without the sandbox the probe finds every canary.
+    let control = std::process::Command::new("/bin/sh")
+        .args(["-c", &probe])
+        .output()
+        .expect("control");
+    let control = String::from_utf8_lossy(&control.stdout);
+    assert_eq!(
+        control.matches(CANARY).count(),
+        h.canaries.len(),
+        "{control}"
+    );
+    assert!(control.contains("SOCKET-VISIBLE"));
+
+    let v = sh(&ctx, &probe).await;
+    let out = v["stdout"].as_str().expect("stdout");
+    assert!(!out.contains(CANARY), "{v}");
+    assert!(!out.contains("SOCKET-VISIBLE"), "{v}");
+    let (home_listing, root_listing) = out.split_once("\n\n").expect("two listings");
+    // The home directory holds nothing but the way to the workspace.
+    assert_eq!(home_listing.trim(), "project", "{v}");
+    // The root holds only what the allow-list mounts.
+    let allowed = [
+        "usr", "etc", "opt", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "dev", "proc",
+        "tmp", "var", "run",
+    ];
+    let top = h
+        .home
+        .components()
+        .nth(1)
+        .expect("home below /")
+        .as_os_str()
+        .to_string_lossy()
+        .into_owned();
+    for entry in root_listing.split_whitespace() {
+        assert!(
+            allowed.contains(&entry) || entry == top,
+            "{entry} is visible in the sandbox: {v}"
+        );
+    }
+    // Renaming inside the workspace reaches nothing new.
+    let v = sh(
+        &ctx,
+        "mv .. ../x 2>&1; cd .. && mv .local .l 2>&1; cat .l/share/agent-host/auth.json 2>&1",
+    )
+    .await;
+    assert!(
+        !v["stdout"].as_str().expect("stdout").contains(CANARY),
+        "{v}"
+    );
+    assert!(h.home.join(".local/share/agent-host/auth.json").exists());
+}
+
+#[tokio::test]
+async fn home_is_private_scratch_and_toolchains_come_back_read_only() {
+    let h = home_with_canaries();
+    let toolchain = h.home.join(".rustup");
+    fs::create_dir_all(toolchain.join("bin")).expect("mkdir");
+    fs::write(toolchain.join("bin/tool"), "toolchain").expect("write");
+    let ctx = in_home(&h.home, vec![toolchain.clone()]);
+    let v = sh(
+        &ctx,
+        "echo scratch > \"$HOME/.gitconfig\" && cat \"$HOME/.gitconfig\"; cat \"$HOME/.rustup/bin/tool\"; echo x > \"$HOME/.rustup/bin/planted\" || echo READ-ONLY",
+    )
+    .await;
+    let out = v["stdout"].as_str().expect("stdout");
+    assert!(out.contains("scratch"), "{v}");
+    assert!(out.contains("toolchain"), "{v}");
+    assert!(out.contains("READ-ONLY"), "{v}");
+    // Scratch in the sandbox's home never reaches the real one.
+    assert!(!h.home.join(".gitconfig").exists());
+    assert!(!toolchain.join("bin/planted").exists());
+}
+
+#[tokio::test]
+async fn a_workspace_that_holds_the_home_directory_is_refused() {
+    let h = home_with_canaries();
+    let mut ctx = in_home(&h.home, Vec::new());
+    ctx.root = agent_security::ContainedRoot::new(h.home.parent().expect("parent")).expect("root");
+    let err = agent_tools::call(&ctx, "run_command", &json!({"command": "true"}).to_string())
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, agent_tools::ToolError::Refused(_)), "{err:?}");
 }

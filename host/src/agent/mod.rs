@@ -57,6 +57,8 @@ pub struct Agent {
     pub providers: Arc<Providers>,
     pub policies: Arc<Policies>,
     user_data: PathBuf,
+    /// The user's home (canonical): an empty tmpfs inside the sandbox.
+    home: Option<PathBuf>,
     sandbox: Arc<OnceLock<Option<Sandbox>>>,
     runs: Mutex<HashMap<String, Arc<Run>>>,
     statuses: Mutex<HashMap<String, watch::Sender<SessionStatus>>>,
@@ -78,6 +80,9 @@ impl Agent {
             providers,
             policies,
             user_data,
+            home: std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .map(|h| h.canonicalize().unwrap_or(h)),
             sandbox: Arc::new(OnceLock::new()),
             runs: Mutex::new(HashMap::new()),
             statuses: Mutex::new(HashMap::new()),
@@ -398,6 +403,8 @@ impl Agent {
             root,
             sandbox,
             protected_paths: vec![self.user_data.clone()],
+            home: self.home.clone(),
+            read_only_paths: Vec::new(),
             fetch: FetchPolicy::default(),
         })
     }

@@ -2,9 +2,7 @@
 //!
 //! Fail closed: [`Sandbox::detect`] proves bwrap can build the namespaces
 //! before `run_command` is ever offered, and a turn without a `Sandbox` has
-//! no `run_command` at all. The only way to run unconfined is
-//! [`run_unsandboxed`], which the host calls solely after an explicit CLI
-//! opt-in.
+//! no `run_command` at all. There is no unconfined path.
 
 mod bwrap;
 pub(crate) mod process;
@@ -14,11 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agent_security::ContainedRoot;
-
 pub use process::CommandOutput;
 
-use crate::ToolError;
+use crate::{ToolContext, ToolError};
 
 /// How long the start-up probe may take before bwrap is declared unusable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,50 +44,43 @@ impl Sandbox {
         &self.bwrap
     }
 
-    /// Runs `command` with `/bin/sh -c` in the sandbox described in
-    /// [`bwrap::arguments`], with the workspace as the only writable place.
+    /// Runs `command` with `/bin/sh -c` in the allow-list sandbox of
+    /// [`bwrap::arguments`]: the workspace is the only writable place and
+    /// the only part of the user's files in sight (besides the context's
+    /// extra read-only paths).
     pub async fn run(
         &self,
-        root: &ContainedRoot,
-        protected_paths: &[PathBuf],
+        ctx: &ToolContext,
         command: &str,
         timeout: Duration,
     ) -> Result<CommandOutput, ToolError> {
-        if root.root() == Path::new("/") {
-            // `--bind / /` would make the whole machine writable.
+        let workspace = ctx.root.root();
+        if workspace == Path::new("/")
+            || ctx
+                .home
+                .as_deref()
+                .is_some_and(|h| h.starts_with(workspace))
+        {
+            // Binding it would bring back the whole home directory (or, for
+            // `/`, make the whole machine writable).
             return Err(ToolError::Refused(
-                "run_command cannot use / as the workspace".into(),
+                "run_command cannot use a workspace that contains the home directory".into(),
             ));
         }
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let args = bwrap::arguments(root.root(), protected_paths, home.as_deref(), command);
+        let layout = bwrap::Layout {
+            workspace,
+            home: ctx.home.as_deref(),
+            read_only: &ctx.read_only_paths,
+            protected: &ctx.protected_paths,
+        };
         let mut cmd = tokio::process::Command::new(&self.bwrap);
-        cmd.args(args);
+        cmd.args(bwrap::arguments(&layout, command))
+            // bwrap is the sandbox's pid 1: its own environment is readable
+            // inside as /proc/1/environ, so it gets no more than the command.
+            .env_clear()
+            .envs(bwrap::minimal_env(&layout));
         process::run(cmd, timeout).await
     }
-}
-
-/// Runs `command` with `/bin/sh -c` in the workspace WITHOUT any sandbox:
-/// the command can read and write everything the host user can, and use the
-/// network. Only for an explicit CLI opt-in; every call logs a warning.
-/// The environment is still cleared to the same minimal set, and the same
-/// time and output limits apply.
-pub async fn run_unsandboxed(
-    root: &ContainedRoot,
-    command: &str,
-    timeout: Duration,
-) -> Result<CommandOutput, ToolError> {
-    tracing::warn!(
-        workspace = %root.root().display(),
-        "running a model command WITHOUT a sandbox (explicit opt-in)"
-    );
-    let mut cmd = tokio::process::Command::new("/bin/sh");
-    cmd.arg("-c")
-        .arg(command)
-        .current_dir(root.root())
-        .env_clear()
-        .envs(bwrap::minimal_env(root.root()));
-    process::run(cmd, timeout).await
 }
 
 /// The first executable file named `name` in `$PATH`.

@@ -16,9 +16,10 @@ pub(crate) fn spec() -> ToolSpec {
     ToolSpec {
         name: "run_command",
         description: "Run a shell command with /bin/sh -c in a sandbox whose working directory \
-            is the workspace root. Only the workspace is writable (plus an empty private /tmp); \
-            there is no network, stdin is empty, and the environment is only PATH, HOME (the \
-            workspace), LANG and TERM. `timeout_ms` defaults to 60000 (at most 300000); on \
+            is the workspace root. Of the user's files only the workspace is visible and writable; \
+            system directories are read-only, HOME and /tmp are empty private scratch space, \
+            there is no network, stdin is empty, and the environment is only PATH, HOME, LANG \
+            and TERM. `timeout_ms` defaults to 60000 (at most 300000); on \
             timeout every process of the command is killed. Each of stdout and stderr keeps \
             at most 256 KiB. Returns {exit_code, stdout, stderr, truncated, timed_out}; \
             exit_code is null when the command was killed.",
@@ -63,12 +64,7 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
         "timeout_ms",
     )?;
     let output = sandbox
-        .run(
-            &ctx.root,
-            &ctx.protected_paths,
-            &args.command,
-            Duration::from_millis(timeout_ms),
-        )
+        .run(ctx, &args.command, Duration::from_millis(timeout_ms))
         .await?;
     serde_json::to_value(output).map_err(|e| ToolError::Failed(e.to_string()))
 }

@@ -47,6 +47,8 @@ pub fn fixture_with(sandbox: Option<Sandbox>) -> Fixture {
         root: ContainedRoot::new(&ws).expect("root"),
         sandbox,
         protected_paths: Vec::new(),
+        home: None,
+        read_only_paths: Vec::new(),
         fetch: FetchPolicy::default(),
     };
     Fixture {
