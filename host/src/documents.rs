@@ -65,9 +65,14 @@ impl Documents {
 
     pub async fn read(&self, doc_id: String) -> Result<(DocumentRef, TextFile), ApiError> {
         let db = self.db.clone();
+        let protected = self.protected.clone();
         run_blocking(move || {
             let doc = resolve_blocking(&db, doc_id)?;
-            let text = files::read_text(&doc.path)?;
+            // Checked again at every read, on what the path names now: a
+            // registered file swapped for a symlink to a key is refused,
+            // and the read goes through the handle that was checked.
+            let pinned = pin(&doc.path, &protected)?;
+            let text = files::read_text(&pinned.path())?;
             Ok((doc, text))
         })
         .await
@@ -82,8 +87,17 @@ impl Documents {
     ) -> Result<(DocumentRef, String), ApiError> {
         let db = self.db.clone();
         let write_lock = self.write_lock.clone();
+        let protected = self.protected.clone();
         run_blocking(move || {
             let doc = resolve_blocking(&db, doc_id)?;
+            // A rename replaces a symlink rather than writing through it,
+            // but a Save must not follow a swapped path into a protected
+            // location's place either: refuse as the read does.
+            match agent_security::pin_unprotected(&doc.path, &protected) {
+                // Removed on disk: the version check below answers 409.
+                Ok(_) | Err(agent_security::ContainmentError::NotFound) => {}
+                Err(other) => return Err(other.to_api_error()),
+            }
             let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
             let mtime = files::write_text_if_unchanged(&doc.path, &content, Some(&expected_mtime))?;
             Ok((doc, mtime))
@@ -92,8 +106,18 @@ impl Documents {
     }
 }
 
+/// The document's file as it is now, refused when it resolves into a
+/// protected location.
+fn pin(path: &Path, protected: &[PathBuf]) -> Result<agent_security::Pinned, ApiError> {
+    agent_security::pin_unprotected(path, protected).map_err(|e| match e {
+        agent_security::ContainmentError::NotFound => {
+            ApiError::not_found("not_found", "the file no longer exists")
+        }
+        other => other.to_api_error(),
+    })
+}
+
 fn resolve_blocking(db: &Database, doc_id: String) -> Result<DocumentRef, ApiError> {
-    // Registration refuses protected paths, so stored ids never point there.
     if !ids::is_well_formed(&doc_id, "doc_") {
         return Err(unknown_document());
     }

@@ -22,6 +22,8 @@ pub struct Workspaces {
     write_lock: Arc<Mutex<()>>,
     /// Off limits inside any workspace (see `agent_security::protected_paths`).
     protected: Arc<Vec<PathBuf>>,
+    /// The user's home: never a workspace itself (nor anything above it).
+    home: Arc<Option<PathBuf>>,
 }
 
 /// One entry of a directory listing.
@@ -51,18 +53,21 @@ impl Workspaces {
             registry: Arc::new(Mutex::new(registry)),
             write_lock: Arc::new(Mutex::new(())),
             protected: Arc::new(protected),
+            home: Arc::new(std::env::var_os("HOME").map(PathBuf::from)),
         }
     }
 
     /// The workspace's root with the protected locations applied: what
     /// routes and tools resolve client paths against.
     pub fn contained(&self, path: &Path) -> Result<ContainedRoot, ApiError> {
-        contain(path, &self.protected)
+        contain(path, &self.home, &self.protected)
     }
 
     /// Opens (or re-opens) a directory; the id is stable for its real path.
     pub async fn open(&self, path: String) -> Result<WorkspaceEntry, ApiError> {
         let registry = self.registry.clone();
+        let home = self.home.clone();
+        let protected = self.protected.clone();
         run_blocking(move || {
             let path = Path::new(&path);
             if path.as_os_str().as_encoded_bytes().contains(&0) {
@@ -84,6 +89,7 @@ impl Workspaces {
                     "path is not a directory",
                 ));
             }
+            check_root(&canonical, &home, &protected)?;
             let id = ids::workspace_id(&canonical);
             lock(&registry)
                 .record_open(&id, &canonical, now_ms())
@@ -214,18 +220,35 @@ impl Workspaces {
     async fn root(&self, id: String) -> Result<ContainedRoot, ApiError> {
         let registry = self.registry.clone();
         let protected = self.protected.clone();
+        let home = self.home.clone();
         run_blocking(move || {
             let entry = lock(&registry).get(&id).ok_or_else(unknown_workspace)?;
-            contain(&entry.path, &protected)
+            contain(&entry.path, &home, &protected)
         })
         .await
     }
 }
 
-fn contain(path: &Path, protected: &[PathBuf]) -> Result<ContainedRoot, ApiError> {
-    Ok(ContainedRoot::new(path)
+/// The workspace's contained root, checked again on every use: a workspace
+/// recorded before a rule existed, or one that has since come to hold a
+/// protected location, is refused like a new one.
+fn contain(
+    path: &Path,
+    home: &Option<PathBuf>,
+    protected: &[PathBuf],
+) -> Result<ContainedRoot, ApiError> {
+    let root = ContainedRoot::new(path)
         .map_err(|e| e.to_api_error())?
-        .with_protected(protected.iter().cloned()))
+        .with_protected(protected.iter().cloned());
+    check_root(root.root(), home, protected)?;
+    Ok(root)
+}
+
+/// 403 `workspace_not_allowed` for a directory that can never be a
+/// workspace (see `agent_security::check_workspace_root`).
+fn check_root(root: &Path, home: &Option<PathBuf>, protected: &[PathBuf]) -> Result<(), ApiError> {
+    agent_security::check_workspace_root(root, home.as_deref(), protected)
+        .map_err(|refusal| ApiError::forbidden("workspace_not_allowed", refusal.to_string()))
 }
 
 fn lock(registry: &Mutex<WorkspaceRegistry>) -> std::sync::MutexGuard<'_, WorkspaceRegistry> {

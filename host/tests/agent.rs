@@ -725,14 +725,18 @@ fn the_step_limit_ends_a_tool_loop() {
 
 #[test]
 fn keys_and_credentials_stay_out_of_reach_of_routes_and_tools() {
-    // A workspace at $HOME that also holds the host's user-data directory:
-    // the worst layout, and the default one.
+    // The host's user-data directory and a key in the default places, a
+    // project in the home directory with links pointing at both.
     let home = tempfile::tempdir().unwrap();
     let user_data = home.path().join(".local/share/agent-host");
     std::fs::create_dir_all(&user_data).unwrap();
     std::fs::create_dir_all(home.path().join(".ssh")).unwrap();
     std::fs::write(home.path().join(".ssh/id_ed25519"), "PRIVATE-KEY-MATERIAL").unwrap();
-    std::fs::write(home.path().join("notes.md"), "fine to read").unwrap();
+    let project = home.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(project.join("notes.md"), "fine to read").unwrap();
+    std::os::unix::fs::symlink("../.ssh", project.join("keys")).unwrap();
+    std::os::unix::fs::symlink("../.local/share/agent-host", project.join("data")).unwrap();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -740,10 +744,7 @@ fn keys_and_credentials_stay_out_of_reach_of_routes_and_tools() {
         .build()
         .unwrap();
     let mut script = Vec::new();
-    for (i, path) in [".ssh/id_ed25519", ".local/share/agent-host/auth.json"]
-        .iter()
-        .enumerate()
-    {
+    for (i, path) in ["keys/id_ed25519", "data/auth.json"].iter().enumerate() {
         script.push(Reply::tool_call(
             &format!("r{i}"),
             "read_file",
@@ -798,13 +799,19 @@ fn keys_and_credentials_stay_out_of_reach_of_routes_and_tools() {
         (r.status, r.error_code().as_str()),
         (403, "path_not_allowed")
     );
+    // The home directory itself is no workspace: it holds both.
+    let r = host.send("POST", "/workspaces", json!({"path": home.path()}));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "workspace_not_allowed")
+    );
     let ws = host
-        .send("POST", "/workspaces", json!({"path": home.path()}))
+        .send("POST", "/workspaces", json!({"path": project}))
         .json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    for path in [".ssh/id_ed25519", ".local/share/agent-host/auth.json"] {
+    for path in ["keys/id_ed25519", "data/auth.json"] {
         let r = host.get(&format!(
             "/workspaces/{ws}/file?path={}",
             path.replace('/', "%2F")
@@ -818,7 +825,7 @@ fn keys_and_credentials_stay_out_of_reach_of_routes_and_tools() {
     let r = host.send(
         "PUT",
         &format!("/workspaces/{ws}/file"),
-        json!({"path": ".ssh/authorized_keys", "content": "attacker"}),
+        json!({"path": "keys/authorized_keys", "content": "attacker"}),
     );
     assert_eq!(r.status, 403);
     assert_eq!(

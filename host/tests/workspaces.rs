@@ -249,3 +249,159 @@ fn file_limits() {
     assert_eq!((r.status, r.error_code().as_str()), (413, "file_too_large"));
     assert!(!ws.path().join("huge.txt").exists());
 }
+
+/// A home directory outside /tmp with the user's secrets where they keep
+/// them, and the host's user-data dir inside it as on a real machine.
+struct Home {
+    _dir: tempfile::TempDir,
+    home: std::path::PathBuf,
+    user_data: std::path::PathBuf,
+}
+
+const CANARY: &str = "CANARY-ws-9d1e";
+
+fn home() -> Home {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let home = dir.path().canonicalize().unwrap().join("home/user");
+    for rel in [".ssh/id_ed25519", ".config/gcloud/credentials.db"] {
+        let path = home.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, CANARY).unwrap();
+    }
+    std::fs::create_dir_all(home.join("project")).unwrap();
+    std::fs::create_dir_all(home.join(".config/editor")).unwrap();
+    let user_data = home.join(".local/share/agent-host");
+    std::fs::create_dir_all(&user_data).unwrap();
+    Home {
+        _dir: dir,
+        home,
+        user_data,
+    }
+}
+
+fn start_in(h: &Home) -> TestHost {
+    TestHost::start_with(
+        options(&h.user_data),
+        &[
+            ("AGENT_HOST_SECRET_BACKEND", "file"),
+            ("HOME", h.home.to_str().unwrap()),
+        ],
+    )
+}
+
+#[test]
+fn workspaces_are_safe_by_construction() {
+    let h = home();
+    let host = start_in(&h);
+    let root_link = h.home.join("project/root-link");
+    std::os::unix::fs::symlink("/", &root_link).unwrap();
+    let refused = [
+        std::path::PathBuf::from("/"),
+        "/proc".into(),
+        "/proc/self".into(),
+        "/sys".into(),
+        "/dev".into(),
+        "/run".into(),
+        "/etc".into(),
+        "/usr".into(),
+        "/boot".into(),
+        root_link.clone(),
+        // The home directory itself, and what holds it.
+        h.home.clone(),
+        h.home.parent().unwrap().to_path_buf(),
+        // Holding the user-data dir or a credential folder.
+        h.home.join(".local"),
+        h.home.join(".config"),
+        // Inside a protected location.
+        h.user_data.clone(),
+        h.home.join(".ssh"),
+    ];
+    for path in &refused {
+        if !path.exists() {
+            continue;
+        }
+        let r = host.send("POST", "/workspaces", json!({"path": path}));
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (403, "workspace_not_allowed"),
+            "{path:?}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    // A project folder in the home directory is what a workspace is for.
+    let project = open(&host, &h.home.join("project"));
+    let editor = open(&host, &h.home.join(".config/editor"));
+    assert!(project["id"].is_string() && editor["id"].is_string());
+    assert_eq!(
+        host.get("/workspaces").json()["workspaces"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A workspace recorded before the rule (here: by an older host) is
+    // refused on every use, not only when opened.
+    assert!(host.stop().success());
+    let registry = h.user_data.join("workspaces.json");
+    let text = std::fs::read_to_string(&registry).unwrap();
+    let project_path = h.home.join("project");
+    let text = text.replace(
+        &format!("\"{}\"", project_path.display()),
+        &format!("\"{}\"", h.home.display()),
+    );
+    std::fs::write(&registry, text).unwrap();
+    let host = start_in(&h);
+    let id = project["id"].as_str().unwrap();
+    for path in [
+        "/workspaces/{id}/tree",
+        "/workspaces/{id}/file?path=.ssh/id_ed25519",
+    ] {
+        let r = host.get(&path.replace("{id}", id));
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (403, "workspace_not_allowed"),
+            "{path}"
+        );
+        assert!(!contains(&r.body, CANARY.as_bytes()));
+    }
+}
+
+#[test]
+fn a_document_swapped_for_a_symlink_to_a_key_is_refused() {
+    let h = home();
+    let host = start_in(&h);
+    let notes = h.home.join("project/notes.md");
+    std::fs::write(&notes, "# notes\n").unwrap();
+    let doc = host.send("POST", "/documents", json!({"path": notes}));
+    assert_eq!(doc.status, 200);
+    let id = doc.json()["doc_id"].as_str().unwrap().to_owned();
+    let read = host.get(&format!("/documents/{id}"));
+    assert_eq!(read.status, 200);
+    let mtime = read.json()["mtime"].as_str().unwrap().to_owned();
+
+    // After registration, the file becomes a symlink to the user's key.
+    std::fs::remove_file(&notes).unwrap();
+    let key = h.home.join(".ssh/id_ed25519");
+    std::os::unix::fs::symlink(&key, &notes).unwrap();
+    let r = host.get(&format!("/documents/{id}"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "path_not_allowed")
+    );
+    assert!(!contains(&r.body, CANARY.as_bytes()));
+    let r = host.send(
+        "PUT",
+        &format!("/documents/{id}"),
+        json!({"content": "saved", "expected_mtime": mtime}),
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "path_not_allowed")
+    );
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), CANARY);
+    assert!(std::fs::symlink_metadata(&notes)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}

@@ -67,9 +67,8 @@ impl ContainmentError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainedRoot {
     root: PathBuf,
-    /// Canonical subtrees that stay off limits even inside the root (a
-    /// workspace at `$HOME` must not expose `~/.ssh` or the host's keys).
-    protected: Vec<PathBuf>,
+    /// Subtrees that stay off limits even inside the root.
+    protected: Protected,
 }
 
 /// Credential folders and files under `$HOME` that no client path, tool or
@@ -87,9 +86,132 @@ pub const HOME_SECRETS: &[&str] = &[
 ];
 
 /// True when `path` (canonical) is, or is below, one of `protected`: the one
-/// check behind [`ContainedRoot`] and the document routes.
+/// check behind [`ContainedRoot`] and the document routes. Compared by
+/// device and inode as well as by name, so a protected directory that was
+/// renamed (or reached through another mount) is still recognised.
 pub fn is_protected(path: &Path, protected: &[PathBuf]) -> bool {
-    protected.iter().any(|p| path.starts_with(p))
+    Protected::new(protected.to_vec()).contains(path)
+}
+
+/// Protected locations with the identity (device, inode) each had when the
+/// set was made. A set is made per request or turn, so it sees locations
+/// created since the host started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Protected {
+    paths: Vec<PathBuf>,
+    ids: Vec<(u64, u64)>,
+}
+
+impl Protected {
+    fn new(paths: Vec<PathBuf>) -> Self {
+        let ids = paths.iter().filter_map(|p| identity(p)).collect();
+        Self { paths, ids }
+    }
+
+    /// `path` (canonical) is, or is below, a protected location.
+    fn contains(&self, path: &Path) -> bool {
+        self.paths.iter().any(|p| path.starts_with(p))
+            || (!self.ids.is_empty()
+                && path
+                    .ancestors()
+                    .filter_map(identity)
+                    .any(|id| self.ids.contains(&id)))
+    }
+}
+
+/// The device and inode `path` names (following symlinks), if it exists.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Why a directory cannot be a workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WorkspaceRefusal {
+    /// `/`, `/proc`, `/etc`, `/usr`, ... or anything inside a kernel file
+    /// system (`/proc`, `/sys`, `/dev`, `/run`).
+    #[error("a system directory cannot be a workspace")]
+    SystemDirectory,
+    /// The home directory itself, or a directory above it.
+    #[error("the home directory (or a directory holding it) cannot be a workspace; open a project folder inside it")]
+    HoldsHome,
+    /// The directory holds a protected location (the host's user-data
+    /// directory, a credential folder) or lies inside one.
+    #[error("this directory holds (or is inside) a protected location: credentials or the host's own data")]
+    HoldsProtected,
+}
+
+/// Directories that are never a workspace themselves.
+const SYSTEM_ROOTS: &[&str] = &[
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media",
+    "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var",
+    "/var/tmp",
+];
+
+/// Kernel file systems: nothing inside them is ever a workspace.
+const KERNEL_ROOTS: &[&str] = &["/proc", "/sys", "/dev", "/run"];
+
+/// Decides whether `root` (canonical, an existing directory) may be a
+/// workspace: not a system directory or inside a kernel file system, not the
+/// home directory or above it, and neither holding nor inside a protected
+/// location. Compared by device and inode, so no spelling or bind mount of
+/// the same directory slips through.
+pub fn check_workspace_root(
+    root: &Path,
+    home: Option<&Path>,
+    protected: &[PathBuf],
+) -> Result<(), WorkspaceRefusal> {
+    let Some(id) = identity(root) else {
+        return Ok(()); // Missing: the caller reports that on its own terms.
+    };
+    let same = |other: &str| identity(Path::new(other)) == Some(id);
+    if SYSTEM_ROOTS.iter().any(|r| same(r)) {
+        return Err(WorkspaceRefusal::SystemDirectory);
+    }
+    let kernel: Vec<(u64, u64)> = KERNEL_ROOTS
+        .iter()
+        .filter_map(|r| identity(Path::new(r)))
+        .collect();
+    if root
+        .ancestors()
+        .filter_map(identity)
+        .any(|a| kernel.contains(&a))
+    {
+        return Err(WorkspaceRefusal::SystemDirectory);
+    }
+    let holds = |inner: &Path| inner.ancestors().filter_map(identity).any(|a| a == id);
+    if let Some(home) = home {
+        if holds(&home.canonicalize().unwrap_or_else(|_| home.to_path_buf())) {
+            return Err(WorkspaceRefusal::HoldsHome);
+        }
+    }
+    let set = Protected::new(protected.to_vec());
+    if set.contains(root)
+        || protected
+            .iter()
+            .filter_map(|p| p.canonicalize().ok())
+            .any(|p| holds(&p))
+    {
+        return Err(WorkspaceRefusal::HoldsProtected);
+    }
+    Ok(())
+}
+
+/// Opens `path` (following symlinks, as a document path may be one) as a
+/// pinned handle, refused when what it now resolves to is a protected
+/// location: a document registered long ago and since swapped for a symlink
+/// to `~/.ssh/id_ed25519` is caught at every read and write.
+pub fn pin_unprotected(path: &Path, protected: &[PathBuf]) -> Result<Pinned, ContainmentError> {
+    let fd = open_path(path, 0)?;
+    let real = opened_path(&fd)?;
+    if is_protected(&real, protected) {
+        return Err(ContainmentError::Protected);
+    }
+    Ok(Pinned {
+        fd,
+        real,
+        name: None,
+    })
 }
 
 /// The locations every contained root protects: the host's user-data
@@ -179,7 +301,7 @@ impl ContainedRoot {
         }
         Ok(Self {
             root,
-            protected: Vec::new(),
+            protected: Protected::default(),
         })
     }
 
@@ -190,13 +312,16 @@ impl ContainedRoot {
 
     /// Adds protected subtrees (see [`protected_paths`]).
     pub fn with_protected(mut self, paths: impl IntoIterator<Item = PathBuf>) -> Self {
-        self.protected.extend(paths);
+        let mut all = std::mem::take(&mut self.protected.paths);
+        all.extend(paths);
+        self.protected = Protected::new(all);
         self
     }
 
-    /// True when `path` (canonical) is, or is below, a protected location.
+    /// True when `path` (canonical) is, or is below, a protected location
+    /// (by name, or by device and inode for a renamed one).
     pub fn is_protected(&self, path: &Path) -> bool {
-        is_protected(path, &self.protected)
+        self.protected.contains(path)
     }
 
     /// Resolves a client path (relative to the root, or absolute under the

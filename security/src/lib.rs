@@ -14,7 +14,8 @@ pub mod referer;
 pub mod secrets;
 
 pub use containment::{
-    is_protected, protected_paths, ContainedRoot, ContainmentError, Pinned, HOME_SECRETS,
+    check_workspace_root, is_protected, pin_unprotected, protected_paths, ContainedRoot,
+    ContainmentError, Pinned, WorkspaceRefusal, HOME_SECRETS,
 };
 pub use credentials::{Credentials, BASIC_USER};
 pub use error::{ApiError, ErrorBody, ErrorDetail};

@@ -35,6 +35,7 @@ pub async fn register(
 #[utoipa::path(get, path = "/documents/{doc_id}", tag = "documents",
     params(("doc_id" = String, Path)),
     responses((status = 200, body = DocumentContent),
+              (status = 403, description = "`path_not_allowed`: the file now resolves into a protected location", body = ErrorResponse),
               (status = 404, description = "`unknown_document`, `not_found`", body = ErrorResponse),
               (status = 413, description = "`file_too_large`", body = ErrorResponse),
               (status = 415, description = "`not_utf8`", body = ErrorResponse)))]
@@ -56,6 +57,7 @@ pub async fn read(
 #[utoipa::path(put, path = "/documents/{doc_id}", tag = "documents",
     params(("doc_id" = String, Path)), request_body = WriteDocumentRequest,
     responses((status = 200, body = WriteResult),
+              (status = 403, description = "`path_not_allowed`: the file now resolves into a protected location", body = ErrorResponse),
               (status = 404, description = "`unknown_document`", body = ErrorResponse),
               (status = 409, description = "`conflict`: changed or removed on disk", body = ErrorResponse)))]
 pub async fn write(

@@ -28,6 +28,7 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<WorkspaceLi
 #[utoipa::path(post, path = "/workspaces", tag = "workspaces", request_body = OpenPathRequest,
     responses((status = 200, body = Workspace),
               (status = 400, description = "`invalid_path`, `not_a_directory`", body = ErrorResponse),
+              (status = 403, description = "`workspace_not_allowed`: a system directory, the home directory (or above it), or a directory holding or inside a protected location", body = ErrorResponse),
               (status = 404, description = "`not_found`", body = ErrorResponse)))]
 pub async fn open(
     State(state): State<Arc<AppState>>,
@@ -68,7 +69,7 @@ pub async fn forget(
 #[utoipa::path(get, path = "/workspaces/{id}/tree", tag = "workspaces",
     params(("id" = String, Path), WorkspacePathQuery),
     responses((status = 200, body = DirListing),
-              (status = 403, description = "`path_not_allowed`: outside the workspace", body = ErrorResponse),
+              (status = 403, description = "`path_not_allowed`: outside the workspace; `workspace_not_allowed`", body = ErrorResponse),
               (status = 404, description = "`unknown_workspace`, `not_found`", body = ErrorResponse)))]
 pub async fn tree(
     State(state): State<Arc<AppState>>,
