@@ -226,6 +226,21 @@ async fn non_public_targets_are_refused_before_connecting() {
         "http://[fd00::1]/".into(),
         "http://224.0.0.1/".into(),
         "http://255.255.255.255/".into(),
+        // NAT64, both prefixes, and other IPv6 forms that reach IPv4.
+        format!("http://[64:ff9b::7f00:1]:{port}/"),
+        format!("http://[64:ff9b:1::7f00:1]:{port}/"),
+        "http://[64:ff9b:1::a00:1]/".into(),
+        "http://[64:ff9b:1:a00:0:100::]/".into(),
+        "http://[2002:808:808::]/".into(),
+        "http://[2001:0:4136:e378:8000:ffaf:f5ff:fffe]/".into(), // Teredo, client 10.0.0.1
+        "http://[::127.0.0.1]/".into(),
+        // Blocks the audit found missing.
+        "http://192.175.48.1/".into(),
+        "http://192.31.196.1/".into(),
+        "http://192.52.193.1/".into(),
+        "http://[100:0:0:1::1]/".into(),
+        "http://[2620:4f:8000::1]/".into(),
+        "http://[5f00::1]/".into(),
     ];
     for url in &urls {
         let started = Instant::now();
