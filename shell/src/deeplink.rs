@@ -7,18 +7,26 @@
 //! - `agent-host://workspace?path=/abs/dir`: an existing directory;
 //! - `agent-host://session/ses_<32 lowercase hex>`: an agent session.
 //!
+//! Only the scheme ignores case (`AGENT-HOST://` is `agent-host://`, as
+//! RFC 3986 says); route names, the `path` parameter and session ids are
+//! exact and lowercase.
+//!
 //! Everything else is an error: other schemes, user info, ports,
-//! fragments, unknown hosts or paths ([`LinkError::UnknownRoute`], which the
-//! caller logs and refuses), missing, repeated or extra query parameters,
-//! bad percent-encoding, NUL bytes, relative paths or `..` components. The
-//! parser is hand-written rather than built on a general URL parser so that
-//! nothing is normalized away (dot segments, case, stripped whitespace)
-//! before it is checked.
+//! fragments, unknown hosts or paths, routes in another case
+//! ([`LinkError::UnknownRoute`], which the caller logs and refuses),
+//! missing, repeated or extra query parameters, bad percent-encoding, NUL
+//! bytes, paths that are not UTF-8 or hold control or bidirectional
+//! formatting characters (the user is shown the path and must be able to
+//! read it), relative paths or `..` components. The parser is hand-written
+//! rather than built on a general URL parser so that nothing is normalized
+//! away (dot segments, case, stripped whitespace) before it is checked.
+//!
+//! Any web page can fire a link, so a parsed link is only a request: the
+//! shell asks the user in the home window before anything is opened (see
+//! src/app.rs and docs/rfc/bridge.md §7).
 
-use std::ffi::OsString;
 use std::fs::{self, OpenOptions, Permissions};
 use std::io::{self, ErrorKind, Write};
-use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
@@ -65,6 +73,8 @@ pub enum LinkError {
     BadEncoding,
     #[error("path contains a NUL byte")]
     Nul,
+    #[error("path is not UTF-8 or holds a control or bidirectional formatting character")]
+    Unprintable,
     #[error("path is not absolute")]
     NotAbsolute,
     #[error("path contains a `..` component")]
@@ -110,8 +120,10 @@ pub fn parse(link: &str) -> Result<Link, LinkError> {
     if authority.contains(':') {
         return Err(LinkError::Port);
     }
-    let route = authority.to_ascii_lowercase();
-    match route.as_str() {
+    // Only the scheme is case-insensitive (RFC 3986 §3.1); route names are
+    // matched exactly, so `OPEN` or `Workspace` is an unknown route.
+    let route = authority;
+    match route {
         "open" | "workspace" => {
             if !path.is_empty() && path != "/" {
                 return Err(LinkError::UnknownRoute);
@@ -168,7 +180,13 @@ fn path_param(query: Option<&str>) -> Result<PathBuf, LinkError> {
     if bytes.contains(&0) {
         return Err(LinkError::Nul);
     }
-    let path = PathBuf::from(OsString::from_vec(bytes));
+    // The user is asked with this path in front of them: it must read as
+    // what it is.
+    let text = String::from_utf8(bytes).map_err(|_| LinkError::Unprintable)?;
+    if text.chars().any(is_unprintable) {
+        return Err(LinkError::Unprintable);
+    }
+    let path = PathBuf::from(text);
     if !path.is_absolute() {
         return Err(LinkError::NotAbsolute);
     }
@@ -176,6 +194,16 @@ fn path_param(query: Option<&str>) -> Result<PathBuf, LinkError> {
         return Err(LinkError::DotDot);
     }
     Ok(path)
+}
+
+/// Control characters (C0, DEL, C1) and the bidirectional formatting
+/// characters that can make a path read as another one.
+fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn percent_decode(s: &str) -> Result<Vec<u8>, LinkError> {

@@ -199,6 +199,94 @@ fn refusals() {
     );
 }
 
+/// Only the scheme is case-insensitive (RFC 3986 §3.1); route names, the
+/// `path` parameter and session ids are exact, lowercase.
+#[test]
+fn only_the_scheme_ignores_case() {
+    let f = fixture();
+    let file = enc(&f.file);
+    let dir = enc(&f.dir);
+    let accepted = [
+        (
+            format!("agent-host://open?path={file}"),
+            Link::Open(f.file.clone()),
+        ),
+        (
+            format!("AGENT-HOST://open?path={file}"),
+            Link::Open(f.file.clone()),
+        ),
+        (
+            format!("Agent-Host://workspace?path={dir}"),
+            Link::Workspace(f.dir.clone()),
+        ),
+        (
+            format!("aGeNt-HoSt://session/{SESSION}"),
+            Link::Session(SESSION.into()),
+        ),
+    ];
+    for (link, want) in accepted {
+        assert_eq!(
+            parse(&link).unwrap_or_else(|e| panic!("{link:?}: {e:?}")),
+            want
+        );
+    }
+    let session_upper = SESSION.to_ascii_uppercase();
+    let routes = [
+        format!("AGENT-HOST://OPEN?path={file}"),
+        format!("agent-host://Open?path={file}"),
+        format!("agent-host://oPEN/?path={file}"),
+        format!("agent-host://WORKSPACE?path={dir}"),
+        format!("agent-host://Workspace?path={dir}"),
+        format!("agent-host://SESSION/{SESSION}"),
+        format!("agent-host://Session/{SESSION}"),
+    ];
+    for link in &routes {
+        refused(link, |e| matches!(e, LinkError::UnknownRoute));
+    }
+    for link in [
+        format!("agent-host://open?PATH={file}"),
+        format!("agent-host://open?Path={file}"),
+        format!("agent-host://workspace?PATH={dir}"),
+    ] {
+        refused(&link, |e| matches!(e, LinkError::BadQuery(_)));
+    }
+    for link in [
+        format!("agent-host://session/{session_upper}"),
+        format!("agent-host://session/SES_{}", &SESSION[4..]),
+    ] {
+        refused(&link, |e| matches!(e, LinkError::BadSessionId));
+    }
+}
+
+/// The user is asked with the path in front of them, so it must read as
+/// what it is: no control characters, no bidirectional overrides, UTF-8.
+#[test]
+fn paths_the_user_cannot_read_are_refused() {
+    let f = fixture();
+    let dir = enc(&f.dir);
+    for escape in [
+        "%0A",
+        "%1B",
+        "%7F",
+        "%C2%85",
+        "%E2%80%AE",
+        "%E2%81%A6",
+        "%E2%80%8F",
+        "%FF",
+        "%C3",
+    ] {
+        refused(
+            &format!("agent-host://workspace?path={dir}/x{escape}y"),
+            |e| matches!(e, LinkError::Unprintable),
+        );
+    }
+    // Other non-ASCII text is fine (here: a missing file, not a refusal of
+    // the characters).
+    refused(&format!("agent-host://open?path={dir}/caf%C3%A9.md"), |e| {
+        matches!(e, LinkError::Missing(_))
+    });
+}
+
 #[test]
 fn desktop_entry_content() {
     let entry = desktop_entry(Path::new("/opt/agent host/bin/agent-shell"));
