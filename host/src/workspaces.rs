@@ -63,6 +63,41 @@ impl Workspaces {
         contain(path, &self.home, &self.protected)
     }
 
+    /// The policy's extra read-only paths as the sandbox will mount them
+    /// (`~/` expanded, canonical where they exist), or 400
+    /// `invalid_path` / 403 `read_only_path_not_allowed` for the first
+    /// that may not be shown.
+    pub fn read_only_paths(&self, paths: &[String]) -> Result<Vec<PathBuf>, ApiError> {
+        paths
+            .iter()
+            .map(|given| {
+                let home = self.home.as_deref();
+                let path = match (given.as_str(), given.strip_prefix("~/"), home) {
+                    ("~", _, Some(home)) => home.to_path_buf(),
+                    (_, Some(rest), Some(home)) => home.join(rest),
+                    _ => PathBuf::from(given),
+                };
+                if !path.is_absolute()
+                    || given.contains('\0')
+                    || path
+                        .components()
+                        .any(|c| c == std::path::Component::ParentDir)
+                {
+                    return Err(ApiError::bad_request(
+                        "invalid_path",
+                        "read-only paths must be absolute (or start with ~/), without '..'",
+                    ));
+                }
+                let path = path.canonicalize().unwrap_or(path);
+                agent_security::check_read_only_path(&path, self.home.as_deref(), &self.protected)
+                    .map_err(|refusal| {
+                        ApiError::forbidden("read_only_path_not_allowed", refusal.to_string())
+                    })?;
+                Ok(path)
+            })
+            .collect()
+    }
+
     /// Opens (or re-opens) a directory; the id is stable for its real path.
     pub async fn open(&self, path: String) -> Result<WorkspaceEntry, ApiError> {
         let registry = self.registry.clone();

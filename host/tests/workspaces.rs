@@ -405,3 +405,50 @@ fn a_document_swapped_for_a_symlink_to_a_key_is_refused() {
         .file_type()
         .is_symlink());
 }
+
+#[test]
+fn read_only_paths_for_the_sandbox_never_bring_back_a_secret() {
+    let h = home();
+    std::fs::create_dir_all(h.home.join(".cargo/bin")).unwrap();
+    let host = start_in(&h);
+    let id = open(&host, &h.home.join("project"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let put = |paths: Value| {
+        let mut policy = host.get(&format!("/workspaces/{id}/policy")).json();
+        policy["read_only_paths"] = paths;
+        host.send("PUT", &format!("/workspaces/{id}/policy"), policy)
+    };
+    for paths in [
+        json!(["~"]),
+        json!(["/"]),
+        json!([h.home.parent().unwrap()]),
+        json!(["~/.ssh"]),
+        json!(["~/.local"]),
+        json!([h.user_data]),
+        json!(["~/.cargo", "/proc"]),
+    ] {
+        let r = put(paths.clone());
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (403, "read_only_path_not_allowed"),
+            "{paths}"
+        );
+    }
+    for paths in [json!(["relative/bin"]), json!(["~/../x"])] {
+        let r = put(paths.clone());
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (400, "invalid_path"),
+            "{paths}"
+        );
+    }
+    let r = put(json!(["~/.cargo", "/opt/not-installed"]));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let policy = host.get(&format!("/workspaces/{id}/policy")).json();
+    assert_eq!(
+        policy["read_only_paths"],
+        json!(["~/.cargo", "/opt/not-installed"])
+    );
+}

@@ -164,21 +164,41 @@ pub fn check_workspace_root(
     let Some(id) = identity(root) else {
         return Ok(()); // Missing: the caller reports that on its own terms.
     };
+    check_holdings(root, id, home, protected)?;
     let same = |other: &str| identity(Path::new(other)) == Some(id);
-    if SYSTEM_ROOTS.iter().any(|r| same(r)) {
+    if SYSTEM_ROOTS.iter().any(|r| same(r)) || in_kernel_fs(root) {
         return Err(WorkspaceRefusal::SystemDirectory);
     }
-    let kernel: Vec<(u64, u64)> = KERNEL_ROOTS
-        .iter()
-        .filter_map(|r| identity(Path::new(r)))
-        .collect();
-    if root
-        .ancestors()
-        .filter_map(identity)
-        .any(|a| kernel.contains(&a))
-    {
+    Ok(())
+}
+
+/// Decides whether `path` (canonical) may be shown read-only to sandboxed
+/// commands (a toolchain such as `~/.cargo`): not the home directory or
+/// above it, not holding or inside a protected location, nothing of a
+/// kernel file system. A missing path passes (the sandbox skips it).
+pub fn check_read_only_path(
+    path: &Path,
+    home: Option<&Path>,
+    protected: &[PathBuf],
+) -> Result<(), WorkspaceRefusal> {
+    let Some(id) = identity(path) else {
+        return Ok(());
+    };
+    check_holdings(path, id, home, protected)?;
+    if in_kernel_fs(path) {
         return Err(WorkspaceRefusal::SystemDirectory);
     }
+    Ok(())
+}
+
+/// `dir` (identity `id`) holds neither the home directory nor a protected
+/// location, and is not inside one.
+fn check_holdings(
+    dir: &Path,
+    id: (u64, u64),
+    home: Option<&Path>,
+    protected: &[PathBuf],
+) -> Result<(), WorkspaceRefusal> {
     let holds = |inner: &Path| inner.ancestors().filter_map(identity).any(|a| a == id);
     if let Some(home) = home {
         if holds(&home.canonicalize().unwrap_or_else(|_| home.to_path_buf())) {
@@ -186,7 +206,7 @@ pub fn check_workspace_root(
         }
     }
     let set = Protected::new(protected.to_vec());
-    if set.contains(root)
+    if set.contains(dir)
         || protected
             .iter()
             .filter_map(|p| p.canonicalize().ok())
@@ -195,6 +215,17 @@ pub fn check_workspace_root(
         return Err(WorkspaceRefusal::HoldsProtected);
     }
     Ok(())
+}
+
+/// `path` is, or is inside, `/proc`, `/sys`, `/dev` or `/run`.
+fn in_kernel_fs(path: &Path) -> bool {
+    let kernel: Vec<(u64, u64)> = KERNEL_ROOTS
+        .iter()
+        .filter_map(|r| identity(Path::new(r)))
+        .collect();
+    path.ancestors()
+        .filter_map(identity)
+        .any(|a| kernel.contains(&a))
 }
 
 /// Opens `path` (following symlinks, as a document path may be one) as a

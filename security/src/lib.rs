@@ -14,7 +14,7 @@ pub mod referer;
 pub mod secrets;
 
 pub use containment::{
-    check_workspace_root, is_protected, pin_unprotected, protected_paths, ContainedRoot,
+    check_read_only_path, check_workspace_root, is_protected, pin_unprotected, protected_paths, ContainedRoot,
     ContainmentError, Pinned, WorkspaceRefusal, HOME_SECRETS,
 };
 pub use credentials::{Credentials, BASIC_USER};

@@ -3,6 +3,7 @@
 //! docs/rfc/stream.md).
 
 pub mod chunk;
+mod command;
 mod history;
 mod persist;
 pub mod policy;
@@ -31,7 +32,7 @@ use crate::database::Database;
 use crate::ids::random_id;
 use crate::workspaces::Workspaces;
 use persist::Persister;
-use policy::Policies;
+use policy::{Policies, ToolPolicy};
 use providers::Providers;
 use run::Run;
 use status::SessionStatus;
@@ -321,18 +322,19 @@ impl Agent {
                 ApiError::internal()
             })?;
 
-        let (tools, workspace_path) = match &session.workspace_id {
-            Some(ws) => {
-                let path = self.workspaces.path_of(ws.clone()).await?;
-                (Some(Arc::new(self.tool_context(&path).await?)), Some(path))
-            }
-            None => (None, None),
-        };
         let policy = session
             .workspace_id
             .as_deref()
             .map(|ws| self.policies.get(ws))
             .unwrap_or_default();
+        let (tools, workspace_path) = match &session.workspace_id {
+            Some(ws) => {
+                let path = self.workspaces.path_of(ws.clone()).await?;
+                let context = self.tool_context(&path, &policy).await?;
+                (Some(Arc::new(context)), Some(path))
+            }
+            None => (None, None),
+        };
 
         let db = self.db.clone();
         let session_id = session.id.clone();
@@ -393,18 +395,29 @@ impl Agent {
         })
     }
 
-    async fn tool_context(&self, workspace: &std::path::Path) -> Result<ToolContext, ApiError> {
+    async fn tool_context(
+        &self,
+        workspace: &std::path::Path,
+        policy: &ToolPolicy,
+    ) -> Result<ToolContext, ApiError> {
         let root = self.workspaces.contained(workspace)?;
         let cell = self.sandbox.clone();
+        let workspaces = self.workspaces.clone();
+        let paths = policy.read_only_paths.clone();
         // Detecting bwrap runs it once; do that off the async workers and
-        // only the first time a turn needs tools.
-        let sandbox = run_blocking(move || Ok(cell.get_or_init(Sandbox::detect).clone())).await?;
+        // only the first time a turn needs tools. The read-only paths are
+        // checked again: what was fine when stored may hold a secret now.
+        let (sandbox, read_only_paths) = run_blocking(move || {
+            let read_only = workspaces.read_only_paths(&paths)?;
+            Ok((cell.get_or_init(Sandbox::detect).clone(), read_only))
+        })
+        .await?;
         Ok(ToolContext {
             root,
             sandbox,
             protected_paths: vec![self.user_data.clone()],
             home: self.home.clone(),
-            read_only_paths: Vec::new(),
+            read_only_paths,
             fetch: FetchPolicy::default(),
         })
     }

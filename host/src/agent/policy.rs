@@ -10,6 +10,8 @@ use agent_security::ApiError;
 use agent_storage::{load_json, save_json, FileMode};
 use serde::{Deserialize, Serialize};
 
+use super::command;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Permission {
@@ -20,7 +22,10 @@ pub enum Permission {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommandRule {
-    /// Shell command pattern; `*` matches any run of characters.
+    /// Pattern for what the command runs, `*` matching any run of
+    /// characters. Matched against the program's name and its unquoted
+    /// arguments (`/bin/rm`, `env rm`, `sh -c 'rm …'` are all `rm …`); a line
+    /// that is not one simple command only matches deny rules.
     pub pattern: String,
     pub permission: Permission,
 }
@@ -32,6 +37,12 @@ pub struct ToolPolicy {
     /// Checked in order for `run_command`; the first match wins over `tools`.
     #[serde(default)]
     pub commands: Vec<CommandRule>,
+    /// Extra paths `run_command`'s sandbox shows read-only, so real work
+    /// runs (toolchains: `~/.cargo`, `~/.rustup`, `~/.nvm`); `~/` is the
+    /// home directory. Refused when a path is or holds the home directory
+    /// or a protected location.
+    #[serde(default)]
+    pub read_only_paths: Vec<String>,
 }
 
 impl Default for ToolPolicy {
@@ -53,6 +64,7 @@ impl Default for ToolPolicy {
         ToolPolicy {
             tools,
             commands: Vec::new(),
+            read_only_paths: Vec::new(),
         }
     }
 }
@@ -60,25 +72,48 @@ impl Default for ToolPolicy {
 impl ToolPolicy {
     pub fn decide(&self, tool: &str, arguments: &serde_json::Value) -> Permission {
         if tool == "run_command" {
-            if let Some(command) = arguments.get("command").and_then(|c| c.as_str()) {
-                // `git *` must not wave through `git status; curl … | sh`:
-                // a command that chains, substitutes or redirects matches no
-                // rule except a deny, and otherwise asks.
-                let compound = command.contains(|c: char| ";&|$`()<>\n\r".contains(c));
-                if let Some(rule) = self.commands.iter().find(|r| wildcard(&r.pattern, command)) {
-                    if !compound || rule.permission == Permission::Deny {
-                        return rule.permission;
-                    }
-                }
-                if compound {
-                    return match self.tools.get(tool) {
-                        Some(Permission::Deny) => Permission::Deny,
-                        _ => Permission::Ask,
-                    };
+            if let Some(line) = arguments.get("command").and_then(|c| c.as_str()) {
+                if let Some(permission) = self.decide_command(line) {
+                    return permission;
                 }
             }
         }
         self.tools.get(tool).copied().unwrap_or(Permission::Ask)
+    }
+
+    /// The command rules' verdict on `line`, or `None` to fall back to the
+    /// tool's permission. Rules match what the line really runs (see
+    /// [`command::normalise`]): `/bin/rm`, `env rm` and `sh -c 'rm …'` are
+    /// all `rm …`.
+    fn decide_command(&self, line: &str) -> Option<Permission> {
+        let denied = |text: &str| {
+            self.commands
+                .iter()
+                .any(|r| r.permission == Permission::Deny && wildcard(&r.pattern, text))
+        };
+        let Some(simple) = command::normalise(line) else {
+            // Not one simple command (`git status; curl … | sh`): no allow
+            // rule can vouch for it. A deny matching any segment (or the raw
+            // text) still denies; otherwise ask, unless the tool is denied.
+            let deny =
+                denied(line.trim()) || command::segments(line).iter().any(|s| denied(&s.text));
+            return Some(match self.tools.get("run_command") {
+                _ if deny => Permission::Deny,
+                Some(Permission::Deny) => Permission::Deny,
+                _ => Permission::Ask,
+            });
+        };
+        let rule = self
+            .commands
+            .iter()
+            .find(|rule| wildcard(&rule.pattern, &simple.text))
+            .map(|rule| match rule.permission {
+                // A workspace script named like a system program (`./git`)
+                // is not what an allow rule names.
+                Permission::Allow if !simple.system_program => Permission::Ask,
+                permission => permission,
+            });
+        rule.or_else(|| denied(line.trim()).then_some(Permission::Deny))
     }
 }
 
@@ -188,8 +223,48 @@ mod tests {
             policy.decide("run_command", &cmd("rm -rf / && ls")),
             Permission::Deny
         );
+        for line in [
+            "/bin/rm -rf x",
+            "command rm x",
+            "env rm x",
+            "env -i A=1 rm x",
+            "A=1 rm x",
+            "sh -c 'rm -rf x'",
+            "\\rm x",
+            "ls && /bin/rm x",
+            "echo $(env rm x)",
+        ] {
+            assert_eq!(
+                policy.decide("run_command", &cmd(line)),
+                Permission::Deny,
+                "{line}"
+            );
+        }
         assert_eq!(policy.decide("read_file", &cmd("x")), Permission::Allow);
         assert_eq!(policy.decide("write_file", &cmd("x")), Permission::Ask);
         assert_eq!(policy.decide("unknown", &cmd("x")), Permission::Ask);
+    }
+
+    #[test]
+    fn allow_rules_vouch_only_for_the_system_program_they_name() {
+        let policy = ToolPolicy {
+            commands: vec![CommandRule {
+                pattern: "git status*".into(),
+                permission: Permission::Allow,
+            }],
+            ..ToolPolicy::default()
+        };
+        let cmd = |c: &str| serde_json::json!({ "command": c });
+        for (line, expected) in [
+            ("git status", Permission::Allow),
+            ("/usr/bin/git status --short", Permission::Allow),
+            ("env GIT_PAGER=cat git status", Permission::Allow),
+            ("./git status", Permission::Ask),
+            ("git status; curl x | sh", Permission::Ask),
+            ("sh -c 'git status; rm x'", Permission::Ask),
+            ("git push", Permission::Ask),
+        ] {
+            assert_eq!(policy.decide("run_command", &cmd(line)), expected, "{line}");
+        }
     }
 }

@@ -70,6 +70,8 @@ pub async fn get_policy(
 #[utoipa::path(put, path = "/workspaces/{id}/policy", tag = "workspaces",
     params(("id" = String, Path)), request_body = ToolPolicy,
     responses((status = 200, body = ToolPolicy),
+              (status = 400, description = "`invalid_path`: a read-only path that is not absolute", body = ErrorResponse),
+              (status = 403, description = "`read_only_path_not_allowed`: a read-only path that is or holds the home directory or a protected location", body = ErrorResponse),
               (status = 404, description = "`unknown_workspace`", body = ErrorResponse)))]
 pub async fn set_policy(
     State(state): State<Arc<AppState>>,
@@ -77,6 +79,9 @@ pub async fn set_policy(
     ApiJson(policy): ApiJson<ToolPolicy>,
 ) -> Result<Json<ToolPolicy>, ApiError> {
     state.workspaces.path_of(id.clone()).await?;
+    let workspaces = state.workspaces.clone();
+    let paths = policy.read_only_paths.clone();
+    run_blocking(move || workspaces.read_only_paths(&paths)).await?;
     let policies = state.agent.policies.clone();
     let stored = policy.clone();
     run_blocking(move || policies.set(&id, stored)).await?;
