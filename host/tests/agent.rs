@@ -966,3 +966,136 @@ fn a_host_crash_mid_turn_keeps_the_user_message_and_ends_the_replay_honestly() {
     rt.block_on(provider.shutdown());
     drop(_user_data);
 }
+
+/// Every entry under `dir` (not following symlinks) whose mode is not the
+/// private one: 0700 for the directory and its subdirectories, 0600 for
+/// everything else (regular files and sockets alike). Symlinks are refused.
+fn not_private(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let mut wrong = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let kind = meta.file_type();
+        let mode = meta.permissions().mode() & 0o7777;
+        let expected = if kind.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+            0o700
+        } else if kind.is_symlink() {
+            wrong.push(format!("{}: a symlink", path.display()));
+            continue;
+        } else if kind.is_file() || kind.is_socket() {
+            0o600
+        } else {
+            wrong.push(format!("{}: unexpected file type", path.display()));
+            continue;
+        };
+        if mode != expected {
+            wrong.push(format!("{}: {mode:o}, want {expected:o}", path.display()));
+        }
+    }
+    wrong.sort();
+    wrong
+}
+
+/// Audit finding 4, "private by default": the user-data directory made by
+/// someone else with the usual umask (the shell used `create_dir_all`, so
+/// 0755) is 0700 once a host ran in it, and every file a full session
+/// leaves there (the database and its -wal/-shm, the lock, every JSON
+/// store, `auth.json`, `connection.json`) is 0600, while running and after
+/// the host stopped.
+#[test]
+fn a_full_session_leaves_the_user_data_directory_private() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: umask(2) cannot fail. 022 is the usual default, the umask
+    // under which a mode left to it comes out readable by everyone.
+    unsafe { libc::umask(0o022) };
+    let user_data = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(user_data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let doc = files.path().join("notes.md");
+    std::fs::write(&doc, "# notes\n").unwrap();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let provider = rt
+        .block_on(ScriptedProvider::start(vec![Reply::text_answer(
+            "Kept private.",
+        )]))
+        .unwrap();
+    let mut options = options(user_data.path());
+    options.publish_connection = true;
+    let host = TestHost::start_with(options, &[("AGENT_HOST_SECRET_BACKEND", "file")]);
+
+    let r = host.send("PUT", "/secrets/openrouter", json!({"key": KEY}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = host.send(
+        "PUT",
+        "/providers/openrouter",
+        json!({"base_url": provider.base_url(), "idle_timeout_ms": 2000}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = host.send("POST", "/workspaces", json!({"path": files.path()}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let workspace_id = r.json()["id"].as_str().unwrap().to_owned();
+    let r = host.send(
+        "PUT",
+        &format!("/workspaces/{workspace_id}/policy"),
+        json!({"tools": {"read_file": "allow", "write_file": "deny"}}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = host.send("POST", "/documents", json!({"path": doc}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let doc_id = r.json()["doc_id"].as_str().unwrap().to_owned();
+    let r = host.send("POST", "/recent", json!({"doc_id": doc_id}));
+    assert!(r.status < 300, "{}", String::from_utf8_lossy(&r.body));
+    let r = host.send("POST", "/sessions", json!({"workspace_id": workspace_id}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let session = r.json()["id"].as_str().unwrap().to_owned();
+    let reader = SseReader::open(
+        &host,
+        "POST",
+        &format!("/sessions/{session}/turns"),
+        Some(&json!({"message": "Keep it private"})),
+        &[],
+    );
+    assert_eq!(reader.status, 200);
+    assert_eq!(text_of(&reader.rest()), "Kept private.");
+    idle(&host, &session);
+
+    let root = user_data.path();
+    for name in [
+        "host.lock",
+        "sessions.db",
+        "sessions.db-wal",
+        "sessions.db-shm",
+        "auth.json",
+        "providers.json",
+        "policies.json",
+        "workspaces.json",
+        "recent.json",
+        "connection.json",
+    ] {
+        assert!(root.join(name).exists(), "{name} was not written");
+    }
+    let wrong = not_private(root);
+    assert!(wrong.is_empty(), "while running:\n{}", wrong.join("\n"));
+    // The 0755 directory was tightened, and said so.
+    let log = host.stderr_text();
+    assert!(
+        log.lines().any(|l| l.contains("WARN")
+            && l.contains("group/other permissions removed")
+            && l.contains("0755")),
+        "no warning about the tightened directory:\n{log}"
+    );
+
+    assert!(host.stop().success());
+    let wrong = not_private(root);
+    assert!(wrong.is_empty(), "after stopping:\n{}", wrong.join("\n"));
+    rt.block_on(provider.shutdown());
+}

@@ -355,6 +355,11 @@ fn refuses_a_database_from_a_newer_build_without_touching_it() {
         conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 999;")
             .unwrap();
     }
+    // Private, as a host leaves them: the refusal is the only line expected,
+    // with no warning about modes tightened at start.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
     let before = std::fs::read(&db).unwrap();
     let mut line = valid(dir.path()).to_string();
     line.push('\n');

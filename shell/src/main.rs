@@ -200,8 +200,16 @@ fn run(args: Args) -> Result<i32, String> {
     };
     tracing::info!(origin = base.origin(), "renderer base");
 
-    std::fs::create_dir_all(&user_data)
-        .map_err(|e| format!("cannot create {}: {e}", user_data.display()))?;
+    // 0700 like the host's own (it holds secrets and history); an existing
+    // directory's mode is the host's to tighten (`UserData::prepare`).
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&user_data)
+    }
+    .map_err(|e| format!("cannot create {}: {e}", user_data.display()))?;
 
     let bridge = Bridge::new(
         BridgeConfig::new(base.origin(), ROOT).map_err(|e| format!("renderer origin: {e}"))?,

@@ -4,12 +4,15 @@
 //! than [`SCHEMA_VERSION`] is refused before anything is written, so an
 //! older build never damages data a newer build wrote.
 
-use std::path::Path;
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::error::{Result, StorageError};
+use crate::layout::tighten;
 
 /// Migration `i` takes `user_version` from `i` to `i + 1`. Append only:
 /// adding a migration is adding one string here.
@@ -33,9 +36,18 @@ const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
 
 /// Opens (creating if needed) and migrates the database at `path`.
 ///
+/// The file is private (0600): created with that mode here, before SQLite
+/// sees it (SQLite would create it 0644 minus the umask, and the umask is
+/// process-wide, so narrowing it is not an option in a threaded host), and
+/// tightened with a warning if an existing one has group/other bits. SQLite
+/// gives `-wal`, `-shm` and `-journal` the database file's mode when it
+/// creates them; they are checked again after the migrations, the first
+/// write.
+///
 /// Order matters: the version is read before `journal_mode=WAL` or any
 /// migration, because both write to the file.
 pub fn open_database(path: &Path) -> Result<Connection> {
+    create_private(path)?;
     let mut conn = Connection::open(path).map_err(|e| classify(path, e))?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     check_not_too_new(read_version(&conn).map_err(|e| classify(path, e))?)?;
@@ -49,7 +61,41 @@ pub fn open_database(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
 
     migrate(&mut conn)?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let sidecar = sidecar(path, suffix);
+        match std::fs::symlink_metadata(&sidecar) {
+            Ok(meta) if meta.is_file() => tighten(&sidecar, &meta)?,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StorageError::io("stat", sidecar, e)),
+        }
+    }
     Ok(conn)
+}
+
+/// Creates `path` empty with mode 0600 if missing (`O_CREAT` without
+/// `O_EXCL`: an existing database is opened, not truncated), and clears
+/// group/other bits on an existing one.
+fn create_private(path: &Path) -> Result<()> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| StorageError::io("open", path, e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| StorageError::io("stat", path, e))?;
+    tighten(path, &meta)
+}
+
+/// `sessions.db` + `-wal`: SQLite's name for a sidecar file.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// Applies pending migrations, each in its own transaction with its stamp.

@@ -1,4 +1,6 @@
-//! `load_json`/`save_json`, `RecentFiles` and `WorkspaceRegistry`.
+//! `load_json`/`save_json`, `RecentFiles` and `WorkspaceRegistry`, and the
+//! private modes of the user-data directory (`UserData::prepare`,
+//! `open_database`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -6,7 +8,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use agent_storage::{
-    load_json, save_json, FileMode, RecentFiles, StorageError, WorkspaceRegistry, RECENT_CAP,
+    load_json, open_database, register_document, save_json, FileMode, RecentFiles, StorageError,
+    UserData, WorkspaceRegistry, RECENT_CAP,
 };
 
 // ---- json_store ----
@@ -293,5 +296,120 @@ fn workspaces_corrupt_file_is_an_error() {
         let err = WorkspaceRegistry::load(path.clone()).expect_err("corrupt");
         assert!(matches!(err, StorageError::Corrupt { .. }), "{err}");
         assert_eq!(fs::read(&path).expect("read"), bad);
+    }
+}
+
+// ---- private modes ----
+
+fn mode(path: &Path) -> u32 {
+    fs::symlink_metadata(path)
+        .expect("stat")
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+#[track_caller]
+fn assert_mode(path: &Path, want: u32) {
+    let got = mode(path);
+    assert!(
+        got == want,
+        "{}: mode {got:04o}, want {want:04o}",
+        path.display()
+    );
+}
+
+fn chmod(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// The usual default umask, under which a mode left to it is readable by
+/// group and others. Process-wide, so every test here that depends on it
+/// sets the same value.
+fn usual_umask() {
+    // SAFETY: umask(2) cannot fail.
+    unsafe { libc::umask(0o022) };
+}
+
+#[test]
+fn prepare_tightens_an_existing_directory_and_everything_in_it() {
+    usual_umask();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("agent-host");
+    // What a parent using create_dir_all and an older build left behind.
+    fs::create_dir(&root).expect("mkdir");
+    chmod(&root, 0o755);
+    fs::write(root.join("recent.json"), "{}").expect("seed");
+    chmod(&root.join("recent.json"), 0o644);
+    fs::write(root.join("sessions.db-shm"), "").expect("seed");
+    chmod(&root.join("sessions.db-shm"), 0o664);
+    fs::write(root.join("private.json"), "{}").expect("seed");
+    chmod(&root.join("private.json"), 0o600);
+    fs::create_dir(root.join("sub")).expect("mkdir");
+    chmod(&root.join("sub"), 0o775);
+    fs::write(root.join("sub/inner"), "x").expect("seed");
+    chmod(&root.join("sub/inner"), 0o640);
+    // A symlink is not followed: the file it names is not ours to change.
+    let outside = dir.path().join("outside.txt");
+    fs::write(&outside, "x").expect("seed");
+    chmod(&outside, 0o644);
+    std::os::unix::fs::symlink(&outside, root.join("link")).expect("symlink");
+
+    UserData::prepare(&root).expect("prepare");
+    assert_mode(&root, 0o700);
+    assert_mode(&root.join("recent.json"), 0o600);
+    assert_mode(&root.join("sessions.db-shm"), 0o600);
+    assert_mode(&root.join("private.json"), 0o600);
+    assert_mode(&root.join("sub"), 0o700);
+    assert_mode(&root.join("sub/inner"), 0o600);
+    assert_mode(&outside, 0o644); // the symlink's target is untouched
+    assert_eq!(
+        fs::read_to_string(root.join("recent.json")).expect("read"),
+        "{}"
+    );
+
+    // A second start finds nothing left to change.
+    UserData::prepare(&root).expect("prepare again");
+    assert_mode(&root, 0o700);
+}
+
+fn sidecar(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[test]
+fn database_wal_and_shm_are_0600_after_writes() {
+    usual_umask();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let user_data = UserData::prepare(&dir.path().join("agent-host")).expect("prepare");
+    let db = user_data.database_path();
+    let conn = open_database(&db).expect("open");
+    let doc = dir.path().join("doc.txt");
+    fs::write(&doc, "x").expect("seed");
+    register_document(&conn, "doc_a", &doc, 1).expect("write");
+    for suffix in ["", "-wal", "-shm"] {
+        let path = sidecar(&db, suffix);
+        assert!(path.exists(), "{} missing", path.display());
+        assert_mode(&path, 0o600);
+    }
+    drop(conn);
+
+    // An existing database left 0644 (with a stale 0644 -shm) is
+    // tightened on open, and the -wal SQLite creates on the next write
+    // takes the database's new mode.
+    chmod(&db, 0o644);
+    let _ = fs::remove_file(sidecar(&db, "-wal"));
+    fs::write(sidecar(&db, "-shm"), "").expect("seed shm");
+    chmod(&sidecar(&db, "-shm"), 0o644);
+    let conn = open_database(&db).expect("reopen");
+    let other = dir.path().join("other.txt");
+    fs::write(&other, "y").expect("seed");
+    register_document(&conn, "doc_b", &other, 2).expect("write");
+    for suffix in ["", "-wal", "-shm"] {
+        let path = sidecar(&db, suffix);
+        assert!(path.exists(), "{} missing", path.display());
+        assert_mode(&path, 0o600);
     }
 }
