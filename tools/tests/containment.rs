@@ -100,3 +100,68 @@ async fn write_does_not_create_dirs_through_links() {
         .expect_err("root");
     assert!(matches!(err, ToolError::PathNotAllowed(_)), "{err:?}");
 }
+
+/// A command racing in the workspace swaps a directory for a symlink to
+/// the outside, again and again, while the model lists and searches: the
+/// walk is pinned below its start, so nothing outside is ever listed or
+/// read.
+#[tokio::test]
+async fn walks_stay_inside_while_a_directory_is_swapped_for_a_symlink() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let f = fixture();
+    // Many entries before `swap` keep the walk busy between listing the
+    // root and descending into `swap`.
+    for i in 0..200 {
+        std::fs::write(f.ws.join(format!("a{i:03}.txt")), "x").unwrap();
+    }
+    let real = f.ws.join("swap");
+    let parked = f.ws.join(".parked");
+    let link = f.ws.join(".link");
+    std::fs::create_dir(&real).unwrap();
+    std::fs::write(real.join("inside.txt"), "inside").unwrap();
+    std::os::unix::fs::symlink(&f.outside, &link).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let (real, parked, link) = (real.clone(), parked.clone(), link.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                // `swap` is a directory, then a symlink to the outside.
+                let _ = std::fs::rename(&real, &parked);
+                let _ = std::fs::rename(&link, &real);
+                std::thread::yield_now();
+                let _ = std::fs::rename(&real, &link);
+                let _ = std::fs::rename(&parked, &real);
+            }
+        })
+    };
+    let mut leaks = Vec::new();
+    for _ in 0..300 {
+        let grep = f
+            .call("grep_files", json!({"pattern": "TOPSECRET"}))
+            .await
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let list = f
+            .call("list_files", json!({"recursive": true}))
+            .await
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        if grep.contains("TOPSECRET") || list.contains("secret.txt") {
+            leaks.push(format!("{grep}\n{list}"));
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert!(
+        leaks.is_empty(),
+        "{} leaks, first: {}",
+        leaks.len(),
+        leaks[0]
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.outside.join("secret.txt")).unwrap(),
+        SECRET
+    );
+}

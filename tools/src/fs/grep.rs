@@ -3,6 +3,7 @@
 //! The `regex` crate runs in linear time, so a hostile pattern cannot hang
 //! the host; the byte, file and match budgets bound the rest.
 
+use std::fs::File;
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -13,7 +14,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::walk::{walk, Kind};
-use super::{blocking, display, open_regular, read_capped, MAX_TEXT_BYTES};
+use super::{blocking, display, open_pinned, read_capped, regular, MAX_TEXT_BYTES};
+use crate::error::io_error;
 use crate::{ToolContext, ToolError, ToolSpec};
 
 const DEFAULT_MATCHES: u64 = 200;
@@ -131,11 +133,14 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
     };
     let root = ctx.root.clone();
     blocking(move || {
-        let start = root.resolve_existing(args.path.as_deref().unwrap_or("."))?;
-        if start.is_file() {
+        // Pinned: the walk (or the one file) is the one that passed the checks.
+        let start = root.pin_existing(args.path.as_deref().unwrap_or("."))?;
+        if !start.path().is_dir() {
             // An explicitly named file is searched even if the glob would not match.
             // One file: stopping early or not, the result is the same.
-            let _ = search.file(&root, &start);
+            if let Ok(opened) = open_pinned(&start) {
+                let _ = search.file(&root, start.real(), opened);
+            }
         } else {
             let mut visited = 0usize;
             walk(
@@ -156,7 +161,10 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
                     {
                         return ControlFlow::Continue(());
                     }
-                    search.file(&root, &entry.path)
+                    match entry.open().map_err(|e| io_error(&e)).and_then(regular) {
+                        Ok(opened) => search.file(&root, &entry.path, opened),
+                        Err(_) => ControlFlow::Continue(()),
+                    }
                 },
             )?;
         }
@@ -167,10 +175,8 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
 
 impl Search {
     /// Searches one file; unreadable, binary and oversized files are skipped.
-    fn file(&mut self, root: &ContainedRoot, path: &Path) -> ControlFlow<()> {
-        let Ok((file, len)) = open_regular(path) else {
-            return ControlFlow::Continue(());
-        };
+    fn file(&mut self, root: &ContainedRoot, path: &Path, opened: (File, u64)) -> ControlFlow<()> {
+        let (file, len) = opened;
         if self.bytes_scanned.saturating_add(len) > MAX_BYTES_SCANNED {
             self.truncated = true;
             return ControlFlow::Break(());

@@ -55,8 +55,9 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
     let max = usize::try_from(max).unwrap_or(usize::MAX);
     let root = ctx.root.clone();
     blocking(move || {
-        let dir = root.resolve_existing(args.path.as_deref().unwrap_or("."))?;
-        if !dir.is_dir() {
+        // Pinned: the walk starts from the directory that passed the checks.
+        let dir = root.pin_existing(args.path.as_deref().unwrap_or("."))?;
+        if !dir.path().is_dir() {
             return Err(ToolError::InvalidArguments(
                 "path is not a directory; use read_file".into(),
             ));

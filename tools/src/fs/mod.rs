@@ -2,9 +2,9 @@
 //! and writes then go through a [`Pinned`] handle (the checked entry, or
 //! the checked parent directory, held open and checked again), so a path
 //! component swapped for a symlink after the check leads nowhere; the
-//! directory walks open what they resolved without following a symlink
-//! that appeared since (`O_NOFOLLOW`). Nothing blocks on a FIFO
-//! (`O_NONBLOCK`).
+//! directory walks start from a pinned directory and reach everything below
+//! it with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` (see `walk`).
+//! Nothing blocks on a FIFO (`O_NONBLOCK`).
 
 pub(crate) mod edit;
 pub(crate) mod grep;
@@ -52,19 +52,8 @@ pub(crate) fn display(root: &ContainedRoot, path: &Path) -> String {
     }
 }
 
-/// Opens an already-resolved regular file for reading.
-pub(crate) fn open_regular(path: &Path) -> Result<(File, u64), ToolError> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                ToolError::PathNotAllowed("path changed into a symlink".into())
-            } else {
-                io_error(&e)
-            }
-        })?;
+/// An open file with its length, refused unless it is a regular file.
+pub(crate) fn regular(file: File) -> Result<(File, u64), ToolError> {
     let len = regular_len(&file)?;
     Ok((file, len))
 }
@@ -86,8 +75,8 @@ fn regular_len(file: &File) -> Result<u64, ToolError> {
     Ok(meta.len())
 }
 
-/// Reads a pinned file as UTF-8 text of at most `MAX_TEXT_BYTES`.
-pub(crate) fn read_text(pinned: &Pinned) -> Result<String, ToolError> {
+/// Opens a pinned regular file for reading, with its length.
+pub(crate) fn open_pinned(pinned: &Pinned) -> Result<(File, u64), ToolError> {
     // The pinned path is the kernel's name for the checked inode (a magic
     // link, so no O_NOFOLLOW here).
     let file = OpenOptions::new()
@@ -95,7 +84,12 @@ pub(crate) fn read_text(pinned: &Pinned) -> Result<String, ToolError> {
         .custom_flags(libc::O_NONBLOCK)
         .open(pinned.path())
         .map_err(|e| io_error(&e))?;
-    let len = regular_len(&file)?;
+    regular(file)
+}
+
+/// Reads a pinned file as UTF-8 text of at most `MAX_TEXT_BYTES`.
+pub(crate) fn read_text(pinned: &Pinned) -> Result<String, ToolError> {
+    let (file, len) = open_pinned(pinned)?;
     let bytes = read_capped(file, len)?;
     String::from_utf8(bytes).map_err(|_| ToolError::Refused("file is not valid UTF-8 text".into()))
 }
