@@ -3,32 +3,43 @@
 //! The first launch binds a Unix socket in the user's runtime directory and
 //! becomes the [`Instance::Primary`]; a later launch finds it answering,
 //! hands over its files and deep links as one [`Message`], and becomes an
-//! [`Instance::Secondary`] that should exit 0. tao's GTK application id
-//! would also stop a second instance, but without forwarding its argv, so
-//! this module does not rely on it.
+//! [`Instance::Secondary`] that should exit 0. A launch that finds an
+//! instance running but cannot hand over (the message is too large, the
+//! instance does not acknowledge it) never starts a second shell: it fails
+//! with [`AcquireError::HandOff`] ([`acquire`] exits with status 1). tao's
+//! GTK application id would also stop a second instance, but without
+//! forwarding its argv, so this module does not rely on it.
 //!
 //! The protocol is one message per connection: a single line of JSON (at
 //! most [`MAX_MESSAGE`] bytes, newline included) from the secondary, then
 //! `ok\n` from the primary once the callback has run. The primary refuses
-//! peers whose uid (`SO_PEERCRED`) is not its own and drops oversized or
-//! malformed messages without stopping.
+//! peers whose uid (`SO_PEERCRED`) is not its own ([`check_peer_uid`]),
+//! serves up to [`MAX_CONNECTIONS`] connections at once, each on its own
+//! thread with 2 s for the whole message, and drops oversized, malformed or
+//! slow messages without stopping.
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions, Permissions};
-use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 /// Largest message accepted, the trailing newline included.
 pub const MAX_MESSAGE: usize = 64 * 1024;
 
-/// How long the primary waits for one connection's message.
+/// How many connections the primary serves at once; one more is closed
+/// unanswered.
+pub const MAX_CONNECTIONS: usize = 16;
+
+/// How long the primary waits for one connection's whole message.
 const READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a secondary waits for the primary to take its message.
 const ACK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -87,6 +98,24 @@ pub enum Instance {
     Primary(Listener),
     /// Another instance took the message; this process should exit 0.
     Secondary,
+}
+
+/// Why [`try_acquire`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AcquireError {
+    /// No instance answered and this launch could not become the primary
+    /// either (runtime directory, lock, bind): it may run on without the
+    /// single-instance socket.
+    #[error("{0}")]
+    Setup(#[source] io::Error),
+    /// An instance is running but did not take the message: it is too
+    /// large, or the instance closed the connection, did not acknowledge in
+    /// time or is closing. This launch must not start a second shell.
+    #[error(
+        "another agent-shell is running for this user-data directory but did not take \
+         this launch's files and links: {0}; not starting a second shell"
+    )]
+    HandOff(#[source] io::Error),
 }
 
 /// The bound socket of the primary instance.
@@ -150,42 +179,66 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// [`try_acquire`] for the binary's start-up: a failed hand-off to a
+/// running instance ([`AcquireError::HandOff`]) is reported on stderr and
+/// **ends this process with status 1**, so that no caller can start a
+/// second shell after it; any other failure is returned (the caller may
+/// run on without single-instance).
+pub fn acquire(runtime_dir: &Path, user_data: &Path, message: &Message) -> io::Result<Instance> {
+    match try_acquire(runtime_dir, user_data, message) {
+        Ok(instance) => Ok(instance),
+        Err(AcquireError::Setup(error)) => Err(error),
+        Err(refused @ AcquireError::HandOff(_)) => {
+            tracing::error!(error = %refused, "single-instance hand-off failed");
+            eprintln!("agent-shell: {refused}");
+            std::process::exit(1);
+        }
+    }
+}
+
 /// Becomes the primary instance for `user_data`, or hands `message` to the
 /// one already running.
 ///
 /// `runtime_dir` must exist, be owned by the effective uid and not be
 /// group- or other-writable. If a live instance answers on the socket,
 /// `message` is sent (relative files made absolute against this process's
-/// cwd), its acknowledgement awaited, and [`Instance::Secondary`] returned.
-/// A stale socket (connect refused) is removed and this process binds a
-/// fresh one with mode 0600. Concurrent launches are serialized by an
-/// advisory lock on `<socket>.lock`.
-pub fn acquire(runtime_dir: &Path, user_data: &Path, message: &Message) -> io::Result<Instance> {
-    check_dir(runtime_dir)?;
+/// cwd), its acknowledgement awaited, and [`Instance::Secondary`] returned;
+/// when it does not take the message, [`AcquireError::HandOff`]. A stale
+/// socket (connect refused) is removed and this process binds a fresh one
+/// with mode 0600. Concurrent launches are serialized by an advisory lock
+/// on `<socket>.lock`.
+pub fn try_acquire(
+    runtime_dir: &Path,
+    user_data: &Path,
+    message: &Message,
+) -> Result<Instance, AcquireError> {
+    check_dir(runtime_dir).map_err(AcquireError::Setup)?;
     let path = socket_path(runtime_dir, user_data);
-    let _lock = lock(&path)?;
+    let _lock = lock(&path).map_err(AcquireError::Setup)?;
 
     match UnixStream::connect(&path) {
         Ok(stream) => {
-            send(stream, message)?;
+            send(stream, message).map_err(AcquireError::HandOff)?;
             return Ok(Instance::Secondary);
         }
         Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
             // Stale: the process that bound it is gone. Only remove sockets.
-            let meta = fs::symlink_metadata(&path)?;
+            let meta = fs::symlink_metadata(&path).map_err(AcquireError::Setup)?;
             if !meta.file_type().is_socket_like() {
-                return Err(io::Error::new(
+                return Err(AcquireError::Setup(io::Error::new(
                     ErrorKind::AlreadyExists,
                     format!("{} exists and is not a socket", path.display()),
-                ));
+                )));
             }
-            fs::remove_file(&path)?;
+            fs::remove_file(&path).map_err(AcquireError::Setup)?;
         }
         Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+        Err(e) => return Err(AcquireError::Setup(e)),
     }
 
-    bind(&path).map(Instance::Primary)
+    bind(&path)
+        .map(Instance::Primary)
+        .map_err(AcquireError::Setup)
 }
 
 /// `FileType::is_socket` lives in an extension trait; a tiny shim keeps the
@@ -282,7 +335,10 @@ fn send(mut stream: UnixStream, message: &Message) -> io::Result<()> {
     if line.len() > MAX_MESSAGE {
         return Err(io::Error::new(
             ErrorKind::InvalidInput,
-            "message exceeds 64 KiB",
+            format!(
+                "the files and links take {} bytes, over the 64 KiB hand-off limit",
+                line.len()
+            ),
         ));
     }
     stream.set_write_timeout(Some(ACK_TIMEOUT))?;
@@ -306,36 +362,84 @@ impl Listener {
         &self.path
     }
 
-    /// Accepts forwarded messages on a background thread, calling
-    /// `on_message` for each (on that thread, one at a time).
+    /// Accepts forwarded messages on a background thread and hands each to
+    /// `on_message`, which says whether it took it; only a taken message is
+    /// acknowledged (a shell that is closing takes none, so the second
+    /// launch does not exit as if its files opened).
     ///
-    /// Each connection carries one newline-terminated JSON [`Message`] of at
-    /// most [`MAX_MESSAGE`] bytes, read with a 2 s timeout. Peers of another
-    /// uid (by `SO_PEERCRED`), oversized, malformed or slow messages are
-    /// logged and dropped; the thread keeps serving. The socket stays bound
-    /// for the rest of the process.
-    /// Hands each message to `on_message`, which says whether it took it;
-    /// only a taken message is acknowledged (a shell that is closing takes
-    /// none, so the second launch does not exit as if its files opened).
+    /// Peers of another uid (by `SO_PEERCRED`) are closed at once. Every
+    /// other connection gets a thread of its own, at most
+    /// [`MAX_CONNECTIONS`] at a time (one more is closed unanswered), so a
+    /// client that says nothing delays no one else. Each carries one
+    /// newline-terminated JSON [`Message`] of at most [`MAX_MESSAGE`]
+    /// bytes, which must arrive within 2 s of the accept; oversized,
+    /// malformed or slow messages are logged and dropped. `on_message` runs
+    /// on the connection's thread, one call at a time. The socket stays
+    /// bound for the rest of the process.
     pub fn serve(self, on_message: impl Fn(Message) -> bool + Send + 'static) -> io::Result<()> {
+        let on_message = Arc::new(Mutex::new(on_message));
+        let active = Arc::new(AtomicUsize::new(0));
         std::thread::Builder::new()
             .name("single-instance".into())
             .spawn(move || {
                 for conn in self.listener.incoming() {
-                    match conn {
-                        Ok(stream) => {
-                            if let Err(e) = handle(stream, &on_message) {
-                                tracing::warn!("single-instance message dropped: {e}");
-                            }
-                        }
+                    let stream = match conn {
+                        Ok(stream) => stream,
                         Err(e) => {
                             tracing::warn!("single-instance accept failed: {e}");
                             std::thread::sleep(Duration::from_millis(50));
+                            continue;
                         }
+                    };
+                    if let Err(e) = check_peer_uid(&stream) {
+                        tracing::warn!("single-instance connection refused: {e}");
+                        continue;
+                    }
+                    // Only this thread adds, so the check cannot race.
+                    if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                        tracing::warn!(
+                            "single-instance connection refused: {MAX_CONNECTIONS} already open"
+                        );
+                        continue;
+                    }
+                    let slot = Slot::take(&active);
+                    let on_message = Arc::clone(&on_message);
+                    let spawned = std::thread::Builder::new()
+                        .name("single-instance-conn".into())
+                        .spawn(move || {
+                            let _slot = slot;
+                            let take = |message| {
+                                let on_message =
+                                    on_message.lock().unwrap_or_else(PoisonError::into_inner);
+                                on_message(message)
+                            };
+                            if let Err(e) = handle(stream, take) {
+                                tracing::warn!("single-instance message dropped: {e}");
+                            }
+                        });
+                    // On failure the closure, its stream and its slot are dropped.
+                    if let Err(e) = spawned {
+                        tracing::warn!("single-instance connection dropped: {e}");
                     }
                 }
             })?;
         Ok(())
+    }
+}
+
+/// One of the [`MAX_CONNECTIONS`] connection slots, given back on drop.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(active: &Arc<AtomicUsize>) -> Slot {
+        active.fetch_add(1, Ordering::SeqCst);
+        Slot(Arc::clone(active))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -349,6 +453,23 @@ impl Drop for Listener {
             }
         }
     }
+}
+
+/// Refuses a Unix-socket peer whose uid is not this process's effective
+/// uid. The uid is the one the peer had when it connected (`SO_PEERCRED`),
+/// so a peer cannot change it afterwards. Used by this module's socket and
+/// by the shell's control socket.
+pub fn check_peer_uid(stream: &UnixStream) -> io::Result<()> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    let peer = peer_uid(stream)?;
+    if peer != uid {
+        return Err(io::Error::new(
+            ErrorKind::PermissionDenied,
+            format!("peer uid {peer} is not {uid}"),
+        ));
+    }
+    Ok(())
 }
 
 fn peer_uid(stream: &UnixStream) -> io::Result<libc::uid_t> {
@@ -374,28 +495,51 @@ fn peer_uid(stream: &UnixStream) -> io::Result<libc::uid_t> {
     Ok(cred.uid)
 }
 
-fn handle(stream: UnixStream, on_message: &impl Fn(Message) -> bool) -> io::Result<()> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
-    let peer = peer_uid(&stream)?;
-    if peer != uid {
-        return Err(io::Error::new(
-            ErrorKind::PermissionDenied,
-            format!("peer uid {peer} is not {uid}"),
-        ));
-    }
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
-    stream.set_write_timeout(Some(READ_TIMEOUT))?;
+/// Reads one line (newline included, at most [`MAX_MESSAGE`] bytes) that
+/// must be complete by `deadline`: each read waits only for what is left,
+/// so a client sending a byte now and then cannot stretch it. Without a
+/// newline before EOF, what came is returned as is.
+fn read_line(stream: &UnixStream, deadline: Instant) -> io::Result<Vec<u8>> {
     let mut line = Vec::new();
-    BufReader::new((&stream).take(MAX_MESSAGE as u64)).read_until(b'\n', &mut line)?;
+    let mut buf = [0u8; 8192];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                ErrorKind::TimedOut,
+                "message not complete within 2 s",
+            ));
+        }
+        stream.set_read_timeout(Some(left))?;
+        let n = match (&*stream).read(&mut buf) {
+            Ok(0) => return Ok(line),
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let end = buf[..n].iter().position(|&b| b == b'\n').map(|i| i + 1);
+        line.extend_from_slice(&buf[..end.unwrap_or(n)]);
+        if line.len() > MAX_MESSAGE || (end.is_none() && line.len() == MAX_MESSAGE) {
+            return Err(io::Error::new(
+                ErrorKind::InvalidData,
+                "message exceeds 64 KiB",
+            ));
+        }
+        if end.is_some() {
+            return Ok(line);
+        }
+    }
+}
+
+/// Serves one connection whose peer [`check_peer_uid`] admitted.
+fn handle(stream: UnixStream, on_message: impl Fn(Message) -> bool) -> io::Result<()> {
+    let deadline = Instant::now() + READ_TIMEOUT;
+    stream.set_write_timeout(Some(READ_TIMEOUT))?;
+    let line = read_line(&stream, deadline)?;
     if line.last() != Some(&b'\n') {
         return Err(io::Error::new(
             ErrorKind::InvalidData,
-            if line.len() >= MAX_MESSAGE {
-                "message exceeds 64 KiB"
-            } else {
-                "message not newline-terminated"
-            },
+            "message not newline-terminated",
         ));
     }
     let message: Message = serde_json::from_slice(&line)

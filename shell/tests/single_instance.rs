@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use agent_shell::single_instance::{acquire, socket_path, Instance, Message, MAX_MESSAGE};
+use agent_shell::single_instance::{
+    acquire, socket_path, try_acquire, AcquireError, Instance, Message, MAX_CONNECTIONS,
+    MAX_MESSAGE,
+};
 
 fn runtime_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -200,7 +203,13 @@ fn an_oversized_outgoing_message_is_refused_by_the_sender() {
         files: vec![],
         links: vec!["a".repeat(MAX_MESSAGE)],
     };
-    assert!(acquire(runtime.path(), data.path(), &message).is_err());
+    // `acquire` would end this process; `try_acquire` says why.
+    match try_acquire(runtime.path(), data.path(), &message) {
+        Err(AcquireError::HandOff(e)) => {
+            assert!(e.to_string().contains("64 KiB hand-off limit"), "{e}")
+        }
+        other => panic!("expected a refused hand-off, got {other:?}"),
+    }
 }
 
 #[test]
@@ -216,4 +225,274 @@ fn from_args_splits_links_and_files() {
     assert_eq!(m.links, vec!["agent-host://open?path=/x".to_string()]);
     assert!(!m.is_empty());
     assert!(Message::from_args(Vec::<String>::new(), Path::new("/")).is_empty());
+}
+
+// ---------------------------------------------------------------------
+// A second launch whose hand-off fails must not start a second shell.
+// ---------------------------------------------------------------------
+
+/// Runs the real `agent-shell` binary as a second launch for `user_data`
+/// (its runtime directory `runtime`) with `targets`, without a display and
+/// with a host program that cannot start, so a launch that wrongly goes on
+/// fails fast instead of opening windows. Returns its exit code, stderr and
+/// how long it ran; killed after 20 s.
+fn second_launch(
+    runtime: &Path,
+    user_data: &Path,
+    targets: &[&str],
+) -> (Option<i32>, String, Duration) {
+    use std::process::{Command, Stdio};
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agent-shell"))
+        .arg("--user-data")
+        .arg(user_data)
+        .arg("--host-program")
+        .arg("/bin/false")
+        .args(targets)
+        .env("XDG_RUNTIME_DIR", runtime)
+        .env("RUST_LOG", "warn,agent_shell=info")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn agent-shell");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            break child.wait().expect("wait");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = started.elapsed();
+    (status.code(), reader.join().expect("stderr reader"), took)
+}
+
+fn assert_refused(code: Option<i32>, stderr: &str, took: Duration) {
+    assert_eq!(
+        code,
+        Some(1),
+        "exit {code:?} after {took:?}; stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("another agent-shell is running")
+            && stderr.contains("not starting a second shell"),
+        "no clear refusal on stderr:\n{stderr}"
+    );
+    assert!(!stderr.contains("starting anyway"), "{stderr}");
+    assert!(
+        !stderr.contains("renderer base"),
+        "a second shell got going:\n{stderr}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+/// A web page can fire a deep link of any length: one past the hand-off
+/// limit must not start a whole second shell next to the first.
+#[test]
+fn an_oversized_hand_off_exits_instead_of_starting_a_second_shell() {
+    let runtime = runtime_dir();
+    let data = tempfile::tempdir().unwrap();
+    let rx = primary(runtime.path(), data.path());
+    let link = format!("agent-host://open?path=/{}", "a".repeat(MAX_MESSAGE + 10));
+    let (code, stderr, took) = second_launch(runtime.path(), data.path(), &[&link]);
+    assert_refused(code, &stderr, took);
+    assert!(stderr.contains("64 KiB"), "{stderr}");
+    assert!(rx.try_recv().is_err(), "the primary got nothing");
+
+    // The primary is unharmed: an ordinary launch still hands over.
+    let (code, stderr, _) = second_launch(runtime.path(), data.path(), &["/tmp/x.md"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap().files,
+        vec![PathBuf::from("/tmp/x.md")]
+    );
+}
+
+/// The same for any other failed hand-off: a running shell that does not
+/// take the message (it is closing) gets no second shell beside it.
+#[test]
+fn an_unacknowledged_hand_off_exits_instead_of_starting_a_second_shell() {
+    let runtime = runtime_dir();
+    let data = tempfile::tempdir().unwrap();
+    let Instance::Primary(listener) =
+        acquire(runtime.path(), data.path(), &Message::default()).unwrap()
+    else {
+        panic!("first acquire must be primary");
+    };
+    listener.serve(|_| false).unwrap();
+    let (code, stderr, took) = second_launch(runtime.path(), data.path(), &["/tmp/x.md"]);
+    assert_refused(code, &stderr, took);
+}
+
+// ---------------------------------------------------------------------
+// Connections are served concurrently, bounded, each on a deadline.
+// ---------------------------------------------------------------------
+
+/// A client that connects and says nothing holds only its own connection:
+/// a real hand-off meanwhile completes at once, not after the 2 s read
+/// timeout of the silent one.
+#[test]
+fn a_silent_client_does_not_delay_a_hand_off() {
+    let runtime = runtime_dir();
+    let data = tempfile::tempdir().unwrap();
+    let rx = primary(runtime.path(), data.path());
+    let path = socket_path(runtime.path(), data.path());
+
+    let silent = UnixStream::connect(&path).unwrap();
+    std::thread::sleep(Duration::from_millis(100)); // accepted by now
+    let message = sample();
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        acquire(runtime.path(), data.path(), &message).unwrap(),
+        Instance::Secondary
+    ));
+    let took = started.elapsed();
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), message);
+    eprintln!("hand-off beside a silent client: {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "the hand-off waited {took:?}"
+    );
+
+    // The silent client is dropped after the read timeout (~2 s).
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = (&silent).read_to_end(&mut rest);
+    assert!(rest.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A client trickling bytes cannot hold a connection past the deadline:
+/// the 2 s cover the whole message, not each read.
+#[test]
+fn a_trickling_client_is_cut_off_at_the_deadline() {
+    let runtime = runtime_dir();
+    let data = tempfile::tempdir().unwrap();
+    let rx = primary(runtime.path(), data.path());
+    let path = socket_path(runtime.path(), data.path());
+    let mut s = UnixStream::connect(&path).unwrap();
+    let started = std::time::Instant::now();
+    let mut closed_after = None;
+    for _ in 0..60 {
+        std::thread::sleep(Duration::from_millis(100));
+        if s.write_all(b" ").is_err() {
+            closed_after = Some(started.elapsed());
+            break;
+        }
+    }
+    let closed_after = closed_after.expect("the primary never closed a trickling client");
+    eprintln!("trickling client closed after {closed_after:?}");
+    assert!(closed_after < Duration::from_secs(4), "{closed_after:?}");
+    assert!(rx.try_recv().is_err());
+}
+
+/// At most 16 connections are served at once; one more is closed at once,
+/// without an answer, and once the silent ones time out, hand-offs work
+/// again.
+#[test]
+fn connections_beyond_the_bound_are_refused() {
+    let runtime = runtime_dir();
+    let data = tempfile::tempdir().unwrap();
+    let rx = primary(runtime.path(), data.path());
+    let path = socket_path(runtime.path(), data.path());
+
+    let silent: Vec<UnixStream> = (0..MAX_CONNECTIONS)
+        .map(|_| UnixStream::connect(&path).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200)); // all accepted by now
+    let started = std::time::Instant::now();
+    let answer = raw(&path, b"{\"files\":[\"/x\"],\"links\":[]}\n");
+    let took = started.elapsed();
+    assert_eq!(answer, b"", "the 17th connection was served");
+    assert!(took < Duration::from_secs(1), "refused only after {took:?}");
+    assert!(rx.try_recv().is_err());
+
+    drop(silent);
+    // Their threads notice the closed sockets at once (EOF), freeing the slots.
+    let message = sample();
+    let mut forwarded = false;
+    for _ in 0..50 {
+        if let Ok(Instance::Secondary) = try_acquire(runtime.path(), data.path(), &message) {
+            forwarded = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(forwarded, "no hand-off after the silent clients left");
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), message);
+}
+
+// ---------------------------------------------------------------------
+// Peers of another uid are refused (SO_PEERCRED), not only kept out by
+// the socket's mode.
+// ---------------------------------------------------------------------
+
+/// Runs `f` on a thread whose credentials are uid/gid 65534 (`nobody`).
+/// The raw syscalls change only the calling thread (glibc's `setuid` would
+/// change every thread of the process), so the rest of the test stays
+/// root. `None` when not running as root.
+fn as_nobody<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: cannot take another uid; skipped");
+        return None;
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                // SAFETY: plain syscalls on this thread's credentials.
+                unsafe {
+                    assert_eq!(
+                        libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()),
+                        0
+                    );
+                    assert_eq!(libc::syscall(libc::SYS_setresgid, 65534, 65534, 65534), 0);
+                    assert_eq!(libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534), 0);
+                    assert_eq!(libc::syscall(libc::SYS_geteuid), 65534);
+                }
+                f()
+            })
+            .join()
+            .expect("the nobody thread")
+    })
+    .into()
+}
+
+/// The socket's mode (0600) is the first wall; opened up here to reach the
+/// second: a peer of another uid is closed without an answer and its
+/// message never reaches the shell.
+#[test]
+fn a_peer_of_another_uid_is_refused() {
+    let runtime = runtime_dir();
+    let data = tempfile::tempdir().unwrap();
+    let rx = primary(runtime.path(), data.path());
+    let path = socket_path(runtime.path(), data.path());
+    fs::set_permissions(runtime.path(), fs::Permissions::from_mode(0o711)).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+
+    let message = b"{\"files\":[\"/from-nobody\"],\"links\":[]}\n";
+    let Some(answer) = as_nobody(|| raw(&path, message)) else {
+        return;
+    };
+    assert_eq!(answer, b"", "a peer of another uid got an answer");
+    assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
+    // The same message from our own uid is taken.
+    assert_eq!(raw(&path, message), b"ok\n");
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap().files,
+        vec![PathBuf::from("/from-nobody")]
+    );
 }
