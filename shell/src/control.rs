@@ -11,8 +11,10 @@
 //! | `{"op":"host"}` | `{"state","pid"}` |
 //! | `{"op":"screenshot","path":"/abs.png"}` | the whole X screen, via ImageMagick's `import` |
 //!
-//! The socket is created 0600 and exists only when the flag is given. It
-//! grants nothing the user starting the shell does not already have.
+//! The socket is created 0600 and exists only when the flag is given; a
+//! peer whose uid is not the shell's (`SO_PEERCRED`, as for the
+//! single-instance socket) is closed unanswered. It grants nothing the user
+//! starting the shell does not already have.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -21,6 +23,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use agent_shell::single_instance::check_peer_uid;
 use serde_json::{json, Value};
 
 /// The longest a request may wait for the event loop's answer.
@@ -65,6 +68,12 @@ pub fn serve(
         .name("control".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
+                // The mode keeps other users out; this holds even if it
+                // were wider (a file mode can be changed, the uid cannot).
+                if let Err(error) = check_peer_uid(&stream) {
+                    tracing::warn!(%error, "control connection refused");
+                    continue;
+                }
                 let deliver = deliver.clone();
                 std::thread::spawn(move || serve_connection(stream, deliver));
             }
@@ -90,5 +99,85 @@ fn serve_connection(stream: UnixStream, deliver: impl Fn(ControlRequest)) {
         if writeln!(writer, "{answer}").is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// One request line over a fresh connection; whatever comes back
+    /// before the shell closes it (or 5 s pass).
+    fn ask(path: &Path, request: &str) -> String {
+        let mut stream = UnixStream::connect(path).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let _ = writeln!(stream, "{request}");
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    }
+
+    /// Runs `f` on a thread whose credentials are uid/gid 65534 (`nobody`):
+    /// the raw syscalls change only the calling thread (glibc's `setuid`
+    /// would change the whole process). `None` when not root.
+    fn as_nobody<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("not root: cannot take another uid; skipped");
+            return None;
+        }
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    // SAFETY: plain syscalls on this thread's credentials.
+                    unsafe {
+                        let no_groups = std::ptr::null::<libc::gid_t>();
+                        assert_eq!(libc::syscall(libc::SYS_setgroups, 0, no_groups), 0);
+                        assert_eq!(libc::syscall(libc::SYS_setresgid, 65534, 65534, 65534), 0);
+                        assert_eq!(libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534), 0);
+                        assert_eq!(libc::syscall(libc::SYS_geteuid), 65534);
+                    }
+                    f()
+                })
+                .join()
+                .expect("the nobody thread")
+        })
+        .into()
+    }
+
+    /// The socket's mode (0600) keeps other users out; opened up here to
+    /// reach the peer check behind it: a peer of another uid is closed
+    /// without an answer and its request never reaches the event loop,
+    /// while the shell's own uid is served.
+    #[test]
+    fn a_peer_of_another_uid_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("control.sock");
+        let (seen_tx, seen) = mpsc::channel();
+        serve(&path, move |request: ControlRequest| {
+            let _ = seen_tx.send(request.body.clone());
+            request.answer(json!({"windows": []}));
+        })
+        .expect("serve");
+        let mode = std::fs::metadata(&path)
+            .expect("socket")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+
+        let Some(answer) = as_nobody(|| ask(&path, r#"{"op":"windows"}"#)) else {
+            return;
+        };
+        assert_eq!(answer, "", "a peer of another uid got an answer");
+        assert!(seen.recv_timeout(Duration::from_millis(300)).is_err());
+
+        assert_eq!(ask(&path, r#"{"op":"windows"}"#), "{\"windows\":[]}\n");
+        assert_eq!(seen.try_recv().unwrap(), json!({"op": "windows"}));
     }
 }
