@@ -22,6 +22,7 @@ use crate::agent::policy::Policies;
 use crate::agent::providers::Providers;
 use crate::agent::Agent;
 use crate::connection;
+use crate::local_socket::LocalSocket;
 use crate::database::Database;
 use crate::documents::Documents;
 use crate::handshake::Handshake;
@@ -46,11 +47,15 @@ pub enum StartError {
     Perimeter(String),
     #[error("cannot listen on 127.0.0.1: {0}")]
     Bind(std::io::Error),
+    #[error("cannot listen on the local socket in the user-data directory: {0}")]
+    LocalSocket(std::io::Error),
 }
 
 pub struct AgentHost {
     // Field order is drop order: the lock is released last.
     listener: TcpListener,
+    /// `host.sock`, when the parent asked to publish the host to CLIs.
+    local: Option<LocalSocket>,
     port: u16,
     state: Arc<AppState>,
     perimeter: Arc<PerimeterConfig>,
@@ -70,18 +75,11 @@ impl AgentHost {
             user_data,
             allowed_origins,
             referer_roots,
-            mut extra_referers,
+            extra_referers,
             publish_connection,
         } = handshake;
-        let mut credentials = Credentials::from_password(&password);
+        let credentials = Credentials::from_password(&password);
         drop(password);
-        let cli_credential = publish_connection.then(crate::launcher::generate_password);
-        if let Some(cli) = &cli_credential {
-            credentials.add_password(cli);
-            let origin = agent_security::BareOrigin::parse(connection::CLI_ORIGIN)
-                .map_err(|e| StartError::Perimeter(e.to_string()))?;
-            extra_referers.push((origin, connection::CLI_ROOT.to_owned()));
-        }
 
         let user_data = UserData::prepare(&user_data)?;
         // The real path names the keyring entries and the protected subtree,
@@ -98,8 +96,11 @@ impl AgentHost {
             other => StartError::Storage(other),
         })?;
 
-        // We hold the lock: any connection file is a dead host's.
-        connection::remove(user_data.root());
+        // We hold the lock: a socket there is a dead host's (replaced by
+        // `bind`, or removed now), and so is an older host's connection
+        // file, which held a credential.
+        connection::remove_legacy(user_data.root());
+        crate::local_socket::remove(&crate::local_socket::path(user_data.root()));
         let db = Arc::new(Database::new(open_database(&user_data.database_path())?));
         let recent = RecentFiles::load(user_data.recent_path())?;
         let workspaces = WorkspaceRegistry::load(user_data.workspaces_path())?;
@@ -142,9 +143,11 @@ impl AgentHost {
             credentials,
         });
 
-        if let Some(cli) = &cli_credential {
-            connection::publish(user_data.root(), port, cli)?;
-        }
+        let local = if publish_connection {
+            Some(LocalSocket::bind(user_data.root()).map_err(StartError::LocalSocket)?)
+        } else {
+            None
+        };
 
         let state = Arc::new(AppState {
             started,
@@ -163,6 +166,7 @@ impl AgentHost {
         );
         Ok(AgentHost {
             listener,
+            local,
             port,
             state,
             perimeter,
@@ -181,6 +185,7 @@ impl AgentHost {
     pub async fn serve(self, stop: watch::Receiver<Option<StopReason>>) -> StopReason {
         let AgentHost {
             listener,
+            local,
             port: _,
             state,
             perimeter,
@@ -189,6 +194,15 @@ impl AgentHost {
             _lock,
         } = self;
         let agent = state.agent.clone();
+        if let Some(local) = local {
+            let app = crate::http::local_app(state.clone());
+            let local_stop = stopped(stop.clone());
+            // Stops accepting with the port; ends (removing the socket file)
+            // once its connections drain or the runtime shuts down.
+            tokio::spawn(local.serve(app, async move {
+                local_stop.await;
+            }));
+        }
         let app = crate::http::app(state, perimeter);
         let graceful_stop = stopped(stop.clone());
         let server = crate::server::serve(listener, app, async move {
@@ -203,12 +217,10 @@ impl AgentHost {
                     tracing::info!(?reason, "stopped: all connections drained");
                     agent.abort_all();
                     db.checkpoint();
-                    connection::remove(user_data.root());
                     return reason;
                 }
                 tracing::error!("HTTP server ended without a stop request");
                 db.checkpoint();
-                connection::remove(user_data.root());
                 return StopReason::ServerFailed;
             }
             reason = stopped(stop.clone()) => reason,
@@ -222,7 +234,7 @@ impl AgentHost {
             tracing::warn!("drain timed out; closing remaining connections");
         }
         db.checkpoint();
-        connection::remove(user_data.root());
+        crate::local_socket::remove(&crate::local_socket::path(user_data.root()));
         tracing::info!("agent host stopped");
         reason
     }

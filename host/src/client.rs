@@ -1,13 +1,28 @@
-//! The one HTTP client the CLI (and the desktop shell) use: loopback only, the perimeter's
-//! headers (Host, Referer, Basic Auth) built once, JSON errors turned into
-//! [`ClientError::Api`] with the host's own message.
+//! The one HTTP client the CLI (and the desktop shell) use, over one of two
+//! transports:
+//!
+//! - **Loopback TCP** ([`Client::new`]): the perimeter's headers (Host,
+//!   Referer, Basic Auth) built once; what the shell and a CLI's private
+//!   host use.
+//! - **The host's Unix socket** ([`Client::unix`], `host.sock` in the
+//!   user-data directory): how a CLI attaches to a running host. The kernel
+//!   vouches for both ends (SO_PEERCRED; the host refuses another user, and
+//!   the client refuses a server that is not its own user), so no
+//!   credential exists, on disk or on the wire, and no recycled port can
+//!   impersonate the host.
+//!
+//! JSON errors become [`ClientError::Api`] with the host's own message.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST, REFERER};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -39,8 +54,41 @@ impl ClientError {
 
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
-    base: String,
+    transport: Transport,
+}
+
+#[derive(Clone)]
+enum Transport {
+    Tcp { http: reqwest::Client, base: String },
+    Unix { socket: PathBuf },
+}
+
+/// A streaming response body, read chunk by chunk.
+pub struct Stream(StreamBody);
+
+enum StreamBody {
+    Tcp(reqwest::Response),
+    Unix(hyper::body::Incoming),
+}
+
+impl Stream {
+    /// The next chunk of the body; `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, ClientError> {
+        match &mut self.0 {
+            StreamBody::Tcp(response) => response.chunk().await.map_err(ClientError::transport),
+            StreamBody::Unix(body) => loop {
+                match body.frame().await {
+                    None => return Ok(None),
+                    Some(Err(e)) => return Err(ClientError::Transport(e.to_string())),
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            return Ok(Some(data));
+                        }
+                    }
+                }
+            },
+        }
+    }
 }
 
 impl Client {
@@ -69,26 +117,36 @@ impl Client {
             .build()
             .map_err(ClientError::transport)?;
         Ok(Client {
-            http,
-            base: format!("http://127.0.0.1:{port}"),
+            transport: Transport::Tcp {
+                http,
+                base: format!("http://127.0.0.1:{port}"),
+            },
         })
     }
 
+    /// A client for the host listening on the Unix socket `socket`.
+    pub fn unix(socket: &Path) -> Client {
+        Client {
+            transport: Transport::Unix {
+                socket: socket.to_path_buf(),
+            },
+        }
+    }
+
+    /// `path` with its query, as a request target (`/sessions?q=x`).
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        match &self.transport {
+            Transport::Tcp { base, .. } => format!("{base}{path}"),
+            Transport::Unix { .. } => format!("{UNIX_BASE}{path}"),
+        }
     }
 
     /// `GET /health` answered 200 within `limit`.
     pub async fn healthy(&self, limit: Duration) -> bool {
-        match self
-            .http
-            .get(self.url("/health"))
-            .timeout(limit)
-            .send()
-            .await
-        {
-            Ok(r) => r.status() == StatusCode::OK,
-            Err(_) => false,
+        let url = self.url("/health");
+        match tokio::time::timeout(limit, self.send(Method::GET, &url, None, false)).await {
+            Ok(Ok(response)) => response.status == StatusCode::OK,
+            _ => false,
         }
     }
 
@@ -122,18 +180,11 @@ impl Client {
 
     /// Starts a streaming POST; a non-2xx answer becomes an error before
     /// any of the body is read.
-    pub async fn open_stream(&self, path: &str, body: &Value) -> Result<Response, ClientError> {
-        let response = self
-            .http
-            .post(self.url(path))
-            .header(CONTENT_TYPE, "application/json")
-            .header("accept", "text/event-stream")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(ClientError::transport)?;
-        if response.status().is_success() {
-            Ok(response)
+    pub async fn open_stream(&self, path: &str, body: &Value) -> Result<Stream, ClientError> {
+        let body = Some(body.to_string().into_bytes());
+        let response = self.send(Method::POST, &self.url(path), body, true).await?;
+        if response.status.is_success() {
+            Ok(response.body)
         } else {
             Err(api_error(response).await)
         }
@@ -145,15 +196,14 @@ impl Client {
         url: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Value, ClientError> {
-        let mut request = self.http.request(method, url).timeout(REQUEST_TIMEOUT);
-        if let Some(body) = body {
-            request = request.header(CONTENT_TYPE, "application/json").body(body);
-        }
-        let response = request.send().await.map_err(ClientError::transport)?;
-        if !response.status().is_success() {
+        let request = self.send(method, url, body, false);
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, request)
+            .await
+            .map_err(|_| ClientError::Transport("the host did not answer in time".into()))??;
+        if !response.status.is_success() {
             return Err(api_error(response).await);
         }
-        let bytes = response.bytes().await.map_err(ClientError::transport)?;
+        let bytes = collect(response.body).await?;
         if bytes.is_empty() {
             return Ok(Value::Null);
         }
@@ -161,12 +211,116 @@ impl Client {
             ClientError::Transport("the host answered with something other than JSON".into())
         })
     }
+
+    /// Sends one request over the client's transport; the body is left
+    /// unread.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+        event_stream: bool,
+    ) -> Result<Answer, ClientError> {
+        match &self.transport {
+            Transport::Tcp { http, .. } => {
+                let mut request = http.request(method, url);
+                if let Some(body) = body {
+                    request = request.header(CONTENT_TYPE, "application/json").body(body);
+                }
+                if event_stream {
+                    request = request.header("accept", "text/event-stream");
+                }
+                let response = request.send().await.map_err(ClientError::transport)?;
+                Ok(Answer {
+                    status: response.status(),
+                    body: Stream(StreamBody::Tcp(response)),
+                })
+            }
+            Transport::Unix { socket } => {
+                let target = url.strip_prefix(UNIX_BASE).unwrap_or(url);
+                let mut request = hyper::Request::builder()
+                    .method(method)
+                    .uri(target)
+                    .header(HOST, "localhost");
+                if body.is_some() {
+                    request = request.header(CONTENT_TYPE, "application/json");
+                }
+                if event_stream {
+                    request = request.header("accept", "text/event-stream");
+                }
+                let request = request
+                    .body(Full::new(Bytes::from(body.unwrap_or_default())))
+                    .map_err(|e| ClientError::Transport(e.to_string()))?;
+                let response = unix_send(socket, request).await?;
+                Ok(Answer {
+                    status: response.status(),
+                    body: Stream(StreamBody::Unix(response.into_body())),
+                })
+            }
+        }
+    }
+}
+
+/// The scheme and authority [`Client::url`] puts before a path on the Unix
+/// transport (stripped again before sending; never resolved).
+const UNIX_BASE: &str = "http://localhost";
+
+/// A status and a body not yet read.
+struct Answer {
+    status: StatusCode,
+    body: Stream,
+}
+
+/// Connects to the host's socket, checks the server is this user, and
+/// sends `request` on a fresh HTTP/1.1 connection.
+async fn unix_send(
+    socket: &Path,
+    request: hyper::Request<Full<Bytes>>,
+) -> Result<hyper::Response<hyper::body::Incoming>, ClientError> {
+    let connect = tokio::net::UnixStream::connect(socket);
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+        .await
+        .map_err(|_| ClientError::Transport("connecting to the host's socket timed out".into()))?
+        .map_err(|e| ClientError::Transport(format!("cannot connect to the host's socket: {e}")))?;
+    let peer = stream
+        .peer_cred()
+        .map_err(|e| ClientError::Transport(format!("cannot identify the socket's server: {e}")))?;
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if peer.uid() != me {
+        return Err(ClientError::Transport(
+            "the host's socket is served by another user; refusing to talk to it".into(),
+        ));
+    }
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| ClientError::Transport(e.to_string()))?;
+    tokio::spawn(async move {
+        // Ends with the response body (or the host); nothing to report.
+        let _ = connection.await;
+    });
+    sender
+        .send_request(request)
+        .await
+        .map_err(|e| ClientError::Transport(e.to_string()))
+}
+
+/// The whole body of a non-streaming answer.
+async fn collect(mut body: Stream) -> Result<Vec<u8>, ClientError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.chunk().await? {
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// `{"error":{"code","message"}}`, or the bare status when the body is not that.
-async fn api_error(response: Response) -> ClientError {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+async fn api_error(response: Answer) -> ClientError {
+    let status = response.status;
+    let body: Value = match collect(response.body).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    };
     let field = |name: &str| body["error"][name].as_str().map(str::to_owned);
     ClientError::Api {
         status: status.as_u16(),

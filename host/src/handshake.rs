@@ -41,8 +41,8 @@ pub struct Handshake {
     pub allowed_origins: Vec<BareOrigin>,
     pub referer_roots: Vec<String>,
     pub extra_referers: Vec<(BareOrigin, String)>,
-    /// Publish `connection.json` with a separate CLI credential so
-    /// `agent-host run` and friends can attach (docs/rfc/handshake.md §5).
+    /// Listen on `host.sock` in the user-data directory so `agent-host run`
+    /// and friends can attach (docs/rfc/handshake.md §5).
     pub publish_connection: bool,
 }
 

@@ -37,6 +37,7 @@ pub const MAX_BODY_BYTES: usize = 24 * 1024 * 1024;
 /// `invalid_body` instead of holding a handler.
 pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The service behind the loopback port: the whole perimeter.
 pub fn app(
     state: Arc<AppState>,
     perimeter: Arc<PerimeterConfig>,
@@ -45,17 +46,52 @@ pub fn app(
        + Send
        + Sync
        + 'static {
+    stack(state, Some(perimeter))
+}
+
+/// The service behind the host's Unix socket (see `local_socket`): the
+/// kernel has vouched for the peer's user, so there is no password, Host
+/// or Referer to check; a request carrying an `Origin` (which no browser
+/// can send there) is still refused.
+pub fn local_app(
+    state: Arc<AppState>,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future = impl Send>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    stack(state, None)
+}
+
+fn stack(
+    state: Arc<AppState>,
+    perimeter: Option<Arc<PerimeterConfig>>,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future = impl Send>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
     let router = routes::router(state)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
+    let local = perimeter.is_none();
     ServiceBuilder::new()
         .map_response(|response: Response<_>| response.map(Body::new))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(PerimeterLayer::new(perimeter))
+        .option_layer(perimeter.map(PerimeterLayer::new))
+        .option_layer(local.then(|| axum::middleware::from_fn(no_origin)))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
         .map_request(|request: Request<TimeoutBody<Body>>| request.map(Body::new))
         .service(router)
+}
+
+/// Refuses a request that names a web origin.
+async fn no_origin(request: Request, next: axum::middleware::Next) -> Response {
+    if request.headers().contains_key(axum::http::header::ORIGIN) {
+        return ApiError::forbidden("origin_not_allowed", "origin not allowed").into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> ApiError {

@@ -34,7 +34,7 @@ pub struct LaunchOptions {
     pub allowed_origins: Vec<String>,
     pub referer_roots: Vec<String>,
     pub extra_referers: Vec<(String, String)>,
-    /// Ask the host to publish `connection.json` for CLI attach.
+    /// Ask the host to listen on `host.sock` for CLI attach.
     pub publish_connection: bool,
     pub ready_timeout: Duration,
 }

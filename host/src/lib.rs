@@ -22,6 +22,7 @@ mod http;
 mod ids;
 pub mod launcher;
 pub mod lifeline;
+pub mod local_socket;
 mod recent;
 pub mod routes;
 mod secrets;

@@ -1004,7 +1004,7 @@ fn not_private(dir: &std::path::Path) -> Vec<String> {
 /// someone else with the usual umask (the shell used `create_dir_all`, so
 /// 0755) is 0700 once a host ran in it, and every file a full session
 /// leaves there (the database and its -wal/-shm, the lock, every JSON
-/// store, `auth.json`, `connection.json`) is 0600, while running and after
+/// store, `auth.json`, `host.sock`) is 0600, while running and after
 /// the host stopped.
 #[test]
 fn a_full_session_leaves_the_user_data_directory_private() {
@@ -1079,7 +1079,7 @@ fn a_full_session_leaves_the_user_data_directory_private() {
         "policies.json",
         "workspaces.json",
         "recent.json",
-        "connection.json",
+        "host.sock",
     ] {
         assert!(root.join(name).exists(), "{name} was not written");
     }

@@ -1,6 +1,6 @@
 //! The command-line client against the real binary over real loopback:
-//! attaching to a host that published `connection.json`, starting a
-//! private host, approvals at the prompt, exit codes, and keys that never
+//! attaching to a host through its Unix socket, starting a private host,
+//! approvals at the prompt, exit codes, and keys and credentials that never
 //! show up where they should not.
 
 mod support;
@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
-use serde_json::{json, Value};
+use serde_json::json;
 use support::*;
 
 const KEY: &str = "sk-or-cli-test-key-0123456789abcdef";
@@ -80,7 +80,7 @@ fn with_dir<'a>(dir: &'a Path, args: &[&'a str]) -> Vec<&'a str> {
     all
 }
 
-/// A host that publishes `connection.json`, and a scripted provider.
+/// A host that listens on `host.sock`, and a scripted provider.
 struct World {
     rt: tokio::runtime::Runtime,
     provider: ScriptedProvider,
@@ -157,11 +157,19 @@ fn session_of(output: &Output) -> String {
 fn run_attaches_to_the_published_host_and_streams_the_answer() {
     let world = World::new(vec![Reply::text_answer("Hello from the scripted model.")]);
     world.configure();
-    let file = world.dir.path().join("connection.json");
-    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600);
-    let published = std::fs::read(&file).unwrap();
-    assert!(!contains(&published, world.host.password.as_bytes()));
+    // No credential on disk: a 0600 socket, and no connection file.
+    let socket = world.dir.path().join("host.sock");
+    let meta = std::fs::symlink_metadata(&socket).unwrap();
+    assert!(std::os::unix::fs::FileTypeExt::is_socket(&meta.file_type()));
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert!(!world.dir.path().join("connection.json").exists());
+    for file in files_under(world.dir.path()) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !contains(&bytes, world.host.password.as_bytes()),
+            "{file:?}"
+        );
+    }
 
     // The host holds the directory's lock, so only attaching can succeed.
     let out = world.cli(&["run", "hi"], "");
@@ -177,7 +185,7 @@ fn run_attaches_to_the_published_host_and_streams_the_answer() {
 
     let dir = world.dir.path().to_path_buf();
     world.shutdown();
-    assert!(!dir.join("connection.json").exists(), "removed at stop");
+    assert!(!dir.join("host.sock").exists(), "removed at stop");
 }
 
 #[test]
@@ -340,37 +348,26 @@ fn secrets_through_a_private_host_and_past_a_stale_file() {
     let out = cli(&with_dir(d, &["secrets", "has", "ai-gateway"]), "");
     assert_eq!((out.code, out.stdout.as_str()), (1, "ai-gateway: no\n"));
     // The private host did not publish anything, and it is gone.
-    assert!(!d.join("connection.json").exists());
+    assert!(!d.join("host.sock").exists());
 
-    // A connection file left by a dead host.
-    let mut dead = Command::new("true").spawn().unwrap();
-    let dead_pid = dead.id();
-    dead.wait().unwrap();
-    write_connection(d, dead_pid, 1);
+    // A socket left by a dead host: refused, reported, and replaced by
+    // nothing (the private host does not publish).
+    let stale = std::os::unix::net::UnixListener::bind(d.join("host.sock")).unwrap();
+    drop(stale);
+    // And an older host's connection file, with a credential in it.
+    std::fs::write(d.join("connection.json"), r#"{"credential":"old"}"#).unwrap();
     let out = cli(&with_dir(d, &["secrets", "has", "openrouter"]), "");
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stderr.contains(&format!(
-            "ignoring a stale connection file (host pid {dead_pid} is gone)"
-        )),
+        out.stderr.contains("ignoring a stale host socket"),
         "{}",
         out.stderr
     );
+    assert!(!d.join("host.sock").exists(), "the private host removed it");
     assert!(
         !d.join("connection.json").exists(),
-        "the private host removed it"
+        "the private host removed the old credential"
     );
-
-    // A live pid that is no host: nothing answers on its port.
-    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = unused.local_addr().unwrap().port();
-    drop(unused);
-    write_connection(d, std::process::id(), port);
-    let out = cli(&with_dir(d, &["secrets", "rm", "openrouter"]), "");
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("does not answer"), "{}", out.stderr);
-    let out = cli(&with_dir(d, &["secrets", "has", "openrouter"]), "");
-    assert_eq!(out.code, 1, "{}", out.stderr);
 
     // No key on stdin is a usage error, and starts nothing.
     assert_eq!(cli(&with_dir(d, &["secrets", "set", "custom"]), "").code, 2);
@@ -396,20 +393,6 @@ fn a_host_without_a_connection_file_is_reported() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("another host holds"), "{}", out.stderr);
     host.stop();
-}
-
-fn write_connection(dir: &Path, pid: u32, port: u16) {
-    let info: Value = json!({
-        "version": 1,
-        "port": port,
-        "pid": pid,
-        "credential": "not-a-real-credential-0123456789abcdef",
-        "referer": "http://agent-cli.localhost/cli/",
-        "host_version": "0.1.0",
-    });
-    let path = dir.join("connection.json");
-    std::fs::write(&path, info.to_string()).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 #[test]
@@ -461,5 +444,49 @@ fn ctrl_c_aborts_the_turn_and_exits_130() {
         .get(&format!("/sessions/{session}/messages"))
         .json();
     assert_eq!(messages["messages"][1]["metadata"]["status"], "aborted");
+    world.shutdown();
+}
+
+#[test]
+fn the_socket_refuses_another_user() {
+    // Root runs the tests; the probe drops to `nobody`. The socket is
+    // reached through a hard link in a world-readable place and made
+    // connectable, so only the host's SO_PEERCRED check stands in the way.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to run a probe as another user");
+        return;
+    }
+    let world = World::new(vec![]);
+    let public = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let link = public.path().join("s.sock");
+    std::fs::hard_link(world.dir.path().join("host.sock"), &link).unwrap();
+    std::fs::set_permissions(&link, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let probe = format!(
+        "import socket; s = socket.socket(socket.AF_UNIX); s.settimeout(5); \
+         s.connect({:?}); s.sendall(b'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n'); \
+         print(s.recv(64).decode(errors='replace'))",
+        link.to_str().unwrap()
+    );
+    let run_as = |uid: u32| {
+        let output = Command::new("python3")
+            .args(["-c", &probe])
+            .uid(uid)
+            .gid(uid)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    // Control: this user gets an answer through the same link.
+    assert!(run_as(0).starts_with("HTTP/1.1 200"), "{}", run_as(0));
+    let other = run_as(65534);
+    assert!(
+        !other.contains("HTTP/1.1"),
+        "another user was answered: {other}"
+    );
+    assert!(world
+        .host
+        .stderr_text()
+        .contains("refused a local socket connection from another user"));
     world.shutdown();
 }

@@ -697,15 +697,10 @@ fn sigterm_closes_the_shell_and_stops_its_host() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn the shell");
-    let connection = user_data.join("connection.json");
-    let ready = eventually(LIMIT, || connection.is_file());
-    let info: serde_json::Value = ready
-        .then(|| std::fs::read_to_string(&connection).ok())
-        .flatten()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default();
-    let host_pid = info["pid"].as_u64().map(|p| p as u32);
+    let socket = user_data.join("host.sock");
+    let ready = eventually(LIMIT, || socket.exists());
     let shell = shell_pid(&user_data_arg);
+    let host_pid = ready.then(|| shell.and_then(host_child_of)).flatten();
     let (Some(host_pid), Some(shell)) = (host_pid, shell) else {
         let _ = child.kill();
         let _ = child.wait();
@@ -725,8 +720,16 @@ fn sigterm_closes_the_shell_and_stops_its_host() {
         eventually(Duration::from_secs(2), || !alive(host_pid)),
         "the host outlived the shell"
     );
-    assert!(
-        !connection.exists(),
-        "the host's stop removed connection.json"
-    );
+    assert!(!socket.exists(), "the host's stop removed its socket");
+}
+
+/// The `agent-host` process whose parent is `shell`.
+fn host_child_of(shell: u32) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+        let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+        let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+        (comm == "agent-host" && ppid == shell).then_some(pid)
+    })
 }

@@ -28,7 +28,7 @@ fn starts_ready_and_answers_health_with_its_credential() {
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains(&password), "password in /proc/{pid}/{file}");
     }
-    assert!(dir.path().join("connection.json").is_file());
+    assert!(dir.path().join("host.sock").exists());
     // Debug output of the state never shows the password.
     assert!(!format!("{:?}", supervisor.state()).contains(&password));
     // Health checks keep passing: still generation 1 after several intervals.
@@ -182,12 +182,12 @@ fn a_host_that_stops_answering_is_killed_and_restarted() {
 }
 
 #[test]
-fn shutdown_stops_the_host_within_a_second_and_removes_connection_json() {
+fn shutdown_stops_the_host_within_a_second_and_removes_its_socket() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut supervisor = Supervisor::start(fast_config(dir.path())).expect("start");
     let mut states = supervisor.subscribe();
     let (_, _, pid, _) = wait_ready(&mut states, 0, READY_WITHIN);
-    assert!(dir.path().join("connection.json").is_file());
+    assert!(dir.path().join("host.sock").exists());
 
     let started = Instant::now();
     supervisor.shutdown();
@@ -196,7 +196,7 @@ fn shutdown_stops_the_host_within_a_second_and_removes_connection_json() {
     assert!(took < Duration::from_millis(1500), "shutdown took {took:?}");
     assert!(!alive(pid));
     assert!(group_members(pid).is_empty(), "{:?}", group_members(pid));
-    assert!(!dir.path().join("connection.json").exists());
+    assert!(!dir.path().join("host.sock").exists());
     // The state channel reports that the supervisor is gone.
     assert!(block_on(states.changed()).is_err());
 }

@@ -2,9 +2,11 @@
 //!
 //! 1. The user-data directory: `--user-data`, else the same default as
 //!    `agent-host launch`.
-//! 2. A running host that published `connection.json` is used when its pid
-//!    is alive and it answers `GET /health` with the published credential:
-//!    the CLI then shares the window's sessions and keys.
+//! 2. A running host that listens on `host.sock` in that directory (as the
+//!    shell's and `agent-host launch`'s do) is used when it answers
+//!    `GET /health` there: the CLI then shares the window's sessions and
+//!    keys. The kernel vouches for both ends (see `local_socket`); there
+//!    is no credential to read.
 //! 3. Otherwise a private host is started through the shell's own
 //!    spawn-and-handshake code ([`launcher::launch`]) and stopped when the
 //!    command ends. Its password lives only in this process's memory.
@@ -12,8 +14,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use agent_host::connection::{self, ConnectionInfo, CLI_ORIGIN, CLI_ROOT};
+use agent_host::connection::{CLI_ORIGIN, CLI_ROOT};
 use agent_host::launcher::{self, LaunchError, LaunchOptions, LaunchedHost};
+use agent_host::local_socket;
 
 use super::client::Client;
 use super::{exit, Failure};
@@ -66,59 +69,23 @@ fn resolve(user_data: Option<PathBuf>) -> Result<PathBuf, Failure> {
         .map_err(|e| Failure::usage(format!("bad --user-data {}: {e}", dir.display())))
 }
 
-/// The published host, if the file is there, its pid alive and it answers.
+/// The running host, if its socket is there and it answers.
 async fn attach(user_data: &Path) -> Option<Client> {
-    let info = match connection::read(user_data) {
-        Ok(Some(info)) => info,
-        Ok(None) => return None,
-        Err(e) => {
-            eprintln!("agent-host: ignoring the connection file: {e}");
-            return None;
-        }
-    };
-    if !pid_alive(info.pid) {
-        eprintln!(
-            "agent-host: ignoring a stale connection file (host pid {} is gone)",
-            info.pid
-        );
+    let socket = local_socket::path(user_data);
+    if socket.symlink_metadata().is_err() {
         return None;
     }
-    let client = client_for(&info)?;
-    if client.healthy(HEALTH_TIMEOUT).await {
-        Some(client)
-    } else {
-        eprintln!(
-            "agent-host: ignoring a stale connection file (host pid {} does not answer)",
-            info.pid
-        );
-        None
-    }
-}
-
-fn client_for(info: &ConnectionInfo) -> Option<Client> {
-    match Client::new(info.port, &info.credential, &info.referer) {
-        Ok(client) => Some(client),
-        Err(e) => {
-            eprintln!("agent-host: ignoring the connection file: {e}");
+    let client = Client::unix(&socket);
+    match tokio::time::timeout(HEALTH_TIMEOUT, client.get("/health")).await {
+        Ok(Ok(_)) => Some(client),
+        Ok(Err(e)) => {
+            eprintln!("agent-host: ignoring a stale host socket ({e})");
             None
         }
-    }
-}
-
-/// Alive and not a zombie: a host killed without being reaped keeps its
-/// `/proc` entry, and its pid says nothing about its port.
-pub fn pid_alive(pid: u32) -> bool {
-    if pid == 0 {
-        return false;
-    }
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state follows the parenthesised command name, which may
-        // itself contain ") ".
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .and_then(|(_, rest)| rest.chars().next())
-            .is_some_and(|state| state != 'Z' && state != 'X'),
-        Err(_) => false,
+        Err(_) => {
+            eprintln!("agent-host: ignoring a host socket that does not answer");
+            None
+        }
     }
 }
 
@@ -133,7 +100,7 @@ fn start_private(user_data: &Path) -> Result<LaunchedHost, Failure> {
         Err(LaunchError::ExitedEarly) if held_by_another_host(user_data) => Err(Failure::new(
             exit::FAILED,
             format!(
-                "another host holds {} but left no usable connection file; \
+                "another host holds {} but does not listen on its socket; \
                  stop it, or start it with `agent-host launch` so the CLI can attach",
                 user_data.display()
             ),
@@ -170,17 +137,5 @@ impl Drop for PrivateHost {
         // A host that hangs is not worth hanging for: PR_SET_PDEATHSIG
         // stops it when we exit.
         let _ = rx.recv_timeout(PRIVATE_STOP_TIMEOUT);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn own_pid_is_alive_and_unused_ones_are_not() {
-        assert!(pid_alive(std::process::id()));
-        assert!(!pid_alive(0));
-        assert!(!pid_alive(u32::MAX));
     }
 }

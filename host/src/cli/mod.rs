@@ -1,6 +1,6 @@
 //! The command-line client: `run`, `sessions` and `secrets` speak the same
-//! HTTP API as the desktop renderer, to a host found through
-//! `connection.json` or to a private one started for the command
+//! HTTP API as the desktop renderer, to a running host through its Unix
+//! socket (`host.sock`) or to a private one started for the command
 //! ([`connect`]). Nothing here touches storage directly, so the CLI can
 //! never disagree with the window about what a session or a key is.
 

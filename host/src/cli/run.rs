@@ -6,11 +6,10 @@
 
 use std::time::Duration;
 
-use reqwest::Response;
 use serde_json::{json, Value};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-use super::client::Client;
+use super::client::{Client, Stream};
 use super::connect::connect;
 use super::render::{Renderer, Step};
 use super::sse::{Frame, Parser};
@@ -112,7 +111,7 @@ struct Turn<'a> {
 
 impl Turn<'_> {
     /// Reads the stream to `[DONE]` and returns the exit code.
-    async fn follow(&mut self, mut stream: Response) -> Result<u8, Failure> {
+    async fn follow(&mut self, mut stream: Stream) -> Result<u8, Failure> {
         let mut parser = Parser::default();
         let mut outcome: Option<u8> = None;
         loop {
@@ -141,11 +140,7 @@ impl Turn<'_> {
                     if self.aborting() {
                         return Ok(exit::ABORTED);
                     }
-                    let reason = e.without_url();
-                    return Err(Failure::new(
-                        exit::FAILED,
-                        format!("the stream broke: {reason}"),
-                    ));
+                    return Err(Failure::new(exit::FAILED, format!("the stream broke: {e}")));
                 }
             };
             for frame in parser.push(&bytes) {
