@@ -31,7 +31,7 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<ProviderLis
 #[utoipa::path(put, path = "/providers/{provider}", tag = "providers",
     params(("provider" = String, Path)), request_body = ProviderSettings,
     responses((status = 200, body = ProviderList),
-              (status = 400, description = "`invalid_base_url`, `invalid_timeout`", body = ErrorResponse),
+              (status = 400, description = "`invalid_base_url`, `invalid_timeout`, `invalid_retries`", body = ErrorResponse),
               (status = 404, description = "`unknown_provider`", body = ErrorResponse)))]
 pub async fn configure(
     State(state): State<Arc<AppState>>,

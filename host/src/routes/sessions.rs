@@ -144,6 +144,7 @@ pub struct ApprovalAnswer {
 /// Creates a session.
 #[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = CreateSession,
     responses((status = 200, body = Session),
+              (status = 400, description = "`invalid_title`", body = ErrorResponse),
               (status = 404, description = "`unknown_workspace`", body = ErrorResponse)))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
@@ -266,8 +267,10 @@ fn to_message(row: MessageRow) -> Message {
 #[utoipa::path(post, path = "/sessions/{id}/turns", tag = "agent", params(("id" = String, Path)),
     request_body = StartTurn,
     responses((status = 200, description = "UI message stream", content_type = "text/event-stream"),
+              (status = 400, description = "`invalid_message`: empty; `invalid_max_steps`", body = ErrorResponse),
               (status = 404, description = "`unknown_session`, `unknown_provider`", body = ErrorResponse),
-              (status = 409, description = "`run_in_flight`, `provider_down`", body = ErrorResponse)))]
+              (status = 409, description = "`run_in_flight`, `provider_down`", body = ErrorResponse),
+              (status = 413, description = "`invalid_message`: over 256 KiB", body = ErrorResponse)))]
 pub async fn start_turn(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,

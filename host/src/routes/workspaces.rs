@@ -69,6 +69,7 @@ pub async fn forget(
 #[utoipa::path(get, path = "/workspaces/{id}/tree", tag = "workspaces",
     params(("id" = String, Path), WorkspacePathQuery),
     responses((status = 200, body = DirListing),
+              (status = 400, description = "`not_a_directory`", body = ErrorResponse),
               (status = 403, description = "`path_not_allowed`: outside the workspace; `workspace_not_allowed`", body = ErrorResponse),
               (status = 404, description = "`unknown_workspace`, `not_found`", body = ErrorResponse)))]
 pub async fn tree(
@@ -102,6 +103,7 @@ pub async fn tree(
 #[utoipa::path(get, path = "/workspaces/{id}/file", tag = "workspaces",
     params(("id" = String, Path), WorkspacePathQuery),
     responses((status = 200, body = FileContent),
+              (status = 400, description = "`not_a_file`", body = ErrorResponse),
               (status = 403, description = "`path_not_allowed`", body = ErrorResponse),
               (status = 404, description = "`unknown_workspace`, `not_found`", body = ErrorResponse),
               (status = 413, description = "`file_too_large`", body = ErrorResponse),
@@ -123,6 +125,7 @@ pub async fn read_file(
 #[utoipa::path(put, path = "/workspaces/{id}/file", tag = "workspaces",
     params(("id" = String, Path)), request_body = WriteFileRequest,
     responses((status = 200, body = WriteResult),
+              (status = 400, description = "`not_a_file`", body = ErrorResponse),
               (status = 403, description = "`path_not_allowed`", body = ErrorResponse),
               (status = 404, description = "`unknown_workspace`", body = ErrorResponse),
               (status = 409, description = "`conflict`", body = ErrorResponse)))]
