@@ -11,7 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
@@ -251,17 +251,92 @@ impl fmt::Display for Assets {
     }
 }
 
+/// The `Content-Security-Policy` of every answer of [`serve`]. What the
+/// renderer needs: its own scripts (no inline script, no `eval`), its own
+/// styles plus the ones the editor injects at run time (`'unsafe-inline'`
+/// styles only), `data:` images and fonts, and `fetch` to its own origin
+/// and to `hostapi:` (the bridge). No plugin, no `<base>`, no framing by
+/// anyone, no form submission, and frames, workers and media only from its
+/// own origin (`default-src 'self'`).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+    connect-src 'self' hostapi:; object-src 'none'; base-uri 'none'; \
+    frame-ancestors 'none'; form-action 'none'";
+
 /// Serves `assets` under `/desktop/` on `listener` until the runtime
 /// stops: files as they are, any other path under `/desktop/` without a
 /// file extension gets `index.html` (the single-page app's routes),
 /// `/desktop` redirects to `/desktop/`, everything else is 404.
+///
+/// As the host does, it answers only requests for itself: exactly one
+/// `Host` (and any absolute-form authority) that is `127.0.0.1:<port>` or
+/// `localhost:<port>` (ASCII case-insensitively), else 403, so a page
+/// reaching the port through another name (DNS rebinding) gets nothing.
+/// Every answer carries [`CONTENT_SECURITY_POLICY`] and `nosniff`.
 pub async fn serve(listener: tokio::net::TcpListener, assets: Assets) -> io::Result<()> {
+    let hosts = Arc::new(OwnHost::new(listener.local_addr()?.port()));
     let assets = Arc::new(assets);
-    let app = Router::new().fallback(move |uri: Uri| {
+    let app = Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
         let assets = Arc::clone(&assets);
-        async move { respond(&assets, uri.path()).await }
+        let hosts = Arc::clone(&hosts);
+        async move {
+            let response = if hosts.admits(&headers, &uri) {
+                respond(&assets, uri.path()).await
+            } else {
+                (StatusCode::FORBIDDEN, "the Host header is not allowed").into_response()
+            };
+            with_security_headers(response)
+        }
     });
     axum::serve(listener, app).await
+}
+
+/// The names the server answers to: the host's rule (security/src/perimeter.rs).
+#[derive(Debug)]
+struct OwnHost {
+    /// `127.0.0.1:<port>`, byte for byte.
+    ip: String,
+    /// `localhost:<port>`, ASCII case-insensitively.
+    name: String,
+}
+
+impl OwnHost {
+    fn new(port: u16) -> Self {
+        Self {
+            ip: format!("127.0.0.1:{port}"),
+            name: format!("localhost:{port}"),
+        }
+    }
+
+    fn allows(&self, value: &[u8]) -> bool {
+        value == self.ip.as_bytes() || value.eq_ignore_ascii_case(self.name.as_bytes())
+    }
+
+    /// Exactly one allowed `Host`, and an allowed authority if the request
+    /// target has one.
+    fn admits(&self, headers: &HeaderMap, uri: &Uri) -> bool {
+        let mut hosts = headers.get_all(header::HOST).iter();
+        let (Some(host), None) = (hosts.next(), hosts.next()) else {
+            return false;
+        };
+        self.allows(host.as_bytes())
+            && uri
+                .authority()
+                .is_none_or(|authority| self.allows(authority.as_str().as_bytes()))
+    }
+}
+
+fn with_security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 async fn respond(assets: &Assets, path: &str) -> Response {
@@ -301,7 +376,6 @@ async fn respond(assets: &Assets, path: &str) -> Response {
         [
             (header::CONTENT_TYPE, content_type(file)),
             (header::CACHE_CONTROL, cache),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         bytes,
     )
@@ -481,9 +555,17 @@ mod tests {
     /// One request over a fresh connection, as raw HTTP/1.1: the status,
     /// the head (lowercase) and the body.
     async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
+        http_raw(
+            addr,
+            &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        )
+        .await
+    }
+
+    /// `request` (a whole request head) over a fresh connection.
+    async fn http_raw(addr: std::net::SocketAddr, request: &str) -> (u16, String, Vec<u8>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await.unwrap();
@@ -496,6 +578,107 @@ mod tests {
             .to_ascii_lowercase();
         let status = head[9..12].parse().unwrap();
         (status, head, response[split + 4..].to_vec())
+    }
+
+    /// The head carries the policy and `nosniff`, once each.
+    fn assert_secure(head: &str) {
+        let csp = format!(
+            "content-security-policy: {}",
+            CONTENT_SECURITY_POLICY.to_ascii_lowercase()
+        );
+        assert_eq!(head.matches(&csp).count(), 1, "{head}");
+        assert_eq!(
+            head.matches("content-security-policy:").count(),
+            1,
+            "{head}"
+        );
+        assert_eq!(
+            head.matches("x-content-type-options: nosniff").count(),
+            1,
+            "{head}"
+        );
+    }
+
+    /// The policy the renderer needs, and nothing looser.
+    #[test]
+    fn the_policy_is_strict() {
+        let directives: Vec<&str> = CONTENT_SECURITY_POLICY.split("; ").collect();
+        assert_eq!(
+            directives,
+            [
+                "default-src 'self'",
+                "script-src 'self'",
+                "style-src 'self' 'unsafe-inline'",
+                "img-src 'self' data:",
+                "font-src 'self' data:",
+                "connect-src 'self' hostapi:",
+                "object-src 'none'",
+                "base-uri 'none'",
+                "frame-ancestors 'none'",
+                "form-action 'none'",
+            ]
+        );
+    }
+
+    /// Only `127.0.0.1:<port>` and `localhost:<port>` are answered, as by
+    /// the host: another name (a DNS-rebinding page), port or address, a
+    /// missing or doubled `Host`, or a foreign absolute-form target is 403,
+    /// with the policy all the same.
+    #[tokio::test]
+    async fn answers_only_its_own_host() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<html>app</html>").unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let port = addr.port();
+        let server = tokio::spawn(serve(listener, Assets::dir(dir.path()).unwrap()));
+        let get = |target: &str, host_lines: &str| {
+            format!("GET {target} HTTP/1.1\r\n{host_lines}Connection: close\r\n\r\n")
+        };
+
+        for host in [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("LocalHost:{port}"),
+        ] {
+            let (status, head, body) =
+                http_raw(addr, &get("/desktop/", &format!("Host: {host}\r\n"))).await;
+            assert_eq!(status, 200, "{host}: {head}");
+            assert_eq!(body, b"<html>app</html>");
+            assert_secure(&head);
+        }
+        let other_port = port.wrapping_add(1);
+        for host_lines in [
+            "Host: evil.example\r\n".to_owned(),
+            format!("Host: evil.example:{port}\r\n"),
+            format!("Host: 127.0.0.1:{other_port}\r\n"),
+            "Host: 127.0.0.1\r\n".to_owned(),
+            "Host: localhost\r\n".to_owned(),
+            format!("Host: [::1]:{port}\r\n"),
+            format!("Host: 127.0.0.2:{port}\r\n"),
+            format!("Host: 127.0.0.1:{port}\r\nHost: 127.0.0.1:{port}\r\n"),
+            String::new(),
+        ] {
+            let (status, head, body) = http_raw(addr, &get("/desktop/", &host_lines)).await;
+            assert_eq!(status, 403, "{host_lines:?}: {head}");
+            assert!(
+                !String::from_utf8_lossy(&body).contains("app"),
+                "{host_lines:?}"
+            );
+            assert_secure(&head);
+        }
+        let host = format!("Host: 127.0.0.1:{port}\r\n");
+        let (status, head, _) = http_raw(addr, &get("http://evil.example/desktop/", &host)).await;
+        assert_eq!(status, 403, "{head}");
+        let (status, head, _) = http_raw(
+            addr,
+            &get(&format!("http://127.0.0.1:{port}/desktop/"), &host),
+        )
+        .await;
+        assert_eq!(status, 200, "{head}");
+        server.abort();
     }
 
     /// Serves `assets` on a loopback port and checks every rule against
@@ -515,7 +698,7 @@ mod tests {
             "{head}"
         );
         assert!(head.contains("cache-control: no-cache"), "{head}");
-        assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+        assert_secure(&head);
         assert_eq!(body, index);
 
         let (path, bytes, content_type) = asset;
@@ -529,7 +712,7 @@ mod tests {
             head.contains("cache-control: public, max-age=3600"),
             "{head}"
         );
-        assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+        assert_secure(&head);
         assert_eq!(body, bytes, "{path}");
 
         for route in ["/desktop/sessions/abc", "/desktop/settings/"] {
@@ -550,10 +733,12 @@ mod tests {
         ] {
             let (status, head, _) = http_get(addr, missing).await;
             assert_eq!(status, 404, "{missing}: {head}");
+            assert_secure(&head);
         }
         let (status, head, _) = http_get(addr, "/desktop").await;
         assert_eq!(status, 308, "{head}");
         assert!(head.contains("location: /desktop/"), "{head}");
+        assert_secure(&head);
         server.abort();
     }
 
