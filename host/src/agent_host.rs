@@ -158,6 +158,9 @@ impl AgentHost {
             secrets,
             openapi: routes::openapi_json(),
         });
+        // Room for the connections the accept loop's cap allows; here, past
+        // every refusal, so that a refusal stays the one line on stderr.
+        crate::server::raise_fd_limit();
         tracing::info!(
             port,
             user_data = %user_data.root().display(),
