@@ -27,7 +27,8 @@ pub enum RefererError {
 ///
 /// Roots are compared byte-wise against raw Referer paths, so they must be in
 /// the only form that can match: starting with `/`, no `.`/`..` segments, no
-/// `//`, and none of `\`, `%`, `?`, `#` or control characters.
+/// `//`, and none of `\`, `%`, `?`, `#`, spaces, control or non-ASCII
+/// characters (a Referer path is visible ASCII).
 pub fn validate_root(root: &str) -> Result<(), RefererError> {
     let fail = |reason| {
         Err(RefererError::InvalidRoot {
@@ -38,8 +39,8 @@ pub fn validate_root(root: &str) -> Result<(), RefererError> {
     if !root.starts_with('/') {
         return fail("must start with '/'");
     }
-    if root.chars().any(char::is_control) {
-        return fail("must not contain control characters");
+    if !root.bytes().all(|b| b.is_ascii_graphic()) {
+        return fail("must be visible ASCII: no spaces, control or non-ASCII characters");
     }
     if let Some(c) = root.chars().find(|c| matches!(c, '\\' | '%' | '?' | '#')) {
         return fail(match c {
@@ -283,6 +284,10 @@ mod tests {
             "/a\0b",
             "/a\nb",
             "/a\u{7f}",
+            "/a b",
+            "/ ",
+            "/\u{e9}",
+            "/a\u{a0}",
             "http://x/desktop",
         ] {
             assert!(validate_root(bad).is_err(), "{bad:?} accepted");
