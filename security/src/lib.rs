@@ -10,6 +10,8 @@ pub mod credentials;
 pub mod error;
 pub mod origin;
 pub mod perimeter;
+#[cfg(test)]
+mod proptests;
 pub mod referer;
 pub mod secrets;
 
