@@ -126,32 +126,30 @@ impl App {
         Ok(id)
     }
 
-    /// Files become document windows (after the host resolves them);
-    /// workspace and session links go to the home window's renderer.
+    /// Files (the user's own, from argv or a second launch) become document
+    /// windows at once, after the host resolves them. Deep links, which any
+    /// web page can fire, open nothing here: each becomes a request to the
+    /// home window's page (`desktop:link`), which shows the user what the
+    /// link asks for and, only on their Open, does it itself.
     pub fn open(&mut self, target: &EventLoopWindowTarget<UserEvent>, message: Message) {
-        let mut files = message.files.clone();
-        let mut workspaces = Vec::new();
-        let mut sessions = Vec::new();
+        let mut requests = Vec::new();
         for link in &message.links {
             match deeplink::parse(link) {
-                Ok(Link::Open(path)) => files.push(path),
-                Ok(Link::Workspace(path)) => workspaces.push(path.to_string_lossy().into_owned()),
-                Ok(Link::Session(id)) => sessions.push(id),
+                Ok(link) => requests.push(link_request(&link)),
                 Err(error) => tracing::warn!(%error, "refused deep link"),
             }
         }
-        for path in files.iter().cloned() {
+        for path in message.files.iter().cloned() {
             self.resolve(path);
         }
-        if !workspaces.is_empty() || !sessions.is_empty() || message.is_empty() {
+        if !requests.is_empty() || message.is_empty() {
             // A bare second launch brings the app forward.
             match self.open_home(target) {
                 Ok(id) => {
-                    let detail = serde_json::json!({"files": [], "workspaces": workspaces, "sessions": sessions});
                     if let Some(window) = self.windows.get_mut(id) {
                         window.focus();
-                        if !message.is_empty() {
-                            window.run_script(open_script(&detail));
+                        for request in &requests {
+                            window.run_script(link_script(request));
                         }
                     }
                 }
@@ -557,11 +555,29 @@ impl App {
     }
 }
 
-/// Tells the renderer (`desktop:open`) to open workspaces and sessions.
-/// Queued first, so a renderer that has not mounted yet still finds it.
-fn open_script(detail: &serde_json::Value) -> String {
+/// The DOM event that asks the home window's page about a deep link
+/// (`LINK_EVENT` in web/src/desktop/types.ts).
+pub const LINK_EVENT: &str = "desktop:link";
+
+/// What a deep link asks for, as the page gets it: `{kind, path}` for
+/// `workspace` and `file`, `{kind, session}` for `session`. Paths are UTF-8
+/// (the parser refuses any other).
+fn link_request(link: &Link) -> serde_json::Value {
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    match link {
+        Link::Workspace(p) => serde_json::json!({"kind": "workspace", "path": path(p)}),
+        Link::Open(p) => serde_json::json!({"kind": "file", "path": path(p)}),
+        Link::Session(id) => serde_json::json!({"kind": "session", "session": id}),
+    }
+}
+
+/// Asks the renderer (`desktop:link`) about one deep link. Queued first on
+/// `window.__desktopLinks`, so a page that has not mounted yet still finds
+/// it. Only where the preload defined `window.desktop`.
+fn link_script(request: &serde_json::Value) -> String {
     format!(
-        "(window.__desktopOpens = window.__desktopOpens || []).push({detail}); \
-         window.dispatchEvent(new Event('desktop:open'));"
+        "if (window.desktop) {{ (window.__desktopLinks = window.__desktopLinks || []).push({request}); \
+         window.dispatchEvent(new Event({event})); }}",
+        event = serde_json::to_string(LINK_EVENT).expect("a string")
     )
 }

@@ -2,7 +2,9 @@ import { useEffect, useRef, useState } from 'react';
 import { ErrorLine, HostStateBanner } from './components/Banners';
 import { desktopApi } from './desktop/api';
 import { hasDesktop } from './desktop/bridge';
-import { OPEN_EVENT, takeOpens, type Workspace } from './desktop/types';
+import { LinkConfirm } from './components/LinkConfirm';
+import { openLink, parseLinkRequest } from './desktop/links';
+import { LINK_EVENT, takeLinkRequests, type LinkRequest, type Workspace } from './desktop/types';
 import { useHostState } from './hooks';
 import { ChatPanel } from './pages/ChatPanel';
 import { DocumentEditor } from './pages/DocumentEditor';
@@ -44,30 +46,39 @@ export function App() {
     previous.current = host.state;
   }, [host.state]);
 
-  // The shell asks us to open files, workspaces and sessions (argv, a second
-  // launch, deep links); requests that came before we mounted wait in a queue.
+  // Deep links, which any web page can fire: the shell hands them over
+  // (queued until we mount) and we ask the user, one at a time.
+  const [links, setLinks] = useState<{ id: number; request: LinkRequest }[]>([]);
+  const nextLink = useRef(1);
   useEffect(() => {
     const drain = () => {
-      for (const { files, workspaces, sessions } of takeOpens()) {
-        const file = files.at(-1);
-        if (file !== undefined) void openPath(file);
-        for (const path of workspaces) {
-          void desktopApi()
-            .workspaces.open(path)
-            .then((ws) => {
-              setWorkspace(ws);
-              setRefresh((n) => n + 1);
-            })
-            .catch(setOpenError);
-        }
-        const session = sessions.at(-1);
-        if (session !== undefined) setSessionId(session);
-      }
+      const taken = takeLinkRequests()
+        .map(parseLinkRequest)
+        .filter((r): r is LinkRequest => r !== null)
+        .map((request) => ({ id: nextLink.current++, request }));
+      if (taken.length > 0) setLinks((queue) => [...queue, ...taken]);
     };
     drain();
-    window.addEventListener(OPEN_EVENT, drain);
-    return () => window.removeEventListener(OPEN_EVENT, drain);
-  });
+    window.addEventListener(LINK_EVENT, drain);
+    return () => window.removeEventListener(LINK_EVENT, drain);
+  }, []);
+
+  function answerLink(open: boolean) {
+    const first = links[0];
+    setLinks((queue) => queue.slice(1));
+    if (!first || !open) return;
+    setOpenError(null);
+    setView('work');
+    void openLink(first.request, {
+      openWorkspace: async (path) => {
+        const ws = await desktopApi().workspaces.open(path);
+        setWorkspace(ws);
+        setRefresh((n) => n + 1);
+      },
+      openFile: openPath,
+      selectSession: setSessionId,
+    }).catch(setOpenError);
+  }
 
   if (!hasDesktop()) {
     return (
@@ -92,6 +103,15 @@ export function App() {
   return (
     <div className="app">
       <HostStateBanner host={host} />
+      {links[0] && (
+        <LinkConfirm
+          key={links[0].id}
+          request={links[0].request}
+          waiting={links.length - 1}
+          onOpen={() => answerLink(true)}
+          onCancel={() => answerLink(false)}
+        />
+      )}
       <nav className="topbar">
         <button type="button" className={view === 'work' ? 'active' : ''} onClick={() => setView('work')}>
           Work
@@ -111,7 +131,12 @@ export function App() {
       ) : (
         <div className="layout">
           <aside className="sidebar">
-            <WorkspacePicker selected={workspace} onSelect={setWorkspace} onOpenFile={(p) => void openPath(p)} />
+            <WorkspacePicker
+              selected={workspace}
+              onSelect={setWorkspace}
+              onOpenFile={(p) => void openPath(p)}
+              refresh={refresh}
+            />
             <RecentFiles
               selected={docId}
               onSelect={(id, path) => (window.desktop?.shell ? void openPath(path) : setDocId(id))}

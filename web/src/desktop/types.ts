@@ -34,25 +34,26 @@ export interface HostStateEvent {
  * (`CustomEvent<HostStateEvent>`); `onHostState` is the typed way to listen. */
 export const HOST_STATE_EVENT = 'desktop:host-state';
 
-/** Payload of the `desktop:open` event: what the shell was asked to open
- * (workspace and session deep links, into the home window). Files get
- * their own document windows, so the native shell sends `files: []`; the
- * browser test bridge may still send files. */
-export interface OpenEvent {
-  files: string[];
-  workspaces: string[];
-  sessions: string[];
-}
+/** What a deep link (`agent-host://…`) asks for. Any web page can fire such a
+ * link, so the shell opens nothing itself: it brings the home window forward
+ * and hands the request to the page, which shows the user the full path (or
+ * session id) and acts only when they choose Open. */
+export type LinkRequest =
+  | { kind: 'workspace'; path: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'session'; session: string };
 
-/** Name of the DOM event the shell dispatches on `window` to open things.
- * The shell first appends the `OpenEvent` to `window.__desktopOpens`, so a
- * page that mounts later still finds it: handlers take the queue's items. */
-export const OPEN_EVENT = 'desktop:open';
+/** Name of the DOM event the shell dispatches on the home window's page for
+ * each deep link. The shell first appends the `LinkRequest` to
+ * `window.__desktopLinks`, so a page that mounts later still finds it:
+ * handlers take the queue's items (`takeLinkRequests`). */
+export const LINK_EVENT = 'desktop:link';
 
-/** Takes (and removes) the open requests the shell has queued. */
-export function takeOpens(): OpenEvent[] {
-  const queue = (window as unknown as { __desktopOpens?: OpenEvent[] }).__desktopOpens;
-  return queue ? queue.splice(0) : [];
+/** Takes (and removes) the deep-link requests the shell has queued, as they
+ * came (unchecked: see `parseLinkRequest`). */
+export function takeLinkRequests(): unknown[] {
+  const queue = (window as unknown as { __desktopLinks?: unknown[] }).__desktopLinks;
+  return Array.isArray(queue) ? queue.splice(0) : [];
 }
 
 /** Name of the DOM event the shell dispatches on a document window's page
@@ -115,7 +116,7 @@ declare global {
   }
   interface WindowEventMap {
     'desktop:host-state': CustomEvent<HostStateEvent>;
-    'desktop:open': Event;
+    'desktop:link': Event;
   }
 }
 

@@ -8,14 +8,17 @@ export function WorkspacePicker({
   selected,
   onSelect,
   onOpenFile,
+  refresh = 0,
 }: {
   selected: Workspace | null;
   onSelect: (w: Workspace | null) => void;
   onOpenFile: (absolutePath: string) => void;
+  /** Bumped when a workspace was opened elsewhere (a deep link). */
+  refresh?: number;
 }) {
   const [path, setPath] = useState('');
   const [dir, setDir] = useState('');
-  const list = useLoad(() => desktopApi().workspaces.list(), []);
+  const list = useLoad(() => desktopApi().workspaces.list(), [refresh]);
   const tree = useLoad(
     async () => (selected ? desktopApi().workspaces.tree(selected.id, dir) : undefined),
     [selected?.id, dir],
