@@ -344,8 +344,12 @@ impl Agent {
         let model_name = model.clone();
         let retitle = session.title == "New session";
         let (message_id, history) = run_blocking(move || {
-            let conn = db.lock();
+            let mut conn = db.lock();
             let past = sessions::list_messages(&conn, &session_id).map_err(storage_failure)?;
+            // One transaction: a crash leaves all of the turn's start (user
+            // message, assistant message, turn row) or none of it, never a
+            // `streaming` message without the turn row that ends it.
+            let conn = conn.transaction().map_err(|e| storage_failure(e.into()))?;
             let now = now_ms();
             let user_id = random_id("msg_");
             sessions::insert_message(&conn, &user_id, &session_id, "user", "complete", now)
@@ -372,6 +376,7 @@ impl Agent {
                 sessions::rename_session(&conn, &session_id, &title, now)
                     .map_err(storage_failure)?;
             }
+            conn.commit().map_err(|e| storage_failure(e.into()))?;
             let mut history = vec![history::system_prompt(workspace_path.as_deref())];
             history.extend(history::from_messages(&past));
             history.push(ChatMessage::User { content: message });
