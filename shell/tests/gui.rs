@@ -459,9 +459,15 @@ const sessions = (await (await window.desktop.fetch('/sessions')).json()).total;
 return { frame, sessions };
 "#
     .replace("__FRAME__", &frame);
-    let Some((report, result, stderr)) =
-        run_script(dir.path(), &script, &["--self-test-allow", &frame])
-    else {
+    // A plain page as the renderer: the embedded build's Content-Security-
+    // Policy admits no cross-origin frame at all (a renderer served by a
+    // dev server, `--renderer-url`, has none).
+    let renderer = page_server();
+    let Some((report, result, stderr)) = run_script(
+        dir.path(),
+        &script,
+        &["--renderer-url", &renderer, "--self-test-allow", &frame],
+    ) else {
         return;
     };
     let frame_report = &result["frame"];
@@ -725,11 +731,14 @@ fn sigterm_closes_the_shell_and_stops_its_host() {
 
 /// The `agent-host` process whose parent is `shell`.
 fn host_child_of(shell: u32) -> Option<u32> {
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
-        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-        let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-        let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
-        let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
-        (comm == "agent-host" && ppid == shell).then_some(pid)
-    })
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+            let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+            (comm == "agent-host" && ppid == shell).then_some(pid)
+        })
 }
