@@ -39,13 +39,14 @@ use app::App;
 use events::{HostUpdate, UserEvent};
 use menu::AppMenu;
 use selftest::{Progress, SelfTest};
-use windows::{WebviewSettings, WindowKind, Windows};
+use windows::{ExternalOpener, WebviewSettings, WindowKind, Windows};
 
 /// How long `--self-test` may take before it fails.
 const SELF_TEST_LIMIT: Duration = Duration::from_secs(30);
 
 #[derive(Parser, Debug)]
 #[command(name = "agent-shell", about = "The desktop shell of the agent host")]
+#[command(group(clap::ArgGroup::new("test_hooks").args(["self_test", "control_socket"]).multiple(true)))]
 struct Args {
     /// Directory of the built renderer (web/dist), served on the shell's own
     /// loopback origin under /desktop/.
@@ -81,9 +82,9 @@ struct Args {
         hide = true
     )]
     self_test_script: Option<PathBuf>,
-    /// With --self-test: the window may also navigate (a frame) to this
-    /// exact URL. For tests only.
-    #[arg(long, value_name = "URL", requires = "self_test", hide = true)]
+    /// With --self-test or --control-socket: the window may also navigate
+    /// (a frame) to this exact URL. For tests only.
+    #[arg(long, value_name = "URL", requires = "test_hooks", hide = true)]
     self_test_allow: Vec<String>,
     /// The agent-host executable (default: the one next to this program).
     #[arg(long, value_name = "PATH", hide = true)]
@@ -257,10 +258,12 @@ fn run(args: Args) -> Result<i32, String> {
 
     let mut allowed_extra = args.self_test_allow.clone();
     allowed_extra.extend(args.self_test_probe.clone());
+    let test_hooks = args.self_test || args.control_socket.is_some();
     let settings = WebviewSettings {
         base: base.clone(),
         allowed_extra,
-        with_ipc: args.self_test || args.control_socket.is_some(),
+        with_ipc: test_hooks,
+        opener: external_opener(test_hooks),
     };
     let action_proxy = proxy.clone();
     let io = runtime.handle().clone();
@@ -485,25 +488,19 @@ fn follow_host(
     });
 }
 
-/// Opens an http(s) link in the system browser; anything else is refused.
-pub fn open_externally(url: &str) {
-    let is_web = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-    if !is_web {
-        tracing::warn!(url, "refused a navigation");
-        return;
-    }
-    match std::process::Command::new("xdg-open")
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-    {
-        Ok(mut child) => {
-            // Reap it off the GTK thread.
-            std::thread::spawn(move || child.wait());
+/// The system browser (`xdg-open`). With the test hooks on (`--self-test`,
+/// `--control-socket`), `$AGENT_SHELL_TEST_OPENER` names a program to call
+/// instead, so a test can see which links the shell opened; otherwise that
+/// variable is ignored.
+fn external_opener(test_hooks: bool) -> ExternalOpener {
+    let program = std::env::var_os("AGENT_SHELL_TEST_OPENER").filter(|p| !p.is_empty());
+    match program {
+        Some(program) if test_hooks => ExternalOpener::program(program.into()),
+        Some(_) => {
+            tracing::debug!("AGENT_SHELL_TEST_OPENER is ignored without the test hooks");
+            ExternalOpener::system()
         }
-        Err(error) => tracing::warn!(url, %error, "no system browser to open a link"),
+        None => ExternalOpener::system(),
     }
 }
 

@@ -13,7 +13,11 @@ use tao::event_loop::{EventLoopProxy, EventLoopWindowTarget};
 use tao::platform::unix::WindowExtUnix;
 use tao::window::{Window, WindowBuilder, WindowId};
 use webkit2gtk::glib::object::ObjectType;
-use webkit2gtk::WebViewExt;
+use webkit2gtk::glib::Cast;
+use webkit2gtk::{
+    NavigationPolicyDecision, NavigationPolicyDecisionExt, PolicyDecision, PolicyDecisionExt,
+    PolicyDecisionType, URIRequestExt, WebViewExt,
+};
 use wry::{
     NewWindowResponse, PageLoadEvent, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix,
     WebViewExtUnix,
@@ -89,11 +93,164 @@ impl ShellWindow {
 /// How every renderer webview is set up.
 pub struct WebviewSettings {
     pub base: RendererBase,
-    /// Extra URLs a frame may navigate to (self-test probes only).
+    /// Extra URLs a frame may navigate to (tests only).
     pub allowed_extra: Vec<String>,
     /// Whether pages may post to wry's IPC: only for the self-test and the
     /// control socket, never as a channel the shell trusts.
     pub with_ipc: bool,
+    /// Opens links in the system browser.
+    pub opener: ExternalOpener,
+}
+
+/// Hands an `http(s)` URL to the system browser: `xdg-open`, or in tests
+/// (with the test hooks on) the program in `$AGENT_SHELL_TEST_OPENER`.
+#[derive(Clone, Debug)]
+pub struct ExternalOpener {
+    program: PathBuf,
+}
+
+impl ExternalOpener {
+    /// `xdg-open`.
+    pub fn system() -> Self {
+        Self {
+            program: PathBuf::from("xdg-open"),
+        }
+    }
+
+    /// Another program, called with the URL as its one argument (tests).
+    pub fn program(program: PathBuf) -> Self {
+        Self { program }
+    }
+
+    /// Opens `url` when it is `http(s)`; anything else is refused.
+    pub fn open(&self, url: &str) {
+        let is_web = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !is_web {
+            tracing::warn!(url, "refused a navigation");
+            return;
+        }
+        match std::process::Command::new(&self.program)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(mut child) => {
+                // Reap it off the GTK thread.
+                std::thread::spawn(move || child.wait());
+            }
+            Err(error) => tracing::warn!(url, %error, "no system browser to open a link"),
+        }
+    }
+}
+
+/// Where a renderer window may go, and which links it may hand to the
+/// system browser.
+struct NavigationPolicy {
+    base: RendererBase,
+    /// Extra URLs a frame may navigate to (tests only).
+    allowed_extra: Vec<String>,
+    opener: ExternalOpener,
+}
+
+impl NavigationPolicy {
+    /// WebKit's `decide-policy`: a navigation (any frame) to the renderer is
+    /// allowed; anything else is cancelled, and handed to the system
+    /// browser only when [`external_open_allowed`] says so. New-window
+    /// requests are always cancelled, and handed over by the same rule.
+    /// Responses are left to WebKit. Returns whether it decided.
+    fn decide(&self, decision: &PolicyDecision, kind: PolicyDecisionType) -> bool {
+        let new_window = match kind {
+            PolicyDecisionType::NavigationAction => false,
+            PolicyDecisionType::NewWindowAction => true,
+            _ => return false,
+        };
+        let Some(mut action) = decision
+            .downcast_ref::<NavigationPolicyDecision>()
+            .and_then(|d| d.navigation_action())
+        else {
+            decision.ignore();
+            return true;
+        };
+        let Some(request) = action.request() else {
+            decision.ignore();
+            return true;
+        };
+        let url = request.uri().map(|u| u.to_string()).unwrap_or_default();
+        if !new_window && (self.base.allows(&url) || self.allowed_extra.contains(&url)) {
+            decision.use_();
+            return true;
+        }
+        decision.ignore();
+        let referer = request
+            .http_headers()
+            .and_then(|headers| headers.one("Referer"))
+            .map(|r| r.to_string());
+        let navigation = ExternalNavigation {
+            url: &url,
+            user_gesture: action.is_user_gesture(),
+            redirect: action.is_redirect(),
+            referer: referer.as_deref(),
+        };
+        match external_open_allowed(&navigation, &self.base) {
+            Ok(()) => self.opener.open(&url),
+            Err(why) => tracing::debug!(
+                url,
+                new_window,
+                user_gesture = navigation.user_gesture,
+                referer = navigation.referer,
+                why,
+                "blocked a navigation"
+            ),
+        }
+        true
+    }
+}
+
+/// What the shell knows about a navigation it cancelled.
+#[derive(Debug, Clone, Copy)]
+struct ExternalNavigation<'a> {
+    url: &'a str,
+    /// The user asked for it (a click, a key) rather than a script.
+    user_gesture: bool,
+    /// A server redirected an earlier navigation here.
+    redirect: bool,
+    /// The `Referer` WebKit set on it: the page it came from.
+    referer: Option<&'a str>,
+}
+
+/// Whether a cancelled navigation may go to the system browser: an
+/// `http(s)` URL, asked for by the user (a click, not a script), not a
+/// redirect, from a page of the renderer's origin: the renderer's own main
+/// frame. A cross-origin frame's navigations (of itself, or of the top
+/// frame) carry that frame's page as their `Referer`, which it cannot make
+/// the renderer's; a page that sends no `Referer` gets nothing opened.
+/// WebKitGTK tells the UI process neither which frame started a navigation
+/// nor which one it targets, so the `Referer` is what names the page.
+fn external_open_allowed(
+    navigation: &ExternalNavigation<'_>,
+    base: &RendererBase,
+) -> Result<(), &'static str> {
+    let is_web =
+        url::Url::parse(navigation.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    if !is_web {
+        return Err("not an http(s) URL");
+    }
+    if navigation.redirect {
+        return Err("a redirect");
+    }
+    if !navigation.user_gesture {
+        return Err("no user gesture");
+    }
+    let from_renderer = navigation
+        .referer
+        .and_then(|r| url::Url::parse(r).ok())
+        .is_some_and(|r| r.origin().ascii_serialization() == base.origin());
+    if !from_renderer {
+        return Err("not from the renderer's main frame");
+    }
+    Ok(())
 }
 
 thread_local! {
@@ -223,22 +380,28 @@ impl Windows {
         let id = window.id();
         let base = self.settings.base.clone();
         let nav_base = base.clone();
-        let allowed_extra = self.settings.allowed_extra.clone();
+        let policy = NavigationPolicy {
+            base: nav_base,
+            allowed_extra: self.settings.allowed_extra.clone(),
+            opener: self.settings.opener.clone(),
+        };
+        // Navigations are decided on WebKit's own policy signal (below), not
+        // wry's navigation handler, which sees only a URL: whether a user
+        // asked, and from which page, is on the navigation action. A
+        // new-window request is decided there too; wry's handler is only the
+        // fallback that denies.
         let builder = WebViewBuilder::new_with_web_context(&mut self.context)
             .with_initialization_script_for_main_only(renderer::preload_script(&base), true)
-            .with_navigation_handler(move |url| {
-                if nav_base.allows(&url) || allowed_extra.contains(&url) {
-                    return true;
-                }
-                crate::open_externally(&url);
-                false
-            })
             .with_new_window_req_handler(|url, _| {
-                crate::open_externally(&url);
+                tracing::debug!(url, "denied a new window");
                 NewWindowResponse::Deny
             });
         let builder = report_events(builder, id, &self.proxy, self.settings.with_ipc);
         let webview = build(builder, &window, &mut self.setup)?;
+        // Before the first load, so it decides that one too.
+        webview
+            .webview()
+            .connect_decide_policy(move |_, decision, kind| policy.decide(decision, kind));
         webview
             .load_url(url)
             .map_err(|e| format!("cannot load the renderer: {e}"))?;

@@ -741,6 +741,249 @@ fn deep_links_ask_before_opening_a_workspace_or_a_file() {
     shell.eval(&window["id"], &editor_text_containing("linked-marker-0b7e"));
 }
 
+/// A loopback server answering every GET with `body` as HTML; returns its
+/// origin.
+fn html_server(body: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let origin = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    origin
+}
+
+/// A cross-origin page for an iframe: one link that fills it.
+const FRAME_LINK_PAGE: &str = r#"<!doctype html><title>frame</title>
+<style>html, body { margin: 0; height: 100%; } a { display: block; height: 100%; background: #fde; font: 32px sans-serif; }</style>
+<a href="https://example.invalid/frame-click">a link in a cross-origin frame</a>
+<script>
+document.querySelector('a').addEventListener('click', (e) => parent.postMessage(e.isTrusted ? 'frame-clicked' : 'frame-synthetic', '*'));
+parent.postMessage('frame-ready', '*');
+</script>"#;
+
+/// A cross-origin page for an iframe that navigates without a gesture:
+/// itself, and the top frame.
+const FRAME_SCRIPT_PAGE: &str = r#"<!doctype html><title>frame</title><script>
+parent.postMessage('frame-ready', '*');
+setTimeout(() => { try { top.location.href = 'https://example.invalid/frame-top'; } catch (e) {} }, 50);
+setTimeout(() => { location.href = 'https://example.invalid/frame-script'; }, 300);
+</script>"#;
+
+/// `DISPLAY` and `XAUTHORITY` of the real shell process, for xdotool.
+fn display_of(pid: u32) -> Vec<(String, String)> {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("the shell's environment");
+    environ
+        .split(|b| *b == 0)
+        .filter_map(|kv| {
+            let kv = std::str::from_utf8(kv).ok()?;
+            let (k, v) = kv.split_once('=')?;
+            matches!(k, "DISPLAY" | "XAUTHORITY").then(|| (k.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+/// A real (XTEST) left click at (`x`, `y`) inside the window titled
+/// `title`, on the shell's display.
+fn click(shell: &Shell, title: &str, x: u32, y: u32) {
+    let pid = shell.shell_pid().expect("the shell's pid");
+    let env = display_of(pid);
+    let xdotool = |args: &[&str]| {
+        let output = Command::new("xdotool")
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .expect("run xdotool (apt-get install xdotool)");
+        assert!(
+            output.status.success(),
+            "xdotool {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let found = xdotool(&["search", "--onlyvisible", "--name", &format!("^{title}$")]);
+    let window = found
+        .lines()
+        .next()
+        .expect("the window on the display")
+        .to_owned();
+    xdotool(&[
+        "mousemove",
+        "--window",
+        &window,
+        &x.to_string(),
+        &y.to_string(),
+    ]);
+    std::thread::sleep(Duration::from_millis(100));
+    xdotool(&["click", "1"]);
+}
+
+/// Puts an element covering the whole page (an iframe or a link); answers
+/// once it is there (an iframe: once its page said so), `false` if an
+/// iframe's page never did.
+fn cover_page(html: &str) -> String {
+    format!(
+        r#"
+for (const old of document.querySelectorAll('.test-cover')) old.remove();
+const holder = document.createElement('div');
+holder.innerHTML = {html};
+const element = holder.firstElementChild;
+element.classList.add('test-cover');
+element.style.cssText = 'position:fixed;inset:0;width:100vw;height:100vh;z-index:2147483647;border:0;margin:0;display:block;background:#def;font:32px sans-serif';
+const ready = element.tagName === 'IFRAME'
+  ? new Promise((r) => addEventListener('message', (e) => e.data === 'frame-ready' && r(true)))
+  : Promise.resolve(true);
+document.body.appendChild(element);
+const loaded = await Promise.race([ready, new Promise((r) => setTimeout(() => r(false), 10000))]);
+await new Promise((r) => setTimeout(r, 300));
+return loaded;
+"#,
+        html = serde_json::to_string(html).expect("a string")
+    )
+}
+
+/// External links open in the system browser only from a user's click in
+/// the renderer's main frame: navigations a script starts, `window.open`
+/// without a gesture, a synthetic `click()`, and anything a cross-origin
+/// frame does (with or without a click) are blocked and open nothing.
+#[test]
+fn external_links_open_only_from_a_click_in_the_main_frame() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opened = dir.path().join("opened.txt");
+    let opener = common::script(
+        dir.path(),
+        "opener",
+        &format!("printf '%s\\n' \"$1\" >> '{}'", opened.display()),
+    );
+    let frame_link = format!("{}/frame-link.html", html_server(FRAME_LINK_PAGE));
+    let frame_script = format!("{}/frame-script.html", html_server(FRAME_SCRIPT_PAGE));
+    // A plain page as the renderer: the embedded build's Content-Security-
+    // Policy admits no cross-origin frame at all, and this test needs one.
+    let renderer = html_server("<!doctype html><title>renderer</title><p>renderer</p>");
+    let shell = Shell::start_with(
+        dir.path(),
+        host_binary(),
+        &[],
+        &[
+            "--renderer-url",
+            &renderer,
+            "--self-test-allow",
+            &frame_link,
+            "--self-test-allow",
+            &frame_script,
+        ],
+        &[
+            ("AGENT_SHELL_TEST_OPENER", opener.as_os_str()),
+            ("RUST_LOG", "warn,agent_shell=debug".as_ref()),
+        ],
+        true,
+    );
+    let home = shell.wait_window("home window", home_window);
+    let id = home["id"].clone();
+    let start = shell.eval(&id, "return location.href;");
+    let opened_now = || std::fs::read_to_string(&opened).unwrap_or_default();
+
+    // Scripts, without a gesture: a navigation, a popup, a synthetic click
+    // on a link and on a target=_blank link. (Run from a timer well past
+    // a second: WebKit counts a script the shell evaluates as a gesture,
+    // and hands that on to timers set within a second.)
+    let stayed = shell.eval(
+        &id,
+        r#"
+await new Promise((r) => setTimeout(r, 1500));
+location.href = 'https://example.invalid/scripted';
+await new Promise((r) => setTimeout(r, 300));
+window.open('https://example.invalid/popup');
+for (const target of ['', '_blank']) {
+  const a = document.createElement('a');
+  a.href = 'https://example.invalid/synthetic-click' + target;
+  if (target) a.target = target;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+await new Promise((r) => setTimeout(r, 700));
+return location.href;
+"#,
+    );
+    assert_eq!(stayed, start, "the page navigated away");
+
+    // A cross-origin frame navigating itself and the top frame by script.
+    let loaded = shell.eval(
+        &id,
+        &cover_page(&format!(r#"<iframe src="{frame_script}"></iframe>"#)),
+    );
+    assert_eq!(loaded, true, "the frame did not load");
+    std::thread::sleep(Duration::from_millis(1000));
+
+    // A real click on a link inside a cross-origin frame.
+    let loaded = shell.eval(
+        &id,
+        &cover_page(&format!(r#"<iframe src="{frame_link}"></iframe>"#)),
+    );
+    assert_eq!(loaded, true, "the frame did not load");
+    shell.eval(
+        &id,
+        "window.__frameClicks = []; addEventListener('message', (e) => window.__frameClicks.push(e.data)); return true;",
+    );
+    click(&shell, "Agent", 400, 300);
+    std::thread::sleep(Duration::from_millis(1500));
+    let clicks = shell.eval(&id, "return window.__frameClicks;");
+    assert_eq!(
+        clicks,
+        json!(["frame-clicked"]),
+        "the click missed the frame's link"
+    );
+    assert_eq!(
+        opened_now(),
+        "",
+        "the shell opened links nobody clicked in its main frame; stderr:\n{}",
+        shell.stderr()
+    );
+
+    // A real click on a link in the main frame opens it, and so does one
+    // on a target=_blank link (a new-window request).
+    shell.eval(
+        &id,
+        &cover_page(r#"<a href="https://example.invalid/clicked">an external link</a>"#),
+    );
+    click(&shell, "Agent", 400, 300);
+    assert!(
+        eventually(Duration::from_secs(10), || opened_now()
+            == "https://example.invalid/clicked\n"),
+        "a click on a main-frame link did not open it: {:?}; stderr:\n{}",
+        opened_now(),
+        shell.stderr()
+    );
+    shell.eval(
+        &id,
+        &cover_page(
+            r#"<a href="https://example.invalid/clicked-blank" target="_blank">a new-window link</a>"#,
+        ),
+    );
+    click(&shell, "Agent", 400, 300);
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            opened_now()
+                == "https://example.invalid/clicked\nhttps://example.invalid/clicked-blank\n"
+        }),
+        "a click on a target=_blank link did not open it: {:?}; stderr:\n{}",
+        opened_now(),
+        shell.stderr()
+    );
+    assert_eq!(shell.eval(&id, "return location.href;"), start);
+}
+
 /// The PNG has more than a handful of colours and visible contrast.
 fn assert_not_blank(png: &Path) {
     let output = Command::new("identify")
