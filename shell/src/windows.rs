@@ -512,3 +512,82 @@ fn report_events<'a>(
         let _ = ipc_proxy.send_event(UserEvent::Ipc(id, request.body().clone()));
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_gesture_from_the_renderer_opens_an_external_link() {
+        let base = RendererBase::from_url("http://127.0.0.1:4000").expect("base");
+        let click = ExternalNavigation {
+            url: "https://example.com/a",
+            user_gesture: true,
+            redirect: false,
+            referer: Some("http://127.0.0.1:4000/"),
+        };
+        assert_eq!(external_open_allowed(&click, &base), Ok(()));
+        let full_referer = ExternalNavigation {
+            referer: Some("http://127.0.0.1:4000/desktop/?doc=x"),
+            ..click
+        };
+        assert_eq!(external_open_allowed(&full_referer, &base), Ok(()));
+        for (navigation, why) in [
+            (
+                ExternalNavigation {
+                    user_gesture: false,
+                    ..click
+                },
+                "no user gesture",
+            ),
+            (
+                ExternalNavigation {
+                    redirect: true,
+                    ..click
+                },
+                "a redirect",
+            ),
+            (
+                ExternalNavigation {
+                    referer: None,
+                    ..click
+                },
+                "not from the renderer's main frame",
+            ),
+            (
+                ExternalNavigation {
+                    referer: Some("http://127.0.0.1:4001/"),
+                    ..click
+                },
+                "not from the renderer's main frame",
+            ),
+            (
+                ExternalNavigation {
+                    referer: Some("https://127.0.0.1:4000/"),
+                    ..click
+                },
+                "not from the renderer's main frame",
+            ),
+            (
+                ExternalNavigation {
+                    url: "file:///etc/passwd",
+                    ..click
+                },
+                "not an http(s) URL",
+            ),
+            (
+                ExternalNavigation {
+                    url: "agent-host://workspace?path=/",
+                    ..click
+                },
+                "not an http(s) URL",
+            ),
+        ] {
+            assert_eq!(
+                external_open_allowed(&navigation, &base),
+                Err(why),
+                "{navigation:?}"
+            );
+        }
+    }
+}
