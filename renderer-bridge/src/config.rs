@@ -34,7 +34,8 @@ impl BridgeConfig {
     /// serialisation (no path, query, fragment, userinfo or default port),
     /// the same rule the host's handshake applies, so that the exact-match
     /// Origin check cannot be defeated by an equivalent spelling. The root
-    /// must start with `/`, not end with `/` and have no `.`/`..` segments.
+    /// must start with `/`, not end with `/`, have no `.`/`..` segments and
+    /// be visible ASCII (the host's Referer guard admits nothing else).
     pub fn new(
         renderer_origin: impl Into<String>,
         referer_root: impl Into<String>,
@@ -70,6 +71,7 @@ fn check_origin(origin: &str) -> Result<(), BridgeError> {
 fn check_root(root: &str) -> Result<(), BridgeError> {
     let ok = root.starts_with('/')
         && root.len() > 1
+        && root.bytes().all(|b| b.is_ascii_graphic())
         && !root.ends_with('/')
         && root[1..]
             .split('/')
@@ -147,6 +149,10 @@ mod tests {
             "/./a",
             "/a//b",
             "/a%2e",
+            "/ ",
+            "/a b",
+            "/\u{e9}",
+            "/a\0",
         ] {
             assert!(BridgeConfig::new("http://a.test", bad).is_err(), "{bad}");
         }
