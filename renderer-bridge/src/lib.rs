@@ -22,6 +22,8 @@ mod bridge;
 mod config;
 mod error;
 mod headers;
+#[cfg(test)]
+mod proptests;
 mod refusal;
 mod request;
 mod sink;
