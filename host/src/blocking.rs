@@ -35,8 +35,18 @@ where
     }
 }
 
-/// Logs a storage failure and hides its details from the client.
+/// Logs a storage failure and hides its details from the client. A full
+/// disk is not a bug: it is 507 `storage_full`, and the same request
+/// succeeds once space returns (nothing was half-written).
 pub fn storage_failure(e: agent_storage::StorageError) -> ApiError {
+    if e.is_storage_full() {
+        tracing::error!(error = %e, "storage full");
+        return ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "the disk holding the host's data is full; free some space and try again",
+        );
+    }
     tracing::error!(error = %e, "storage operation failed");
     ApiError::internal()
 }

@@ -61,6 +61,10 @@ pub enum StorageError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+fn is_full(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
+}
+
 /// `Result` with [`StorageError`] as the default error.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
@@ -71,6 +75,18 @@ impl StorageError {
             op,
             path: path.into(),
             source,
+        }
+    }
+
+    /// True when a write failed for want of space: the file system is full
+    /// (`ENOSPC`, SQLite's `SQLITE_FULL`) or the user's quota is used up.
+    /// Nothing is wrong with the data; the same write succeeds once space
+    /// returns.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            StorageError::Io { source, .. } => is_full(source),
+            StorageError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            _ => false,
         }
     }
 
