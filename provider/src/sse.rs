@@ -129,6 +129,8 @@ impl SseDecoder {
         };
         let line = parse_line(&pending[..cut])?;
         self.start += cut + terminator_len;
+        // A line break came first, so the stream did not start with a BOM.
+        self.started = true;
         Ok(Some(line))
     }
 }
@@ -179,6 +181,15 @@ mod tests {
         let expected = vec!["{\"a\":\"é\"}", "{\"b\":1}", "one\ntwo", "[DONE]"];
         for step in 1..=input.len() {
             assert_eq!(decode(input.as_bytes(), step), expected, "step {step}");
+        }
+    }
+
+    #[test]
+    fn a_bom_counts_only_at_the_very_start() {
+        // Was stripped after a first line that arrived on its own.
+        let input = b"\n\xEF\xBB\xBFdata: x\n\ndata: y\n\n";
+        for step in 1..=input.len() {
+            assert_eq!(decode(input, step), vec!["y"], "step {step}");
         }
     }
 
