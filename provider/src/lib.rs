@@ -33,6 +33,8 @@ mod endpoint;
 mod error;
 mod event;
 mod message;
+#[cfg(test)]
+mod proptests;
 mod reader;
 mod request;
 mod retry;
