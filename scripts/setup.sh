@@ -11,6 +11,7 @@ set -euo pipefail
 # renderer's end-to-end test (driven by playwright-core, no browser download);
 # WebKitGTK, GTK and libsoup build the tao/wry shell, Xvfb runs its
 # windows in tests, and ImageMagick takes and checks their screenshots.
+# python3-venv holds the API fuzzer (schemathesis, tests/api-fuzz).
 APT_PACKAGES=(
   build-essential pkg-config libdbus-1-dev
   dbus dbus-x11 gnome-keyring libsecret-tools
@@ -18,6 +19,7 @@ APT_PACKAGES=(
   chromium
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev xvfb xauth
   imagemagick
+  python3-venv
 )
 
 missing=()
@@ -53,6 +55,18 @@ if [[ ! -d "$root/tests/ai-sdk/node_modules/ai" ]]; then
 fi
 if [[ ! -d "$root/web/node_modules/vite" || ! -d "$root/web/node_modules/playwright-core" ]]; then
   npm ci --prefix "$root/web" --no-audit --no-fund --loglevel=error
+fi
+
+# The API fuzzer (tests/api-fuzz): schemathesis from PyPI, pinned, in a
+# project-local venv under target/ (ignored by git), reinstalled when the
+# pin changes.
+fuzz_venv="$root/target/api-fuzz-venv"
+fuzz_requirements="$root/tests/api-fuzz/requirements.txt"
+if ! cmp -s "$fuzz_requirements" "$fuzz_venv/requirements.txt"; then
+  rm -rf "$fuzz_venv"
+  python3 -m venv "$fuzz_venv"
+  "$fuzz_venv/bin/pip" install --quiet --disable-pip-version-check -r "$fuzz_requirements"
+  cp "$fuzz_requirements" "$fuzz_venv/requirements.txt"
 fi
 
 if ! command -v cargo >/dev/null; then

@@ -37,6 +37,9 @@ echo "== web renderer: end-to-end in headless Chromium against the real host" >&
 cargo build --locked -p agent-host -p agent-provider --features agent-provider/scripted --bins
 npm --prefix web run e2e
 
+echo "== API fuzzing: schemathesis against the live host's OpenAPI" >&2
+target/api-fuzz-venv/bin/python tests/api-fuzz/run.py --max-examples 20
+
 echo "== keyring store against a real Secret Service" >&2
 cargo build --locked -p agent-host --tests
 export -f run_ignored
