@@ -43,7 +43,8 @@ pub const MAX_CONNECTIONS: usize = 16;
 const READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a secondary waits for the primary to take its message.
 const ACK_TIMEOUT: Duration = Duration::from_secs(10);
-/// Scheme prefix that makes an argv entry a deep link rather than a file.
+/// Scheme prefix that makes an argv entry a deep link rather than a file
+/// (schemes are case-insensitive, RFC 3986 §3.1).
 const LINK_PREFIX: &str = "agent-host:";
 
 /// What a launch hands to the running instance.
@@ -70,7 +71,12 @@ impl Message {
         for arg in args {
             let arg: OsString = arg.into();
             match arg.to_str() {
-                Some(s) if s.starts_with(LINK_PREFIX) => message.links.push(s.to_owned()),
+                Some(s)
+                    if s.get(..LINK_PREFIX.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(LINK_PREFIX)) =>
+                {
+                    message.links.push(s.to_owned())
+                }
                 _ => message.files.push(absolute(Path::new(&arg), cwd)),
             }
         }

@@ -215,14 +215,31 @@ fn an_oversized_outgoing_message_is_refused_by_the_sender() {
 #[test]
 fn from_args_splits_links_and_files() {
     let m = Message::from_args(
-        ["a.md", "/abs/b.md", "agent-host://open?path=/x"],
+        [
+            "a.md",
+            "/abs/b.md",
+            "agent-host://open?path=/x",
+            "AGENT-HOST://open?path=/y",
+            "agent-hostX",
+        ],
         Path::new("/home/u"),
     );
     assert_eq!(
         m.files,
-        vec![PathBuf::from("/home/u/a.md"), PathBuf::from("/abs/b.md")]
+        vec![
+            PathBuf::from("/home/u/a.md"),
+            PathBuf::from("/abs/b.md"),
+            PathBuf::from("/home/u/agent-hostX")
+        ]
     );
-    assert_eq!(m.links, vec!["agent-host://open?path=/x".to_string()]);
+    // The scheme is case-insensitive (the route names are not: deeplink.rs).
+    assert_eq!(
+        m.links,
+        vec![
+            "agent-host://open?path=/x".to_string(),
+            "AGENT-HOST://open?path=/y".to_string()
+        ]
+    );
     assert!(!m.is_empty());
     assert!(Message::from_args(Vec::<String>::new(), Path::new("/")).is_empty());
 }
