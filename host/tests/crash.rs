@@ -362,12 +362,23 @@ fn a_hundred_sigkills_during_turns_and_writes_leave_everything_sound() {
             60_000
         };
         let kill_after = Duration::from_micros(next(&mut rng) % window);
+        // Every fifth round the kill waits for the turn's stream to end, so
+        // finished turns (whose last frames must be persisted before the
+        // stream ends) are killed too.
+        let after_the_turn = round % 5 == 4;
         let pid = host.pid as libc::pid_t;
         let turn = turn_in_background(&host, &session, &format!("round {round}"));
         let killer = std::thread::spawn(move || {
+            let mut turn = Some(turn);
+            if after_the_turn {
+                turn.take().unwrap().join().unwrap();
+            }
             std::thread::sleep(kill_after);
             // SAFETY: kill(2) on our own child.
             unsafe { libc::kill(pid, libc::SIGKILL) };
+            if let Some(turn) = turn {
+                turn.join().unwrap();
+            }
         });
         // Writes of every kind until the host is gone: the document and a
         // workspace file (atomic file writes), recent.json (a pin),
@@ -415,7 +426,6 @@ fn a_hundred_sigkills_during_turns_and_writes_leave_everything_sound() {
             .wait_exit(Duration::from_secs(5))
             .expect("killed host exits");
         drop(host);
-        turn.join().unwrap();
         if status.code().is_none() {
             killed_writing += usize::from(completed > 0);
         }
@@ -456,6 +466,7 @@ fn a_hundred_sigkills_during_turns_and_writes_leave_everything_sound() {
     }
     let mut replayed = 0;
     let mut interrupted = 0;
+    let mut finished = 0;
     for id in &listed {
         let s = host.get(&format!("/sessions/{id}"));
         assert_eq!(s.status, 200, "{id}");
@@ -480,7 +491,10 @@ fn a_hundred_sigkills_during_turns_and_writes_leave_everything_sound() {
         let last = messages.last().expect("a turn has messages");
         assert_eq!(last["role"], "assistant", "{id}");
         match end.as_str() {
-            "finish" => assert_eq!(last["metadata"]["status"], "complete", "{id}: {kinds:?}"),
+            "finish" => {
+                finished += 1;
+                assert_eq!(last["metadata"]["status"], "complete", "{id}: {kinds:?}")
+            }
             "error" => {
                 interrupted += 1;
                 assert_eq!(last["metadata"]["status"], "interrupted", "{id}: {kinds:?}")
@@ -503,7 +517,7 @@ fn a_hundred_sigkills_during_turns_and_writes_leave_everything_sound() {
     assert!(host.stop().success());
     assert_eq!(integrity(&user_data.path().join("sessions.db")), ["ok"]);
     eprintln!(
-        "{KILL_ROUNDS} SIGKILLs ({killed_writing} after at least one whole round of writes, the others in the first) in {kill_loop:?}; {} sessions, {replayed} replayed ({interrupted} ending interrupted); total {:?}",
+        "{KILL_ROUNDS} SIGKILLs ({killed_writing} after at least one whole round of writes, the others in the first) in {kill_loop:?}; {} sessions, {replayed} replayed ({finished} finished, {interrupted} interrupted); total {:?}",
         listed.len(),
         started.elapsed()
     );
@@ -819,10 +833,16 @@ fn a_full_disk_answers_storage_full_and_recovers_when_space_returns() {
 fn refused_start(user_data: &Path) -> (std::process::ExitStatus, String, String) {
     use std::io::Write;
     let mut child = spawn_raw(&[("AGENT_HOST_SECRET_BACKEND", "file")]);
-    let password = agent_host::launcher::generate_password();
+    let handshake = json!({
+        "protocol": 1,
+        "password": "a-password-for-a-host-that-must-refuse-0123",
+        "user_data": user_data,
+        "allowed_origins": [ORIGIN],
+        "referer_roots": ["/desktop"],
+    });
     let mut stdin = child.stdin.take().unwrap();
     stdin
-        .write_all(agent_host::launcher::handshake_line(&options(user_data), &password).as_bytes())
+        .write_all(format!("{handshake}\n").as_bytes())
         .unwrap();
     stdin.flush().unwrap();
     let status = wait_with_limit(&mut child, Duration::from_secs(10)).unwrap_or_else(|| {

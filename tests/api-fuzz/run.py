@@ -263,7 +263,8 @@ def fuzz(host: Host, schemathesis: str, config: Path, filters: list[str], args, 
         SCHEMATHESIS_HOOKS=str(HERE / "hooks.py"),
     )
     started = time.monotonic()
-    code = subprocess.call(command, env=env)
+    # In the work directory: schemathesis keeps a cache (.schemathesis/) there.
+    code = subprocess.call(command, env=env, cwd=workdir)
     print(f"api-fuzz [{name}]: schemathesis exit {code} in {time.monotonic() - started:.1f}s", flush=True)
     return code
 
