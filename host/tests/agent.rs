@@ -1099,3 +1099,63 @@ fn a_full_session_leaves_the_user_data_directory_private() {
     assert!(wrong.is_empty(), "after stopping:\n{}", wrong.join("\n"));
     rt.block_on(provider.shutdown());
 }
+
+#[test]
+fn session_search_finds_the_words_of_titles_and_messages_not_their_json() {
+    let world = World::new(vec![
+        Reply::text_answer("Pelicans fly low over the water."),
+        Reply::text_answer("It marks the words as a quotation."),
+    ]);
+    let a = world.session(None);
+    let b = world.session(None);
+    let c = world.session(None);
+    world.turn_to_end(&a, "about pelicans");
+    world.turn_to_end(&b, r#"what does it's "quoted" mean in plain text?"#);
+    idle(&world.host, &a);
+    idle(&world.host, &b);
+    let host = &world.host;
+    let found = |q: &str| -> Vec<String> {
+        let r = host.get(&format!("/sessions?q={q}&include_archived=true"));
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let page = r.json();
+        let mut ids: Vec<String> = page["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(page["total"], ids.len());
+        ids.sort();
+        ids
+    };
+    let only = |id: &str| vec![id.to_owned()];
+
+    // Every stored part is JSON with a "text" key; only b says "text".
+    assert_eq!(found("text"), only(&b));
+    // Quotes and apostrophes (it's "quoted"), percent-encoded.
+    assert_eq!(found("it%27s%20%22quoted%22"), only(&b));
+    // The assistant's answer, by word prefix, case folded.
+    assert_eq!(found("QUOTAT"), only(&b));
+    assert_eq!(found("pelic%20WATER"), only(&a));
+    // FTS syntax is text, never an error.
+    assert!(found("pelicans%20OR%20quoted").is_empty());
+    assert!(found("%22").is_empty());
+    assert!(found("NEAR(pelicans").is_empty(), "the phrase \"near pelicans\"");
+    assert_eq!(found("pelicans%20-%20%5E%20*"), only(&a));
+    // A renamed title is found; an empty q is no filter.
+    let r = host.send(
+        "PATCH",
+        &format!("/sessions/{c}"),
+        json!({"title": "Seabirds"}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(found("seabird"), only(&c));
+    assert_eq!(found("").len(), 3);
+    // A deleted session is gone from the index.
+    assert_eq!(
+        host.request("DELETE", &format!("/sessions/{b}"), None)
+            .status,
+        204
+    );
+    assert!(found("quoted").is_empty());
+}

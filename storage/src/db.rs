@@ -18,14 +18,13 @@ use crate::layout::tighten;
 /// adding a migration is adding one string here.
 const MIGRATIONS: &[&str] = &[
     // 1: the doc_id index.
-    "CREATE TABLE documents (
-        id TEXT PRIMARY KEY,
-        path TEXT NOT NULL UNIQUE,
-        created_at_ms INTEGER NOT NULL
-    ) STRICT;",
+    include_str!("migrations/001_documents.sql"),
     // 2: agent sessions, their messages and parts, turns and the chunk log
     // that makes a turn's stream replayable (docs/rfc/sessions.md).
     include_str!("migrations/002_sessions.sql"),
+    // 3: full-text search over session titles and message text, filled
+    // from what is stored and kept current by triggers.
+    include_str!("migrations/003_search.sql"),
 ];
 
 /// The schema version this build writes and understands.

@@ -5,7 +5,8 @@
 //! owns the connection. Part and chunk bodies are JSON text written by the
 //! host; this module never interprets them.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 use crate::error::Result;
@@ -36,7 +37,8 @@ pub struct NewSession<'a> {
 /// Paging and filtering for [`list_sessions`].
 #[derive(Clone, Debug, Default)]
 pub struct SessionQuery {
-    /// Case-insensitive substring of the title or of any message text.
+    /// Words (each a prefix, case and diacritics folded) in the title or in
+    /// the text of a message; see [`list_sessions`].
     pub filter: Option<String>,
     pub include_archived: bool,
     pub limit: u32,
@@ -81,43 +83,69 @@ pub fn get_session(conn: &Connection, id: &str) -> Result<Option<SessionRow>> {
 }
 
 /// Newest first. Returns the page and the total number of matches.
+///
+/// The filter searches the session's title and its messages' text through
+/// the full-text index of migration 3: case and diacritics are folded, each
+/// word matches as a prefix, and every word must appear somewhere in the
+/// session (its title or any message). It is never FTS syntax: see
+/// [`search_terms`].
 pub fn list_sessions(conn: &Connection, query: &SessionQuery) -> Result<(Vec<SessionRow>, u64)> {
-    let pattern = query
-        .filter
-        .as_deref()
-        .filter(|f| !f.is_empty())
-        .map(|f| format!("%{}%", escape_like(f)));
-    let condition = "(?1 OR archived = 0) AND (?2 IS NULL OR title LIKE ?2 ESCAPE '\\' \
-         OR EXISTS (SELECT 1 FROM messages m JOIN parts p ON p.message_id = m.id \
-                    WHERE m.session_id = sessions.id AND p.kind = 'text' \
-                    AND p.body LIKE ?2 ESCAPE '\\'))";
+    let terms = query.filter.as_deref().and_then(search_terms);
+    // ?1 is include_archived, ?2.. one MATCH parameter per term; the page
+    // query adds LIMIT and OFFSET after them.
+    let mut condition = String::from("(?1 OR archived = 0)");
+    if terms.as_ref().is_some_and(Vec::is_empty) {
+        condition.push_str(" AND 0");
+    }
+    let terms = terms.unwrap_or_default();
+    for n in 2..terms.len() + 2 {
+        condition.push_str(&format!(
+            " AND id IN (SELECT r.session_id FROM search_index \
+             JOIN search_rows r ON r.id = search_index.rowid WHERE search_index MATCH ?{n})"
+        ));
+    }
+    let mut values = vec![Value::from(query.include_archived)];
+    values.extend(terms.into_iter().map(Value::from));
     let total: i64 = conn.query_row(
         &format!("SELECT COUNT(*) FROM sessions WHERE {condition}"),
-        params![query.include_archived, pattern],
+        params_from_iter(&values),
         |r| r.get(0),
     )?;
+    let (limit, offset) = (values.len() + 1, values.len() + 2);
+    values.extend([Value::from(query.limit), Value::from(query.offset)]);
     let mut stmt = conn.prepare(&format!(
         "SELECT {SESSION_COLUMNS} FROM sessions WHERE {condition}
-         ORDER BY updated_at_ms DESC, id LIMIT ?3 OFFSET ?4"
+         ORDER BY updated_at_ms DESC, id LIMIT ?{limit} OFFSET ?{offset}"
     ))?;
     let rows = stmt
-        .query_map(
-            params![query.include_archived, pattern, query.limit, query.offset],
-            session_from_row,
-        )?
+        .query_map(params_from_iter(&values), session_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((rows, total as u64))
 }
 
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+/// At most this many words of a search are used; the rest are ignored.
+pub const MAX_SEARCH_WORDS: usize = 16;
+
+/// The FTS5 queries for a user's search text, one per word: `None` (no
+/// filter) for empty or blank text, an empty list (nothing matches) when no
+/// word has a letter or digit.
+///
+/// Each whitespace-separated word becomes a quoted phrase with a prefix
+/// star, `"word"*`, its double quotes doubled. So nothing the user types is
+/// FTS syntax: `OR`, `NEAR(`, `col:`, `-`, `^` and quotes are searched as
+/// text, and the tokenizer drops the punctuation as it did when the text
+/// was indexed (`it's` is the phrase `it s`). A word without a letter or
+/// digit could never match, so it is left out.
+pub fn search_terms(text: &str) -> Option<Vec<String>> {
+    let mut words = text.split_whitespace().peekable();
+    words.peek()?;
+    Some(
+        words
+            .filter(|word| word.chars().any(char::is_alphanumeric))
+            .take(MAX_SEARCH_WORDS)
+            .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+            .collect(),
+    )
 }
 
 pub fn rename_session(conn: &Connection, id: &str, title: &str, now_ms: i64) -> Result<bool> {

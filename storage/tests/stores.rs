@@ -413,3 +413,230 @@ fn database_wal_and_shm_are_0600_after_writes() {
         assert_mode(&path, 0o600);
     }
 }
+
+// ---- session search (GET /sessions?q=) ----
+
+mod search {
+    use agent_storage::open_database;
+    use agent_storage::sessions::*;
+    use rusqlite::Connection;
+    use serde_json::json;
+
+    fn session(conn: &Connection, id: &str, title: &str, now: i64) {
+        create_session(
+            conn,
+            &NewSession {
+                id,
+                title,
+                workspace_id: None,
+                now_ms: now,
+            },
+        )
+        .expect("create session");
+    }
+
+    /// A user message and the assistant's answer, stored as the host stores
+    /// them: one `text` part each, plus a tool part on the answer.
+    fn exchange(conn: &Connection, session_id: &str, user: &str, answer: &str) {
+        let user_id = format!("{session_id}_u");
+        let answer_id = format!("{session_id}_a");
+        insert_message(conn, &user_id, session_id, "user", "complete", 10).expect("user");
+        let part = json!({"type": "text", "text": user}).to_string();
+        put_part(conn, &user_id, 0, "text", &part).expect("user part");
+        insert_message(conn, &answer_id, session_id, "assistant", "complete", 11)
+            .expect("assistant");
+        let tool = json!({"type": "tool-read_file", "toolCallId": "c1", "state": "output-available",
+                          "input": {"path": "notes.txt"}, "output": "tool output zebra"});
+        put_part(conn, &answer_id, 0, "tool-read_file", &tool.to_string()).expect("tool part");
+        let part = json!({"type": "text", "text": answer}).to_string();
+        put_part(conn, &answer_id, 1, "text", &part).expect("answer part");
+    }
+
+    fn search(conn: &Connection, q: &str) -> Vec<String> {
+        let (rows, total) = list_sessions(
+            conn,
+            &SessionQuery {
+                filter: Some(q.to_owned()),
+                include_archived: true,
+                limit: 100,
+                offset: 0,
+            },
+        )
+        .expect("list");
+        assert_eq!(total as usize, rows.len(), "q={q:?}");
+        let mut ids: Vec<String> = rows.into_iter().map(|s| s.id).collect();
+        ids.sort();
+        ids
+    }
+
+    fn db() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = open_database(&dir.path().join("sessions.db")).expect("open");
+        (dir, conn)
+    }
+
+    fn seed(conn: &Connection) {
+        session(conn, "ses_a", "Birds", 1);
+        exchange(conn, "ses_a", "about pelicans", "Pelicans fly.");
+        session(conn, "ses_b", "Kitchen", 2);
+        exchange(
+            conn,
+            "ses_b",
+            r#"what does it's "quoted" mean?"#,
+            "It means the Needle is in a Crème brûlée.",
+        );
+        session(conn, "ses_c", "Plain text notes", 3);
+        exchange(conn, "ses_c", "hello", "hi there");
+        session(conn, "ses_d", "Formats", 4);
+        exchange(conn, "ses_d", "convert this text to HTML", "done");
+    }
+
+    #[test]
+    fn q_text_matches_only_sessions_that_say_text() {
+        let (_dir, conn) = db();
+        seed(&conn);
+        // Every stored part's JSON has a "text" key; only ses_c's title and
+        // ses_d's message contain the word.
+        assert_eq!(search(&conn, "text"), ["ses_c", "ses_d"]);
+        assert_eq!(search(&conn, "type"), Vec::<String>::new());
+        // Tool inputs and outputs are not message text.
+        assert_eq!(search(&conn, "zebra"), Vec::<String>::new());
+        assert_eq!(search(&conn, "notes"), ["ses_c"], "the title's word");
+    }
+
+    #[test]
+    fn q_with_quotes_matches_the_text_that_has_them() {
+        let (_dir, conn) = db();
+        seed(&conn);
+        assert_eq!(search(&conn, r#"it's "quoted""#), ["ses_b"]);
+        assert_eq!(search(&conn, r#""quoted""#), ["ses_b"]);
+        assert_eq!(search(&conn, "it's"), ["ses_b"]);
+        // Case and diacritics are folded; every word must appear.
+        assert_eq!(search(&conn, "NEEDLE creme BRULEE"), ["ses_b"]);
+        assert_eq!(search(&conn, "needle pelicans"), Vec::<String>::new());
+        // The words may be spread over the title and several messages.
+        assert_eq!(search(&conn, "kitchen quoted crème"), ["ses_b"]);
+    }
+
+    #[test]
+    fn q_words_match_as_prefixes_in_titles_and_messages() {
+        let (_dir, conn) = db();
+        seed(&conn);
+        assert_eq!(search(&conn, "pelic"), ["ses_a"]);
+        assert_eq!(search(&conn, "kitch"), ["ses_b"], "title");
+        assert_eq!(search(&conn, "need cr"), ["ses_b"]);
+        assert_eq!(search(&conn, "eedle"), Vec::<String>::new(), "not infix");
+    }
+
+    #[test]
+    fn q_is_never_fts_syntax() {
+        let (_dir, conn) = db();
+        seed(&conn);
+        // Operators, column filters, stray quotes and stars are words or
+        // nothing, never an error.
+        for q in [
+            "\"",
+            "\"\"",
+            "*",
+            "-",
+            "pelicans OR hello",
+            "NEAR(pelicans hello)",
+            "text:hello",
+            "^hello",
+            "(",
+            "a AND",
+            "pelicans NOT fly",
+            "' OR 1=1 --",
+            "\0",
+        ] {
+            let _ = search(&conn, q);
+        }
+        assert_eq!(search(&conn, "pelicans OR hello"), Vec::<String>::new());
+        assert_eq!(search(&conn, "pelicans NOT fly"), Vec::<String>::new());
+        // Not a filter on the index's `text` column: the phrase "text hello".
+        assert_eq!(search(&conn, "text:hello"), Vec::<String>::new());
+        assert_eq!(search(&conn, "\""), Vec::<String>::new());
+        assert_eq!(search(&conn, "- \" *"), Vec::<String>::new());
+        // A word of punctuation beside real words is left out.
+        assert_eq!(search(&conn, "pelicans - fly"), ["ses_a"]);
+        // An empty or blank q is no filter.
+        assert_eq!(search(&conn, "").len(), 4);
+        assert_eq!(search(&conn, "  \t ").len(), 4);
+    }
+
+    #[test]
+    fn the_index_follows_rewrites_renames_and_deletes() {
+        let (_dir, conn) = db();
+        seed(&conn);
+        // The writer rewrites a part in place (upsert).
+        let part = json!({"type": "text", "text": "final answer"}).to_string();
+        put_part(&conn, "ses_a_a", 1, "text", &part).expect("rewrite");
+        assert_eq!(search(&conn, "fly"), Vec::<String>::new());
+        assert_eq!(search(&conn, "final"), ["ses_a"]);
+        // A text part rewritten as another kind leaves the index.
+        put_part(
+            &conn,
+            "ses_a_a",
+            1,
+            "reasoning",
+            r#"{"type":"reasoning","text":"final"}"#,
+        )
+        .expect("kind");
+        assert_eq!(search(&conn, "final"), Vec::<String>::new());
+
+        assert!(rename_session(&conn, "ses_a", "Seabirds", 5).expect("rename"));
+        assert_eq!(search(&conn, "seabird"), ["ses_a"]);
+        assert_eq!(search(&conn, "birds"), Vec::<String>::new());
+
+        let rows = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT count(*) FROM search_rows", [], |r| r.get(0))
+                .expect("count")
+        };
+        let before = rows(&conn);
+        assert!(delete_session(&conn, "ses_b").expect("delete"));
+        assert_eq!(rows(&conn), before - 3, "title and two text parts");
+        assert_eq!(search(&conn, "needle"), Vec::<String>::new());
+        assert_eq!(search(&conn, "kitchen"), Vec::<String>::new());
+    }
+
+    /// Migration 2's schema and stamp, as a build before search wrote it.
+    fn version_2_database(path: &std::path::Path) {
+        let conn = Connection::open(path).expect("create");
+        conn.execute_batch(include_str!("../src/migrations/001_documents.sql"))
+            .expect("migration 1");
+        conn.execute_batch(include_str!("../src/migrations/002_sessions.sql"))
+            .expect("migration 2");
+        conn.pragma_update(None, "user_version", 2).expect("stamp");
+        conn.execute_batch(
+            r#"INSERT INTO sessions (id, title, created_at_ms, updated_at_ms)
+                   VALUES ('ses_old', 'Old chat', 1, 1), ('ses_other', 'Other', 2, 2);
+               INSERT INTO messages (id, session_id, seq, role, status, created_at_ms)
+                   VALUES ('m1', 'ses_old', 1, 'user', 'complete', 1),
+                          ('m2', 'ses_old', 2, 'assistant', 'complete', 1),
+                          ('m3', 'ses_other', 1, 'user', 'complete', 2);
+               INSERT INTO parts (message_id, idx, kind, body) VALUES
+                   ('m1', 0, 'text', '{"type":"text","text":"where is the lighthouse?"}'),
+                   ('m2', 0, 'reasoning', '{"type":"reasoning","text":"harbour"}'),
+                   ('m2', 1, 'text', '{"type":"text","text":"On the \"north\" cape."}'),
+                   ('m3', 0, 'text', '{"type":"text","text":"unrelated"}');"#,
+        )
+        .expect("seed");
+    }
+
+    #[test]
+    fn migrating_an_existing_database_fills_the_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sessions.db");
+        version_2_database(&path);
+        let conn = open_database(&path).expect("migrate");
+        assert_eq!(search(&conn, "lighthouse"), ["ses_old"]);
+        assert_eq!(search(&conn, r#""north" cape"#), ["ses_old"]);
+        assert_eq!(search(&conn, "old"), ["ses_old"], "titles too");
+        assert_eq!(search(&conn, "harbour"), Vec::<String>::new(), "reasoning");
+        assert_eq!(search(&conn, "text"), Vec::<String>::new());
+        // And it keeps up with writes after the migration.
+        let part = json!({"type": "text", "text": "a new lighthouse"}).to_string();
+        put_part(&conn, "m3", 1, "text", &part).expect("write");
+        assert_eq!(search(&conn, "lighthouse"), ["ses_old", "ses_other"]);
+    }
+}
