@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use agent_host::launcher::{launch, LaunchOptions, LaunchedHost};
+use agent_client::{launch, LaunchOptions, LaunchedHost};
 use base64::Engine;
 use serde_json::Value;
 

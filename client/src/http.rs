@@ -26,6 +26,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use crate::protocol::ErrorBody;
+
 /// How long a connection to 127.0.0.1 may take; a live host accepts at once.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Ordinary requests; turn streams have no overall limit.
@@ -317,14 +319,20 @@ async fn collect(mut body: Stream) -> Result<Vec<u8>, ClientError> {
 /// `{"error":{"code","message"}}`, or the bare status when the body is not that.
 async fn api_error(response: Answer) -> ClientError {
     let status = response.status;
-    let body: Value = match collect(response.body).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        Err(_) => Value::Null,
-    };
-    let field = |name: &str| body["error"][name].as_str().map(str::to_owned);
-    ClientError::Api {
-        status: status.as_u16(),
-        code: field("code").unwrap_or_else(|| "http_error".to_owned()),
-        message: field("message").unwrap_or_else(|| format!("the host answered {status}")),
+    let body = collect(response.body)
+        .await
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<ErrorBody>(&bytes).ok());
+    match body {
+        Some(ErrorBody { error }) => ClientError::Api {
+            status: status.as_u16(),
+            code: error.code,
+            message: error.message,
+        },
+        None => ClientError::Api {
+            status: status.as_u16(),
+            code: "http_error".to_owned(),
+            message: format!("the host answered {status}"),
+        },
     }
 }

@@ -11,8 +11,9 @@ use std::time::Duration;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::TryRngCore;
-use serde::Deserialize;
 use zeroize::Zeroizing;
+
+use crate::protocol::{ExtraReferer, HandshakeLine, Ready};
 
 /// How long a parent waits for the ready line.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -51,16 +52,6 @@ impl LaunchOptions {
             ready_timeout: READY_TIMEOUT,
         }
     }
-}
-
-/// The ready line.
-#[derive(Debug, Deserialize, PartialEq, Eq)]
-pub struct Ready {
-    pub event: String,
-    pub protocol: u64,
-    pub port: u16,
-    pub pid: u32,
-    pub version: String,
 }
 
 /// A running host. Dropping it closes stdin, which stops the host.
@@ -164,11 +155,7 @@ fn handshake_and_wait(
     match rx.recv_timeout(options.ready_timeout) {
         Ok(Ok((0, _))) | Ok(Err(_)) => Err(LaunchError::ExitedEarly),
         Ok(Ok((_, line))) => {
-            let ready: Ready =
-                serde_json::from_str(line.trim_end()).map_err(|_| LaunchError::BadReadyLine)?;
-            if ready.event != "ready" {
-                return Err(LaunchError::BadReadyLine);
-            }
+            let ready = Ready::parse(&line).ok_or(LaunchError::BadReadyLine)?;
             Ok((ready, stdin))
         }
         Err(_) => Err(LaunchError::Timeout(options.ready_timeout)),
@@ -177,23 +164,22 @@ fn handshake_and_wait(
 
 /// The handshake line (with its trailing newline) for `options`.
 pub fn handshake_line(options: &LaunchOptions, password: &str) -> String {
-    let extra: Vec<_> = options
-        .extra_referers
-        .iter()
-        .map(|(origin, root)| serde_json::json!({"origin": origin, "root": root}))
-        .collect();
-    let mut line = serde_json::json!({
-        "protocol": crate::handshake::PROTOCOL,
-        "password": password,
-        "user_data": options.user_data,
-        "allowed_origins": options.allowed_origins,
-        "referer_roots": options.referer_roots,
-        "extra_referers": extra,
-        "publish_connection": options.publish_connection,
-    })
-    .to_string();
-    line.push('\n');
-    line
+    let line = HandshakeLine {
+        protocol: crate::protocol::PROTOCOL,
+        password,
+        user_data: &options.user_data,
+        allowed_origins: &options.allowed_origins,
+        referer_roots: &options.referer_roots,
+        extra_referers: options
+            .extra_referers
+            .iter()
+            .map(|(origin, root)| ExtraReferer { origin, root })
+            .collect(),
+        publish_connection: options.publish_connection,
+    };
+    let mut text = serde_json::to_string(&line).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// The `agent-host` binary next to the running executable, if any.

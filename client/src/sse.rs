@@ -16,8 +16,8 @@ impl Frame {
     }
 }
 
-/// The literal that ends the stream (`agent::chunk::DONE` on the host side).
-const DONE: &str = "[DONE]";
+/// The literal that ends the UI message stream.
+pub const DONE: &str = "[DONE]";
 
 #[derive(Default)]
 pub struct Parser {

@@ -15,8 +15,8 @@ use agent_security::{validate_root, BareOrigin};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-/// The only protocol version this host speaks.
-pub const PROTOCOL: u64 = 1;
+/// The only protocol version this host speaks (defined with the wire types).
+pub use agent_client::PROTOCOL;
 /// How long the parent has to send the handshake line.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// A handshake line longer than this is refused without being parsed.

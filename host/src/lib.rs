@@ -10,7 +10,6 @@ pub mod agent;
 pub mod agent_host;
 pub mod api;
 mod blocking;
-pub mod client;
 mod clock;
 pub mod connection;
 mod database;
@@ -20,7 +19,8 @@ mod files;
 pub mod handshake;
 mod http;
 mod ids;
-pub mod launcher;
+#[cfg(test)]
+mod proptests;
 pub mod lifeline;
 pub mod local_socket;
 mod recent;

@@ -33,16 +33,13 @@ use tower::{Service, ServiceExt};
 
 use crate::server::HEADER_READ_TIMEOUT;
 
-/// The socket's file name in the user-data directory.
-pub const SOCKET_NAME: &str = "host.sock";
-
 /// Connections served at once; more wait in the kernel's backlog. The
 /// peers are this user's own CLIs.
 const MAX_CONNECTIONS: usize = 64;
 
 /// The socket's path for a user-data directory.
 pub fn path(user_data: &Path) -> PathBuf {
-    user_data.join(SOCKET_NAME)
+    agent_client::paths::socket(user_data)
 }
 
 /// A bound socket, removed again when dropped.

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use agent_host::handshake::{self, HANDSHAKE_TIMEOUT};
-use agent_host::launcher::{self, LaunchOptions};
+use agent_client::{LaunchOptions, Ready};
 use agent_host::lifeline::{self, StopReason};
 use agent_host::{AgentHost, StartError, VERSION};
 use clap::{Parser, Subcommand};
@@ -127,13 +127,8 @@ fn serve() -> ExitCode {
 
 /// The one line this process ever writes to stdout.
 fn print_ready(port: u16) -> std::io::Result<()> {
-    let line = serde_json::json!({
-        "event": "ready",
-        "protocol": handshake::PROTOCOL,
-        "port": port,
-        "pid": std::process::id(),
-        "version": VERSION,
-    });
+    let ready = Ready::new(port, std::process::id(), VERSION);
+    let line = serde_json::to_string(&ready).map_err(std::io::Error::other)?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{line}")?;
     stdout.flush()
@@ -173,7 +168,7 @@ fn launch(user_data: Option<PathBuf>, origins: Vec<String>) -> ExitCode {
     let mut options = LaunchOptions::new(program, user_data.clone());
     options.allowed_origins = origins;
     options.publish_connection = true;
-    let host = match launcher::launch(&options) {
+    let host = match agent_client::launch(&options) {
         Ok(host) => host,
         Err(e) => {
             eprintln!("agent-host: {e}");

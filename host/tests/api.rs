@@ -1,5 +1,7 @@
 //! API-wide behaviour: the committed OpenAPI spec is current, and errors are
 //! JSON everywhere (unknown routes, wrong methods, bad bodies, big bodies).
+//! Also the workspace's dependency rule (ARCHITECTURE.md), read from
+//! `cargo metadata`.
 
 mod support;
 
@@ -88,4 +90,71 @@ fn errors_are_json_everywhere() {
     assert_eq!((r.status, r.error_code().as_str()), (400, "invalid_body"));
     // The host is still healthy after all of that.
     assert_eq!(host.get("/health").status, 200);
+}
+
+/// Which workspace crates each crate may depend on (normal dependencies):
+/// the rule in ARCHITECTURE.md. Nothing depends on `agent-host`.
+const DEPENDENCY_RULE: &[(&str, &[&str])] = &[
+    ("agent-client", &[]),
+    ("agent-security", &["agent-storage"]),
+    ("agent-storage", &[]),
+    ("agent-provider", &["agent-security"]),
+    ("agent-tools", &["agent-security", "agent-storage"]),
+    (
+        "agent-host",
+        &[
+            "agent-client",
+            "agent-provider",
+            "agent-tools",
+            "agent-security",
+            "agent-storage",
+        ],
+    ),
+    ("renderer-bridge", &[]),
+    ("agent-shell", &["renderer-bridge", "agent-client"]),
+    ("agent-bench", &["agent-client", "agent-provider"]),
+];
+
+#[test]
+fn the_workspace_keeps_its_dependency_rule() {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("cargo metadata");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let packages = metadata["packages"].as_array().unwrap();
+    let ours: Vec<&str> = packages
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for package in packages {
+        let name = package["name"].as_str().unwrap();
+        let allowed = DEPENDENCY_RULE
+            .iter()
+            .find(|(crate_name, _)| *crate_name == name)
+            .unwrap_or_else(|| panic!("{name} is missing from DEPENDENCY_RULE"))
+            .1;
+        for dep in package["dependencies"].as_array().unwrap() {
+            let dep_name = dep["name"].as_str().unwrap();
+            let normal = dep["kind"].is_null();
+            if normal && ours.contains(&dep_name) {
+                assert!(
+                    allowed.contains(&dep_name),
+                    "{name} depends on {dep_name}, which the rule does not allow"
+                );
+            }
+        }
+    }
 }

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agent_host::launcher::{generate_password, handshake_line};
+use agent_client::{generate_password, handshake_line};
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use serde_json::{json, Value};
 use support::*;

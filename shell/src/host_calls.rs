@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use agent_host::client::{Client, ClientError};
+use agent_client::{Client, ClientError};
 use tokio::sync::watch;
 
 use crate::supervisor::HostState;

@@ -148,7 +148,7 @@ fn run(args: Args) -> Result<i32, String> {
     let initial = Message::from_args(&args.targets, &cwd);
     let user_data = match args.user_data.clone() {
         Some(dir) => dir,
-        None => agent_host::connection::default_user_data()
+        None => agent_client::paths::default_user_data()
             .ok_or("neither XDG_DATA_HOME nor HOME is set")?,
     };
     let user_data = std::path::absolute(&user_data).map_err(|e| e.to_string())?;

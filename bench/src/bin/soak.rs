@@ -182,7 +182,7 @@ async fn worker(shared: Arc<Shared>, id: usize) {
         let outcome = match n % 10 {
             0 => turn(&shared, &session).await.map(|()| None),
             1 | 2 => document(&shared, &doc).await.map(Some),
-            _ => plain(&shared, n % 4 == 0).await.map(Some),
+            _ => plain(&shared, n.is_multiple_of(4)).await.map(Some),
         };
         let mut window = lock(&shared.window);
         match outcome {

@@ -8,17 +8,15 @@
 //!    keys. The kernel vouches for both ends (see `local_socket`); there
 //!    is no credential to read.
 //! 3. Otherwise a private host is started through the shell's own
-//!    spawn-and-handshake code ([`launcher::launch`]) and stopped when the
+//!    spawn-and-handshake code ([`agent_client::launch`]) and stopped when the
 //!    command ends. Its password lives only in this process's memory.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use agent_client::{launch, paths, Client, LaunchError, LaunchOptions, LaunchedHost};
 use agent_host::connection::{CLI_ORIGIN, CLI_ROOT};
-use agent_host::launcher::{self, LaunchError, LaunchOptions, LaunchedHost};
-use agent_host::local_socket;
 
-use super::client::Client;
 use super::{exit, Failure};
 
 /// How long an attached host gets to answer `/health`.
@@ -27,7 +25,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 /// promises 1 s).
 const PRIVATE_STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub use agent_host::connection::default_user_data;
+pub use agent_client::paths::default_user_data;
 
 /// A usable host: the client, and the private host (if any) that must
 /// outlive it.
@@ -71,7 +69,7 @@ fn resolve(user_data: Option<PathBuf>) -> Result<PathBuf, Failure> {
 
 /// The running host, if its socket is there and it answers.
 async fn attach(user_data: &Path) -> Option<Client> {
-    let socket = local_socket::path(user_data);
+    let socket = paths::socket(user_data);
     if socket.symlink_metadata().is_err() {
         return None;
     }
@@ -95,7 +93,7 @@ fn start_private(user_data: &Path) -> Result<LaunchedHost, Failure> {
     let mut options = LaunchOptions::new(program, user_data);
     options.allowed_origins = vec![CLI_ORIGIN.to_owned()];
     options.referer_roots = vec![CLI_ROOT.to_owned()];
-    match launcher::launch(&options) {
+    match launch(&options) {
         Ok(host) => Ok(host),
         Err(LaunchError::ExitedEarly) if held_by_another_host(user_data) => Err(Failure::new(
             exit::FAILED,

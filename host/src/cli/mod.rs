@@ -4,21 +4,19 @@
 //! ([`connect`]). Nothing here touches storage directly, so the CLI can
 //! never disagree with the window about what a session or a key is.
 
-use agent_host::client;
 pub mod connect;
 mod prompt;
 mod render;
 mod run;
 mod secrets;
 mod sessions;
-mod sse;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-pub use client::ClientError;
+pub use agent_client::ClientError;
 
 /// Exit codes shared by every client command (see `agent-host run --help`).
 pub mod exit {

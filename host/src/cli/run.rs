@@ -9,10 +9,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-use super::client::{Client, Stream};
+use agent_client::{Client, Frame, SseParser as Parser, Stream};
 use super::connect::connect;
 use super::render::{Renderer, Step};
-use super::sse::{Frame, Parser};
 use super::{check_id, exit, prompt, Failure, RunArgs};
 
 /// After Ctrl-C, how long the host gets to end the stream.

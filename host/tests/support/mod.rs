@@ -10,7 +10,7 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agent_host::launcher::{generate_password, handshake_line, LaunchOptions};
+use agent_client::{generate_password, handshake_line, LaunchOptions};
 use base64::Engine;
 use serde_json::Value;
 

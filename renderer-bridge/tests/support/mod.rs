@@ -305,13 +305,13 @@ pub fn host_binary() -> PathBuf {
 /// Starts a real host for [`ORIGIN`] and `/desktop`, from the calling
 /// (long-lived test) thread, with keys kept in `auth.json` so a test never
 /// touches a desktop keyring.
-pub fn launch_host(user_data: &std::path::Path) -> agent_host::launcher::LaunchedHost {
+pub fn launch_host(user_data: &std::path::Path) -> agent_client::LaunchedHost {
     static FILE_BACKEND: std::sync::Once = std::sync::Once::new();
     // The launcher passes its own environment on; set once, before any
     // host starts.
     FILE_BACKEND.call_once(|| std::env::set_var("AGENT_HOST_SECRET_BACKEND", "file"));
-    let mut options = agent_host::launcher::LaunchOptions::new(host_binary(), user_data);
+    let mut options = agent_client::LaunchOptions::new(host_binary(), user_data);
     options.allowed_origins = vec![ORIGIN.to_owned()];
     options.referer_roots = vec!["/desktop".to_owned()];
-    agent_host::launcher::launch(&options).expect("the host starts")
+    agent_client::launch(&options).expect("the host starts")
 }

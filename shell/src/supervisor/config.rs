@@ -81,7 +81,7 @@ impl SupervisorConfig {
             health_interval: Duration::from_secs(2),
             health_timeout: Duration::from_secs(2),
             unhealthy_after: 2,
-            ready_timeout: agent_host::launcher::READY_TIMEOUT,
+            ready_timeout: agent_client::READY_TIMEOUT,
             max_failures: 5,
             backoff: BackoffConfig::default(),
             stop_grace: Duration::from_secs(1),

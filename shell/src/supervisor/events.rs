@@ -4,7 +4,7 @@
 
 use std::process::ExitStatus;
 
-use agent_host::launcher::Ready;
+use agent_client::Ready;
 
 /// One thing that happened. Events carry the host generation they concern,
 /// so a late event from a host that was already replaced is ignored.

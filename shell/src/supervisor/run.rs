@@ -8,7 +8,7 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use agent_host::launcher::{generate_password, Ready};
+use agent_client::{generate_password, Ready};
 use tokio::sync::watch;
 
 use super::backoff::{RestartPolicy, Verdict};

@@ -1,8 +1,8 @@
 //! Starting one host: `agent-host serve` as the leader of its own process
 //! group, with stdin, stdout and stderr piped, and the handshake written.
 //!
-//! This does what `agent_host::launcher::launch` does, plus two things the
-//! launcher cannot (yet) do: the process group, so the whole tree can be
+//! This does what `agent_client::launch` does, plus two things that
+//! launcher does not do: the process group, so the whole tree can be
 //! killed, and a captured stderr, so a failed start can say why. It reuses
 //! the launcher's handshake line and ready-line type, so the protocol stays
 //! defined in one place.
@@ -16,7 +16,7 @@ use std::process::{ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
-use agent_host::launcher::{handshake_line, LaunchOptions, Ready};
+use agent_client::{handshake_line, LaunchOptions, Ready};
 use zeroize::Zeroizing;
 
 use super::config::SupervisorConfig;
@@ -151,7 +151,7 @@ fn read_ready_line(
             let mut reader = BufReader::new(stdout);
             let mut line = String::new();
             let ready = match reader.by_ref().take(MAX_READY_LINE).read_line(&mut line) {
-                Ok(n) if n > 0 => parse_ready(&line),
+                Ok(n) if n > 0 => Ready::parse(&line),
                 _ => None,
             };
             let _ = events.send(Event::ReadyLine { generation, ready });
@@ -160,11 +160,6 @@ fn read_ready_line(
         .map(drop)
 }
 
-/// A ready line of the protocol this shell speaks, or `None`.
-fn parse_ready(line: &str) -> Option<Ready> {
-    let ready: Ready = serde_json::from_str(line.trim_end()).ok()?;
-    (ready.event == "ready" && ready.protocol == agent_host::handshake::PROTOCOL).then_some(ready)
-}
 
 impl SpawnedHost {
     fn send_handshake(&mut self, config: &SupervisorConfig, password: &Zeroizing<String>) {
@@ -272,19 +267,5 @@ impl Drop for SpawnedHost {
         if self.wait_exit(Duration::ZERO).is_none() || !self.group.is_empty() {
             self.group.signal(libc::SIGKILL);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_protocol_one_ready_lines_count() {
-        let ok = r#"{"event":"ready","protocol":1,"port":4,"pid":5,"version":"0.1.0"}"#;
-        assert_eq!(parse_ready(&format!("{ok}\n")).map(|r| r.port), Some(4));
-        assert!(parse_ready(&ok.replace("\"ready\"", "\"other\"")).is_none());
-        assert!(parse_ready(&ok.replace("\"protocol\":1", "\"protocol\":2")).is_none());
-        assert!(parse_ready("hello\n").is_none());
     }
 }

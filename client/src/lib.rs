@@ -1,0 +1,36 @@
+//! `agent-client`: what a parent of `agent-host` needs (the shell, the CLI,
+//! the benchmarks, every test), without the host itself: no HTTP server,
+//! SQLite or keyring is linked by depending on this crate.
+//!
+//! - The spawn protocol's wire types ([`Ready`], [`HandshakeLine`],
+//!   [`PROTOCOL`], the [`ErrorBody`]) — docs/rfc/handshake.md.
+//! - [`launch`]: spawn `agent-host serve`, write the handshake, read the
+//!   ready line, keep stdin open as the host's lifeline.
+//! - [`paths`]: the default user-data directory and the host's socket.
+//! - [`Client`]: the host's HTTP API over loopback (with the perimeter's
+//!   headers) or over the host's Unix socket (no credential at all).
+//! - [`SseParser`]: the turn stream's frames from arbitrary byte pieces.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use agent_client::{launch, Client, LaunchOptions};
+//! let host = launch(&LaunchOptions::new("agent-host", "/tmp/agent-data"))?;
+//! let client = Client::new(host.ready.port, &host.password, "http://127.0.0.1/desktop/")?;
+//! let sessions = client.get("/sessions").await?;
+//! println!("{sessions}");
+//! host.stop()?;
+//! # Ok(()) }
+//! ```
+
+mod http;
+mod launcher;
+mod protocol;
+mod sse;
+
+pub use http::{Client, ClientError, Stream};
+pub use launcher::{
+    generate_password, handshake_line, launch, sibling_binary, LaunchError, LaunchOptions,
+    LaunchedHost, READY_TIMEOUT,
+};
+pub use protocol::{paths, ErrorBody, ErrorDetail, ExtraReferer, HandshakeLine, Ready, PROTOCOL};
+pub use sse::{Frame, Parser as SseParser, DONE};
