@@ -10,7 +10,8 @@ set -euo pipefail
 # bubblewrap sandboxes the agent's run_command tool; chromium runs the
 # renderer's end-to-end test (driven by playwright-core, no browser download);
 # WebKitGTK, GTK and libsoup build the tao/wry shell, Xvfb runs its
-# windows in tests, and ImageMagick takes and checks their screenshots.
+# windows in tests, ImageMagick takes and checks their screenshots, and
+# xdotool clicks in them (external links open only from a real click).
 # python3-venv holds the API fuzzer (schemathesis, tests/api-fuzz).
 APT_PACKAGES=(
   build-essential pkg-config libdbus-1-dev
@@ -20,6 +21,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev xvfb xauth
   imagemagick
   python3-venv
+  xdotool
 )
 
 missing=()

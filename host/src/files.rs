@@ -92,6 +92,14 @@ pub fn write_text_if_unchanged(
     }
     write_atomic(path, content.as_bytes(), FileMode::Preserve).map_err(|e| {
         tracing::warn!(error = %e, "atomic write failed");
+        if e.is_storage_full() {
+            // The atomic write left the file as it was.
+            return ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "the disk is full; free some space and save again",
+            );
+        }
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "write_failed",

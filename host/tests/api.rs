@@ -98,7 +98,7 @@ const DEPENDENCY_RULE: &[(&str, &[&str])] = &[
     ("agent-client", &[]),
     ("agent-security", &["agent-storage"]),
     ("agent-storage", &[]),
-    ("agent-provider", &["agent-security"]),
+    ("agent-provider", &[]),
     ("agent-tools", &["agent-security", "agent-storage"]),
     (
         "agent-host",

@@ -725,6 +725,15 @@ fn a_full_disk_answers_storage_full_and_recovers_when_space_returns() {
     .unwrap();
     let before = host.send("POST", "/sessions", json!({"title": "before"}));
     assert_eq!(before.status, 200);
+    // A document of the user's on the same disk.
+    let notes = fs.path().join("notes.md");
+    std::fs::write(&notes, "# kept\n").unwrap();
+    let doc = host.send("POST", "/documents", json!({"path": notes}));
+    let doc_id = doc.json()["doc_id"].as_str().unwrap().to_owned();
+    let version = host.get(&format!("/documents/{doc_id}")).json()["mtime"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let filler = fs.path().join("filler");
     let filled = fill(&filler);
@@ -772,6 +781,15 @@ fn a_full_disk_answers_storage_full_and_recovers_when_space_returns() {
         json!({"tools": {"write_file": "allow"}}),
     );
     assert_eq!((r.status, r.error_code().as_str()), (507, "storage_full"));
+    // Saving a document: 507 too, and the file is as it was.
+    let r = host.send(
+        "PUT",
+        &format!("/documents/{doc_id}"),
+        json!({"content": "y".repeat(64 * 1024), "expected_mtime": version}),
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (507, "storage_full"));
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "# kept\n");
+    assert_eq!(temp_files(fs.path()), Vec::<PathBuf>::new());
     // Reads still work, the database is sound, no temp file is left.
     assert_eq!(host.get("/sessions").status, 200);
     assert_eq!(integrity(&user_data.join("sessions.db")), ["ok"]);

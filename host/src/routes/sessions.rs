@@ -68,7 +68,8 @@ pub struct CreateSession {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Case-insensitive text in the title or any message.
+    /// Words that must all appear in the session's title or message text,
+    /// each as a word prefix, ignoring case and accents (never FTS syntax).
     #[serde(default)]
     pub q: Option<String>,
     #[serde(default)]
