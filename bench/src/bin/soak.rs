@@ -1,6 +1,6 @@
 //! Soak test (not in CI; docs/benchmarks.md): one host under a steady mix
-//! of requests, agent turns, document writes and reconnects for a long
-//! time, reporting per window the host's RSS, open descriptors, threads and
+//! of requests, agent turns (new sessions as they go), document writes and
+//! reconnects for a long time, reporting per window the host's RSS, open descriptors, threads and
 //! the p50/p99 latency of the plain requests. A leak shows as a rising RSS
 //! or fd count between the first and last windows.
 //!
@@ -24,6 +24,12 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>
 
 /// Replies kept queued at the provider; topped up as turns use them.
 const QUEUED_REPLIES: usize = 200;
+
+/// A worker starts a new session after this many turns, as people do. (One
+/// session of thousands of turns makes every turn resend thousands of
+/// messages, and the scripted provider keeps every request it was sent: the
+/// soak would then measure its own harness.)
+const TURNS_PER_SESSION: usize = 25;
 
 struct Options {
     minutes: f64,
@@ -168,19 +174,26 @@ fn answers(count: usize) -> Vec<Reply> {
 /// One worker: a repeating mix. Every fourth plain request uses a fresh
 /// client (a new connection: the reconnect churn); the rest share a pool.
 async fn worker(shared: Arc<Shared>, id: usize) {
-    let session = match shared.host.session().await {
-        Ok(session) => session,
-        Err(e) => {
-            eprintln!("worker {id}: no session: {e}");
-            return;
-        }
-    };
+    let mut session = String::new();
+    let mut turns_in_session = TURNS_PER_SESSION;
     let doc = shared.docs_dir.path().join(format!("doc-{id}.md"));
     let _ = std::fs::write(&doc, "# soak\n");
     while !shared.stop.load(Ordering::Relaxed) {
         let n = shared.counter.fetch_add(1, Ordering::Relaxed);
+        if turns_in_session == TURNS_PER_SESSION {
+            match shared.host.session().await {
+                Ok(new) => (session, turns_in_session) = (new, 0),
+                Err(e) => {
+                    eprintln!("worker {id}: no session: {e}");
+                    return;
+                }
+            }
+        }
         let outcome = match n % 10 {
-            0 => turn(&shared, &session).await.map(|()| None),
+            0 => {
+                turns_in_session += 1;
+                turn(&shared, &session).await.map(|()| None)
+            }
             1 | 2 => document(&shared, &doc).await.map(Some),
             _ => plain(&shared, n.is_multiple_of(4)).await.map(Some),
         };
@@ -253,6 +266,7 @@ async fn document(shared: &Shared, doc: &std::path::Path) -> Result<Duration> {
 async fn turn(shared: &Shared, session: &str) -> Result<()> {
     if shared.provider.remaining() < QUEUED_REPLIES / 2 {
         shared.provider.push(answers(QUEUED_REPLIES / 2));
+        shared.provider.forget_requests();
     }
     let response = shared
         .host

@@ -97,6 +97,13 @@ impl ScriptedProvider {
         lock(&self.shared.requests).clone()
     }
 
+    /// Forgets the recorded requests and headers (a long benchmark would
+    /// otherwise keep every request body it ever sent).
+    pub fn forget_requests(&self) {
+        lock(&self.shared.requests).clear();
+        lock(&self.shared.authorizations).clear();
+    }
+
     /// The `Authorization` header of each request, in order.
     pub fn authorizations(&self) -> Vec<Option<String>> {
         lock(&self.shared.authorizations).clone()
