@@ -134,6 +134,15 @@ fn deepen_backlog(listener: &TcpListener) {
     }
 }
 
+/// HTTP/1.1 with the head read timeout: what every listener of the host
+/// serves connections with.
+pub(crate) fn http1() -> hyper::server::conn::http1::Builder {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    http
+}
+
 /// Serves `service` on `listener` until `shutdown` completes, then stops
 /// accepting and waits for the open connections to finish (in-flight
 /// requests complete; idle keep-alive connections close at once).
@@ -142,9 +151,7 @@ where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let http = http1();
     deepen_backlog(&listener);
     let connections = Arc::new(Connections::new(connection_cap()));
     tracing::debug!(cap = connections.cap, "connection cap");

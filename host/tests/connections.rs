@@ -7,17 +7,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agent_client::{generate_password, handshake_line};
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
-use serde_json::{json, Value};
+use serde_json::json;
 use support::*;
 
 /// Idle connections opened against the host.
@@ -55,32 +52,9 @@ fn raise_own_fd_limit() -> u64 {
     limit.rlim_cur
 }
 
-fn capture(mut stream: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
-    let buf = Arc::new(Mutex::new(Vec::new()));
-    let sink = buf.clone();
-    std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = stream.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&chunk[..n]);
-        }
-    });
-    buf
-}
-
 /// [`TestHost::start`], but the child runs with this descriptor limit.
 fn start_host_with_fd_limit(user_data: &Path, soft: u64, hard: u64) -> TestHost {
-    let options = options(user_data);
-    let password = generate_password().to_string();
-    let mut cmd = Command::new(host_bin());
-    cmd.arg("serve")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("AGENT_HOST_LOG", "debug")
-        .env("AGENT_HOST_SECRET_BACKEND", "file");
+    let mut cmd = command(&[("AGENT_HOST_SECRET_BACKEND", "file")]);
     // SAFETY: the closure runs between fork and exec; it only calls
     // setrlimit (async-signal-safe) and allocates nothing on success.
     unsafe {
@@ -95,34 +69,7 @@ fn start_host_with_fd_limit(user_data: &Path, soft: u64, hard: u64) -> TestHost 
             Ok(())
         });
     }
-    let mut child = cmd.spawn().expect("spawn agent-host");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(handshake_line(&options, &password).as_bytes())
-        .unwrap();
-    stdin.flush().unwrap();
-    let stderr = capture(child.stderr.take().unwrap());
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut ready_line = String::new();
-    stdout.read_line(&mut ready_line).expect("read ready line");
-    assert!(
-        !ready_line.is_empty(),
-        "host exited before ready; stderr:\n{}",
-        String::from_utf8_lossy(&stderr.lock().unwrap())
-    );
-    let ready: Value = serde_json::from_str(ready_line.trim_end()).expect("ready is JSON");
-    let stdout_rest = capture(stdout);
-    TestHost {
-        pid: child.id(),
-        child,
-        stdin: Some(stdin),
-        port: ready["port"].as_u64().unwrap() as u16,
-        password,
-        user_data: options.user_data.clone(),
-        ready_line,
-        stdout_rest,
-        stderr,
-    }
+    TestHost::handshake(cmd.spawn().expect("spawn agent-host"), options(user_data))
 }
 
 fn address(host: &TestHost) -> SocketAddr {

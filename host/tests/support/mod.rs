@@ -46,6 +46,11 @@ pub fn options(user_data: &Path) -> LaunchOptions {
 /// Spawns the binary with piped streams and an empty-ish environment that
 /// still lets it find a Secret Service when the test wants one.
 pub fn spawn_raw(envs: &[(&str, &str)]) -> Child {
+    command(envs).spawn().expect("spawn agent-host")
+}
+
+/// The command [`spawn_raw`] runs, for a test that adds to it first.
+pub fn command(envs: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(host_bin());
     cmd.arg("serve")
         .stdin(Stdio::piped())
@@ -55,7 +60,7 @@ pub fn spawn_raw(envs: &[(&str, &str)]) -> Child {
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    cmd.spawn().expect("spawn agent-host")
+    cmd
 }
 
 fn capture(mut stream: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
@@ -79,8 +84,13 @@ impl TestHost {
     }
 
     pub fn start_with(options: LaunchOptions, envs: &[(&str, &str)]) -> TestHost {
+        Self::handshake(spawn_raw(envs), options)
+    }
+
+    /// Sends `child` (spawned from [`command`]) the handshake for
+    /// `options` and waits for its ready line.
+    pub fn handshake(mut child: Child, options: LaunchOptions) -> TestHost {
         let password = generate_password().to_string();
-        let mut child = spawn_raw(envs);
         let mut stdin = child.stdin.take().unwrap();
         stdin
             .write_all(handshake_line(&options, &password).as_bytes())
