@@ -92,7 +92,9 @@ pub enum HandshakeError {
         "allowed_origins[{0}] is not a bare http(s) origin (scheme://host[:port], nothing else)"
     )]
     BadOrigin(usize),
-    #[error("referer_roots[{0}] must start with `/`, be visible ASCII and have no `.`/`..` segments")]
+    #[error(
+        "referer_roots[{0}] must start with `/`, be visible ASCII and have no `.`/`..` segments"
+    )]
     BadRefererRoot(usize),
     #[error("extra_referers[{0}] must be {{\"origin\": bare origin, \"root\": path}}")]
     BadExtraReferer(usize),
