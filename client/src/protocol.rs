@@ -90,8 +90,7 @@ pub mod paths {
     /// `~/.local/share/agent-host`. A relative `XDG_DATA_HOME` is ignored,
     /// as the XDG base-directory spec requires.
     pub fn default_user_data() -> Option<PathBuf> {
-        if let Some(dir) =
-            std::env::var_os("XDG_DATA_HOME").filter(|d| Path::new(d).is_absolute())
+        if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| Path::new(d).is_absolute())
         {
             return Some(PathBuf::from(dir).join("agent-host"));
         }

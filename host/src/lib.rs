@@ -19,10 +19,10 @@ mod files;
 pub mod handshake;
 mod http;
 mod ids;
-#[cfg(test)]
-mod proptests;
 pub mod lifeline;
 pub mod local_socket;
+#[cfg(test)]
+mod proptests;
 mod recent;
 pub mod routes;
 mod secrets;

@@ -15,8 +15,8 @@ use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use agent_host::handshake::{self, HANDSHAKE_TIMEOUT};
 use agent_client::{LaunchOptions, Ready};
+use agent_host::handshake::{self, HANDSHAKE_TIMEOUT};
 use agent_host::lifeline::{self, StopReason};
 use agent_host::{AgentHost, StartError, VERSION};
 use clap::{Parser, Subcommand};

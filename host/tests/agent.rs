@@ -1140,7 +1140,10 @@ fn session_search_finds_the_words_of_titles_and_messages_not_their_json() {
     // FTS syntax is text, never an error.
     assert!(found("pelicans%20OR%20quoted").is_empty());
     assert!(found("%22").is_empty());
-    assert!(found("NEAR(pelicans").is_empty(), "the phrase \"near pelicans\"");
+    assert!(
+        found("NEAR(pelicans").is_empty(),
+        "the phrase \"near pelicans\""
+    );
     assert_eq!(found("pelicans%20-%20%5E%20*"), only(&a));
     // A renamed title is found; an empty q is no filter.
     let r = host.send(

@@ -16,8 +16,8 @@ pub mod referer;
 pub mod secrets;
 
 pub use containment::{
-    check_read_only_path, check_workspace_root, is_protected, pin_unprotected, protected_paths, ContainedRoot,
-    ContainmentError, Pinned, WorkspaceRefusal, HOME_SECRETS,
+    check_read_only_path, check_workspace_root, is_protected, pin_unprotected, protected_paths,
+    ContainedRoot, ContainmentError, Pinned, WorkspaceRefusal, HOME_SECRETS,
 };
 pub use credentials::{Credentials, BASIC_USER};
 pub use error::{ApiError, ErrorBody, ErrorDetail};

@@ -9,10 +9,10 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-use agent_client::{Client, Frame, SseParser as Parser, Stream};
 use super::connect::connect;
 use super::render::{Renderer, Step};
 use super::{check_id, exit, prompt, Failure, RunArgs};
+use agent_client::{Client, Frame, SseParser as Parser, Stream};
 
 /// After Ctrl-C, how long the host gets to end the stream.
 const ABORT_GRACE: Duration = Duration::from_secs(10);

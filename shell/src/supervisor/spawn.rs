@@ -160,7 +160,6 @@ fn read_ready_line(
         .map(drop)
 }
 
-
 impl SpawnedHost {
     fn send_handshake(&mut self, config: &SupervisorConfig, password: &Zeroizing<String>) {
         let options = LaunchOptions {
