@@ -88,7 +88,7 @@ impl AgentHost {
             Ok(real) if real != user_data.root() => UserData::prepare(&real)?,
             _ => user_data,
         };
-        let protected = agent_security::protected_paths(user_data.root());
+        let protected = agent_containment::protected_paths(user_data.root());
         let lock = UserDataLock::acquire(&user_data).map_err(|e| match e {
             StorageError::Locked { .. } => {
                 StartError::Locked(user_data.root().display().to_string())

@@ -43,8 +43,10 @@ impl Documents {
         let protected = self.protected.clone();
         run_blocking(move || {
             let canonical = canonical_file(Path::new(&path))?;
-            if agent_security::is_protected(&canonical, &protected) {
-                return Err(agent_security::ContainmentError::Protected.to_api_error());
+            if agent_containment::is_protected(&canonical, &protected) {
+                return Err(files::path_error(
+                    &agent_containment::ContainmentError::Protected,
+                ));
             }
             let doc_id = ids::document_id(&canonical);
             register_document(&db.lock(), &doc_id, &canonical, now_ms())
@@ -93,10 +95,10 @@ impl Documents {
             // A rename replaces a symlink rather than writing through it,
             // but a Save must not follow a swapped path into a protected
             // location's place either: refuse as the read does.
-            match agent_security::pin_unprotected(&doc.path, &protected) {
+            match agent_containment::pin_unprotected(&doc.path, &protected) {
                 // Removed on disk: the version check below answers 409.
-                Ok(_) | Err(agent_security::ContainmentError::NotFound) => {}
-                Err(other) => return Err(other.to_api_error()),
+                Ok(_) | Err(agent_containment::ContainmentError::NotFound) => {}
+                Err(other) => return Err(files::path_error(&other)),
             }
             let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
             let mtime = files::write_text_if_unchanged(&doc.path, &content, Some(&expected_mtime))?;
@@ -108,12 +110,12 @@ impl Documents {
 
 /// The document's file as it is now, refused when it resolves into a
 /// protected location.
-fn pin(path: &Path, protected: &[PathBuf]) -> Result<agent_security::Pinned, ApiError> {
-    agent_security::pin_unprotected(path, protected).map_err(|e| match e {
-        agent_security::ContainmentError::NotFound => {
+fn pin(path: &Path, protected: &[PathBuf]) -> Result<agent_containment::Pinned, ApiError> {
+    agent_containment::pin_unprotected(path, protected).map_err(|e| match e {
+        agent_containment::ContainmentError::NotFound => {
             ApiError::not_found("not_found", "the file no longer exists")
         }
-        other => other.to_api_error(),
+        other => files::path_error(&other),
     })
 }
 

@@ -120,6 +120,20 @@ fn too_large() -> ApiError {
     )
 }
 
+/// The HTTP form of a containment refusal. Messages never echo the
+/// client's path.
+pub fn path_error(e: &agent_containment::ContainmentError) -> ApiError {
+    use agent_containment::ContainmentError as E;
+    match e {
+        E::NulByte | E::ParentTraversal | E::Escapes | E::RootItself | E::Protected => {
+            ApiError::forbidden("path_not_allowed", e.to_string())
+        }
+        E::NotFound => ApiError::not_found("not_found", e.to_string()),
+        E::InvalidRoot => ApiError::not_found("workspace_missing", e.to_string()),
+        E::Io(_) => ApiError::internal(),
+    }
+}
+
 /// Maps an I/O error on a user file to an API error without leaking more than
 /// the error kind.
 pub fn io_error(e: &std::io::Error) -> ApiError {
@@ -132,5 +146,52 @@ pub fn io_error(e: &std::io::Error) -> ApiError {
             tracing::warn!(error = %e, "file I/O failed");
             ApiError::internal()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agent_containment::ContainmentError;
+    use axum::http::StatusCode;
+
+    use super::path_error;
+
+    #[test]
+    fn containment_refusals_keep_their_codes_and_never_echo_details() {
+        for (error, status, code) in [
+            (
+                ContainmentError::Escapes,
+                StatusCode::FORBIDDEN,
+                "path_not_allowed",
+            ),
+            (
+                ContainmentError::Protected,
+                StatusCode::FORBIDDEN,
+                "path_not_allowed",
+            ),
+            (
+                ContainmentError::NulByte,
+                StatusCode::FORBIDDEN,
+                "path_not_allowed",
+            ),
+            (
+                ContainmentError::NotFound,
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                ContainmentError::InvalidRoot,
+                StatusCode::NOT_FOUND,
+                "workspace_missing",
+            ),
+        ] {
+            let api = path_error(&error);
+            assert_eq!((api.status, api.code), (status, code), "{error:?}");
+        }
+        let api = path_error(&ContainmentError::Io(std::io::Error::other(
+            "boom /secret/path",
+        )));
+        assert_eq!(api.code, "internal");
+        assert!(!api.message.contains("secret"));
     }
 }

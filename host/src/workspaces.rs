@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use agent_security::{ApiError, ContainedRoot};
+use agent_containment::ContainedRoot;
+use agent_security::ApiError;
 use agent_storage::{WorkspaceEntry, WorkspaceRegistry};
 
 use crate::blocking::{run_blocking, storage_failure};
@@ -20,7 +21,7 @@ pub const MAX_DIR_ENTRIES: usize = 10_000;
 pub struct Workspaces {
     registry: Arc<Mutex<WorkspaceRegistry>>,
     write_lock: Arc<Mutex<()>>,
-    /// Off limits inside any workspace (see `agent_security::protected_paths`).
+    /// Off limits inside any workspace (see `agent_containment::protected_paths`).
     protected: Arc<Vec<PathBuf>>,
     /// The user's home: never a workspace itself (nor anything above it).
     home: Arc<Option<PathBuf>>,
@@ -89,10 +90,14 @@ impl Workspaces {
                     ));
                 }
                 let path = path.canonicalize().unwrap_or(path);
-                agent_security::check_read_only_path(&path, self.home.as_deref(), &self.protected)
-                    .map_err(|refusal| {
-                        ApiError::forbidden("read_only_path_not_allowed", refusal.to_string())
-                    })?;
+                agent_containment::check_read_only_path(
+                    &path,
+                    self.home.as_deref(),
+                    &self.protected,
+                )
+                .map_err(|refusal| {
+                    ApiError::forbidden("read_only_path_not_allowed", refusal.to_string())
+                })?;
                 Ok(path)
             })
             .collect()
@@ -166,7 +171,9 @@ impl Workspaces {
         let root = self.root(id).await?;
         run_blocking(move || {
             // Pinned: the directory that passed the checks is the one listed.
-            let dir = root.pin_existing(&path).map_err(|e| e.to_api_error())?;
+            let dir = root
+                .pin_existing(&path)
+                .map_err(|e| files::path_error(&e))?;
             let read = std::fs::read_dir(dir.path()).map_err(|e| match e.raw_os_error() {
                 Some(libc::ENOTDIR) => {
                     ApiError::bad_request("not_a_directory", "path is not a directory")
@@ -210,7 +217,9 @@ impl Workspaces {
         let root = self.root(id).await?;
         run_blocking(move || {
             // Pinned: the inode that passed the checks is the one read.
-            let file = root.pin_existing(&path).map_err(|e| e.to_api_error())?;
+            let file = root
+                .pin_existing(&path)
+                .map_err(|e| files::path_error(&e))?;
             files::read_text(&file.path())
         })
         .await
@@ -230,7 +239,9 @@ impl Workspaces {
         run_blocking(move || {
             // Pinned: the write lands in the directory that passed the checks,
             // through an in-workspace symlink as the agent's tools do.
-            let file = root.pin_write_target(&path).map_err(|e| e.to_api_error())?;
+            let file = root
+                .pin_write_target(&path)
+                .map_err(|e| files::path_error(&e))?;
             if file.path().is_dir() {
                 return Err(ApiError::bad_request("not_a_file", "path is a directory"));
             }
@@ -273,16 +284,16 @@ fn contain(
     protected: &[PathBuf],
 ) -> Result<ContainedRoot, ApiError> {
     let root = ContainedRoot::new(path)
-        .map_err(|e| e.to_api_error())?
+        .map_err(|e| files::path_error(&e))?
         .with_protected(protected.iter().cloned());
     check_root(root.root(), home, protected)?;
     Ok(root)
 }
 
 /// 403 `workspace_not_allowed` for a directory that can never be a
-/// workspace (see `agent_security::check_workspace_root`).
+/// workspace (see `agent_containment::check_workspace_root`).
 fn check_root(root: &Path, home: &Option<PathBuf>, protected: &[PathBuf]) -> Result<(), ApiError> {
-    agent_security::check_workspace_root(root, home.as_deref(), protected)
+    agent_containment::check_workspace_root(root, home.as_deref(), protected)
         .map_err(|refusal| ApiError::forbidden("workspace_not_allowed", refusal.to_string()))
 }
 

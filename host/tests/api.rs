@@ -96,14 +96,16 @@ fn errors_are_json_everywhere() {
 /// the rule in ARCHITECTURE.md. Nothing depends on `agent-host`.
 const DEPENDENCY_RULE: &[(&str, &[&str])] = &[
     ("agent-client", &[]),
+    ("agent-containment", &[]),
     ("agent-security", &["agent-storage"]),
     ("agent-storage", &[]),
     ("agent-provider", &[]),
-    ("agent-tools", &["agent-security", "agent-storage"]),
+    ("agent-tools", &["agent-containment", "agent-storage"]),
     (
         "agent-host",
         &[
             "agent-client",
+            "agent-containment",
             "agent-provider",
             "agent-tools",
             "agent-security",

@@ -1,11 +1,10 @@
 //! The AgentHost security crate: the HTTP perimeter (Host, Origin/CORS,
-//! Referer and Basic Auth checks), path containment for workspaces and the
-//! provider-key store.
+//! Referer and Basic Auth checks), the JSON error shape and the
+//! provider-key store. Path containment is `agent-containment`.
 //!
 //! Every module has one job and fails closed; none logs or echoes a password,
 //! key or header value that may hold one.
 
-pub mod containment;
 pub mod credentials;
 pub mod error;
 pub mod origin;
@@ -15,10 +14,6 @@ mod proptests;
 pub mod referer;
 pub mod secrets;
 
-pub use containment::{
-    check_read_only_path, check_workspace_root, is_protected, pin_unprotected, protected_paths,
-    ContainedRoot, ContainmentError, Pinned, WorkspaceRefusal, HOME_SECRETS,
-};
 pub use credentials::{Credentials, BASIC_USER};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use origin::{BareOrigin, OriginError};

@@ -4,7 +4,7 @@
 //! messages are written for the model: short, actionable, and never echoing
 //! a path outside the workspace, a secret or raw file contents.
 
-use agent_security::ContainmentError;
+use agent_containment::ContainmentError;
 
 /// Why a tool call did not produce a result.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! The tools the agent loop calls on the model's behalf.
 //!
 //! Every tool is confined: file tools only reach paths that
-//! [`agent_security::ContainedRoot`] resolves inside the workspace,
+//! [`agent_containment::ContainedRoot`] resolves inside the workspace,
 //! `run_command` only runs inside a proven bubblewrap [`Sandbox`] (and is
 //! not offered without one), and `web_fetch` only connects to vetted public
 //! addresses. Each call takes the model's raw argument text and returns
@@ -29,7 +29,7 @@ pub use sandbox::{CommandOutput, Sandbox};
 #[derive(Clone, Debug)]
 pub struct ToolContext {
     /// The workspace; every path argument is resolved inside it.
-    pub root: agent_security::ContainedRoot,
+    pub root: agent_containment::ContainedRoot,
     /// The sandbox for `run_command`; `None` removes the tool.
     pub sandbox: Option<Sandbox>,
     /// Protected locations (the host's user-data directory, credential

@@ -52,7 +52,7 @@ async fn writes_inside_the_workspace() {
 async fn workspace_under_tmp_stays_visible() {
     let dir = tempfile::tempdir().expect("tempdir in /tmp");
     let ctx = ToolContext {
-        root: agent_security::ContainedRoot::new(dir.path()).expect("root"),
+        root: agent_containment::ContainedRoot::new(dir.path()).expect("root"),
         sandbox: Sandbox::detect(),
         protected_paths: Vec::new(),
         home: None,
@@ -304,7 +304,7 @@ fn home_with_canaries() -> Home {
 
 fn in_home(home: &Path, read_only: Vec<PathBuf>) -> ToolContext {
     ToolContext {
-        root: agent_security::ContainedRoot::new(&home.join("project")).expect("root"),
+        root: agent_containment::ContainedRoot::new(&home.join("project")).expect("root"),
         sandbox: Some(Sandbox::detect().expect("bwrap")),
         protected_paths: Vec::new(),
         home: Some(home.to_path_buf()),
@@ -410,7 +410,8 @@ async fn home_is_private_scratch_and_toolchains_come_back_read_only() {
 async fn a_workspace_that_holds_the_home_directory_is_refused() {
     let h = home_with_canaries();
     let mut ctx = in_home(&h.home, Vec::new());
-    ctx.root = agent_security::ContainedRoot::new(h.home.parent().expect("parent")).expect("root");
+    ctx.root =
+        agent_containment::ContainedRoot::new(h.home.parent().expect("parent")).expect("root");
     let err = agent_tools::call(&ctx, "run_command", &json!({"command": "true"}).to_string())
         .await
         .expect_err("refused");

@@ -18,7 +18,7 @@ use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use agent_security::{ContainedRoot, Pinned};
+use agent_containment::{ContainedRoot, Pinned};
 
 use crate::error::io_error;
 use crate::ToolError;

@@ -21,7 +21,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use agent_security::Pinned;
+use agent_containment::Pinned;
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 
 use crate::error::io_error;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use agent_security::{ContainedRoot, ContainmentError};
+use agent_containment::{ContainedRoot, ContainmentError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -5,7 +5,7 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
-use agent_security::ContainedRoot;
+use agent_containment::ContainedRoot;
 use agent_tools::{FetchPolicy, Sandbox, ToolContext, ToolError};
 use serde_json::Value;
 

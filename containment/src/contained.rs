@@ -1,4 +1,4 @@
-//! Path containment: client-supplied paths may only reach inside a workspace.
+//! Containment of client paths inside a workspace root.
 //!
 //! Refusal is decided before the file system is consulted where possible
 //! (NUL bytes, any `..` component, absolute paths outside the root), so a
@@ -13,8 +13,6 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
-
-use crate::error::ApiError;
 
 /// Why a client path was refused or could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -44,23 +42,6 @@ pub enum ContainmentError {
     /// Any other I/O failure.
     #[error("i/o error: {0}")]
     Io(#[from] io::Error),
-}
-
-impl ContainmentError {
-    /// The HTTP form of this error. Messages never echo the client path.
-    pub fn to_api_error(&self) -> ApiError {
-        const PATH_NOT_ALLOWED: &str = "path_not_allowed";
-        match self {
-            Self::NulByte
-            | Self::ParentTraversal
-            | Self::Escapes
-            | Self::RootItself
-            | Self::Protected => ApiError::forbidden(PATH_NOT_ALLOWED, self.to_string()),
-            Self::NotFound => ApiError::not_found("not_found", self.to_string()),
-            Self::InvalidRoot => ApiError::not_found("workspace_missing", self.to_string()),
-            Self::Io(_) => ApiError::internal(),
-        }
-    }
 }
 
 /// A canonical directory that client paths are confined to.
@@ -541,10 +522,6 @@ mod protection_tests {
         ));
         assert!(contained.resolve_existing("notes.md").is_ok());
         assert!(contained.resolve_for_write("new.md").is_ok());
-        assert_eq!(
-            ContainmentError::Protected.to_api_error().code,
-            "path_not_allowed"
-        );
     }
 }
 
@@ -588,8 +565,18 @@ mod tests {
         }
     }
 
+    /// The refusal's class, named as the host's API names it.
     fn code(err: &ContainmentError) -> &'static str {
-        err.to_api_error().code
+        match err {
+            ContainmentError::NulByte
+            | ContainmentError::ParentTraversal
+            | ContainmentError::Escapes
+            | ContainmentError::RootItself
+            | ContainmentError::Protected => "path_not_allowed",
+            ContainmentError::NotFound => "not_found",
+            ContainmentError::InvalidRoot => "workspace_missing",
+            ContainmentError::Io(_) => "internal",
+        }
     }
 
     #[test]
@@ -783,22 +770,6 @@ mod tests {
                 "{path:?}: {err:?}"
             );
         }
-    }
-
-    #[test]
-    fn api_errors() {
-        assert_eq!(
-            ContainmentError::InvalidRoot.to_api_error().code,
-            "workspace_missing"
-        );
-        let io = ContainmentError::Io(io::Error::other("boom /secret/path"));
-        let api = io.to_api_error();
-        assert_eq!(api.code, "internal");
-        assert!(!api.message.contains("secret"));
-        assert_eq!(
-            ContainmentError::Escapes.to_api_error().status,
-            axum::http::StatusCode::FORBIDDEN
-        );
     }
 
     #[test]
