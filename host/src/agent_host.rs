@@ -10,7 +10,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agent_security::{Credentials, PerimeterConfig, RefererPolicy, SecretStore};
+use agent_secrets::SecretStore;
+use agent_security::{Credentials, PerimeterConfig, RefererPolicy};
 use agent_storage::sessions;
 use agent_storage::{
     open_database, AuthFile, RecentFiles, StorageError, UserData, UserDataLock, WorkspaceRegistry,

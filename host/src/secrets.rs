@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use agent_security::{ApiError, Provider, SecretBackend, SecretError, SecretStore};
+use agent_provider::Provider;
+use agent_secrets::{SecretBackend, SecretError, SecretStore};
+use agent_security::ApiError;
 use axum::http::StatusCode;
 use zeroize::Zeroizing;
 

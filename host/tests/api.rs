@@ -97,7 +97,8 @@ fn errors_are_json_everywhere() {
 const DEPENDENCY_RULE: &[(&str, &[&str])] = &[
     ("agent-client", &[]),
     ("agent-containment", &[]),
-    ("agent-security", &["agent-storage"]),
+    ("agent-security", &[]),
+    ("agent-secrets", &["agent-provider", "agent-storage"]),
     ("agent-storage", &[]),
     ("agent-provider", &[]),
     ("agent-tools", &["agent-containment", "agent-storage"]),
@@ -107,6 +108,7 @@ const DEPENDENCY_RULE: &[(&str, &[&str])] = &[
             "agent-client",
             "agent-containment",
             "agent-provider",
+            "agent-secrets",
             "agent-tools",
             "agent-security",
             "agent-storage",

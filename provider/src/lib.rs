@@ -32,6 +32,7 @@ mod config;
 mod endpoint;
 mod error;
 mod event;
+mod id;
 mod message;
 #[cfg(test)]
 mod proptests;
@@ -51,6 +52,7 @@ pub use config::ClientConfig;
 pub use endpoint::{Endpoint, OPENROUTER_BASE_URL, VERCEL_AI_GATEWAY_BASE_URL};
 pub use error::{ProviderError, MAX_MESSAGE_CHARS};
 pub use event::{FinishReason, StreamEvent};
+pub use id::Provider;
 pub use message::{ChatMessage, ChatRequest, FunctionCall, ToolCall, ToolSpec};
 pub use stream::ChatStream;
 pub use turn::AssistantTurn;

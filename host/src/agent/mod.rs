@@ -17,8 +17,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use agent_provider::Provider;
 use agent_provider::{ChatMessage, Client};
-use agent_security::{ApiError, Provider};
+use agent_security::ApiError;
 use agent_storage::sessions::{self, MessageRow, NewSession, SessionQuery, SessionRow};
 use agent_tools::{FetchPolicy, Sandbox, ToolContext};
 use axum::http::StatusCode;

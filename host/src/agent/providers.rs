@@ -11,8 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use std::time::Duration;
 
+use agent_provider::Provider;
 use agent_provider::{ClientConfig, Endpoint};
-use agent_security::{ApiError, Provider, SecretStore};
+use agent_secrets::SecretStore;
+use agent_security::ApiError;
 use agent_storage::{load_json, save_json, FileMode};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -65,7 +65,7 @@ impl From<ClientError> for Failure {
     }
 }
 
-/// The providers a key or a turn can name; mirrors `agent_security::Provider`
+/// The providers a key or a turn can name; mirrors `agent_provider::Provider`
 /// so clap rejects a typo with exit 2 before anything is started.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ProviderName {

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
-use agent_security::{ApiError, Provider};
+use agent_provider::Provider;
+use agent_security::ApiError;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use agent_security::{ApiError, Provider, SecretBackend};
+use agent_provider::Provider;
+use agent_secrets::SecretBackend;
+use agent_security::ApiError;
 use axum::extract::{Path, State};
 use axum::Json;
 use zeroize::Zeroizing;

@@ -1,7 +1,8 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use agent_security::{ApiError, Provider};
+use agent_provider::Provider;
+use agent_security::ApiError;
 use agent_storage::sessions::{MessageRow, SessionQuery, SessionRow};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
