@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use renderer_bridge::{BridgeRequest, Refusal, SCHEME};
 
 /// The DOM event the shell dispatches on a page whose window was asked to
-/// close while it has unsaved changes (`CLOSE_REQUESTED_EVENT` in
-/// web/src/desktop/types.ts). The page answers with [`ShellAction::Close`]
-/// or keeps the window.
-pub const CLOSE_REQUESTED_EVENT: &str = "desktop:close-requested";
+/// close while it has unsaved changes (`closeRequestedEvent` in
+/// web/src/desktop/constants.json). The page answers with
+/// [`ShellAction::Close`] or keeps the window.
+pub const CLOSE_REQUESTED_EVENT: &str = crate::renderer::CLOSE_REQUESTED_EVENT;
 
 /// The authority of shell actions (the host's is `host`).
 pub const AUTHORITY: &str = "shell";

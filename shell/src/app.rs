@@ -556,8 +556,8 @@ impl App {
 }
 
 /// The DOM event that asks the home window's page about a deep link
-/// (`LINK_EVENT` in web/src/desktop/types.ts).
-pub const LINK_EVENT: &str = "desktop:link";
+/// (`linkEvent` in web/src/desktop/constants.json).
+pub const LINK_EVENT: &str = agent_shell::renderer::LINK_EVENT;
 
 /// What a deep link asks for, as the page gets it: `{kind, path}` for
 /// `workspace` and `file`, `{kind, session}` for `session`. Paths are UTF-8
@@ -576,8 +576,9 @@ fn link_request(link: &Link) -> serde_json::Value {
 /// it. Only where the preload defined `window.desktop`.
 fn link_script(request: &serde_json::Value) -> String {
     format!(
-        "if (window.desktop) {{ (window.__desktopLinks = window.__desktopLinks || []).push({request}); \
+        "if (window.desktop) {{ (window.{queue} = window.{queue} || []).push({request}); \
          window.dispatchEvent(new Event({event})); }}",
+        queue = agent_shell::renderer::LINK_QUEUE,
         event = serde_json::to_string(LINK_EVENT).expect("a string")
     )
 }

@@ -27,6 +27,7 @@ import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import constants from '../src/desktop/constants.json' with { type: 'json' };
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WEB = resolve(HERE, '..');
@@ -293,10 +294,10 @@ async function startHost({ userData, rendererOrigin }) {
 
 /** Stands in for the shell's preload: a frozen `window.desktop` in the
  * renderer's main frame only. Serialised into the page by Playwright. */
-function preload({ rendererOrigin, hostBase, authorization }) {
+function preload({ rendererOrigin, rendererRoot, hostBase, authorization, forbiddenHeaders }) {
   if (window !== window.top) return;
-  if (location.origin !== rendererOrigin || !location.pathname.startsWith('/desktop')) return;
-  const forbidden = new Set(['authorization', 'host', 'origin', 'referer', 'cookie']);
+  if (location.origin !== rendererOrigin || !location.pathname.startsWith(rendererRoot)) return;
+  const forbidden = new Set(forbiddenHeaders);
   const realFetch = window.fetch.bind(window);
   const desktop = Object.freeze({
     fetch(path, init = {}) {
@@ -399,8 +400,10 @@ async function withWorld(t, { name, script, configure = true }, body) {
   context.setDefaultTimeout(WAIT_MS);
   await context.addInitScript(preload, {
     rendererOrigin: staticServer.origin,
+    rendererRoot: constants.root,
     hostBase: host.base,
     authorization: host.authorization,
+    forbiddenHeaders: constants.forbiddenHeaders,
   });
   const page = await context.newPage();
   const pageErrors = [];
@@ -421,7 +424,7 @@ async function withWorld(t, { name, script, configure = true }, body) {
       `host stderr (tail):\n${host.stderr.text || '(empty)'}`,
       provider ? `provider stderr (tail):\n${provider.stderr.text || '(empty)'}` : '',
     ];
-    throw new Error(details.join('\n\n'));
+    throw new Error(details.join('\n\n'), { cause: err });
   }
 }
 

@@ -2,6 +2,7 @@
 // NOT used by production code: the shell's preload is the real bridge, and the
 // page never holds credentials. The test harness supplies them here.
 
+import { forbiddenHeaders } from './constants.json';
 import type { DesktopBridge, DesktopFetchInit, HostStateEvent } from './types';
 import { HOST_STATE_EVENT } from './types';
 
@@ -23,7 +24,7 @@ export interface TestBridge extends DesktopBridge {
   emitHostState(event: HostStateEvent): void;
 }
 
-const FORBIDDEN = new Set(['authorization', 'host', 'origin', 'referer', 'cookie']);
+const FORBIDDEN = new Set(forbiddenHeaders);
 
 export function createTestBridge(options: TestBridgeOptions): TestBridge {
   const base = options.baseUrl.replace(/\/+$/, '');
