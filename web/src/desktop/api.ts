@@ -16,8 +16,8 @@ import type {
   Health,
   ProviderId,
   ProviderSettings,
-  ProviderStatus,
   RecentFile,
+  Schemas,
   SecretPresence,
   Session,
   SessionPage,
@@ -83,30 +83,30 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
 
     documents: {
       /** Opens an absolute path; also marks it recent. */
-      open: (path: string) => json<DocumentInfo>('/documents', { method: 'POST', json: { path } }),
+      open: (path: string) => json<DocumentInfo>('/documents', { method: 'POST', json: { path } satisfies Schemas['OpenPathRequest'] }),
       read: (docId: string) => json<DocumentContent>(`/documents/${seg(docId)}`),
       /** Writes only if the file is still at `expectedMtime`; otherwise throws
        * ConflictError and the file is untouched. Returns the new mtime. */
       write: (docId: string, content: string, expectedMtime: string) =>
         json<WriteResult>(`/documents/${seg(docId)}`, {
           method: 'PUT',
-          json: { content, expected_mtime: expectedMtime },
+          json: { content, expected_mtime: expectedMtime } satisfies Schemas['WriteDocumentRequest'],
         }),
     },
 
     recent: {
-      list: async () => (await json<{ entries: RecentFile[] }>('/recent')).entries,
-      touch: (docId: string) => json<RecentFile>('/recent', { method: 'POST', json: { doc_id: docId } }),
+      list: async () => (await json<Schemas['RecentList']>('/recent')).entries,
+      touch: (docId: string) => json<RecentFile>('/recent', { method: 'POST', json: { doc_id: docId } satisfies Schemas['TouchRecentRequest'] }),
       pin: (docId: string, pinned: boolean) =>
-        json<RecentFile>(`/recent/${seg(docId)}/pin`, { method: 'PUT', json: { pinned } }),
+        json<RecentFile>(`/recent/${seg(docId)}/pin`, { method: 'PUT', json: { pinned } satisfies Schemas['PinRequest'] }),
       forget: (docId: string) => empty(`/recent/${seg(docId)}`, { method: 'DELETE' }),
     },
 
     workspaces: {
-      list: async () => (await json<{ workspaces: Workspace[] }>('/workspaces')).workspaces,
-      open: (path: string) => json<Workspace>('/workspaces', { method: 'POST', json: { path } }),
+      list: async () => (await json<Schemas['WorkspaceList']>('/workspaces')).workspaces,
+      open: (path: string) => json<Workspace>('/workspaces', { method: 'POST', json: { path } satisfies Schemas['OpenPathRequest'] }),
       pin: (id: string, pinned: boolean) =>
-        json<Workspace>(`/workspaces/${seg(id)}/pin`, { method: 'PUT', json: { pinned } }),
+        json<Workspace>(`/workspaces/${seg(id)}/pin`, { method: 'PUT', json: { pinned } satisfies Schemas['PinRequest'] }),
       forget: (id: string) => empty(`/workspaces/${seg(id)}`, { method: 'DELETE' }),
       tree: (id: string, path = '') => json<DirListing>(`/workspaces/${seg(id)}/tree${query({ path })}`),
       read: (id: string, path: string) => json<FileContent>(`/workspaces/${seg(id)}/file${query({ path })}`),
@@ -114,7 +114,9 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
       write: (id: string, path: string, content: string, expectedMtime?: string) =>
         json<WriteResult>(`/workspaces/${seg(id)}/file`, {
           method: 'PUT',
-          json: expectedMtime === undefined ? { path, content } : { path, content, expected_mtime: expectedMtime },
+          json: (expectedMtime === undefined
+            ? { path, content }
+            : { path, content, expected_mtime: expectedMtime }) satisfies Schemas['WriteFileRequest'],
         }),
       policy: (id: string) => json<ToolPolicy>(`/workspaces/${seg(id)}/policy`),
       setPolicy: (id: string, policy: ToolPolicy) =>
@@ -123,29 +125,29 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
 
     /** Presence only: no call returns a key. */
     secrets: {
-      list: async () => (await json<{ providers: SecretPresence[] }>('/secrets')).providers,
+      list: async () => (await json<Schemas['SecretList']>('/secrets')).providers,
       get: (provider: ProviderId) => json<SecretPresence>(`/secrets/${seg(provider)}`),
       /** Stores a key; the answer is its presence, never the key. */
       set: (provider: ProviderId, key: string) =>
-        json<SecretPresence>(`/secrets/${seg(provider)}`, { method: 'PUT', json: { key } }),
+        json<SecretPresence>(`/secrets/${seg(provider)}`, { method: 'PUT', json: { key } satisfies Schemas['SetSecretRequest'] }),
       remove: (provider: ProviderId) => json<SecretPresence>(`/secrets/${seg(provider)}`, { method: 'DELETE' }),
     },
 
     providers: {
-      list: async () => (await json<{ providers: ProviderStatus[] }>('/providers')).providers,
+      list: async () => (await json<Schemas['ProviderList']>('/providers')).providers,
       configure: async (provider: ProviderId, settings: ProviderSettings) =>
-        (await json<{ providers: ProviderStatus[] }>(`/providers/${seg(provider)}`, { method: 'PUT', json: settings }))
+        (await json<Schemas['ProviderList']>(`/providers/${seg(provider)}`, { method: 'PUT', json: settings }))
           .providers,
     },
 
     sessions: {
-      create: (init: { title?: string; workspace_id?: string } = {}) =>
+      create: (init: Schemas['CreateSession'] = {}) =>
         json<Session>('/sessions', { method: 'POST', json: init }),
       list: (q: SessionQuery = {}) => json<SessionPage>(`/sessions${query({ ...q })}`),
       get: (id: string) => json<Session>(`/sessions/${seg(id)}`),
-      rename: (id: string, title: string) => json<Session>(`/sessions/${seg(id)}`, { method: 'PATCH', json: { title } }),
+      rename: (id: string, title: string) => json<Session>(`/sessions/${seg(id)}`, { method: 'PATCH', json: { title } satisfies Schemas['UpdateSession'] }),
       archive: (id: string, archived = true) =>
-        json<Session>(`/sessions/${seg(id)}`, { method: 'PATCH', json: { archived } }),
+        json<Session>(`/sessions/${seg(id)}`, { method: 'PATCH', json: { archived } satisfies Schemas['UpdateSession'] }),
       delete: (id: string) => empty(`/sessions/${seg(id)}`, { method: 'DELETE' }),
       /** Stored messages in the AI SDK UIMessage shape. */
       messages: async (id: string) =>
@@ -160,7 +162,7 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
         const { signal, ...rest } = opts;
         return raw(`/sessions/${seg(sessionId)}/turns`, {
           method: 'POST',
-          json: { message, ...rest },
+          json: { message, ...rest } satisfies Schemas['StartTurn'],
           headers: { accept: 'text/event-stream' },
           signal,
         });
@@ -173,9 +175,9 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
       },
       /** The only way to stop a turn (closing the stream only stops reading). */
       abort: async (sessionId: string) =>
-        (await json<{ aborted: boolean }>(`/sessions/${seg(sessionId)}/abort`, { method: 'POST' })).aborted,
+        (await json<Schemas['AbortResult']>(`/sessions/${seg(sessionId)}/abort`, { method: 'POST' })).aborted,
       approve: (sessionId: string, approvalId: string, approved: boolean) =>
-        empty(`/sessions/${seg(sessionId)}/approvals/${seg(approvalId)}`, { method: 'POST', json: { approved } }),
+        empty(`/sessions/${seg(sessionId)}/approvals/${seg(approvalId)}`, { method: 'POST', json: { approved } satisfies Schemas['ApprovalAnswer'] }),
     },
   };
 }

@@ -4,7 +4,11 @@
 // (main frame, renderer origin, under /desktop only). It is deliberately
 // tiny: one transport primitive (`fetch`), one event feed (`onHostState`)
 // and a handful of window actions (`shell`). Everything typed lives on top
-// of it in ./api.ts. The contract: docs/rfc/bridge.md.
+// of it in ./api.ts. The contract: docs/rfc/bridge.md; its constants are
+// in ./constants.json, which the shell's build reads too.
+
+import { closeRequestedEvent, hostStateEvent, linkEvent, linkQueue } from './constants.json';
+import type { components, paths } from './openapi.gen';
 
 /** Options of `window.desktop.fetch`; a strict subset of `RequestInit`. */
 export interface DesktopFetchInit {
@@ -32,7 +36,7 @@ export interface HostStateEvent {
 
 /** Name of the DOM event the preload may also dispatch on `window`
  * (`CustomEvent<HostStateEvent>`); `onHostState` is the typed way to listen. */
-export const HOST_STATE_EVENT = 'desktop:host-state';
+export const HOST_STATE_EVENT = hostStateEvent;
 
 /** What a deep link (`agent-host://…`) asks for. Any web page can fire such a
  * link, so the shell opens nothing itself: it brings the home window forward
@@ -47,12 +51,12 @@ export type LinkRequest =
  * each deep link. The shell first appends the `LinkRequest` to
  * `window.__desktopLinks`, so a page that mounts later still finds it:
  * handlers take the queue's items (`takeLinkRequests`). */
-export const LINK_EVENT = 'desktop:link';
+export const LINK_EVENT = linkEvent;
 
 /** Takes (and removes) the deep-link requests the shell has queued, as they
  * came (unchecked: see `parseLinkRequest`). */
 export function takeLinkRequests(): unknown[] {
-  const queue = (window as unknown as { __desktopLinks?: unknown[] }).__desktopLinks;
+  const queue = (window as unknown as Record<string, unknown>)[linkQueue];
   return Array.isArray(queue) ? queue.splice(0) : [];
 }
 
@@ -60,7 +64,7 @@ export function takeLinkRequests(): unknown[] {
  * when the user closes the window (or quits) while the page reported
  * unsaved changes. The page asks what to do and then calls
  * `desktop.shell.close()` — or keeps the window open. */
-export const CLOSE_REQUESTED_EVENT = 'desktop:close-requested';
+export const CLOSE_REQUESTED_EVENT = closeRequestedEvent;
 
 /** What the page may ask of the native shell (not the host). Every call goes
  * through the same custom scheme and Origin check as `fetch`; it resolves
@@ -114,150 +118,52 @@ declare global {
     /** Defined by the shell's preload; absent in a plain browser. */
     readonly desktop?: DesktopBridge;
   }
-  interface WindowEventMap {
-    'desktop:host-state': CustomEvent<HostStateEvent>;
-    'desktop:link': Event;
-  }
 }
 
 // ---------------------------------------------------------------------------
-// Host API shapes (docs/rfc/openapi.json). Version tokens (`mtime`) are
-// decimal strings of nanoseconds: never convert them to numbers.
+// Host API shapes, generated from docs/rfc/openapi.json (./openapi.gen.ts,
+// `npm run gen`; `npm test` fails when it is stale). Version tokens
+// (`mtime`) are decimal strings of nanoseconds: never convert them to
+// numbers. Where the spec only says `string` and the page relies on the
+// documented values, the alias narrows it (`ProviderId`, `MessageStatus`).
 
-export interface DocumentInfo {
-  doc_id: string;
-  path: string;
-  name: string;
-}
+/** Every schema of the host API, by its name in the spec. */
+export type Schemas = components['schemas'];
+export type DocumentInfo = Schemas['DocumentInfo'];
+export type DocumentContent = Schemas['DocumentContent'];
+export type WriteResult = Schemas['WriteResult'];
+export type RecentFile = Schemas['RecentFile'];
+export type Workspace = Schemas['Workspace'];
+export type EntryKind = Schemas['EntryKind'];
+export type DirEntry = Schemas['DirEntry'];
+export type DirListing = Schemas['DirListing'];
+export type FileContent = Schemas['FileContent'];
+export type Permission = Schemas['Permission'];
+export type ToolPolicy = Schemas['ToolPolicy'];
+/** Presence of a provider key. There is deliberately no field for the key. */
+export type SecretPresence = Schemas['SecretPresence'];
+export type ProviderStatus = Schemas['ProviderStatus'];
+export type ProviderSettings = Schemas['ProviderSettings'];
+export type Usage = Schemas['Usage'];
+export type Session = Schemas['Session'];
+export type SessionPage = Schemas['SessionPage'];
+export type SessionStatus = Schemas['SessionStatus'];
+export type Health = Schemas['Health'];
+/** The query of `GET /sessions`. */
+export type SessionQuery = NonNullable<paths['/sessions']['get']['parameters']['query']>;
 
-export interface DocumentContent {
-  doc_id: string;
-  path: string;
-  content: string;
-  mtime: string;
-}
-
-export interface WriteResult {
-  mtime: string;
-}
-
-export interface RecentFile {
-  doc_id: string;
-  path: string;
-  pinned: boolean;
-  last_opened_ms: number;
-}
-
-export interface Workspace {
-  id: string;
-  path: string;
-  name: string;
-  pinned: boolean;
-  last_opened_ms: number;
-}
-
-export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
-
-export interface DirEntry {
-  name: string;
-  kind: EntryKind;
-  size: number;
-  mtime: string;
-}
-
-export interface DirListing {
-  path: string;
-  entries: DirEntry[];
-  truncated: boolean;
-}
-
-export interface FileContent {
-  path: string;
-  content: string;
-  mtime: string;
-}
-
-export type Permission = 'allow' | 'ask' | 'deny';
-
-export interface ToolPolicy {
-  tools: Record<string, Permission>;
-  commands?: { pattern: string; permission: Permission }[];
-}
-
+/** The providers the host knows (`provider` fields and path segments). */
 export type ProviderId = 'openrouter' | 'ai-gateway' | 'custom';
 
-/** Presence of a provider key. There is deliberately no field for the key. */
-export interface SecretPresence {
-  provider: string;
-  present: boolean;
-  store?: 'keyring' | 'file' | null;
-}
-
-export interface ProviderStatus {
-  provider: string;
-  available: boolean;
-  base_url: string;
-  default_model: string;
-  has_key: boolean;
-}
-
-export interface ProviderSettings {
-  base_url?: string | null;
-  default_model?: string | null;
-  first_chunk_timeout_ms?: number | null;
-  idle_timeout_ms?: number | null;
-  max_retries?: number | null;
-}
-
-export interface Usage {
-  input_tokens: number;
-  output_tokens: number;
-}
-
-export interface Session {
-  id: string;
-  title: string;
-  created_at_ms: number;
-  updated_at_ms: number;
-  archived: boolean;
-  usage: Usage;
-  model?: string | null;
-  provider?: string | null;
-  workspace_id?: string | null;
-}
-
-export interface SessionPage {
-  sessions: Session[];
-  total: number;
-}
-
-export interface SessionQuery {
-  q?: string;
-  limit?: number;
-  offset?: number;
-  include_archived?: boolean;
-}
-
+/** The `status` of a stored message (`MessageMetadata.status`). */
 export type MessageStatus = 'complete' | 'streaming' | 'aborted' | 'error' | 'interrupted';
 
 /** Metadata the host attaches to stored messages (`GET .../messages`). */
-export interface StoredMessageMetadata {
-  status: MessageStatus;
-  created_at_ms: number;
-}
+export type StoredMessageMetadata = Omit<Schemas['MessageMetadata'], 'status'> & { status: MessageStatus };
 
-export type SessionStatus = 'idle' | 'busy' | 'waiting-for-approval' | 'error';
-
-export interface StartTurnOptions {
+/** The options of `POST /sessions/{id}/turns` besides the message, and the
+ * signal that stops reading the answer. */
+export type StartTurnOptions = Omit<Schemas['StartTurn'], 'message' | 'provider'> & {
   provider?: ProviderId;
-  model?: string;
-  max_steps?: number;
   signal?: AbortSignal;
-}
-
-export interface Health {
-  status: string;
-  version: string;
-  protocol: number;
-  uptime_ms: number;
-}
+};
