@@ -1,11 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import { ErrorLine, HostStateBanner } from './components/Banners';
-import { desktopApi } from './desktop/api';
-import { hasDesktop } from './desktop/bridge';
 import { LinkConfirm } from './components/LinkConfirm';
 import { openLink, parseLinkRequest } from './desktop/links';
 import { LINK_EVENT, takeLinkRequests, type LinkRequest, type Workspace } from './desktop/types';
-import { useHostState } from './hooks';
+import { DesktopProvider, useDesktop } from './desktop-context';
 import { ChatPanel } from './pages/ChatPanel';
 import { DocumentEditor } from './pages/DocumentEditor';
 import { ProviderSettings } from './pages/ProviderSettings';
@@ -19,32 +17,32 @@ function windowDocument(): string | null {
   return new URLSearchParams(window.location?.search ?? '').get('doc');
 }
 
-/** Opens a file: in its own window when the native shell is there (which
- * also focuses a window that already shows it), else inside this page. */
-async function openInWindow(path: string): Promise<boolean> {
-  const shell = window.desktop?.shell;
-  if (!shell) return false;
-  await shell.open(path);
-  return true;
+/** The page: the one place that takes `window.desktop` (the shell's
+ * preload defines it before any script runs); everything below gets it
+ * through `useDesktop()`. */
+export function App() {
+  const bridge = typeof window === 'undefined' ? undefined : window.desktop;
+  if (!bridge) {
+    return (
+      <div className="banner error" role="alert">
+        This page must be opened by the desktop app (window.desktop is missing).
+      </div>
+    );
+  }
+  return (
+    <DesktopProvider bridge={bridge}>
+      <Workbench />
+    </DesktopProvider>
+  );
 }
 
-export function App() {
-  const host = useHostState();
+function Workbench() {
+  const { api, shell, hostState, queries } = useDesktop();
   const [docId, setDocId] = useState<string | null>(windowDocument);
   const [sessionId, setSessionId] = useState<string | null>(null);
   const [workspace, setWorkspace] = useState<Workspace | null>(null);
   const [view, setView] = useState<'work' | 'settings'>('work');
-  const [refresh, setRefresh] = useState(0);
-  // Bumped when a turn ends: the host may have retitled the session.
-  const [sessionsRefresh, setSessionsRefresh] = useState(0);
   const [openError, setOpenError] = useState<unknown>(null);
-
-  // When the host comes back after a restart, reload the lists.
-  const previous = useRef(host.state);
-  useEffect(() => {
-    if (previous.current !== 'ready' && host.state === 'ready') setRefresh((n) => n + 1);
-    previous.current = host.state;
-  }, [host.state]);
 
   // Deep links, which any web page can fire: the shell hands them over
   // (queued until we mount) and we ask the user, one at a time.
@@ -71,30 +69,27 @@ export function App() {
     setView('work');
     void openLink(first.request, {
       openWorkspace: async (path) => {
-        const ws = await desktopApi().workspaces.open(path);
+        const ws = await api.workspaces.open(path);
         setWorkspace(ws);
-        setRefresh((n) => n + 1);
+        queries.invalidate(['workspaces']);
       },
       openFile: openPath,
       selectSession: setSessionId,
     }).catch(setOpenError);
   }
 
-  if (!hasDesktop()) {
-    return (
-      <div className="banner error" role="alert">
-        This page must be opened by the desktop app (window.desktop is missing).
-      </div>
-    );
-  }
-
+  /** Opens a file: in its own window when the native shell is there (which
+   * also focuses a window that already shows it), else inside this page. */
   async function openPath(path: string) {
     setOpenError(null);
     try {
-      if (await openInWindow(path)) return;
-      const info = await desktopApi().documents.open(path);
+      if (shell) {
+        await shell.open(path);
+        return;
+      }
+      const info = await api.documents.open(path);
       setDocId(info.doc_id);
-      setRefresh((n) => n + 1);
+      queries.invalidate(['recent']);
     } catch (e) {
       setOpenError(e);
     }
@@ -102,7 +97,7 @@ export function App() {
 
   return (
     <div className="app">
-      <HostStateBanner host={host} />
+      <HostStateBanner host={hostState} />
       {links[0] && (
         <LinkConfirm
           key={links[0].id}
@@ -119,8 +114,8 @@ export function App() {
         <button type="button" className={view === 'settings' ? 'active' : ''} onClick={() => setView('settings')}>
           Provider keys
         </button>
-        {window.desktop?.shell && (
-          <button type="button" onClick={() => void window.desktop?.shell?.openDialog().catch(setOpenError)}>
+        {shell && (
+          <button type="button" onClick={() => void shell.openDialog().catch(setOpenError)}>
             Open…
           </button>
         )}
@@ -131,20 +126,14 @@ export function App() {
       ) : (
         <div className="layout">
           <aside className="sidebar">
-            <WorkspacePicker
-              selected={workspace}
-              onSelect={setWorkspace}
-              onOpenFile={(p) => void openPath(p)}
-              refresh={refresh}
-            />
+            <WorkspacePicker selected={workspace} onSelect={setWorkspace} onOpenFile={(p) => void openPath(p)} />
             <RecentFiles
               selected={docId}
-              onSelect={(id, path) => (window.desktop?.shell ? void openPath(path) : setDocId(id))}
-              refresh={refresh}
+              onSelect={(id, path) => (shell ? void openPath(path) : setDocId(id))}
               onOpenPath={(p) => void openPath(p)}
             />
             <ErrorLine error={openError} />
-            <SessionList selected={sessionId} workspaceId={workspace?.id ?? null} onSelect={setSessionId} refresh={refresh + sessionsRefresh} />
+            <SessionList selected={sessionId} workspaceId={workspace?.id ?? null} onSelect={setSessionId} />
           </aside>
           <main className="main">
             {docId ? <DocumentEditor key={docId} docId={docId} /> : <div className="muted">Open a document.</div>}
@@ -152,10 +141,11 @@ export function App() {
           <aside className="chat-column">
             {sessionId ? (
               <ChatPanel
-                key={`${sessionId}:${refresh}`}
+                key={sessionId}
                 sessionId={sessionId}
                 onSettings={() => setView('settings')}
-                onTurnEnd={() => setSessionsRefresh((n) => n + 1)}
+                // The host may have retitled the session.
+                onTurnEnd={() => queries.invalidate(['sessions'])}
               />
             ) : (
               <div className="muted">Pick or create a session.</div>

@@ -2,7 +2,7 @@ import { markdown } from '@codemirror/lang-markdown';
 import { EditorState } from '@codemirror/state';
 import { EditorView, keymap } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 
 interface Props {
   /** Replaces the editor's content whenever `revision` changes. */
@@ -17,22 +17,28 @@ interface Props {
 export function CodeEditor({ value, revision, onChange, onSave, readOnly = false }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
-  const handlers = useRef({ onChange, onSave });
-  handlers.current = { onChange, onSave };
+  // The latest props, for the editor's callbacks and for the next
+  // revision's content.
+  const latest = useRef({ value, onChange, onSave });
+  useLayoutEffect(() => {
+    latest.current = { value, onChange, onSave };
+  });
 
+  // Recreated per revision: a reload or a new document starts clean, with
+  // the value of that revision (later values come from the editor itself).
   useEffect(() => {
     const v = new EditorView({
       parent: host.current!,
       state: EditorState.create({
-        doc: value,
+        doc: latest.current.value,
         extensions: [
-          keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (handlers.current.onSave(), true) }]),
+          keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (latest.current.onSave(), true) }]),
           basicSetup,
           markdown(),
           EditorView.lineWrapping,
           EditorState.readOnly.of(readOnly),
           EditorView.updateListener.of((u) => {
-            if (u.docChanged) handlers.current.onChange(u.state.doc.toString());
+            if (u.docChanged) latest.current.onChange(u.state.doc.toString());
           }),
         ],
       }),
@@ -42,8 +48,6 @@ export function CodeEditor({ value, revision, onChange, onSave, readOnly = false
       v.destroy();
       view.current = null;
     };
-    // Recreated per revision: a reload or a new document starts clean.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [revision, readOnly]);
 
   return <div className="code-editor" ref={host} />;

@@ -183,12 +183,3 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
 }
 
 export type DesktopApi = ReturnType<typeof createDesktopApi>;
-
-let defaultApi: DesktopApi | undefined;
-
-/** The API over `window.desktop` (resolved at each call, so a page that loads
- * before the preload still works once it is there). */
-export function desktopApi(): DesktopApi {
-  defaultApi ??= createDesktopApi(getDesktop);
-  return defaultApi;
-}

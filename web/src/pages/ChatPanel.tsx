@@ -2,13 +2,9 @@ import { useChat } from '@ai-sdk/react';
 import { getToolName, isToolUIPart, type UIMessage } from 'ai';
 import { useEffect, useState } from 'react';
 import { ErrorLine, ProviderDownBanner } from '../components/Banners';
-import { desktopApi } from '../desktop/api';
 import { isHostError } from '../desktop/errors';
-import { DesktopChatTransport } from '../desktop/transport';
-import { errorText, useLoad } from '../hooks';
-
-/** One transport for the page: it remembers the last event id per session. */
-const transport = new DesktopChatTransport();
+import { useDesktop, useQuery } from '../desktop-context';
+import { errorText } from '../hooks';
 
 export function ChatPanel({
   sessionId,
@@ -19,11 +15,19 @@ export function ChatPanel({
   onSettings: () => void;
   onTurnEnd?: () => void;
 }) {
-  const { data, error } = useLoad(() => desktopApi().sessions.messages(sessionId), [sessionId]);
+  const { data, error, version } = useQuery(['messages', sessionId], (api) => api.sessions.messages(sessionId));
   if (error) return <div className="error-line">Cannot load the conversation: {errorText(error)}</div>;
   if (!data) return <div className="muted">Loading…</div>;
+  // A new load (the host is back after a restart) starts the chat afresh
+  // from what the host stored, and follows a turn still streaming.
   return (
-    <Chat key={sessionId} sessionId={sessionId} initial={data as UIMessage[]} onSettings={onSettings} onTurnEnd={onTurnEnd} />
+    <Chat
+      key={`${sessionId}:${version}`}
+      sessionId={sessionId}
+      initial={data as UIMessage[]}
+      onSettings={onSettings}
+      onTurnEnd={onTurnEnd}
+    />
   );
 }
 
@@ -38,6 +42,7 @@ function Chat({
   onSettings: () => void;
   onTurnEnd?: () => void;
 }) {
+  const { api, transport } = useDesktop();
   const { messages, sendMessage, status, error, stop, resumeStream, clearError } = useChat({
     id: sessionId,
     messages: initial,
@@ -50,19 +55,20 @@ function Chat({
   const [actionError, setActionError] = useState<unknown>(null);
 
   // A turn still streaming in the host (page reloaded, host restarted):
-  // follow it from the persisted stream.
+  // follow it from the persisted stream. Once per mount: `initial` is this
+  // Chat's for good (a new load mounts a new Chat) and `resumeStream`
+  // belongs to its chat instance.
   useEffect(() => {
     const last = initial[initial.length - 1];
     const meta = last?.metadata as { status?: string } | undefined;
     if (last?.role === 'assistant' && meta?.status === 'streaming') void resumeStream();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+  }, [initial, resumeStream]);
 
   const busy = status === 'submitted' || status === 'streaming';
 
   async function abort() {
     try {
-      await desktopApi().agent.abort(sessionId); // stops the turn in the host
+      await api.agent.abort(sessionId); // stops the turn in the host
     } catch (e) {
       setActionError(e);
     }
@@ -71,7 +77,7 @@ function Chat({
 
   async function answer(approvalId: string, approved: boolean) {
     try {
-      await desktopApi().agent.approve(sessionId, approvalId, approved);
+      await api.agent.approve(sessionId, approvalId, approved);
       setAnswered((a) => ({ ...a, [approvalId]: approved }));
     } catch (e) {
       setActionError(e);

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
-import { desktopApi } from '../desktop/api';
 import { isHostError } from '../desktop/errors';
 import { CLOSE_REQUESTED_EVENT, type DocumentContent } from '../desktop/types';
+import { useDesktop } from '../desktop-context';
 import { errorText } from '../hooks';
 
 // CodeMirror is the largest dependency: load it only when a document opens.
@@ -46,6 +46,7 @@ type Status = 'loading' | 'clean' | 'dirty' | 'saving' | 'conflict' | 'error';
 /** Edits one document; saves with the mtime it read and shows a 409 conflict
  * instead of overwriting someone else's change. */
 export function DocumentEditor({ docId }: { docId: string }) {
+  const { api, shell } = useDesktop();
   const [doc, setDoc] = useState<DocumentContent | null>(null);
   const [draft, setDraft] = useState('');
   const [status, setStatus] = useState<Status>('loading');
@@ -55,24 +56,42 @@ export function DocumentEditor({ docId }: { docId: string }) {
   const [closeAsked, setCloseAsked] = useState(false);
   const { Editor, failed: editorFailed } = useEditor();
 
-  const load = useCallback(async () => {
-    setStatus('loading');
-    try {
-      const d = await desktopApi().documents.read(docId);
-      setDoc(d);
-      setDraft(d.content);
-      setStatus('clean');
-      setMessage('');
-      setLoads((n) => n + 1);
-    } catch (e) {
-      setStatus('error');
-      setMessage(errorText(e));
-    }
-  }, [docId]);
+  /** Reads the document from disk (the state says `loading` meanwhile);
+   * `live()` says whether the answer still counts. */
+  const read = useCallback(
+    (live: () => boolean = () => true) =>
+      api.documents.read(docId).then(
+        (d) => {
+          if (!live()) return;
+          setDoc(d);
+          setDraft(d.content);
+          setStatus('clean');
+          setMessage('');
+          setLoads((n) => n + 1);
+        },
+        (e: unknown) => {
+          if (!live()) return;
+          setStatus('error');
+          setMessage(errorText(e));
+        },
+      ),
+    [api, docId],
+  );
 
+  // The first read (the state starts as `loading`).
   useEffect(() => {
-    void load();
-  }, [load]);
+    let live = true;
+    void read(() => live);
+    return () => {
+      live = false;
+    };
+  }, [read]);
+
+  /** Reads the document again, dropping the edits. */
+  const reload = useCallback(() => {
+    setStatus('loading');
+    void read();
+  }, [read]);
 
   /** Saves the draft; resolves to whether it was written. */
   const save = useCallback(
@@ -80,7 +99,7 @@ export function DocumentEditor({ docId }: { docId: string }) {
       if (!doc) return false;
       setStatus('saving');
       try {
-        const { mtime } = await desktopApi().documents.write(docId, draft, expectedMtime ?? doc.mtime);
+        const { mtime } = await api.documents.write(docId, draft, expectedMtime ?? doc.mtime);
         setDoc({ ...doc, content: draft, mtime });
         setStatus('clean');
         setMessage('');
@@ -96,25 +115,25 @@ export function DocumentEditor({ docId }: { docId: string }) {
         return false;
       }
     },
-    [doc, docId, draft],
+    [api, doc, docId, draft],
   );
 
   /** Keeps my text: writes it over the version now on disk. */
   const overwrite = useCallback(async () => {
     try {
-      const current = await desktopApi().documents.read(docId);
+      const current = await api.documents.read(docId);
       await save(current.mtime);
     } catch (e) {
       setMessage(errorText(e));
     }
-  }, [docId, save]);
+  }, [api, docId, save]);
 
   // Unsaved changes are the shell's business too: closing the window asks.
   const unsaved = status === 'dirty' || status === 'conflict' || status === 'saving';
   useEffect(() => {
-    void window.desktop?.shell?.setDirty(unsaved).catch(() => {});
-  }, [unsaved]);
-  useEffect(() => () => void window.desktop?.shell?.setDirty(false).catch(() => {}), []);
+    void shell?.setDirty(unsaved).catch(() => {});
+  }, [shell, unsaved]);
+  useEffect(() => () => void shell?.setDirty(false).catch(() => {}), [shell]);
   useEffect(() => {
     const asked = () => setCloseAsked(true);
     window.addEventListener(CLOSE_REQUESTED_EVENT, asked);
@@ -123,8 +142,8 @@ export function DocumentEditor({ docId }: { docId: string }) {
 
   const closeWindow = useCallback(async () => {
     setCloseAsked(false);
-    await window.desktop?.shell?.close();
-  }, []);
+    await shell?.close();
+  }, [shell]);
 
   if (status === 'error' && !doc) return <div className="error-line">Cannot open the document: {message}</div>;
   if (!doc) return <div className="muted">Loading…</div>;
@@ -143,7 +162,7 @@ export function DocumentEditor({ docId }: { docId: string }) {
       {status === 'conflict' && (
         <div className="banner warn" role="alert">
           The file changed on disk since you opened it; nothing was saved. {message}{' '}
-          <button type="button" onClick={() => void load()}>
+          <button type="button" onClick={reload}>
             Reload from disk (discard my edits)
           </button>{' '}
           <button type="button" onClick={() => void overwrite()}>
@@ -161,7 +180,7 @@ export function DocumentEditor({ docId }: { docId: string }) {
               void save().then((saved) => {
                 if (saved) return closeWindow();
                 setCloseAsked(false);
-                return window.desktop?.shell?.setDirty(true).catch(() => {});
+                return shell?.setDirty(true).catch(() => {});
               })
             }
           >
@@ -176,7 +195,7 @@ export function DocumentEditor({ docId }: { docId: string }) {
             onClick={() => {
               setCloseAsked(false);
               // Tells the shell the changes stay (this also cancels a quit).
-              void window.desktop?.shell?.setDirty(true).catch(() => {});
+              void shell?.setDirty(true).catch(() => {});
             }}
           >
             Cancel

@@ -1,19 +1,21 @@
 import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
-import { desktopApi } from '../desktop/api';
 import type { ProviderId, ProviderStatus, SecretPresence } from '../desktop/types';
-import { useAction, useLoad } from '../hooks';
+import { useDesktop, useQuery } from '../desktop-context';
+import { useAction } from '../hooks';
 
 const PROVIDERS: ProviderId[] = ['openrouter', 'ai-gateway', 'custom'];
 
 /** Keys are write-only: this page shows whether one is stored, and where,
  * never the key itself. */
 export function ProviderSettings() {
-  const secrets = useLoad(() => desktopApi().secrets.list(), []);
-  const providers = useLoad(() => desktopApi().providers.list(), []);
+  const { queries } = useDesktop();
+  const secrets = useQuery(['secrets'], (api) => api.secrets.list());
+  const providers = useQuery(['providers'], (api) => api.providers.list());
+  // A key or a setting changes what both say (`has_key`, `available`).
   const reload = () => {
-    secrets.reload();
-    providers.reload();
+    queries.invalidate(['secrets']);
+    queries.invalidate(['providers']);
   };
   return (
     <section className="settings">
@@ -43,6 +45,7 @@ function ProviderRow({
   status?: ProviderStatus;
   onChange: () => void;
 }) {
+  const { api } = useDesktop();
   const [key, setKey] = useState('');
   const [baseUrl, setBaseUrl] = useState('');
   const [model, setModel] = useState('');
@@ -60,7 +63,7 @@ function ProviderRow({
         {presence?.present ? (
           <>
             stored{presence.store ? ` (${presence.store === 'keyring' ? 'system keyring' : 'auth.json'})` : ''}{' '}
-            <button type="button" onClick={() => void act(() => desktopApi().secrets.remove(provider))}>
+            <button type="button" onClick={() => void act(() => api.secrets.remove(provider))}>
               Remove key
             </button>
           </>
@@ -73,7 +76,7 @@ function ProviderRow({
           e.preventDefault();
           const k = key;
           setKey(''); // never keep the key around longer than the request
-          if (k) void act(() => desktopApi().secrets.set(provider, k));
+          if (k) void act(() => api.secrets.set(provider, k));
         }}
       >
         <input
@@ -92,7 +95,7 @@ function ProviderRow({
         onSubmit={(e) => {
           e.preventDefault();
           void act(() =>
-            desktopApi().providers.configure(provider, {
+            api.providers.configure(provider, {
               base_url: baseUrl.trim() || undefined,
               default_model: model.trim() || undefined,
             }),

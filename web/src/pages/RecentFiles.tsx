@@ -1,22 +1,21 @@
 import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
-import { desktopApi } from '../desktop/api';
-import { useAction, useLoad } from '../hooks';
+import { useDesktop, useQuery } from '../desktop-context';
+import { useAction } from '../hooks';
 
 export function RecentFiles({
   selected,
   onSelect,
-  refresh,
   onOpenPath,
 }: {
   selected: string | null;
   /** A recent file was picked: its id and its path (the shell opens paths). */
   onSelect: (docId: string, path: string) => void;
-  refresh: number;
   onOpenPath: (path: string) => void;
 }) {
   const [path, setPath] = useState('');
-  const { data, error, reload } = useLoad(() => desktopApi().recent.list(), [refresh]);
+  const { api } = useDesktop();
+  const { data, error, reload } = useQuery(['recent'], (api) => api.recent.list());
 
   const { act, actionError } = useAction(reload);
 
@@ -44,10 +43,10 @@ export function RecentFiles({
               {r.path.split('/').pop()}
             </button>
             <span className="row-actions">
-              <button type="button" onClick={() => void act(() => desktopApi().recent.pin(r.doc_id, !r.pinned))}>
+              <button type="button" onClick={() => void act(() => api.recent.pin(r.doc_id, !r.pinned))}>
                 {r.pinned ? 'Unpin' : 'Pin'}
               </button>
-              <button type="button" onClick={() => void act(() => desktopApi().recent.forget(r.doc_id))}>
+              <button type="button" onClick={() => void act(() => api.recent.forget(r.doc_id))}>
                 Forget
               </button>
             </span>

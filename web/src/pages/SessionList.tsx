@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
-import { desktopApi } from '../desktop/api';
-import { useAction, useLoad } from '../hooks';
+import { useDesktop, useQuery } from '../desktop-context';
+import { useAction } from '../hooks';
 
 const PAGE = 20;
 
@@ -9,22 +9,20 @@ export function SessionList({
   selected,
   workspaceId,
   onSelect,
-  refresh,
 }: {
   selected: string | null;
   workspaceId: string | null;
   onSelect: (id: string | null) => void;
-  refresh: number;
 }) {
+  const { api, queries } = useDesktop();
   const [q, setQ] = useState('');
   const [offset, setOffset] = useState(0);
   const [archived, setArchived] = useState(false);
-  const { data, error, reload } = useLoad(
-    () => desktopApi().sessions.list({ q, limit: PAGE, offset, include_archived: archived }),
-    [q, offset, archived, refresh],
+  const { data, error } = useQuery(['sessions', q, offset, archived], (api) =>
+    api.sessions.list({ q, limit: PAGE, offset, include_archived: archived }),
   );
 
-  const { act, actionError } = useAction(reload);
+  const { act, actionError } = useAction(() => queries.invalidate(['sessions']));
 
   return (
     <section className="panel">
@@ -33,7 +31,7 @@ export function SessionList({
         type="button"
         onClick={() =>
           void act(async () => {
-            const s = await desktopApi().sessions.create(workspaceId ? { workspace_id: workspaceId } : {});
+            const s = await api.sessions.create(workspaceId ? { workspace_id: workspaceId } : {});
             onSelect(s.id);
           })
         }
@@ -64,12 +62,12 @@ export function SessionList({
                 type="button"
                 onClick={() => {
                   const title = window.prompt('Rename session', s.title);
-                  if (title !== null) void act(() => desktopApi().sessions.rename(s.id, title));
+                  if (title !== null) void act(() => api.sessions.rename(s.id, title));
                 }}
               >
                 Rename
               </button>
-              <button type="button" onClick={() => void act(() => desktopApi().sessions.archive(s.id, !s.archived))}>
+              <button type="button" onClick={() => void act(() => api.sessions.archive(s.id, !s.archived))}>
                 {s.archived ? 'Unarchive' : 'Archive'}
               </button>
               <button
@@ -77,7 +75,7 @@ export function SessionList({
                 onClick={() => {
                   if (window.confirm(`Delete “${s.title || 'Untitled'}” and all its messages?`))
                     void act(async () => {
-                      await desktopApi().sessions.delete(s.id);
+                      await api.sessions.delete(s.id);
                       if (s.id === selected) onSelect(null);
                     });
                 }}

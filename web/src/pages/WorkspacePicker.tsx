@@ -1,27 +1,25 @@
 import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
-import { desktopApi } from '../desktop/api';
 import type { Workspace } from '../desktop/types';
-import { useAction, useLoad } from '../hooks';
+import { useDesktop, useQuery } from '../desktop-context';
+import { useAction } from '../hooks';
 
 export function WorkspacePicker({
   selected,
   onSelect,
   onOpenFile,
-  refresh = 0,
 }: {
   selected: Workspace | null;
   onSelect: (w: Workspace | null) => void;
   onOpenFile: (absolutePath: string) => void;
-  /** Bumped when a workspace was opened elsewhere (a deep link). */
-  refresh?: number;
 }) {
+  const { api } = useDesktop();
   const [path, setPath] = useState('');
   const [dir, setDir] = useState('');
-  const list = useLoad(() => desktopApi().workspaces.list(), [refresh]);
-  const tree = useLoad(
-    async () => (selected ? desktopApi().workspaces.tree(selected.id, dir) : undefined),
-    [selected?.id, dir],
+  const list = useQuery(['workspaces'], (api) => api.workspaces.list());
+  const selectedId = selected?.id ?? null;
+  const tree = useQuery(selectedId === null ? null : ['tree', selectedId, dir], (api) =>
+    api.workspaces.tree(selectedId!, dir),
   );
 
   const { act, actionError } = useAction(list.reload);
@@ -34,7 +32,7 @@ export function WorkspacePicker({
           e.preventDefault();
           if (path.trim())
             void act(async () => {
-              const w = await desktopApi().workspaces.open(path.trim());
+              const w = await api.workspaces.open(path.trim());
               setPath('');
               setDir('');
               onSelect(w);
@@ -61,14 +59,14 @@ export function WorkspacePicker({
               {w.name}
             </button>
             <span className="row-actions">
-              <button type="button" onClick={() => void act(() => desktopApi().workspaces.pin(w.id, !w.pinned))}>
+              <button type="button" onClick={() => void act(() => api.workspaces.pin(w.id, !w.pinned))}>
                 {w.pinned ? 'Unpin' : 'Pin'}
               </button>
               <button
                 type="button"
                 onClick={() =>
                   void act(async () => {
-                    await desktopApi().workspaces.forget(w.id);
+                    await api.workspaces.forget(w.id);
                     if (w.id === selected?.id) onSelect(null);
                   })
                 }
