@@ -12,6 +12,9 @@ scripts/setup.sh
 echo "== web renderer: build (embedded into agent-shell)" >&2
 npm --prefix web run build
 
+echo "== web renderer: lint" >&2
+npm --prefix web run lint
+
 # A one-shot build gains nothing from incremental artefacts, which would
 # roughly double the size of target/ (CI disks are small).
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
