@@ -296,10 +296,21 @@ impl Agent {
             runs.remove(session_id);
         }
         drop(runs);
-        self.status_sender(session_id).send_replace(match outcome {
+        let status = match outcome {
             Outcome::Error => SessionStatus::Error,
             _ => SessionStatus::Idle,
-        });
+        };
+        let mut statuses = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
+        let sender = statuses
+            .entry(session_id.to_owned())
+            .or_insert_with(|| watch::channel(SessionStatus::Idle).0);
+        sender.send_replace(status);
+        // An idle session nobody watches needs no channel: a later watcher
+        // gets a fresh one, which starts idle. Without this the map kept one
+        // entry per session that ever ran a turn (the soak saw RSS creep).
+        if status == SessionStatus::Idle && sender.receiver_count() == 0 {
+            statuses.remove(session_id);
+        }
     }
 
     async fn prepare_turn(
