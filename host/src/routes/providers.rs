@@ -21,7 +21,7 @@ pub struct ProviderList {
 }
 
 /// Which providers can serve a turn (keys are never shown).
-#[utoipa::path(get, path = "/providers", tag = "providers", responses((status = 200, body = ProviderList)))]
+#[utoipa::path(get, path = "/providers", operation_id = "list_providers", tag = "providers", responses((status = 200, body = ProviderList)))]
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<ProviderList>, ApiError> {
     let providers = state.agent.providers.clone();
     let providers = run_blocking(move || Ok(providers.status())).await?;

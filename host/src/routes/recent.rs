@@ -11,7 +11,7 @@ use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// Recent documents: pinned first, then most recent first.
-#[utoipa::path(get, path = "/recent", tag = "recent", responses((status = 200, body = RecentList)))]
+#[utoipa::path(get, path = "/recent", operation_id = "list_recent", tag = "recent", responses((status = 200, body = RecentList)))]
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<RecentList>, ApiError> {
     let entries = state.recent.list().await?;
     Ok(Json(RecentList {
@@ -32,7 +32,7 @@ pub async fn touch(
 }
 
 /// Pins or unpins a recent document; pinned entries are never evicted.
-#[utoipa::path(put, path = "/recent/{doc_id}/pin", tag = "recent",
+#[utoipa::path(put, path = "/recent/{doc_id}/pin", operation_id = "pin_recent", tag = "recent",
     params(("doc_id" = String, Path)), request_body = PinRequest,
     responses((status = 200, body = RecentFile),
               (status = 404, description = "`not_recent`", body = ErrorResponse)))]
@@ -47,7 +47,7 @@ pub async fn pin(
 }
 
 /// Removes a document from the recent list (the file is untouched).
-#[utoipa::path(delete, path = "/recent/{doc_id}", tag = "recent",
+#[utoipa::path(delete, path = "/recent/{doc_id}", operation_id = "forget_recent", tag = "recent",
     params(("doc_id" = String, Path)),
     responses((status = 204), (status = 404, description = "`not_recent`", body = ErrorResponse)))]
 pub async fn forget(

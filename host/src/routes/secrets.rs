@@ -13,7 +13,7 @@ use crate::secrets::Presence;
 use crate::state::AppState;
 
 /// Which providers have a key, and where it is kept. Never the key.
-#[utoipa::path(get, path = "/secrets", tag = "secrets", responses((status = 200, body = SecretList)))]
+#[utoipa::path(get, path = "/secrets", operation_id = "list_secrets", tag = "secrets", responses((status = 200, body = SecretList)))]
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<SecretList>, ApiError> {
     let mut providers = Vec::with_capacity(Provider::ALL.len());
     for provider in Provider::ALL {
@@ -55,7 +55,7 @@ pub async fn set(
 }
 
 /// Deletes a provider key from every store.
-#[utoipa::path(delete, path = "/secrets/{provider}", tag = "secrets",
+#[utoipa::path(delete, path = "/secrets/{provider}", operation_id = "delete_secret", tag = "secrets",
     params(("provider" = String, Path)),
     responses((status = 200, body = SecretPresence),
               (status = 404, description = "`unknown_provider`", body = ErrorResponse)))]

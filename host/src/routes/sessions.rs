@@ -162,7 +162,7 @@ pub async fn create(
 }
 
 /// Lists sessions, newest first, with paging and a text filter.
-#[utoipa::path(get, path = "/sessions", tag = "sessions", params(ListQuery),
+#[utoipa::path(get, path = "/sessions", operation_id = "list_sessions", tag = "sessions", params(ListQuery),
     responses((status = 200, body = SessionPage)))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
@@ -222,7 +222,7 @@ pub async fn update(
 }
 
 /// Deletes a session and its history (a running turn is aborted first).
-#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/sessions/{id}", operation_id = "delete_session", tag = "sessions", params(("id" = String, Path)),
     responses((status = 204), (status = 404, description = "`unknown_session`", body = ErrorResponse)))]
 pub async fn delete(
     State(state): State<Arc<AppState>>,

@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::workspaces;
 
 /// Known workspaces: pinned first, then most recently opened.
-#[utoipa::path(get, path = "/workspaces", tag = "workspaces",
+#[utoipa::path(get, path = "/workspaces", operation_id = "list_workspaces", tag = "workspaces",
     responses((status = 200, body = WorkspaceList)))]
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<WorkspaceList>, ApiError> {
     let entries = state.workspaces.list().await?;
@@ -38,7 +38,7 @@ pub async fn open(
 }
 
 /// Pins or unpins a workspace.
-#[utoipa::path(put, path = "/workspaces/{id}/pin", tag = "workspaces",
+#[utoipa::path(put, path = "/workspaces/{id}/pin", operation_id = "pin_workspace", tag = "workspaces",
     params(("id" = String, Path)), request_body = PinRequest,
     responses((status = 200, body = Workspace),
               (status = 404, description = "`unknown_workspace`", body = ErrorResponse)))]
@@ -53,7 +53,7 @@ pub async fn pin(
 }
 
 /// Forgets a workspace (the directory is untouched).
-#[utoipa::path(delete, path = "/workspaces/{id}", tag = "workspaces",
+#[utoipa::path(delete, path = "/workspaces/{id}", operation_id = "forget_workspace", tag = "workspaces",
     params(("id" = String, Path)),
     responses((status = 204),
               (status = 404, description = "`unknown_workspace`", body = ErrorResponse)))]
