@@ -91,21 +91,27 @@ pub fn get_session(conn: &Connection, id: &str) -> Result<Option<SessionRow>> {
 /// [`search_terms`].
 pub fn list_sessions(conn: &Connection, query: &SessionQuery) -> Result<(Vec<SessionRow>, u64)> {
     let terms = query.filter.as_deref().and_then(search_terms);
-    // ?1 is include_archived, ?2.. one MATCH parameter per term; the page
-    // query adds LIMIT and OFFSET after them.
-    let mut condition = String::from("(?1 OR archived = 0)");
+    // ?1.. one MATCH parameter per term; the page query adds LIMIT and
+    // OFFSET after them. `archived = 0` is written out, not a parameter
+    // (`?1 OR archived = 0`), so the (archived, updated_at_ms) index serves
+    // the page and the count: the soak showed listings slowing with every
+    // session added.
+    let mut condition = String::from(if query.include_archived {
+        "1"
+    } else {
+        "archived = 0"
+    });
     if terms.as_ref().is_some_and(Vec::is_empty) {
         condition.push_str(" AND 0");
     }
     let terms = terms.unwrap_or_default();
-    for n in 2..terms.len() + 2 {
+    for n in 1..terms.len() + 1 {
         condition.push_str(&format!(
             " AND id IN (SELECT r.session_id FROM search_index \
              JOIN search_rows r ON r.id = search_index.rowid WHERE search_index MATCH ?{n})"
         ));
     }
-    let mut values = vec![Value::from(query.include_archived)];
-    values.extend(terms.into_iter().map(Value::from));
+    let mut values: Vec<Value> = terms.into_iter().map(Value::from).collect();
     let total: i64 = conn.query_row(
         &format!("SELECT COUNT(*) FROM sessions WHERE {condition}"),
         params_from_iter(&values),
