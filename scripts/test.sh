@@ -49,7 +49,7 @@ export -f run_ignored
 dbus-run-session -- bash -c '
   set -euo pipefail
   echo -n agent-host-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  AGENT_HOST_KEYRING_TEST=1 run_ignored -p agent-host --test keyring
+  AGENT_HOST_KEYRING_TEST=1 run_ignored -p agent-host --test it keyring::
 '
 
 echo "== workspace tests" >&2

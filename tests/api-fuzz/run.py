@@ -230,7 +230,7 @@ def served_spec_problem(host: Host) -> str | None:
         return f"GET /openapi.json answered {status}"
     committed = json.loads((ROOT / "docs/rfc/openapi.json").read_text())
     if json.loads(body) != committed:
-        return "the served /openapi.json differs from docs/rfc/openapi.json (UPDATE_OPENAPI=1 cargo test -p agent-host --test api)"
+        return "the served /openapi.json differs from docs/rfc/openapi.json (UPDATE_OPENAPI=1 cargo test -p agent-host --test it api::)"
     return None
 
 

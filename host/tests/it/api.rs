@@ -3,10 +3,8 @@
 //! Also the workspace's dependency rule (ARCHITECTURE.md), read from
 //! `cargo metadata`.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rfc/openapi.json");
 
@@ -25,7 +23,7 @@ fn committed_openapi_spec_is_current() {
     assert!(
         committed == generated,
         "docs/rfc/openapi.json is stale; regenerate with \
-         `UPDATE_OPENAPI=1 cargo test -p agent-host --test api`"
+         `UPDATE_OPENAPI=1 cargo test -p agent-host --test it api::`"
     );
 
     let dir = tempfile::tempdir().unwrap();

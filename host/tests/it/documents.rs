@@ -1,11 +1,9 @@
 //! Documents and recent files against the real binary.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 #[test]
 fn doc_ids_are_stable_across_paths_symlinks_and_restarts() {

@@ -1,14 +1,12 @@
 //! The stdin handshake, the ready line, the lifeline and the lock, against
 //! the real binary.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::{json, Value};
-use support::*;
 
 const PASSWORD: &str = "correct-horse-battery-staple-0123456789";
 

@@ -2,13 +2,11 @@
 //! OpenAI-compatible provider on loopback (the only stand-in allowed: the
 //! remote providers cannot be reached from here).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use serde_json::{json, Value};
-use support::*;
 
 const KEY: &str = "sk-or-scripted-test-key-0123456789";
 

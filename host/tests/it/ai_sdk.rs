@@ -2,14 +2,12 @@
 //! tests/ai-sdk/read-stream.mjs parses a live turn with
 //! `parseJsonEventStream` + `uiMessageChunkSchema` and `readUIMessageStream`.
 
-mod support;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::support::*;
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use serde_json::{json, Value};
-use support::*;
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -12,17 +12,15 @@
 //! the mount is refused, e.g. in an unprivileged container) they print
 //! SKIPPED and pass.
 
-mod support;
-
 use std::ffi::CString;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use serde_json::json;
-use support::*;
 
 /// Content of version `v`: a header line plus a large body of one repeated
 /// letter, so any partial or mixed write is detectable.

@@ -1,9 +1,7 @@
 //! The perimeter matrix against the real binary: Host, Origin/CORS, Referer
 //! and Basic Auth, each refusal and the passing request.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 struct Case {
     name: &'static str,

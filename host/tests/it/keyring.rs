@@ -3,13 +3,11 @@
 //! AGENT_HOST_KEYRING_TEST=1. It is ignored in the plain run because it needs
 //! that session bus; without one it fails rather than passing vacuously.
 
-mod support;
-
 use std::process::Command;
 
+use crate::support::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use support::*;
 
 const KEY: &str = "sk-gw-keyring-test-value-0123456789";
 

@@ -5,17 +5,15 @@
 //! (1024 soft and hard, set in the child before exec); the test raises its
 //! own soft limit to fit its 2,000 sockets.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use serde_json::json;
-use support::*;
 
 /// Idle connections opened against the host.
 const IDLE_CONNECTIONS: usize = 2000;

@@ -1,9 +1,7 @@
 //! Workspaces and path containment against the real binary.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{json, Value};
-use support::*;
 
 fn open(host: &TestHost, path: &std::path::Path) -> Value {
     let r = host.send("POST", "/workspaces", json!({"path": path}));

@@ -2,12 +2,10 @@
 //! binary. The keyring store is tested in tests/keyring.rs against a real
 //! Secret Service.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 const KEY: &str = "sk-or-v1-0123456789abcdef-never-print-me";
 

@@ -3,8 +3,6 @@
 //! approvals at the prompt, exit codes, and keys and credentials that never
 //! show up where they should not.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -12,9 +10,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::*;
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use serde_json::json;
-use support::*;
 
 const KEY: &str = "sk-or-cli-test-key-0123456789abcdef";
 
