@@ -1,14 +1,12 @@
 //! Through the bridge to the real `agent-host` binary: its perimeter
 //! (Host, Origin, Referer, Basic Auth) admits exactly what the bridge sends.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use base64::Engine;
 use serde_json::json;
-use support::*;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)

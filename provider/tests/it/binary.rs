@@ -1,13 +1,11 @@
 //! The `scripted-provider` binary: serves a script file and announces its
 //! port on stdout.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use crate::common::{collect, endpoint, fast_config, request};
 use agent_provider::{ChatStream, Client, StreamEvent};
-use common::{collect, endpoint, fast_config, request};
 
 /// Compile-time: what the host relies on to move streams across tasks.
 #[allow(dead_code)]

@@ -1,10 +1,8 @@
 //! Well-formed answers from the scripted server, over real loopback.
 
-mod common;
-
+use crate::common::{collect, endpoint, fast_config, request};
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use agent_provider::{AssistantTurn, ChatMessage, Client, FinishReason, StreamEvent, ToolSpec};
-use common::{collect, endpoint, fast_config, request};
 use serde_json::json;
 
 fn text(t: &str) -> Scripted {

@@ -1,10 +1,8 @@
 //! Every escape, tried by every path-taking tool: each is refused with
 //! `PathNotAllowed` and nothing outside the workspace changes.
 
-mod common;
-
+use crate::common::{fixture, Fixture, SECRET};
 use agent_tools::ToolError;
-use common::{fixture, Fixture, SECRET};
 use serde_json::{json, Value};
 
 /// Paths that must never reach outside, built per fixture.

@@ -1,10 +1,8 @@
 //! The sandbox's environment is minimal. A separate test binary, because it
 //! sets a variable in this process's environment.
 
-mod common;
-
+use crate::common::fixture_with;
 use agent_tools::Sandbox;
-use common::fixture_with;
 use serde_json::json;
 
 #[tokio::test]

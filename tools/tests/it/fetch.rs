@@ -1,16 +1,14 @@
 //! `web_fetch` against real loopback servers, with the exact-address test
 //! allowance, and the refusals that must happen before any connection.
 
-mod common;
-
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::{fixture, Fixture};
 use agent_tools::{FetchPolicy, ToolError};
-use common::{fixture, Fixture};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

@@ -1,12 +1,10 @@
 //! Happy paths and ordinary failures of the file tools.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
+use crate::common::fixture;
 use agent_tools::ToolError;
-use common::fixture;
 use serde_json::json;
 
 #[tokio::test]

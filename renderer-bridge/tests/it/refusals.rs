@@ -1,10 +1,8 @@
 //! Requests the bridge answers itself: nothing reaches the host.
 
-mod support;
-
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 #[test]
 fn foreign_or_missing_origins_are_refused_before_the_host() {

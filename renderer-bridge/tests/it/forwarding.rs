@@ -1,10 +1,8 @@
 //! What crosses the bridge, seen by a loopback echo server standing in for
 //! the host.
 
-mod support;
-
+use crate::support::*;
 use base64::Engine;
-use support::*;
 
 #[test]
 fn the_bridge_sets_the_identity_headers_and_drops_the_pages() {

@@ -1,7 +1,5 @@
 //! `run_command` in the real bubblewrap sandbox.
 
-mod common;
-
 use std::fs;
 use std::io::ErrorKind;
 use std::net::TcpListener;
@@ -9,8 +7,8 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common::{fixture_with, tempdir, Fixture};
 use agent_tools::{Sandbox, ToolContext, OUTPUT_CAP};
-use common::{fixture_with, tempdir, Fixture};
 use serde_json::{json, Value};
 
 fn sandboxed() -> Fixture {

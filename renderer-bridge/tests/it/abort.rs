@@ -1,12 +1,10 @@
 //! A page-side abort (the reader of the socketpair goes away) drops the
 //! host response and closes its connection at once.
 
-mod support;
-
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// Reads until `want` bytes arrived, then drops the page's end.
 fn read_then_drop(mut reader: std::os::unix::net::UnixStream, want: usize) -> Instant {

@@ -1,15 +1,13 @@
 //! Failures, retries, timeouts, aborts and secrets, against the scripted
 //! server over real loopback.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::{collect, endpoint, fast_config, request};
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use agent_provider::{
     Client, ClientConfig, Endpoint, ProviderError, StreamEvent, Zeroizing, MAX_MESSAGE_CHARS,
 };
-use common::{collect, endpoint, fast_config, request};
 use serde_json::json;
 
 fn text(t: &str) -> Scripted {
