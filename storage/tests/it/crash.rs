@@ -1,7 +1,7 @@
 //! SIGKILL a writer mid-loop; every target must still be a whole version.
 //!
 //! The child is this same test binary re-executed with
-//! `--exact crash_child_write_loop --ignored --nocapture`, which works under
+//! `--exact crash::crash_child_write_loop --ignored --nocapture`, which works under
 //! both `cargo test` and `cargo nextest run` (nextest drives test binaries
 //! with the same libtest arguments).
 
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use agent_storage::{write_atomic, FileMode};
 use rand::Rng;
 
-const CHILD_TEST: &str = "crash_child_write_loop";
+const CHILD_TEST: &str = "crash::crash_child_write_loop";
 const DIR_ENV: &str = "AGENT_STORAGE_CRASH_CHILD_DIR";
 const ROUND_ENV: &str = "AGENT_STORAGE_CRASH_ROUND";
 const FILES: usize = 4;

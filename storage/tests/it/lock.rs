@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use agent_storage::{StorageError, UserData, UserDataLock};
 
-const LOCK_CHILD: &str = "lock_child_try_acquire";
+const LOCK_CHILD: &str = "lock::lock_child_try_acquire";
 const LOCK_ENV: &str = "AGENT_STORAGE_LOCK_CHILD_DIR";
 const OUTCOME_FILE: &str = "child-outcome";
 

@@ -602,9 +602,9 @@ mod search {
     /// Migration 2's schema and stamp, as a build before search wrote it.
     fn version_2_database(path: &std::path::Path) {
         let conn = Connection::open(path).expect("create");
-        conn.execute_batch(include_str!("../src/migrations/001_documents.sql"))
+        conn.execute_batch(include_str!("../../src/migrations/001_documents.sql"))
             .expect("migration 1");
-        conn.execute_batch(include_str!("../src/migrations/002_sessions.sql"))
+        conn.execute_batch(include_str!("../../src/migrations/002_sessions.sql"))
             .expect("migration 2");
         conn.pragma_update(None, "user_version", 2).expect("stamp");
         conn.execute_batch(
