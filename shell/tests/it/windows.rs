@@ -9,15 +9,13 @@
 //! Runs under `dbus-run-session -- xvfb-run -a` (packages installed by
 //! scripts/setup.sh) unless `DISPLAY` is set.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{alive, eventually, host_binary};
+use crate::common::{alive, eventually, host_binary};
 use serde_json::{json, Value};
 
 /// Start-up (Xvfb, WebKit, the host) and each wait below stay under this.
@@ -186,14 +184,14 @@ impl Shell {
 
     /// The real shell process (under dbus-run-session/xvfb-run).
     fn shell_pid(&self) -> Option<u32> {
-        common::shell_pid(self.socket.to_str()?)
+        crate::common::shell_pid(self.socket.to_str()?)
     }
 }
 
 impl Drop for Shell {
     fn drop(&mut self) {
         if let Some(pid) = self.shell_pid() {
-            common::signal(pid, libc::SIGKILL);
+            crate::common::signal(pid, libc::SIGKILL);
         }
         let _ = eventually(Duration::from_secs(5), || {
             matches!(self.child.try_wait(), Ok(Some(_)))
@@ -490,7 +488,7 @@ fn a_killed_host_is_replaced_and_the_next_save_succeeds() {
     shell.eval(&id, &editor_text_containing("before-kill-3b8e"));
 
     let first_host = shell.host_pid().expect("a ready host");
-    common::signal(first_host, libc::SIGKILL);
+    crate::common::signal(first_host, libc::SIGKILL);
     assert!(eventually(Duration::from_secs(5), || !alive(first_host)));
     let started = Instant::now();
     let second_host = loop {
@@ -527,7 +525,7 @@ fn sigkill_of_the_shell_takes_its_host_within_a_second() {
     });
     let host = shell.host_pid().expect("a ready host");
     let pid = shell.shell_pid().expect("the shell's pid");
-    common::signal(pid, libc::SIGKILL);
+    crate::common::signal(pid, libc::SIGKILL);
     let killed = Instant::now();
     assert!(
         eventually(Duration::from_secs(1), || !alive(host)),
@@ -539,7 +537,7 @@ fn sigkill_of_the_shell_takes_its_host_within_a_second() {
 #[test]
 fn a_host_that_cannot_start_gets_an_error_window_with_its_stderr() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let broken = common::script(
+    let broken = crate::common::script(
         dir.path(),
         "broken-host",
         "#!/bin/sh\necho 'broken-host: missing libfrobnicate <v2>' >&2\nexit 3\n",
@@ -860,7 +858,7 @@ return loaded;
 fn external_links_open_only_from_a_click_in_the_main_frame() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opened = dir.path().join("opened.txt");
-    let opener = common::script(
+    let opener = crate::common::script(
         dir.path(),
         "opener",
         &format!("printf '%s\\n' \"$1\" >> '{}'", opened.display()),

@@ -1,12 +1,10 @@
 //! The supervisor against the real `agent-host` binary (and a few scripts
 //! standing in for broken hosts). Every wait is bounded.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use agent_shell::supervisor::{HostState, Supervisor, SupervisorConfig, SupervisorError};
-use common::*;
 
 const READY_WITHIN: Duration = Duration::from_secs(20);
 

@@ -4,15 +4,13 @@
 //! `xvfb xauth dbus`, installed by scripts/setup.sh); with neither a display
 //! nor `xvfb-run` the tests fail rather than pass without running.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{alive, eventually, host_binary, shell_pid};
+use crate::common::{alive, eventually, host_binary, shell_pid};
 
 /// The shell gives itself 30 s; this is the outer bound including start-up.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -71,7 +69,7 @@ fn run_shell(mut command: Command, args: &[&str], user_data: &Path) -> (Output, 
             break status;
         }
         if started.elapsed() > LIMIT {
-            common::signal(pid, libc::SIGKILL);
+            crate::common::signal(pid, libc::SIGKILL);
             let _ = child.wait();
             panic!(
                 "the shell ran longer than {LIMIT:?}; stderr:\n{}",
@@ -712,7 +710,7 @@ fn sigterm_closes_the_shell_and_stops_its_host() {
         let _ = child.wait();
         panic!("the shell or its host did not come up");
     };
-    common::signal(shell, libc::SIGTERM);
+    crate::common::signal(shell, libc::SIGTERM);
     let exited = eventually(Duration::from_secs(5), || {
         matches!(child.try_wait(), Ok(Some(_)))
     });
