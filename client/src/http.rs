@@ -284,16 +284,11 @@ async fn unix_send(
         .await
         .map_err(|_| ClientError::Transport("connecting to the host's socket timed out".into()))?
         .map_err(|e| ClientError::Transport(format!("cannot connect to the host's socket: {e}")))?;
-    let peer = stream
-        .peer_cred()
-        .map_err(|e| ClientError::Transport(format!("cannot identify the socket's server: {e}")))?;
-    // SAFETY: geteuid(2) has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if peer.uid() != me {
-        return Err(ClientError::Transport(
-            "the host's socket is served by another user; refusing to talk to it".into(),
-        ));
-    }
+    crate::peer::check_peer_uid(&stream).map_err(|e| {
+        ClientError::Transport(format!(
+            "the host's socket is not served by this user ({e}); refusing to talk to it"
+        ))
+    })?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| ClientError::Transport(e.to_string()))?;

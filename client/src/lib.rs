@@ -10,6 +10,8 @@
 //! - [`Client`]: the host's HTTP API over loopback (with the perimeter's
 //!   headers) or over the host's Unix socket (no credential at all).
 //! - [`SseParser`]: the turn stream's frames from arbitrary byte pieces.
+//! - [`check_peer_uid`]: the kernel's word on who is at the other end of
+//!   a local socket.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,6 +26,7 @@
 
 mod http;
 mod launcher;
+mod peer;
 mod protocol;
 mod sse;
 
@@ -32,5 +35,6 @@ pub use launcher::{
     generate_password, handshake_line, launch, sibling_binary, LaunchError, LaunchOptions,
     LaunchedHost, READY_TIMEOUT,
 };
+pub use peer::check_peer_uid;
 pub use protocol::{paths, ErrorBody, ErrorDetail, ExtraReferer, HandshakeLine, Ready, PROTOCOL};
 pub use sse::{Frame, Parser as SseParser, DONE};

@@ -88,7 +88,7 @@ impl LocalSocket {
                 },
                 () = &mut shutdown => break,
             };
-            if !same_user(&stream) {
+            if agent_client::check_peer_uid(&stream).is_err() {
                 tracing::warn!("refused a local socket connection from another user");
                 continue;
             }
@@ -113,14 +113,6 @@ impl Drop for LocalSocket {
     fn drop(&mut self) {
         remove(&self.path);
     }
-}
-
-/// The peer runs as this process's user (the kernel's word, not the
-/// peer's).
-fn same_user(stream: &tokio::net::UnixStream) -> bool {
-    // SAFETY: geteuid(2) has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    stream.peer_cred().is_ok_and(|peer| peer.uid() == me)
 }
 
 /// Removes a socket file if it is there.

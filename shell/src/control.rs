@@ -23,7 +23,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use agent_shell::single_instance::check_peer_uid;
+use agent_client::check_peer_uid;
 use serde_json::{json, Value};
 
 /// The longest a request may wait for the event loop's answer.

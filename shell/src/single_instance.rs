@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use agent_client::check_peer_uid;
 use serde::{Deserialize, Serialize};
 
 /// Largest message accepted, the trailing newline included.
@@ -459,46 +460,6 @@ impl Drop for Listener {
             }
         }
     }
-}
-
-/// Refuses a Unix-socket peer whose uid is not this process's effective
-/// uid. The uid is the one the peer had when it connected (`SO_PEERCRED`),
-/// so a peer cannot change it afterwards. Used by this module's socket and
-/// by the shell's control socket.
-pub fn check_peer_uid(stream: &UnixStream) -> io::Result<()> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
-    let peer = peer_uid(stream)?;
-    if peer != uid {
-        return Err(io::Error::new(
-            ErrorKind::PermissionDenied,
-            format!("peer uid {peer} is not {uid}"),
-        ));
-    }
-    Ok(())
-}
-
-fn peer_uid(stream: &UnixStream) -> io::Result<libc::uid_t> {
-    let mut cred = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-    };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: `cred` and `len` are valid for writes of the sizes passed.
-    let rc = unsafe {
-        libc::getsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(cred.uid)
 }
 
 /// Reads one line (newline included, at most [`MAX_MESSAGE`] bytes) that
