@@ -13,6 +13,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Why a client path was refused or could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -132,25 +133,28 @@ const SYSTEM_ROOTS: &[&str] = &[
 /// Kernel file systems: nothing inside them is ever a workspace.
 const KERNEL_ROOTS: &[&str] = &["/proc", "/sys", "/dev", "/run"];
 
-/// Decides whether `root` (canonical, an existing directory) may be a
-/// workspace: not a system directory or inside a kernel file system, not the
-/// home directory or above it, and neither holding nor inside a protected
-/// location. Compared by device and inode, so no spelling or bind mount of
-/// the same directory slips through.
-pub fn check_workspace_root(
-    root: &Path,
-    home: Option<&Path>,
-    protected: &[PathBuf],
-) -> Result<(), WorkspaceRefusal> {
-    let Some(id) = identity(root) else {
-        return Ok(()); // Missing: the caller reports that on its own terms.
-    };
-    check_holdings(root, id, home, protected)?;
-    let same = |other: &str| identity(Path::new(other)) == Some(id);
-    if SYSTEM_ROOTS.iter().any(|r| same(r)) || in_kernel_fs(root) {
-        return Err(WorkspaceRefusal::SystemDirectory);
-    }
-    Ok(())
+/// The identities of `roots`, taken once per process: system directories
+/// do not move while the host runs, and every workspace check needs them.
+fn root_ids(
+    roots: &'static [&'static str],
+    cell: &'static OnceLock<Vec<(u64, u64)>>,
+) -> &'static [(u64, u64)] {
+    cell.get_or_init(|| {
+        roots
+            .iter()
+            .filter_map(|r| identity(Path::new(r)))
+            .collect()
+    })
+}
+
+fn system_ids() -> &'static [(u64, u64)] {
+    static IDS: OnceLock<Vec<(u64, u64)>> = OnceLock::new();
+    root_ids(SYSTEM_ROOTS, &IDS)
+}
+
+fn kernel_ids() -> &'static [(u64, u64)] {
+    static IDS: OnceLock<Vec<(u64, u64)>> = OnceLock::new();
+    root_ids(KERNEL_ROOTS, &IDS)
 }
 
 /// Decides whether `path` (canonical) may be shown read-only to sandboxed
@@ -165,7 +169,7 @@ pub fn check_read_only_path(
     let Some(id) = identity(path) else {
         return Ok(());
     };
-    check_holdings(path, id, home, protected)?;
+    check_holdings(path, id, home, &Protected::new(protected.to_vec()))?;
     if in_kernel_fs(path) {
         return Err(WorkspaceRefusal::SystemDirectory);
     }
@@ -178,7 +182,7 @@ fn check_holdings(
     dir: &Path,
     id: (u64, u64),
     home: Option<&Path>,
-    protected: &[PathBuf],
+    protected: &Protected,
 ) -> Result<(), WorkspaceRefusal> {
     let holds = |inner: &Path| inner.ancestors().filter_map(identity).any(|a| a == id);
     if let Some(home) = home {
@@ -186,9 +190,9 @@ fn check_holdings(
             return Err(WorkspaceRefusal::HoldsHome);
         }
     }
-    let set = Protected::new(protected.to_vec());
-    if set.contains(dir)
+    if protected.contains(dir)
         || protected
+            .paths
             .iter()
             .filter_map(|p| p.canonicalize().ok())
             .any(|p| holds(&p))
@@ -200,10 +204,7 @@ fn check_holdings(
 
 /// `path` is, or is inside, `/proc`, `/sys`, `/dev` or `/run`.
 fn in_kernel_fs(path: &Path) -> bool {
-    let kernel: Vec<(u64, u64)> = KERNEL_ROOTS
-        .iter()
-        .filter_map(|r| identity(Path::new(r)))
-        .collect();
+    let kernel = kernel_ids();
     path.ancestors()
         .filter_map(identity)
         .any(|a| kernel.contains(&a))
@@ -328,6 +329,22 @@ impl ContainedRoot {
         all.extend(paths);
         self.protected = Protected::new(all);
         self
+    }
+
+    /// Decides whether this root may be a workspace: not a system directory
+    /// or inside a kernel file system, not the home directory or above it,
+    /// and neither holding nor inside one of its protected locations.
+    /// Compared by device and inode, so no spelling or bind mount of the
+    /// same directory slips through.
+    pub fn check_workspace(&self, home: Option<&Path>) -> Result<(), WorkspaceRefusal> {
+        let Some(id) = identity(&self.root) else {
+            return Ok(()); // Gone since `new`: its next use reports that.
+        };
+        check_holdings(&self.root, id, home, &self.protected)?;
+        if system_ids().contains(&id) || in_kernel_fs(&self.root) {
+            return Err(WorkspaceRefusal::SystemDirectory);
+        }
+        Ok(())
     }
 
     /// True when `path` (canonical) is, or is below, a protected location

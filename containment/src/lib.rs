@@ -7,8 +7,8 @@
 //! - Protected locations ([`protected_paths`]: the host's user-data
 //!   directory and the user's credential folders) are refused inside every
 //!   root, compared by name and by device and inode.
-//! - [`check_workspace_root`] and [`check_read_only_path`] decide what may
-//!   be a workspace, or be shown read-only to the sandbox.
+//! - [`ContainedRoot::check_workspace`] and [`check_read_only_path`]
+//!   decide what may be a workspace, or be shown read-only to the sandbox.
 //!
 //! Errors are plain ([`ContainmentError`], [`WorkspaceRefusal`]); the host
 //! maps them to HTTP, the tools to messages for the model.
@@ -26,6 +26,6 @@
 mod contained;
 
 pub use contained::{
-    check_read_only_path, check_workspace_root, is_protected, pin_unprotected, protected_paths,
-    ContainedRoot, ContainmentError, Pinned, WorkspaceRefusal, HOME_SECRETS,
+    check_read_only_path, is_protected, pin_unprotected, protected_paths, ContainedRoot,
+    ContainmentError, Pinned, WorkspaceRefusal, HOME_SECRETS,
 };

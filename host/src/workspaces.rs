@@ -129,7 +129,7 @@ impl Workspaces {
                     "path is not a directory",
                 ));
             }
-            check_root(&canonical, &home, &protected)?;
+            contain(&canonical, &home, &protected)?;
             let id = ids::workspace_id(&canonical);
             lock(&registry)
                 .record_open(&id, &canonical, now_ms())
@@ -286,15 +286,9 @@ fn contain(
     let root = ContainedRoot::new(path)
         .map_err(|e| files::path_error(&e))?
         .with_protected(protected.iter().cloned());
-    check_root(root.root(), home, protected)?;
+    root.check_workspace(home.as_deref())
+        .map_err(|refusal| ApiError::forbidden("workspace_not_allowed", refusal.to_string()))?;
     Ok(root)
-}
-
-/// 403 `workspace_not_allowed` for a directory that can never be a
-/// workspace (see `agent_containment::check_workspace_root`).
-fn check_root(root: &Path, home: &Option<PathBuf>, protected: &[PathBuf]) -> Result<(), ApiError> {
-    agent_containment::check_workspace_root(root, home.as_deref(), protected)
-        .map_err(|refusal| ApiError::forbidden("workspace_not_allowed", refusal.to_string()))
 }
 
 fn lock(registry: &Mutex<WorkspaceRegistry>) -> std::sync::MutexGuard<'_, WorkspaceRegistry> {
