@@ -4,15 +4,13 @@
 //! than [`SCHEMA_VERSION`] is refused before anything is written, so an
 //! older build never damages data a newer build wrote.
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::error::{Result, StorageError};
-use crate::layout::tighten;
+use crate::layout::{open_private, tighten};
 
 /// Migration `i` takes `user_version` from `i` to `i + 1`. Append only:
 /// adding a migration is adding one string here.
@@ -76,14 +74,7 @@ pub fn open_database(path: &Path) -> Result<Connection> {
 /// `O_EXCL`: an existing database is opened, not truncated), and clears
 /// group/other bits on an existing one.
 fn create_private(path: &Path) -> Result<()> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| StorageError::io("open", path, e))?;
+    let file = open_private(path)?;
     let meta = file
         .metadata()
         .map_err(|e| StorageError::io("stat", path, e))?;

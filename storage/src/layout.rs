@@ -103,6 +103,21 @@ fn make_private(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Opens `path` for reading and writing, creating it empty with mode 0600
+/// when missing (`O_CREAT` without `O_EXCL` or `O_TRUNC`: an existing file
+/// is opened as it is).
+pub(crate) fn open_private(path: &Path) -> Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| StorageError::io("open", path, e))
+}
+
 /// Clears the group and other bits of `path` (whose metadata is `meta`;
 /// not a symlink, or a symlink the caller means to follow) if any is set,
 /// with a warning naming the old and new modes.

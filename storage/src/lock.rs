@@ -4,11 +4,10 @@
 //! drops it when the file is closed or the process dies (SIGKILL included),
 //! so there is no stale-lock cleanup and no pid in the file.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{File, TryLockError};
 
 use crate::error::{Result, StorageError};
-use crate::layout::UserData;
+use crate::layout::{open_private, UserData};
 
 /// Proof that this process owns the user-data directory; released on drop.
 #[derive(Debug)]
@@ -23,14 +22,7 @@ impl UserDataLock {
     /// `acquire` in the same process also fails while the first is held.
     pub fn acquire(user_data: &UserData) -> Result<UserDataLock> {
         let path = user_data.lock_path();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| StorageError::io("open", &path, e))?;
+        let file = open_private(&path)?;
         match file.try_lock() {
             Ok(()) => Ok(UserDataLock { _file: file }),
             Err(TryLockError::WouldBlock) => Err(StorageError::Locked {
