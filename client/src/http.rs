@@ -143,15 +143,6 @@ impl Client {
         }
     }
 
-    /// `GET /health` answered 200 within `limit`.
-    pub async fn healthy(&self, limit: Duration) -> bool {
-        let url = self.url("/health");
-        match tokio::time::timeout(limit, self.send(Method::GET, &url, None, false)).await {
-            Ok(Ok(response)) => response.status == StatusCode::OK,
-            _ => false,
-        }
-    }
-
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
         self.call(Method::GET, &self.url(path), None).await
     }

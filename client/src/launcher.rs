@@ -4,7 +4,7 @@
 //! all start hosts through this code.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
@@ -180,11 +180,4 @@ pub fn handshake_line(options: &LaunchOptions, password: &str) -> String {
     let mut text = serde_json::to_string(&line).unwrap_or_default();
     text.push('\n');
     text
-}
-
-/// The `agent-host` binary next to the running executable, if any.
-pub fn sibling_binary(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let candidate = exe.parent().map(|dir| dir.join(name))?;
-    Path::new(&candidate).is_file().then_some(candidate)
 }

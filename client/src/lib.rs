@@ -32,8 +32,8 @@ mod sse;
 
 pub use http::{Client, ClientError, Stream};
 pub use launcher::{
-    generate_password, handshake_line, launch, sibling_binary, LaunchError, LaunchOptions,
-    LaunchedHost, READY_TIMEOUT,
+    generate_password, handshake_line, launch, LaunchError, LaunchOptions, LaunchedHost,
+    READY_TIMEOUT,
 };
 pub use peer::check_peer_uid;
 pub use protocol::{paths, ErrorBody, ErrorDetail, ExtraReferer, HandshakeLine, Ready, PROTOCOL};
