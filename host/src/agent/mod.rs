@@ -301,15 +301,19 @@ impl Agent {
             _ => SessionStatus::Idle,
         };
         let mut statuses = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
-        let sender = statuses
-            .entry(session_id.to_owned())
-            .or_insert_with(|| watch::channel(SessionStatus::Idle).0);
-        sender.send_replace(status);
         // An idle session nobody watches needs no channel: a later watcher
         // gets a fresh one, which starts idle. Without this the map kept one
         // entry per session that ever ran a turn (the soak saw RSS creep).
-        if status == SessionStatus::Idle && sender.receiver_count() == 0 {
+        let unwatched = statuses
+            .get(session_id)
+            .is_none_or(|sender| sender.receiver_count() == 0);
+        if status == SessionStatus::Idle && unwatched {
             statuses.remove(session_id);
+        } else {
+            statuses
+                .entry(session_id.to_owned())
+                .or_insert_with(|| watch::channel(SessionStatus::Idle).0)
+                .send_replace(status);
         }
     }
 
