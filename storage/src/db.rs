@@ -23,6 +23,9 @@ const MIGRATIONS: &[&str] = &[
     // 3: full-text search over session titles and message text, filled
     // from what is stored and kept current by triggers.
     include_str!("migrations/003_search.sql"),
+    // 4: documents and the agent: a session's document, the content-
+    // addressed checkpoints of the files each turn changed.
+    include_str!("migrations/004_changes.sql"),
 ];
 
 /// The schema version this build writes and understands.

@@ -3,7 +3,8 @@
 //! This crate owns the user-data directory (created 0700): the
 //! `host.lock` that keeps one host per directory, `sessions.db` (SQLite,
 //! WAL) with its migrations, the JSON stores `recent.json` and
-//! `workspaces.json`, and `auth.json`, the file fallback for API keys.
+//! `workspaces.json`, and `auth.json`, the file fallback for API keys;
+//! and the checkpoints of files the agent changed ([`changes`]).
 //!
 //! Invariants:
 //! - **Every write is atomic** ([`write_atomic`]): temp file in the same
@@ -19,6 +20,7 @@
 
 pub mod atomic;
 pub mod auth_file;
+pub mod changes;
 pub mod db;
 pub mod documents;
 pub mod error;

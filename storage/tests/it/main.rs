@@ -3,6 +3,7 @@
 
 mod atomic;
 mod auth_file;
+mod changes;
 mod crash;
 mod db;
 mod lock;
