@@ -5,7 +5,11 @@
 //! - The spawn protocol's wire types ([`Ready`], [`HandshakeLine`],
 //!   [`PROTOCOL`], the [`ErrorBody`]) — docs/rfc/handshake.md.
 //! - [`launch`]: spawn `agent-host serve`, write the handshake, read the
-//!   ready line, keep stdin open as the host's lifeline.
+//!   ready line, keep stdin open as the host's lifeline; [`start`] does the
+//!   same without blocking on the ready line (the shell's supervisor).
+//!   [`LaunchOptions`] also choose a process group of the host's own
+//!   ([`ProcessGroup`]), a captured stderr ([`StderrTail`]) and time the
+//!   phases ([`LaunchTimings`]).
 //! - [`paths`]: the default user-data directory and the host's socket.
 //! - [`Client`]: the host's HTTP API over loopback (with the perimeter's
 //!   headers) or over the host's Unix socket (no credential at all).
@@ -32,8 +36,9 @@ mod sse;
 
 pub use http::{Client, ClientError, Stream};
 pub use launcher::{
-    generate_password, handshake_line, launch, LaunchError, LaunchOptions, LaunchedHost,
-    READY_TIMEOUT,
+    generate_password, handshake_line, launch, start, LaunchError, LaunchOptions, LaunchTimings,
+    LaunchedHost, ProcessGroup, ReadyError, StartedHost, StderrMode, StderrTail, READY_TIMEOUT,
+    REDACTED, STDERR_TAIL_LINES,
 };
 pub use peer::check_peer_uid;
 pub use protocol::{paths, ErrorBody, ErrorDetail, ExtraReferer, HandshakeLine, Ready, PROTOCOL};

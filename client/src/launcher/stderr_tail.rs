@@ -1,11 +1,10 @@
 //! The host's stderr: forwarded to our log and its last lines kept, so a
-//! host that dies at start can say why in [`HostState::Failed`].
+//! host that dies at start can say why (the shell shows them in its failure
+//! state).
 //!
 //! The host never writes a secret to stderr; the password is redacted here
-//! anyway, because these lines end up in the UI and a log, and a bug in the
-//! host must not turn into a leak in the shell.
-//!
-//! [`HostState::Failed`]: super::HostState::Failed
+//! anyway, because these lines end up in a UI and a log, and a bug in the
+//! host must not turn into a leak in its parent.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
@@ -14,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-/// Lines kept for [`HostState::Failed`](super::HostState::Failed).
+/// Lines kept of a host's stderr.
 pub const MAX_LINES: usize = 50;
 /// Longer lines are cut: a host printing without newlines must not grow
 /// the shell's memory.
@@ -41,20 +40,22 @@ struct TailState {
 }
 
 impl StderrTail {
-    /// Starts a thread that reads `stream` to its end. `secret` is redacted
-    /// from every line.
+    /// Starts a thread (named `{label}-stderr`) that reads `stream` to its
+    /// end, logging each line with `label`. `secret` is redacted from every
+    /// line.
     pub fn capture<R: Read + Send + 'static>(
         stream: R,
         secret: Zeroizing<String>,
-        generation: u64,
+        label: &str,
     ) -> std::io::Result<Self> {
         let tail = Self {
             inner: Arc::default(),
         };
         let writer = tail.clone();
+        let label = label.to_owned();
         std::thread::Builder::new()
-            .name(format!("host-stderr-{generation}"))
-            .spawn(move || writer.read_all(stream, &secret, generation))?;
+            .name(format!("{label}-stderr"))
+            .spawn(move || writer.read_all(stream, &secret, &label))?;
         Ok(tail)
     }
 
@@ -85,7 +86,7 @@ impl StderrTail {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn read_all<R: Read>(&self, stream: R, secret: &str, generation: u64) {
+    fn read_all<R: Read>(&self, stream: R, secret: &str, label: &str) {
         // Keep enough bytes that a password straddling MAX_LINE_BYTES is
         // still whole when redacted; the cut afterwards removes the rest.
         let keep = MAX_LINE_BYTES + secret.len();
@@ -109,19 +110,19 @@ impl StderrTail {
             line.extend_from_slice(&chunk[..chunk.len().min(room)]);
             reader.consume(consumed);
             if newline.is_some() {
-                self.push(&std::mem::take(&mut line), secret, generation);
+                self.push(&std::mem::take(&mut line), secret, label);
             }
         }
         if !line.is_empty() {
-            self.push(&line, secret, generation);
+            self.push(&line, secret, label);
         }
         self.lock().eof = true;
         self.inner.eof.notify_all();
     }
 
-    fn push(&self, raw: &[u8], secret: &str, generation: u64) {
+    fn push(&self, raw: &[u8], secret: &str, label: &str) {
         let line = clean_line(raw, secret);
-        tracing::info!(target: "agent_host", generation, "{line}");
+        tracing::info!(target: "agent_host", host = label, "{line}");
         let mut state = self.lock();
         if state.lines.len() == MAX_LINES {
             state.lines.pop_front();
@@ -178,7 +179,7 @@ mod tests {
         let tail = StderrTail::capture(
             std::io::Cursor::new(input.to_vec()),
             Zeroizing::new(secret.to_owned()),
-            1,
+            "test",
         )
         .expect("thread");
         tail.lines_after_eof(Duration::from_secs(5))
@@ -221,7 +222,8 @@ mod tests {
     #[test]
     fn an_open_stream_does_not_block_forever() {
         let (reader, _writer) = std::io::pipe().expect("pipe");
-        let tail = StderrTail::capture(reader, Zeroizing::new(String::new()), 1).expect("thread");
+        let tail =
+            StderrTail::capture(reader, Zeroizing::new(String::new()), "test").expect("thread");
         let started = Instant::now();
         assert!(tail.lines_after_eof(Duration::from_millis(50)).is_empty());
         assert!(started.elapsed() < Duration::from_secs(2));

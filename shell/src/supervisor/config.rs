@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use agent_client::{LaunchOptions, StderrMode};
+
 /// How the delay between restarts grows.
 ///
 /// Exponential so a host that crashes at once does not spin the CPU, capped
@@ -86,6 +88,20 @@ impl SupervisorConfig {
             backoff: BackoffConfig::default(),
             stop_grace: Duration::from_secs(1),
         }
+    }
+
+    /// How generation `generation` is launched: the handshake from this
+    /// configuration (with `host.sock` for CLI attach), the host leading its
+    /// own process group, its stderr captured.
+    pub fn launch_options(&self, generation: u64) -> LaunchOptions {
+        LaunchOptions::new(&self.host_program, &self.user_data)
+            .allowed_origins(self.allowed_origins.clone())
+            .referer_roots(self.referer_roots.clone())
+            .publish_connection(true)
+            .ready_timeout(self.ready_timeout)
+            .own_process_group(true)
+            .stderr(StderrMode::Tail)
+            .label(format!("host-{generation}"))
     }
 
     /// The `Referer` the supervisor's own requests carry: the first allowed

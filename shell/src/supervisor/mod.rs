@@ -12,12 +12,10 @@
 mod backoff;
 mod config;
 mod events;
-mod group;
 pub mod health;
 mod run;
 mod spawn;
 mod state;
-mod stderr_tail;
 
 use std::path::Path;
 use std::sync::mpsc::{self, Sender};
@@ -25,9 +23,9 @@ use std::thread::JoinHandle;
 
 use tokio::sync::watch;
 
+pub use agent_client::STDERR_TAIL_LINES as STDERR_LINES;
 pub use config::{default_host_program, BackoffConfig, SupervisorConfig};
 pub use state::{Credentials, HostState};
-pub use stderr_tail::MAX_LINES as STDERR_LINES;
 
 use events::Event;
 use run::Runner;

@@ -149,6 +149,13 @@ impl Runner {
             Ok(ready) => ready,
             Err(outcome) => return outcome,
         };
+        tracing::info!(
+            generation,
+            spawned = ?host.timings.spawned,
+            handshake_sent = ?host.timings.handshake_sent,
+            ready = ?host.timings.started_at.elapsed(),
+            "host ready"
+        );
         if ready.pid != host.pid {
             tracing::warn!(
                 reported = ready.pid,
