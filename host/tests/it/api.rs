@@ -98,6 +98,7 @@ const DEPENDENCY_RULE: &[(&str, &[&str])] = &[
     ("agent-security", &[]),
     ("agent-secrets", &["agent-provider", "agent-storage"]),
     ("agent-storage", &[]),
+    ("agent-watch", &[]),
     ("agent-provider", &[]),
     ("agent-tools", &["agent-containment", "agent-storage"]),
     (
@@ -110,6 +111,7 @@ const DEPENDENCY_RULE: &[(&str, &[&str])] = &[
             "agent-tools",
             "agent-security",
             "agent-storage",
+            "agent-watch",
         ],
     ),
     ("renderer-bridge", &[]),
