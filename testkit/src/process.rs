@@ -1,0 +1,40 @@
+//! Processes as `/proc` and `kill(2)` see them.
+
+/// `(state, pgrp)` of `pid` from `/proc/<pid>/stat`; `None` when it is
+/// gone. Fields are counted from the last `)`: the command name may hold
+/// spaces and parentheses.
+pub fn proc_stat(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_ascii_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let _ppid = fields.next()?;
+    Some((state, fields.next()?.parse().ok()?))
+}
+
+/// Listed in `/proc` and not a zombie: PID 1 here may never reap orphans,
+/// so a zombie (`Z`, or `X` on its way out) counts as gone.
+pub fn alive(pid: u32) -> bool {
+    proc_stat(pid).is_some_and(|(state, _)| !matches!(state, 'Z' | 'X'))
+}
+
+/// The live (non-zombie) processes whose process group is `pgid`.
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            proc_stat(pid).is_some_and(|(state, pgrp)| pgrp == pgid && !matches!(state, 'Z' | 'X'))
+        })
+        .collect()
+}
+
+/// Sends `signal` to `pid` (never to a group, PID 1, or everyone).
+pub fn signal(pid: u32, signal: libc::c_int) {
+    let pid = libc::pid_t::try_from(pid).expect("a pid");
+    assert!(pid > 1, "refusing to signal pid {pid}");
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
