@@ -9,6 +9,7 @@
 //! here panics on bad input.
 
 mod args;
+mod changes;
 mod error;
 mod fetch;
 mod fs;
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use changes::{ChangeObserver, FileChange, FileContent, Observer};
 pub use error::ToolError;
 pub use fetch::FetchPolicy;
 pub use fs::{MAX_TEXT_BYTES, MAX_WRITE_BYTES};
@@ -43,6 +45,8 @@ pub struct ToolContext {
     pub read_only_paths: Vec<PathBuf>,
     /// Limits for `web_fetch`.
     pub fetch: FetchPolicy,
+    /// Told about every file `write_file` and `edit_file` change.
+    pub observer: Observer,
 }
 
 /// A tool's name, description and JSON Schema, as offered to the model.

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{blocking, display, read_text, write_text};
+use crate::changes::FileContent;
 use crate::{ToolContext, ToolError, ToolSpec};
 
 pub(crate) fn spec() -> ToolSpec {
@@ -52,6 +53,7 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
         ));
     }
     let root = ctx.root.clone();
+    let observer = ctx.observer.clone();
     blocking(move || {
         // Read the checked inode; write by replacing its name inside the
         // checked directory (a rename never follows a symlink).
@@ -77,6 +79,7 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
         }
         let updated = text.replace(args.old_string.as_str(), &args.new_string);
         write_text(&target.path(), &updated)?;
+        observer.tell(&path, FileContent::Text(text), FileContent::Text(updated));
         Ok(json!({"path": display(&root, &path), "replacements": count}))
     })
     .await

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{blocking, display, write_text};
+use crate::changes::{current, FileContent};
 use crate::error::io_error;
 use crate::{ToolContext, ToolError, ToolSpec};
 
@@ -39,6 +40,7 @@ struct Args {
 pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, ToolError> {
     let args: Args = crate::args::parse(arguments)?;
     let root = ctx.root.clone();
+    let observer = ctx.observer.clone();
     blocking(move || {
         let target = match root.resolve_for_write(&args.path) {
             Err(ContainmentError::NotFound) => {
@@ -53,7 +55,13 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
         if pinned.path().is_dir() {
             return Err(ToolError::InvalidArguments("path is a directory".into()));
         }
+        let before = current(&pinned);
         write_text(&pinned.path(), &args.content)?;
+        observer.tell(
+            pinned.real(),
+            before,
+            FileContent::Text(args.content.clone()),
+        );
         Ok(json!({"path": display(&root, pinned.real()), "bytes": args.content.len()}))
     })
     .await

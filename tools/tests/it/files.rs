@@ -295,3 +295,91 @@ async fn unknown_tool_and_available() {
         .expect_err("no sandbox");
     assert!(matches!(err, ToolError::Refused(_)), "{err:?}");
 }
+
+/// Records what the observer hears.
+#[derive(Default)]
+struct Heard(std::sync::Mutex<Vec<agent_tools::FileChange>>);
+
+impl agent_tools::ChangeObserver for Heard {
+    fn file_changed(&self, change: agent_tools::FileChange) {
+        self.0.lock().unwrap().push(change);
+    }
+}
+
+#[tokio::test]
+async fn the_observer_hears_each_write_with_its_before_and_after() {
+    use agent_tools::FileContent::{Absent, Text, Untracked};
+    let mut f = fixture();
+    let heard = std::sync::Arc::new(Heard::default());
+    f.ctx.observer = agent_tools::Observer(Some(heard.clone()));
+
+    f.ok(
+        "write_file",
+        json!({"path": "new/a.md", "content": "one\n"}),
+    )
+    .await;
+    f.ok(
+        "write_file",
+        json!({"path": "new/a.md", "content": "two\n"}),
+    )
+    .await;
+    f.ok(
+        "edit_file",
+        json!({"path": "README.md", "old_string": "world", "new_string": "there"}),
+    )
+    .await;
+    fs::write(f.ws.join("big.bin"), vec![0xffu8; 10]).unwrap();
+    f.ok(
+        "write_file",
+        json!({"path": "big.bin", "content": "text now"}),
+    )
+    .await;
+    // Refused writes are not changes.
+    assert!(f
+        .call(
+            "write_file",
+            json!({"path": "file-link-out", "content": "x"})
+        )
+        .await
+        .is_err());
+    assert!(f
+        .call("read_file", json!({"path": "README.md"}))
+        .await
+        .is_ok());
+
+    let heard: Vec<_> = heard.0.lock().unwrap().clone();
+    let summary: Vec<_> = heard
+        .iter()
+        .map(|c| {
+            (
+                c.path
+                    .strip_prefix(&f.ws)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                c.before.clone(),
+                c.after.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("new/a.md".into(), Absent, Text("one\n".into())),
+            (
+                "new/a.md".into(),
+                Text("one\n".into()),
+                Text("two\n".into())
+            ),
+            (
+                "README.md".into(),
+                Text("hello\nworld\n".into()),
+                Text("hello\nthere\n".into())
+            ),
+            ("big.bin".into(), Untracked, Text("text now".into())),
+        ]
+    );
+    assert!(!summary
+        .iter()
+        .any(|(_, b, _)| *b == Text(crate::common::SECRET.into())));
+}

@@ -56,6 +56,7 @@ async fn workspace_under_tmp_stays_visible() {
         home: None,
         read_only_paths: Vec::new(),
         fetch: agent_tools::FetchPolicy::default(),
+        observer: Default::default(),
     };
     let args =
         json!({"command": "echo hi > inside.txt && echo x > /tmp/scratch && cat /tmp/scratch"});
@@ -308,6 +309,7 @@ fn in_home(home: &Path, read_only: Vec<PathBuf>) -> ToolContext {
         home: Some(home.to_path_buf()),
         read_only_paths: read_only,
         fetch: agent_tools::FetchPolicy::default(),
+        observer: Default::default(),
     }
 }
 

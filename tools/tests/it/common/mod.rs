@@ -50,6 +50,7 @@ pub fn fixture_with(sandbox: Option<Sandbox>) -> Fixture {
         home: None,
         read_only_paths: Vec::new(),
         fetch: FetchPolicy::default(),
+        observer: Default::default(),
     };
     Fixture {
         _dir: dir,
