@@ -1,52 +1,46 @@
-//! Runs blocking work (SQLite, file I/O, the keyring) off the async workers.
+//! Runs blocking work (SQLite, file I/O, the keyring) off the async workers,
+//! within a time limit. Every collaborator that can stall stalls here, so
+//! this is the handler time limit; what happens when it is hit is a domain
+//! fact ([`Blocked`]) that each collaborator's error carries and the routes
+//! map to 503 `timeout`.
 
 use std::time::Duration;
 
-use agent_security::ApiError;
-use axum::http::StatusCode;
-
-/// How long a handler waits for blocking work (file I/O on a slow mount,
-/// SQLite behind a lock, a keyring that does not answer) before it answers
-/// 503 `timeout`. Every handler that can stall stalls here, so this is the
-/// handler time limit; handlers that cannot stall pay no timer.
+/// How long a caller waits for blocking work (file I/O on a slow mount,
+/// SQLite behind a lock, a keyring that does not answer) before giving up
+/// with [`Blocked::TimedOut`]. Callers that cannot stall pay no timer.
 pub const BLOCKING_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Blocking work that did not come back with an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum Blocked {
+    /// It did not finish within [`BLOCKING_TIMEOUT`]; it may still finish
+    /// later, unobserved.
+    #[error("the request took too long and was cancelled")]
+    TimedOut,
+    /// It panicked (or the blocking pool is gone).
+    #[error("blocking task failed: {0}")]
+    Failed(#[source] tokio::task::JoinError),
+}
+
 /// Runs `f` on tokio's blocking pool within [`BLOCKING_TIMEOUT`]; a panic
-/// inside becomes a plain 500.
-pub async fn run_blocking<T, F>(f: F) -> Result<T, ApiError>
+/// inside becomes [`Blocked::Failed`], the time limit [`Blocked::TimedOut`],
+/// both converted into the caller's error.
+pub async fn run_blocking<T, E, F>(f: F) -> Result<T, E>
 where
-    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce() -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: From<Blocked> + Send + 'static,
 {
     match tokio::time::timeout(BLOCKING_TIMEOUT, tokio::task::spawn_blocking(f)).await {
         Ok(Ok(result)) => result,
         Ok(Err(e)) => {
             tracing::error!(error = %e, "blocking task failed");
-            Err(ApiError::internal())
+            Err(Blocked::Failed(e).into())
         }
         Err(_) => {
             tracing::warn!("blocking work exceeded the handler time limit");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "timeout",
-                "the request took too long and was cancelled",
-            ))
+            Err(Blocked::TimedOut.into())
         }
     }
-}
-
-/// Logs a storage failure and hides its details from the client. A full
-/// disk is not a bug: it is 507 `storage_full`, and the same request
-/// succeeds once space returns (nothing was half-written).
-pub fn storage_failure(e: agent_storage::StorageError) -> ApiError {
-    if e.is_storage_full() {
-        tracing::error!(error = %e, "storage full");
-        return ApiError::new(
-            StatusCode::INSUFFICIENT_STORAGE,
-            "storage_full",
-            "the disk holding the host's data is full; free some space and try again",
-        );
-    }
-    tracing::error!(error = %e, "storage operation failed");
-    ApiError::internal()
 }

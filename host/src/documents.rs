@@ -1,17 +1,41 @@
 //! Documents: files the user opened, addressed by a `doc_id` that stays the
 //! same for the same file through any path or symlink and across restarts.
+//!
+//! Returns plain values and [`DocumentError`]; what those mean in HTTP is
+//! the routes' business (routes/errors.rs).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use agent_security::ApiError;
-use agent_storage::{document_path, register_document};
+use agent_containment::ContainmentError;
+use agent_storage::{document_path, register_document, StorageError};
 
-use crate::blocking::{run_blocking, storage_failure};
+use crate::blocking::{run_blocking, Blocked};
 use crate::clock::now_ms;
 use crate::database::Database;
-use crate::files::{self, TextFile};
+use crate::files::{self, FileError, TextFile};
 use crate::ids;
+
+/// Why a document operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// The id is malformed or names no registered document.
+    #[error("no document with this id")]
+    Unknown,
+    #[error("path contains a NUL byte")]
+    NulByte,
+    #[error("document paths must be absolute")]
+    NotAbsolute,
+    /// The registered file is no longer on disk.
+    #[error("the file no longer exists")]
+    Gone,
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Blocked(#[from] Blocked),
+}
 
 /// A registered document.
 pub struct DocumentRef {
@@ -38,19 +62,16 @@ impl Documents {
     }
 
     /// Registers an existing regular file and returns its stable id.
-    pub async fn register(&self, path: String) -> Result<DocumentRef, ApiError> {
+    pub async fn register(&self, path: String) -> Result<DocumentRef, DocumentError> {
         let db = self.db.clone();
         let protected = self.protected.clone();
         run_blocking(move || {
             let canonical = canonical_file(Path::new(&path))?;
             if agent_containment::is_protected(&canonical, &protected) {
-                return Err(files::path_error(
-                    &agent_containment::ContainmentError::Protected,
-                ));
+                return Err(FileError::Path(ContainmentError::Protected).into());
             }
             let doc_id = ids::document_id(&canonical);
-            register_document(&db.lock(), &doc_id, &canonical, now_ms())
-                .map_err(storage_failure)?;
+            register_document(&db.lock(), &doc_id, &canonical, now_ms())?;
             Ok(DocumentRef {
                 doc_id,
                 path: canonical,
@@ -59,13 +80,13 @@ impl Documents {
         .await
     }
 
-    /// The path behind `doc_id`, or 404.
-    pub async fn resolve(&self, doc_id: String) -> Result<DocumentRef, ApiError> {
+    /// The path behind `doc_id`, or [`DocumentError::Unknown`].
+    pub async fn resolve(&self, doc_id: String) -> Result<DocumentRef, DocumentError> {
         let db = self.db.clone();
         run_blocking(move || resolve_blocking(&db, doc_id)).await
     }
 
-    pub async fn read(&self, doc_id: String) -> Result<(DocumentRef, TextFile), ApiError> {
+    pub async fn read(&self, doc_id: String) -> Result<(DocumentRef, TextFile), DocumentError> {
         let db = self.db.clone();
         let protected = self.protected.clone();
         run_blocking(move || {
@@ -80,13 +101,14 @@ impl Documents {
         .await
     }
 
-    /// Writes the document if it is still at `expected_mtime`; 409 otherwise.
+    /// Writes the document if it is still at `expected_mtime`;
+    /// [`FileError::Changed`] or [`FileError::Removed`] otherwise.
     pub async fn write(
         &self,
         doc_id: String,
         content: String,
         expected_mtime: String,
-    ) -> Result<(DocumentRef, String), ApiError> {
+    ) -> Result<(DocumentRef, String), DocumentError> {
         let db = self.db.clone();
         let write_lock = self.write_lock.clone();
         let protected = self.protected.clone();
@@ -97,8 +119,8 @@ impl Documents {
             // location's place either: refuse as the read does.
             match agent_containment::pin_unprotected(&doc.path, &protected) {
                 // Removed on disk: the version check below answers 409.
-                Ok(_) | Err(agent_containment::ContainmentError::NotFound) => {}
-                Err(other) => return Err(files::path_error(&other)),
+                Ok(_) | Err(ContainmentError::NotFound) => {}
+                Err(other) => return Err(FileError::Path(other).into()),
             }
             let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
             let mtime = files::write_text_if_unchanged(&doc.path, &content, Some(&expected_mtime))?;
@@ -110,48 +132,31 @@ impl Documents {
 
 /// The document's file as it is now, refused when it resolves into a
 /// protected location.
-fn pin(path: &Path, protected: &[PathBuf]) -> Result<agent_containment::Pinned, ApiError> {
+fn pin(path: &Path, protected: &[PathBuf]) -> Result<agent_containment::Pinned, DocumentError> {
     agent_containment::pin_unprotected(path, protected).map_err(|e| match e {
-        agent_containment::ContainmentError::NotFound => {
-            ApiError::not_found("not_found", "the file no longer exists")
-        }
-        other => files::path_error(&other),
+        ContainmentError::NotFound => DocumentError::Gone,
+        other => FileError::Path(other).into(),
     })
 }
 
-fn resolve_blocking(db: &Database, doc_id: String) -> Result<DocumentRef, ApiError> {
+fn resolve_blocking(db: &Database, doc_id: String) -> Result<DocumentRef, DocumentError> {
     if !ids::is_well_formed(&doc_id, "doc_") {
-        return Err(unknown_document());
+        return Err(DocumentError::Unknown);
     }
-    let path = document_path(&db.lock(), &doc_id)
-        .map_err(storage_failure)?
-        .ok_or_else(unknown_document)?;
+    let path = document_path(&db.lock(), &doc_id)?.ok_or(DocumentError::Unknown)?;
     Ok(DocumentRef { doc_id, path })
 }
 
-fn unknown_document() -> ApiError {
-    ApiError::not_found("unknown_document", "no document with this id")
-}
-
-fn canonical_file(path: &Path) -> Result<PathBuf, ApiError> {
+fn canonical_file(path: &Path) -> Result<PathBuf, DocumentError> {
     if path.as_os_str().as_encoded_bytes().contains(&0) {
-        return Err(ApiError::bad_request(
-            "invalid_path",
-            "path contains a NUL byte",
-        ));
+        return Err(DocumentError::NulByte);
     }
     if !path.is_absolute() {
-        return Err(ApiError::bad_request(
-            "invalid_path",
-            "document paths must be absolute",
-        ));
+        return Err(DocumentError::NotAbsolute);
     }
-    let canonical = std::fs::canonicalize(path).map_err(|e| files::io_error(&e))?;
+    let canonical = std::fs::canonicalize(path).map_err(FileError::from)?;
     if !canonical.is_file() {
-        return Err(ApiError::bad_request(
-            "not_a_file",
-            "path is not a regular file",
-        ));
+        return Err(FileError::NotAFile.into());
     }
     Ok(canonical)
 }

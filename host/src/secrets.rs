@@ -1,15 +1,25 @@
 //! Provider API keys: set, presence, delete. No method returns a key to a
-//! route; the agent runtime reads them in-process.
+//! route; the agent runtime reads them in-process. Fails with
+//! [`SecretsError`], whose messages never contain a key.
 
 use std::sync::Arc;
 
 use agent_provider::Provider;
 use agent_secrets::{SecretBackend, SecretError, SecretStore};
-use agent_security::ApiError;
-use axum::http::StatusCode;
 use zeroize::Zeroizing;
 
-use crate::blocking::run_blocking;
+use crate::blocking::{run_blocking, Blocked};
+
+/// Why a secret-store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    /// The store refused the key or could not be used (its `Display`
+    /// never contains a key).
+    #[error(transparent)]
+    Store(#[from] SecretError),
+    #[error(transparent)]
+    Blocked(#[from] Blocked),
+}
 
 pub struct Secrets {
     store: Arc<SecretStore>,
@@ -33,10 +43,10 @@ impl Secrets {
         self.store.clone()
     }
 
-    pub async fn presence(&self, provider: Provider) -> Result<Presence, ApiError> {
+    pub async fn presence(&self, provider: Provider) -> Result<Presence, SecretsError> {
         let store = self.store.clone();
         run_blocking(move || {
-            let backend = store.has(provider).map_err(secret_failure)?;
+            let backend = store.has(provider)?;
             Ok(Presence {
                 provider,
                 store: backend,
@@ -49,10 +59,10 @@ impl Secrets {
         &self,
         provider: Provider,
         key: Zeroizing<String>,
-    ) -> Result<Presence, ApiError> {
+    ) -> Result<Presence, SecretsError> {
         let store = self.store.clone();
         run_blocking(move || {
-            let backend = store.set(provider, &key).map_err(secret_failure)?;
+            let backend = store.set(provider, &key)?;
             tracing::info!(provider = provider.id(), store = ?backend, "provider key stored");
             Ok(Presence {
                 provider,
@@ -62,44 +72,15 @@ impl Secrets {
         .await
     }
 
-    pub async fn delete(&self, provider: Provider) -> Result<bool, ApiError> {
+    pub async fn delete(&self, provider: Provider) -> Result<bool, SecretsError> {
         let store = self.store.clone();
         run_blocking(move || {
-            let deleted = store.delete(provider).map_err(secret_failure)?;
+            let deleted = store.delete(provider)?;
             if deleted {
                 tracing::info!(provider = provider.id(), "provider key deleted");
             }
             Ok(deleted)
         })
         .await
-    }
-}
-
-fn secret_failure(e: SecretError) -> ApiError {
-    match e {
-        SecretError::EmptyKey => ApiError::bad_request("invalid_key", "the key must not be empty"),
-        SecretError::TooLong => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_key",
-            "the key is too long",
-        ),
-        SecretError::Storage(e @ agent_storage::StorageError::InsecurePermissions { .. }) => {
-            // The message names the file and the chmod that fixes it.
-            tracing::error!(error = %e, "auth.json refused");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "insecure_permissions",
-                e.to_string(),
-            )
-        }
-        other => {
-            // SecretError's Display never contains a key.
-            tracing::error!(error = %other, "secret store failed");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "secret_store_unavailable",
-                "the secret store could not be used",
-            )
-        }
     }
 }

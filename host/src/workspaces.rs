@@ -2,18 +2,45 @@
 //!
 //! Every client path goes through [`ContainedRoot`], so `..`, absolute paths
 //! outside, symlinks pointing out and NUL bytes never reach the filesystem.
+//! Returns plain values and [`WorkspaceError`]; the routes map it to HTTP.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use agent_containment::ContainedRoot;
-use agent_security::ApiError;
-use agent_storage::{WorkspaceEntry, WorkspaceRegistry};
+use agent_containment::{ContainedRoot, WorkspaceRefusal};
+use agent_storage::{StorageError, WorkspaceEntry, WorkspaceRegistry};
 
-use crate::blocking::{run_blocking, storage_failure};
+use crate::blocking::{run_blocking, Blocked};
 use crate::clock::{mtime_token, now_ms};
-use crate::files::{self, TextFile};
+use crate::files::{self, FileError, TextFile};
 use crate::ids;
+
+/// Why a workspace operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// No workspace is recorded under this id.
+    #[error("no workspace with this id")]
+    Unknown,
+    #[error("path contains a NUL byte")]
+    NulByte,
+    #[error("workspace paths must be absolute")]
+    NotAbsolute,
+    /// A policy's read-only path is malformed.
+    #[error("read-only paths must be absolute (or start with ~/), without '..'")]
+    InvalidReadOnlyPath,
+    /// The directory may not be a workspace (now, or any longer).
+    #[error("{0}")]
+    NotAllowed(WorkspaceRefusal),
+    /// A policy's read-only path may not be shown to the sandbox.
+    #[error("{0}")]
+    ReadOnlyPathNotAllowed(WorkspaceRefusal),
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Blocked(#[from] Blocked),
+}
 
 /// Directory listings stop here; the response says it was truncated.
 pub const MAX_DIR_ENTRIES: usize = 10_000;
@@ -60,15 +87,14 @@ impl Workspaces {
 
     /// The workspace's root with the protected locations applied: what
     /// routes and tools resolve client paths against.
-    pub fn contained(&self, path: &Path) -> Result<ContainedRoot, ApiError> {
+    pub fn contained(&self, path: &Path) -> Result<ContainedRoot, WorkspaceError> {
         contain(path, &self.home, &self.protected)
     }
 
     /// The policy's extra read-only paths as the sandbox will mount them
-    /// (`~/` expanded, canonical where they exist), or 400
-    /// `invalid_path` / 403 `read_only_path_not_allowed` for the first
-    /// that may not be shown.
-    pub fn read_only_paths(&self, paths: &[String]) -> Result<Vec<PathBuf>, ApiError> {
+    /// (`~/` expanded, canonical where they exist), or the refusal of the
+    /// first that may not be shown.
+    pub fn read_only_paths(&self, paths: &[String]) -> Result<Vec<PathBuf>, WorkspaceError> {
         paths
             .iter()
             .map(|given| {
@@ -84,10 +110,7 @@ impl Workspaces {
                         .components()
                         .any(|c| c == std::path::Component::ParentDir)
                 {
-                    return Err(ApiError::bad_request(
-                        "invalid_path",
-                        "read-only paths must be absolute (or start with ~/), without '..'",
-                    ));
+                    return Err(WorkspaceError::InvalidReadOnlyPath);
                 }
                 let path = path.canonicalize().unwrap_or(path);
                 agent_containment::check_read_only_path(
@@ -95,95 +118,77 @@ impl Workspaces {
                     self.home.as_deref(),
                     &self.protected,
                 )
-                .map_err(|refusal| {
-                    ApiError::forbidden("read_only_path_not_allowed", refusal.to_string())
-                })?;
+                .map_err(WorkspaceError::ReadOnlyPathNotAllowed)?;
                 Ok(path)
             })
             .collect()
     }
 
     /// Opens (or re-opens) a directory; the id is stable for its real path.
-    pub async fn open(&self, path: String) -> Result<WorkspaceEntry, ApiError> {
+    pub async fn open(&self, path: String) -> Result<WorkspaceEntry, WorkspaceError> {
         let registry = self.registry.clone();
         let home = self.home.clone();
         let protected = self.protected.clone();
         run_blocking(move || {
             let path = Path::new(&path);
             if path.as_os_str().as_encoded_bytes().contains(&0) {
-                return Err(ApiError::bad_request(
-                    "invalid_path",
-                    "path contains a NUL byte",
-                ));
+                return Err(WorkspaceError::NulByte);
             }
             if !path.is_absolute() {
-                return Err(ApiError::bad_request(
-                    "invalid_path",
-                    "workspace paths must be absolute",
-                ));
+                return Err(WorkspaceError::NotAbsolute);
             }
-            let canonical = std::fs::canonicalize(path).map_err(|e| files::io_error(&e))?;
+            let canonical = std::fs::canonicalize(path).map_err(FileError::from)?;
             if !canonical.is_dir() {
-                return Err(ApiError::bad_request(
-                    "not_a_directory",
-                    "path is not a directory",
-                ));
+                return Err(FileError::NotADirectory.into());
             }
             contain(&canonical, &home, &protected)?;
             let id = ids::workspace_id(&canonical);
-            lock(&registry)
-                .record_open(&id, &canonical, now_ms())
-                .map_err(storage_failure)
+            Ok(lock(&registry).record_open(&id, &canonical, now_ms())?)
         })
         .await
     }
 
-    pub async fn list(&self) -> Result<Vec<WorkspaceEntry>, ApiError> {
+    pub async fn list(&self) -> Result<Vec<WorkspaceEntry>, WorkspaceError> {
         let registry = self.registry.clone();
         run_blocking(move || Ok(lock(&registry).list())).await
     }
 
-    pub async fn pin(&self, id: String, pinned: bool) -> Result<WorkspaceEntry, ApiError> {
+    pub async fn pin(&self, id: String, pinned: bool) -> Result<WorkspaceEntry, WorkspaceError> {
         let registry = self.registry.clone();
         run_blocking(move || {
             lock(&registry)
-                .pin(&id, pinned)
-                .map_err(storage_failure)?
-                .ok_or_else(unknown_workspace)
+                .pin(&id, pinned)?
+                .ok_or(WorkspaceError::Unknown)
         })
         .await
     }
 
-    pub async fn forget(&self, id: String) -> Result<(), ApiError> {
+    pub async fn forget(&self, id: String) -> Result<(), WorkspaceError> {
         let registry = self.registry.clone();
         run_blocking(move || {
-            if lock(&registry).forget(&id).map_err(storage_failure)? {
+            if lock(&registry).forget(&id)? {
                 Ok(())
             } else {
-                Err(unknown_workspace())
+                Err(WorkspaceError::Unknown)
             }
         })
         .await
     }
 
     /// Lists a directory inside the workspace, sorted by name.
-    pub async fn read_dir(&self, id: String, path: String) -> Result<Listing, ApiError> {
+    pub async fn read_dir(&self, id: String, path: String) -> Result<Listing, WorkspaceError> {
         let root = self.root(id).await?;
         run_blocking(move || {
             // Pinned: the directory that passed the checks is the one listed.
-            let dir = root
-                .pin_existing(&path)
-                .map_err(|e| files::path_error(&e))?;
+            let dir = root.pin_existing(&path).map_err(FileError::from)?;
             let read = std::fs::read_dir(dir.path()).map_err(|e| match e.raw_os_error() {
-                Some(libc::ENOTDIR) => {
-                    ApiError::bad_request("not_a_directory", "path is not a directory")
-                }
-                _ => files::io_error(&e),
+                Some(libc::ENOTDIR) => FileError::NotADirectory,
+                _ => e.into(),
             })?;
             let mut entries = Vec::new();
             let mut truncated = false;
             for entry in read {
-                let entry = entry.map_err(|e| files::io_error(&e))?;
+                let entry = entry.map_err(FileError::from)?;
                 if entries.len() == MAX_DIR_ENTRIES {
                     truncated = true;
                     break;
@@ -213,14 +218,12 @@ impl Workspaces {
         .await
     }
 
-    pub async fn read_file(&self, id: String, path: String) -> Result<TextFile, ApiError> {
+    pub async fn read_file(&self, id: String, path: String) -> Result<TextFile, WorkspaceError> {
         let root = self.root(id).await?;
         run_blocking(move || {
             // Pinned: the inode that passed the checks is the one read.
-            let file = root
-                .pin_existing(&path)
-                .map_err(|e| files::path_error(&e))?;
-            files::read_text(&file.path())
+            let file = root.pin_existing(&path).map_err(FileError::from)?;
+            Ok(files::read_text(&file.path())?)
         })
         .await
     }
@@ -233,42 +236,44 @@ impl Workspaces {
         path: String,
         content: String,
         expected_mtime: Option<String>,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, WorkspaceError> {
         let root = self.root(id).await?;
         let write_lock = self.write_lock.clone();
         run_blocking(move || {
             // Pinned: the write lands in the directory that passed the checks,
             // through an in-workspace symlink as the agent's tools do.
-            let file = root
-                .pin_write_target(&path)
-                .map_err(|e| files::path_error(&e))?;
+            let file = root.pin_write_target(&path).map_err(FileError::from)?;
             if file.path().is_dir() {
-                return Err(ApiError::bad_request("not_a_file", "path is a directory"));
+                return Err(FileError::IsADirectory.into());
             }
             let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
-            files::write_text_if_unchanged(&file.path(), &content, expected_mtime.as_deref())
+            Ok(files::write_text_if_unchanged(
+                &file.path(),
+                &content,
+                expected_mtime.as_deref(),
+            )?)
         })
         .await
     }
 
-    /// The directory behind a workspace id, or 404.
-    pub async fn path_of(&self, id: String) -> Result<std::path::PathBuf, ApiError> {
+    /// The directory behind a workspace id, or [`WorkspaceError::Unknown`].
+    pub async fn path_of(&self, id: String) -> Result<std::path::PathBuf, WorkspaceError> {
         let registry = self.registry.clone();
         run_blocking(move || {
             lock(&registry)
                 .get(&id)
                 .map(|entry| entry.path)
-                .ok_or_else(unknown_workspace)
+                .ok_or(WorkspaceError::Unknown)
         })
         .await
     }
 
-    async fn root(&self, id: String) -> Result<ContainedRoot, ApiError> {
+    async fn root(&self, id: String) -> Result<ContainedRoot, WorkspaceError> {
         let registry = self.registry.clone();
         let protected = self.protected.clone();
         let home = self.home.clone();
         run_blocking(move || {
-            let entry = lock(&registry).get(&id).ok_or_else(unknown_workspace)?;
+            let entry = lock(&registry).get(&id).ok_or(WorkspaceError::Unknown)?;
             contain(&entry.path, &home, &protected)
         })
         .await
@@ -282,19 +287,15 @@ fn contain(
     path: &Path,
     home: &Option<PathBuf>,
     protected: &[PathBuf],
-) -> Result<ContainedRoot, ApiError> {
+) -> Result<ContainedRoot, WorkspaceError> {
     let root = ContainedRoot::new(path)
-        .map_err(|e| files::path_error(&e))?
+        .map_err(FileError::from)?
         .with_protected(protected.iter().cloned());
     root.check_workspace(home.as_deref())
-        .map_err(|refusal| ApiError::forbidden("workspace_not_allowed", refusal.to_string()))?;
+        .map_err(WorkspaceError::NotAllowed)?;
     Ok(root)
 }
 
 fn lock(registry: &Mutex<WorkspaceRegistry>) -> std::sync::MutexGuard<'_, WorkspaceRegistry> {
     registry.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn unknown_workspace() -> ApiError {
-    ApiError::not_found("unknown_workspace", "no workspace with this id")
 }

@@ -1,6 +1,10 @@
 //! The agent runtime collaborator: sessions, turns, the resumable stream,
 //! approvals, abort and per-session status (docs/rfc/sessions.md,
 //! docs/rfc/stream.md).
+//!
+//! It speaks the domain, not HTTP: methods return plain values, a turn's
+//! frames as a [`TurnStream`], and failures as [`AgentError`]. The routes
+//! turn those into responses, SSE framing and status codes.
 
 pub mod chunk;
 mod command;
@@ -9,8 +13,8 @@ mod persist;
 pub mod policy;
 pub mod providers;
 mod run;
-pub mod sse;
 pub mod status;
+mod stream;
 mod turn;
 
 use std::collections::HashMap;
@@ -19,24 +23,24 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use agent_provider::Provider;
 use agent_provider::{ChatMessage, Client};
-use agent_security::ApiError;
 use agent_storage::sessions::{self, MessageRow, NewSession, SessionQuery, SessionRow};
+use agent_storage::StorageError;
 use agent_tools::{FetchPolicy, Sandbox, ToolContext};
-use axum::http::StatusCode;
-use axum::response::Response;
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::blocking::{run_blocking, storage_failure};
+use crate::blocking::{run_blocking, Blocked};
 use crate::clock::now_ms;
 use crate::database::Database;
 use crate::ids::random_id;
-use crate::workspaces::Workspaces;
+use crate::workspaces::{WorkspaceError, Workspaces};
 use persist::Persister;
 use policy::{Policies, ToolPolicy};
-use providers::Providers;
+use providers::{ProviderSettings, ProviderStatus, Providers, ProvidersError};
+pub use run::Frame;
 use run::Run;
 use status::SessionStatus;
+pub use stream::{Cursor, TurnStream};
 use turn::{run_turn, Outcome, TurnSpec};
 
 /// Default and ceiling for the number of model calls in one turn.
@@ -44,6 +48,41 @@ pub const DEFAULT_MAX_STEPS: u32 = 20;
 pub const MAX_STEPS_LIMIT: u32 = 50;
 const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 const MAX_TITLE_CHARS: usize = 200;
+
+/// Why an agent operation failed. The `Display` text is what a client may
+/// be told, except for the faults (`Client`, `Storage`, `Blocked`), whose
+/// details belong in the log.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("no session with this id")]
+    UnknownSession,
+    #[error("a title has 1 to {MAX_TITLE_CHARS} characters")]
+    InvalidTitle,
+    #[error("the message is empty")]
+    EmptyMessage,
+    #[error("the message is larger than 256 KiB")]
+    MessageTooLarge,
+    #[error("max_steps must be between 1 and {MAX_STEPS_LIMIT}")]
+    InvalidMaxSteps,
+    /// The session already has a turn running.
+    #[error("this session already has a turn running; resume or abort it")]
+    RunInFlight,
+    #[error("this session has no turn yet")]
+    NoTurn,
+    #[error("no pending approval with this id in the running turn")]
+    UnknownApproval,
+    #[error(transparent)]
+    Providers(#[from] ProvidersError),
+    /// The provider client could not be built (a fault, not a refusal).
+    #[error("building the provider client failed: {0}")]
+    Client(#[source] agent_provider::ProviderError),
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Blocked(#[from] Blocked),
+}
 
 /// What a client sends to start a turn.
 pub struct TurnRequest {
@@ -56,8 +95,8 @@ pub struct TurnRequest {
 pub struct Agent {
     db: Arc<Database>,
     workspaces: Arc<Workspaces>,
-    pub providers: Arc<Providers>,
-    pub policies: Arc<Policies>,
+    providers: Arc<Providers>,
+    policies: Arc<Policies>,
     user_data: PathBuf,
     /// The user's home (canonical): an empty tmpfs inside the sandbox.
     home: Option<PathBuf>,
@@ -117,7 +156,7 @@ impl Agent {
         &self,
         title: Option<String>,
         workspace_id: Option<String>,
-    ) -> Result<SessionRow, ApiError> {
+    ) -> Result<SessionRow, AgentError> {
         if let Some(ws) = &workspace_id {
             self.workspaces.path_of(ws.clone()).await?;
         }
@@ -125,7 +164,7 @@ impl Agent {
         let db = self.db.clone();
         run_blocking(move || {
             let id = random_id("ses_");
-            sessions::create_session(
+            Ok(sessions::create_session(
                 &db.lock(),
                 &NewSession {
                     id: &id,
@@ -133,8 +172,7 @@ impl Agent {
                     workspace_id: workspace_id.as_deref(),
                     now_ms: now_ms(),
                 },
-            )
-            .map_err(storage_failure)
+            )?)
         })
         .await
     }
@@ -142,13 +180,12 @@ impl Agent {
     pub async fn list_sessions(
         &self,
         query: SessionQuery,
-    ) -> Result<(Vec<SessionRow>, u64), ApiError> {
+    ) -> Result<(Vec<SessionRow>, u64), AgentError> {
         let db = self.db.clone();
-        run_blocking(move || sessions::list_sessions(&db.lock(), &query).map_err(storage_failure))
-            .await
+        run_blocking(move || Ok(sessions::list_sessions(&db.lock(), &query)?)).await
     }
 
-    pub async fn get_session(&self, id: String) -> Result<SessionRow, ApiError> {
+    pub async fn get_session(&self, id: String) -> Result<SessionRow, AgentError> {
         let db = self.db.clone();
         run_blocking(move || get_blocking(&db, &id)).await
     }
@@ -158,17 +195,17 @@ impl Agent {
         id: String,
         title: Option<String>,
         archived: Option<bool>,
-    ) -> Result<SessionRow, ApiError> {
+    ) -> Result<SessionRow, AgentError> {
         let title = title.map(|t| clean_title(&t)).transpose()?;
         let db = self.db.clone();
         run_blocking(move || {
             let conn = db.lock();
             get_in(&conn, &id)?;
             if let Some(title) = title {
-                sessions::rename_session(&conn, &id, &title, now_ms()).map_err(storage_failure)?;
+                sessions::rename_session(&conn, &id, &title, now_ms())?;
             }
             if let Some(archived) = archived {
-                sessions::set_archived(&conn, &id, archived, now_ms()).map_err(storage_failure)?;
+                sessions::set_archived(&conn, &id, archived, now_ms())?;
             }
             get_in(&conn, &id)
         })
@@ -176,7 +213,7 @@ impl Agent {
     }
 
     /// Deletes a session; a running turn is aborted first.
-    pub async fn delete_session(&self, id: String) -> Result<(), ApiError> {
+    pub async fn delete_session(&self, id: String) -> Result<(), AgentError> {
         if let Some(run) = self.active_run(&id) {
             run.abort();
             let mut progress = run.watch_progress();
@@ -188,23 +225,68 @@ impl Agent {
         }
         let db = self.db.clone();
         run_blocking(move || {
-            if sessions::delete_session(&db.lock(), &id).map_err(storage_failure)? {
+            if sessions::delete_session(&db.lock(), &id)? {
                 Ok(())
             } else {
-                Err(unknown_session())
+                Err(AgentError::UnknownSession)
             }
         })
         .await
     }
 
-    pub async fn messages(&self, id: String) -> Result<Vec<MessageRow>, ApiError> {
+    pub async fn messages(&self, id: String) -> Result<Vec<MessageRow>, AgentError> {
         let db = self.db.clone();
         run_blocking(move || {
             let conn = db.lock();
             get_in(&conn, &id)?;
-            sessions::list_messages(&conn, &id).map_err(storage_failure)
+            Ok(sessions::list_messages(&conn, &id)?)
         })
         .await
+    }
+
+    // ---- providers and tool policies -------------------------------------
+
+    /// Which providers can serve a turn, in resolution order.
+    pub async fn provider_status(&self) -> Result<Vec<ProviderStatus>, AgentError> {
+        let providers = self.providers.clone();
+        run_blocking(move || Ok(providers.status())).await
+    }
+
+    /// Validates and keeps one provider's settings; the new status list.
+    pub async fn configure_provider(
+        &self,
+        provider: Provider,
+        settings: ProviderSettings,
+    ) -> Result<Vec<ProviderStatus>, AgentError> {
+        let providers = self.providers.clone();
+        run_blocking(move || {
+            providers.configure(provider, settings)?;
+            Ok(providers.status())
+        })
+        .await
+    }
+
+    /// The tool policy of a known workspace.
+    pub async fn policy(&self, workspace_id: String) -> Result<ToolPolicy, AgentError> {
+        self.workspaces.path_of(workspace_id.clone()).await?;
+        Ok(self.policies.get(&workspace_id))
+    }
+
+    /// Replaces a known workspace's tool policy, once its read-only paths
+    /// pass the same check a turn applies.
+    pub async fn set_policy(
+        &self,
+        workspace_id: String,
+        policy: ToolPolicy,
+    ) -> Result<ToolPolicy, AgentError> {
+        self.workspaces.path_of(workspace_id.clone()).await?;
+        let workspaces = self.workspaces.clone();
+        let paths = policy.read_only_paths.clone();
+        run_blocking(move || Ok::<_, AgentError>(workspaces.read_only_paths(&paths)?)).await?;
+        let policies = self.policies.clone();
+        let stored = policy.clone();
+        run_blocking(move || Ok::<_, AgentError>(policies.set(&workspace_id, stored)?)).await?;
+        Ok(policy)
     }
 
     // ---- turns ----------------------------------------------------------
@@ -233,39 +315,26 @@ impl Agent {
         self: &Arc<Self>,
         session_id: String,
         request: TurnRequest,
-    ) -> Result<Response, ApiError> {
+    ) -> Result<TurnStream, AgentError> {
         if request.message.trim().is_empty() {
-            return Err(ApiError::bad_request(
-                "invalid_message",
-                "the message is empty",
-            ));
+            return Err(AgentError::EmptyMessage);
         }
         if request.message.len() > MAX_MESSAGE_BYTES {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_message",
-                "the message is larger than 256 KiB",
-            ));
+            return Err(AgentError::MessageTooLarge);
         }
         let max_steps = request.max_steps.unwrap_or(DEFAULT_MAX_STEPS);
         if !(1..=MAX_STEPS_LIMIT).contains(&max_steps) {
-            return Err(ApiError::bad_request(
-                "invalid_max_steps",
-                format!("max_steps must be between 1 and {MAX_STEPS_LIMIT}"),
-            ));
+            return Err(AgentError::InvalidMaxSteps);
         }
         let session = self.get_session(session_id.clone()).await?;
 
         // Reserve the session before any await, so two starts cannot race.
         let turn_id = random_id("turn_");
-        let run = Run::new(session_id.clone(), turn_id.clone());
+        let run = Run::new(turn_id.clone());
         {
             let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
             if runs.contains_key(&session_id) {
-                return Err(ApiError::conflict(
-                    "run_in_flight",
-                    "this session already has a turn running; resume or abort it",
-                ));
+                return Err(AgentError::RunInFlight);
             }
             runs.insert(session_id.clone(), run.clone());
         }
@@ -278,7 +347,7 @@ impl Agent {
                     let outcome = run_turn(spec).await;
                     agent.finish_run(&session_id, &turn_id, outcome);
                 });
-                Ok(sse::response(sse::live(run, 0)))
+                Ok(TurnStream::live(run, 0))
             }
             Err(e) => {
                 self.runs
@@ -323,20 +392,18 @@ impl Agent {
         run: &Arc<Run>,
         request: TurnRequest,
         max_steps: u32,
-    ) -> Result<TurnSpec, ApiError> {
+    ) -> Result<TurnSpec, AgentError> {
         let providers = self.providers.clone();
         let explicit = request.provider;
-        let resolved = run_blocking(move || providers.resolve(explicit)).await?;
+        let resolved =
+            run_blocking(move || Ok::<_, AgentError>(providers.resolve(explicit)?)).await?;
         let model = request
             .model
             .filter(|m| !m.trim().is_empty())
             .unwrap_or_else(|| resolved.default_model.clone());
         let client = self
             .client_for(resolved.client_config.clone())
-            .map_err(|e| {
-                tracing::error!(error = %e, "building the provider client failed");
-                ApiError::internal()
-            })?;
+            .map_err(AgentError::Client)?;
 
         let policy = session
             .workspace_id
@@ -361,17 +428,16 @@ impl Agent {
         let retitle = session.title == "New session";
         let (message_id, history) = run_blocking(move || {
             let mut conn = db.lock();
-            let past = sessions::list_messages(&conn, &session_id).map_err(storage_failure)?;
+            let past = sessions::list_messages(&conn, &session_id)?;
             // One transaction: a crash leaves all of the turn's start (user
             // message, assistant message, turn row) or none of it, never a
             // `streaming` message without the turn row that ends it.
-            let conn = conn.transaction().map_err(|e| storage_failure(e.into()))?;
+            let conn = conn.transaction().map_err(StorageError::from)?;
             let now = now_ms();
             let user_id = random_id("msg_");
-            sessions::insert_message(&conn, &user_id, &session_id, "user", "complete", now)
-                .map_err(storage_failure)?;
+            sessions::insert_message(&conn, &user_id, &session_id, "user", "complete", now)?;
             let part = json!({"type": "text", "text": message}).to_string();
-            sessions::put_part(&conn, &user_id, 0, "text", &part).map_err(storage_failure)?;
+            sessions::put_part(&conn, &user_id, 0, "text", &part)?;
             let assistant_id = random_id("msg_");
             sessions::insert_message(
                 &conn,
@@ -380,23 +446,19 @@ impl Agent {
                 "assistant",
                 "streaming",
                 now,
-            )
-            .map_err(storage_failure)?;
-            sessions::create_turn(&conn, &turn_id, &session_id, &assistant_id, now)
-                .map_err(storage_failure)?;
-            sessions::set_session_model(&conn, &session_id, provider_id, &model_name, now)
-                .map_err(storage_failure)?;
+            )?;
+            sessions::create_turn(&conn, &turn_id, &session_id, &assistant_id, now)?;
+            sessions::set_session_model(&conn, &session_id, provider_id, &model_name, now)?;
             if retitle {
                 let title: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
                 let title: String = title.chars().take(60).collect();
-                sessions::rename_session(&conn, &session_id, &title, now)
-                    .map_err(storage_failure)?;
+                sessions::rename_session(&conn, &session_id, &title, now)?;
             }
-            conn.commit().map_err(|e| storage_failure(e.into()))?;
+            conn.commit().map_err(StorageError::from)?;
             let mut history = vec![history::system_prompt(workspace_path.as_deref())];
             history.extend(history::from_messages(&past));
             history.push(ChatMessage::User { content: message });
-            Ok((assistant_id, history))
+            Ok::<_, AgentError>((assistant_id, history))
         })
         .await?;
 
@@ -420,7 +482,7 @@ impl Agent {
         &self,
         workspace: &std::path::Path,
         policy: &ToolPolicy,
-    ) -> Result<ToolContext, ApiError> {
+    ) -> Result<ToolContext, AgentError> {
         let root = self.workspaces.contained(workspace)?;
         let cell = self.sandbox.clone();
         let workspaces = self.workspaces.clone();
@@ -430,7 +492,7 @@ impl Agent {
         // checked again: what was fine when stored may hold a secret now.
         let (sandbox, read_only_paths) = run_blocking(move || {
             let read_only = workspaces.read_only_paths(&paths)?;
-            Ok((cell.get_or_init(Sandbox::detect).clone(), read_only))
+            Ok::<_, AgentError>((cell.get_or_init(Sandbox::detect).clone(), read_only))
         })
         .await?;
         Ok(ToolContext {
@@ -443,46 +505,39 @@ impl Agent {
         })
     }
 
-    /// The stream of the session's current or latest turn, after the frame
-    /// named by `last_event_id` (`<turn_id>:<seq>`), following it live.
+    /// The stream of the session's current or latest turn, after `after`
+    /// (from its start when `after` names another turn or nothing),
+    /// following it live.
     pub async fn resume(
         &self,
         session_id: String,
-        last_event_id: Option<String>,
-    ) -> Result<Response, ApiError> {
+        after: Option<Cursor>,
+    ) -> Result<TurnStream, AgentError> {
         self.get_session(session_id.clone()).await?;
-        let after = last_event_id.as_deref().and_then(sse::parse_event_id);
         if let Some(run) = self.active_run(&session_id) {
-            let cursor = match after {
-                Some((turn, seq)) if turn == run.turn_id => seq,
+            let cursor = match &after {
+                Some(after) if after.turn_id == run.turn_id => after.seq,
                 _ => 0,
             };
-            return Ok(sse::response(sse::live(run, cursor)));
+            return Ok(TurnStream::live(run, cursor));
         }
         let db = self.db.clone();
-        let wanted = after.map(|(t, s)| (t.to_owned(), s));
         let (turn_id, frames) = run_blocking(move || {
             let conn = db.lock();
-            let turn = match &wanted {
-                Some((turn_id, _)) => sessions::get_turn(&conn, turn_id)
-                    .map_err(storage_failure)?
+            let turn = match &after {
+                Some(after) => sessions::get_turn(&conn, &after.turn_id)?
                     .filter(|t| t.session_id == session_id),
                 None => None,
             };
             let turn = match turn {
                 Some(t) => t,
-                None => sessions::latest_turn(&conn, &session_id)
-                    .map_err(storage_failure)?
-                    .ok_or_else(|| {
-                        ApiError::not_found("no_turn", "this session has no turn yet")
-                    })?,
+                None => sessions::latest_turn(&conn, &session_id)?.ok_or(AgentError::NoTurn)?,
             };
-            let cursor = match &wanted {
-                Some((id, seq)) if *id == turn.id => *seq,
+            let cursor = match &after {
+                Some(after) if after.turn_id == turn.id => after.seq,
                 _ => 0,
             };
-            let mut frames =
-                sessions::chunks_after(&conn, &turn.id, cursor).map_err(storage_failure)?;
+            let mut frames = sessions::chunks_after(&conn, &turn.id, cursor)?;
             // A turn the host died in has no ending in its log; give readers
             // an honest one (not persisted) instead of a stream that just stops.
             if turn.status == "interrupted" && frames.last().is_none_or(|f| f.1 != chunk::DONE) {
@@ -493,14 +548,14 @@ impl Agent {
                 frames.push((last + 1, error.to_json()));
                 frames.push((last + 2, chunk::DONE.to_owned()));
             }
-            Ok((turn.id, frames))
+            Ok::<_, AgentError>((turn.id, frames))
         })
         .await?;
-        Ok(sse::response(sse::stored(turn_id, frames)))
+        Ok(TurnStream::stored(turn_id, frames))
     }
 
     /// Stops the session's running turn. False when nothing was running.
-    pub async fn abort(&self, session_id: String) -> Result<bool, ApiError> {
+    pub async fn abort(&self, session_id: String) -> Result<bool, AgentError> {
         self.get_session(session_id.clone()).await?;
         Ok(match self.active_run(&session_id) {
             Some(run) => {
@@ -516,23 +571,20 @@ impl Agent {
         session_id: String,
         approval_id: String,
         approved: bool,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AgentError> {
         self.get_session(session_id.clone()).await?;
         let run = self.active_run(&session_id);
         if run.is_some_and(|run| run.answer_approval(&approval_id, approved)) {
             Ok(())
         } else {
-            Err(ApiError::not_found(
-                "unknown_approval",
-                "no pending approval with this id in the running turn",
-            ))
+            Err(AgentError::UnknownApproval)
         }
     }
 
     pub async fn watch_status(
         &self,
         session_id: String,
-    ) -> Result<watch::Receiver<SessionStatus>, ApiError> {
+    ) -> Result<watch::Receiver<SessionStatus>, AgentError> {
         self.get_session(session_id.clone()).await?;
         Ok(self.status_sender(&session_id).subscribe())
     }
@@ -545,27 +597,18 @@ impl Agent {
     }
 }
 
-fn clean_title(title: &str) -> Result<String, ApiError> {
+fn clean_title(title: &str) -> Result<String, AgentError> {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-        return Err(ApiError::bad_request(
-            "invalid_title",
-            format!("a title has 1 to {MAX_TITLE_CHARS} characters"),
-        ));
+        return Err(AgentError::InvalidTitle);
     }
     Ok(title.to_owned())
 }
 
-fn unknown_session() -> ApiError {
-    ApiError::not_found("unknown_session", "no session with this id")
+fn get_in(conn: &rusqlite::Connection, id: &str) -> Result<SessionRow, AgentError> {
+    sessions::get_session(conn, id)?.ok_or(AgentError::UnknownSession)
 }
 
-fn get_in(conn: &rusqlite::Connection, id: &str) -> Result<SessionRow, ApiError> {
-    sessions::get_session(conn, id)
-        .map_err(storage_failure)?
-        .ok_or_else(unknown_session)
-}
-
-fn get_blocking(db: &Database, id: &str) -> Result<SessionRow, ApiError> {
+fn get_blocking(db: &Database, id: &str) -> Result<SessionRow, AgentError> {
     get_in(&db.lock(), id)
 }

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use agent_security::ApiError;
-use agent_storage::{load_json, save_json, FileMode};
+use agent_storage::{load_json, save_json, FileMode, StorageError};
 use serde::{Deserialize, Serialize};
 
 use super::command;
@@ -167,7 +166,7 @@ impl Policies {
     }
 
     /// Blocking.
-    pub fn set(&self, workspace_id: &str, policy: ToolPolicy) -> Result<(), ApiError> {
+    pub fn set(&self, workspace_id: &str, policy: ToolPolicy) -> Result<(), StorageError> {
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         let previous = file.workspaces.insert(workspace_id.to_owned(), policy);
         if let Err(e) = save_json(&self.path, &*file, FileMode::Private) {
@@ -175,7 +174,7 @@ impl Policies {
                 Some(p) => file.workspaces.insert(workspace_id.to_owned(), p),
                 None => file.workspaces.remove(workspace_id),
             };
-            return Err(crate::blocking::storage_failure(e));
+            return Err(e);
         }
         Ok(())
     }

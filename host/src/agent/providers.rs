@@ -4,6 +4,7 @@
 //! then Vercel AI Gateway (needs a key), then the custom endpoint (needs a
 //! base URL; the key is optional, e.g. a local Ollama), else unavailable.
 //! Settings (base URL overrides, default models) live in `providers.json`.
+//! Fails with [`ProvidersError`]; the routes map it to HTTP.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,15 +14,33 @@ use std::time::Duration;
 
 use agent_provider::Provider;
 use agent_provider::{ClientConfig, Endpoint};
-use agent_secrets::SecretStore;
-use agent_security::ApiError;
-use agent_storage::{load_json, save_json, FileMode};
-use axum::http::StatusCode;
+use agent_secrets::{SecretError, SecretStore};
+use agent_storage::{load_json, save_json, FileMode, StorageError};
 use serde::{Deserialize, Serialize};
 
 pub const OPENROUTER_URL: &str = "https://openrouter.ai/api/v1";
 pub const AI_GATEWAY_URL: &str = "https://ai-gateway.vercel.sh/v1";
 const DEFAULT_MODEL: &str = "openai/gpt-4o-mini";
+
+/// Why resolving or configuring a provider failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvidersError {
+    /// No provider can serve a turn (the message says which is missing
+    /// what).
+    #[error("{0}")]
+    Down(String),
+    /// A key could not be read (its `Display` never contains a key).
+    #[error("the secret store could not be read")]
+    SecretStore(#[source] SecretError),
+    #[error("timeouts must be between 10 ms and 10 minutes")]
+    InvalidTimeout,
+    #[error("max_retries is at most 10")]
+    InvalidRetries,
+    #[error("{0}")]
+    InvalidBaseUrl(&'static str),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ProviderSettings {
@@ -116,9 +135,9 @@ impl Providers {
         })
     }
 
-    /// Blocking (keyring). Picks the provider for a turn or answers 409
-    /// `provider_down` before any stream opens.
-    pub fn resolve(&self, explicit: Option<Provider>) -> Result<Resolved, ApiError> {
+    /// Blocking (keyring). Picks the provider for a turn, or
+    /// [`ProvidersError::Down`] before any stream opens.
+    pub fn resolve(&self, explicit: Option<Provider>) -> Result<Resolved, ProvidersError> {
         let candidates: Vec<Provider> = match explicit {
             Some(p) => vec![p],
             None => Provider::ALL.to_vec(),
@@ -128,14 +147,10 @@ impl Providers {
             let Some(base_url) = Self::base_url(provider, &settings) else {
                 continue;
             };
-            let key = self.secrets.get(provider).map_err(|e| {
-                tracing::error!(error = %e, "reading a provider key failed");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "secret_store_unavailable",
-                    "the secret store could not be read",
-                )
-            })?;
+            let key = self
+                .secrets
+                .get(provider)
+                .map_err(ProvidersError::SecretStore)?;
             if key.is_none() && provider != Provider::Custom {
                 continue;
             }
@@ -163,7 +178,7 @@ impl Providers {
                      or a custom OpenAI-compatible base URL"
                 .to_owned(),
         };
-        Err(ApiError::conflict("provider_down", message))
+        Err(ProvidersError::Down(message))
     }
 
     /// Blocking (keyring).
@@ -192,38 +207,30 @@ impl Providers {
         &self,
         provider: Provider,
         settings: ProviderSettings,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ProvidersError> {
         for ms in [settings.first_chunk_timeout_ms, settings.idle_timeout_ms]
             .into_iter()
             .flatten()
         {
             if !(10..=600_000).contains(&ms) {
-                return Err(ApiError::bad_request(
-                    "invalid_timeout",
-                    "timeouts must be between 10 ms and 10 minutes",
-                ));
+                return Err(ProvidersError::InvalidTimeout);
             }
         }
         if settings.max_retries.is_some_and(|n| n > 10) {
-            return Err(ApiError::bad_request(
-                "invalid_retries",
-                "max_retries is at most 10",
-            ));
+            return Err(ProvidersError::InvalidRetries);
         }
         if let Some(url) = &settings.base_url {
             let parsed = url::Url::parse(url)
-                .map_err(|_| ApiError::bad_request("invalid_base_url", "base_url is not a URL"))?;
+                .map_err(|_| ProvidersError::InvalidBaseUrl("base_url is not a URL"))?;
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-                return Err(ApiError::bad_request(
-                    "invalid_base_url",
+                return Err(ProvidersError::InvalidBaseUrl(
                     "base_url must be an http(s) URL",
                 ));
             }
             // The key travels with every request: plain http only where it
             // cannot leave the machine.
             if parsed.scheme() == "http" && !is_loopback(&parsed) {
-                return Err(ApiError::bad_request(
-                    "invalid_base_url",
+                return Err(ProvidersError::InvalidBaseUrl(
                     "plain http is allowed only for loopback endpoints; use https",
                 ));
             }
@@ -236,7 +243,7 @@ impl Providers {
                 Some(p) => file.providers.insert(provider.id().to_owned(), p),
                 None => file.providers.remove(provider.id()),
             };
-            return Err(crate::blocking::storage_failure(e));
+            return Err(e.into());
         }
         Ok(())
     }

@@ -15,7 +15,6 @@ use tokio::sync::{oneshot, watch};
 pub type Frame = (u64, Arc<str>);
 
 pub struct Run {
-    pub session_id: String,
     pub turn_id: String,
     frames: Mutex<Vec<Arc<str>>>,
     /// Number of frames, and whether the log is closed (`[DONE]` written).
@@ -25,9 +24,8 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn new(session_id: String, turn_id: String) -> Arc<Run> {
+    pub fn new(turn_id: String) -> Arc<Run> {
         Arc::new(Run {
-            session_id,
             turn_id,
             frames: Mutex::new(Vec::new()),
             progress: watch::channel((0, false)).0,

@@ -1,12 +1,17 @@
 //! HTTP handlers: thin wrappers that extract, call one collaborator and
-//! shape the answer. No logic lives here.
+//! shape the answer. No domain logic lives here, and no HTTP lives in the
+//! collaborators: `errors` is the one table from their errors to status
+//! codes and stable error codes, `sse` the one place that frames their
+//! streams as server-sent events.
 
 mod documents;
+mod errors;
 mod meta;
 mod providers;
 mod recent;
 mod secrets;
 mod sessions;
+mod sse;
 mod workspaces;
 
 use std::sync::Arc;

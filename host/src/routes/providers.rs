@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use crate::agent::policy::ToolPolicy;
 use crate::agent::providers::{ProviderSettings, ProviderStatus};
 use crate::api::ErrorResponse;
-use crate::blocking::run_blocking;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -23,8 +22,7 @@ pub struct ProviderList {
 /// Which providers can serve a turn (keys are never shown).
 #[utoipa::path(get, path = "/providers", operation_id = "list_providers", tag = "providers", responses((status = 200, body = ProviderList)))]
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<ProviderList>, ApiError> {
-    let providers = state.agent.providers.clone();
-    let providers = run_blocking(move || Ok(providers.status())).await?;
+    let providers = state.agent.provider_status().await?;
     Ok(Json(ProviderList { providers }))
 }
 
@@ -45,12 +43,7 @@ pub async fn configure(
             "expected openrouter, ai-gateway or custom",
         )
     })?;
-    let providers = state.agent.providers.clone();
-    let providers = run_blocking(move || {
-        providers.configure(provider, settings)?;
-        Ok(providers.status())
-    })
-    .await?;
+    let providers = state.agent.configure_provider(provider, settings).await?;
     Ok(Json(ProviderList { providers }))
 }
 
@@ -63,8 +56,7 @@ pub async fn get_policy(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<ToolPolicy>, ApiError> {
-    state.workspaces.path_of(id.clone()).await?;
-    Ok(Json(state.agent.policies.get(&id)))
+    Ok(Json(state.agent.policy(id).await?))
 }
 
 /// Replaces the workspace's tool permissions.
@@ -79,12 +71,5 @@ pub async fn set_policy(
     Path(id): Path<String>,
     ApiJson(policy): ApiJson<ToolPolicy>,
 ) -> Result<Json<ToolPolicy>, ApiError> {
-    state.workspaces.path_of(id.clone()).await?;
-    let workspaces = state.workspaces.clone();
-    let paths = policy.read_only_paths.clone();
-    run_blocking(move || workspaces.read_only_paths(&paths)).await?;
-    let policies = state.agent.policies.clone();
-    let stored = policy.clone();
-    run_blocking(move || policies.set(&id, stored)).await?;
-    Ok(Json(policy))
+    Ok(Json(state.agent.set_policy(id, policy).await?))
 }

@@ -1,19 +1,16 @@
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use agent_provider::Provider;
 use agent_security::ApiError;
 use agent_storage::sessions::{MessageRow, SessionQuery, SessionRow};
-use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::agent::status::SessionStatus;
+use super::sse::{self, StatusEvent};
 use crate::agent::TurnRequest;
 use crate::api::ErrorResponse;
 use crate::extract::{ApiJson, ApiQuery};
@@ -290,7 +287,7 @@ pub async fn start_turn(
             })
         })
         .transpose()?;
-    state
+    let frames = state
         .agent
         .start_turn(
             id,
@@ -301,7 +298,8 @@ pub async fn start_turn(
                 max_steps: body.max_steps,
             },
         )
-        .await
+        .await?;
+    Ok(sse::turn(frames))
 }
 
 /// Resumes the session's current or latest turn after `Last-Event-ID`
@@ -316,11 +314,8 @@ pub async fn resume(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let last = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    state.agent.resume(id, last).await
+    let after = sse::last_event_id(&headers);
+    Ok(sse::turn(state.agent.resume(id, after).await?))
 }
 
 /// Stops the running turn (the only thing that does).
@@ -353,11 +348,6 @@ pub async fn approve(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct StatusEvent {
-    pub status: SessionStatus,
-}
-
 /// Server-sent events `data: {"status": "idle"|"busy"|"waiting-for-approval"|"error"}`:
 /// the current status first, then every change.
 #[utoipa::path(get, path = "/sessions/{id}/status", tag = "agent", params(("id" = String, Path)),
@@ -367,25 +357,5 @@ pub async fn status(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let rx = state.agent.watch_status(id).await?;
-    let events = stream::unfold((rx, true), |(mut rx, first)| async move {
-        if !first && rx.changed().await.is_err() {
-            return None;
-        }
-        let status = *rx.borrow_and_update();
-        let data = serde_json::to_string(&StatusEvent { status }).unwrap_or_default();
-        Some((
-            Ok::<_, Infallible>(Bytes::from(format!("data: {data}\n\n"))),
-            (rx, false),
-        ))
-    });
-    let mut response = Response::new(Body::from_stream(events));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok(sse::status(state.agent.watch_status(id).await?))
 }
