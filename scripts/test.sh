@@ -22,8 +22,15 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 echo "== cargo fmt --check" >&2
 cargo fmt --all --check
 
+# The shell's test hooks (control socket, self-test) exist only with its
+# `test-hooks` feature, which every test build turns on; a release shell is
+# built without it. Clippy sees both: the workspace with the hooks, the
+# shell alone without them (the other half of each cfg).
+TEST_FEATURES=(--features agent-shell/test-hooks)
+
 echo "== cargo clippy" >&2
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked "${TEST_FEATURES[@]}" -- -D warnings
+cargo clippy -p agent-shell --all-targets --locked -- -D warnings
 
 if cargo nextest --version >/dev/null 2>&1; then
   run_tests() { cargo nextest run --locked --no-fail-fast "$@"; }
@@ -53,4 +60,4 @@ dbus-run-session -- bash -c '
 '
 
 echo "== workspace tests" >&2
-run_tests --workspace
+run_tests --workspace "${TEST_FEATURES[@]}"

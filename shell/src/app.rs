@@ -1,9 +1,12 @@
 //! The event loop's state and what each event does to it: opening files
 //! (resolved to the host's `doc_id`, one window per document), the pages'
 //! shell actions, the menu, closing with unsaved changes, the error window,
-//! and the test-only control socket's requests.
+//! and (with the `test-hooks` feature, in app/control.rs) the test-only
+//! control socket's requests.
 
-use std::collections::HashMap;
+#[cfg(feature = "test-hooks")]
+mod control;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -24,11 +27,9 @@ use tao::platform::unix::WindowExtUnix;
 use tao::window::WindowId;
 use tokio::sync::watch;
 
-use crate::control::ControlRequest;
 use crate::dialog;
 use crate::events::{HostUpdate, UserEvent};
 use crate::menu::{AppMenu, MenuAction};
-use crate::selftest::script_wrapper;
 use crate::windows::{WindowKind, Windows};
 
 /// The event loop's state: the windows and what they are waiting for.
@@ -47,10 +48,9 @@ pub struct App {
     pub resolving: usize,
     /// A quit waits for the windows with unsaved changes.
     quitting: bool,
-    /// Control-socket evals waiting for their page's answer.
-    evals: HashMap<u64, (WindowId, ControlRequest)>,
-    next_eval: u64,
-    host_state: watch::Receiver<HostState>,
+    /// The control socket's pending evals.
+    #[cfg(feature = "test-hooks")]
+    control: control::State,
 }
 
 impl App {
@@ -73,9 +73,8 @@ impl App {
             error_window: None,
             resolving: 0,
             quitting: false,
-            evals: HashMap::new(),
-            next_eval: 1,
-            host_state,
+            #[cfg(feature = "test-hooks")]
+            control: control::State::new(host_state),
         }
     }
 }
@@ -97,14 +96,14 @@ impl App {
                 Some(action) => self.menu_action(action),
                 None => tracing::debug!(?id, "a menu item without an action"),
             },
-            UserEvent::Control(request) => self.control(request),
+            #[cfg(feature = "test-hooks")]
+            UserEvent::Control(call) => self.control(call),
             // Handled by the loop itself.
             UserEvent::PageStarted(id) => self.page_dropped(id, false),
             UserEvent::PageGone(id) => self.page_dropped(id, true),
-            UserEvent::PageLoaded(..)
-            | UserEvent::Ipc(..)
-            | UserEvent::Timeout
-            | UserEvent::Quit => {}
+            UserEvent::PageLoaded(..) | UserEvent::Quit => {}
+            #[cfg(feature = "test-hooks")]
+            UserEvent::Ipc(..) | UserEvent::Timeout => {}
         }
     }
 
@@ -321,6 +320,7 @@ impl App {
             }
         }
         if was_ready || process_gone {
+            #[cfg(feature = "test-hooks")]
             self.answer_evals(id, "the page went away");
         }
         if self.quitting {
@@ -335,24 +335,10 @@ impl App {
                 self.error_window = None;
             }
         }
+        #[cfg(feature = "test-hooks")]
         self.answer_evals(id, "the window closed");
         if self.quitting {
             self.close_clean_if_quitting();
-        }
-    }
-
-    /// Evals sent to window `id` that will never answer get `reason`.
-    fn answer_evals(&mut self, id: WindowId, reason: &str) {
-        let orphaned: Vec<u64> = self
-            .evals
-            .iter()
-            .filter(|(_, (window, _))| *window == id)
-            .map(|(number, _)| *number)
-            .collect();
-        for number in orphaned {
-            if let Some((_, request)) = self.evals.remove(&number) {
-                request.answer(serde_json::json!({ "error": reason }));
-            }
         }
     }
 
@@ -429,129 +415,6 @@ impl App {
         dialog::choose_files(window.window.gtk_window().upcast_ref(), move |paths| {
             let _ = proxy.send_event(UserEvent::OpenFiles(paths));
         });
-    }
-
-    /// An IPC message that answers a control-socket eval, if it is one.
-    pub fn take_eval_answer(&mut self, body: &str) -> Option<String> {
-        let value: serde_json::Value = serde_json::from_str(body).ok()?;
-        let id = value.get("__eval")?.as_u64()?;
-        let (_, request) = self.evals.remove(&id)?;
-        let mut answer = value.clone();
-        if let Some(object) = answer.as_object_mut() {
-            object.remove("__eval");
-        }
-        request.answer(answer);
-        Some(body.to_owned())
-    }
-
-    fn control(&mut self, request: ControlRequest) {
-        let window_arg = request
-            .body
-            .get("window")
-            .and_then(|w| w.as_u64())
-            .and_then(|n| self.windows.by_number(n));
-        match request.op() {
-            "windows" => {
-                let list: Vec<serde_json::Value> = self
-                    .windows
-                    .iter()
-                    .map(|(_, w)| {
-                        let (kind, doc_id, path) = match &w.kind {
-                            WindowKind::Home => ("home", None, None),
-                            WindowKind::Document { doc_id, path } => (
-                                "document",
-                                Some(doc_id.clone()),
-                                Some(path.to_string_lossy().into_owned()),
-                            ),
-                            WindowKind::Error => ("error", None, None),
-                        };
-                        serde_json::json!({
-                            "id": w.number, "kind": kind, "doc_id": doc_id, "path": path,
-                            "title": w.window.title(), "dirty": w.dirty,
-                            "page_ready": w.page_ready, "focus_requests": w.focus_requests,
-                            "focused": w.window.is_focused(),
-                        })
-                    })
-                    .collect();
-                request.answer(serde_json::json!({ "windows": list }));
-            }
-            "eval" => {
-                let script = request.body.get("script").and_then(|s| s.as_str());
-                let (Some(id), Some(script)) = (window_arg, script) else {
-                    return request
-                        .answer(serde_json::json!({"error": "eval needs window and script"}));
-                };
-                let number = self.next_eval;
-                self.next_eval += 1;
-                let wrapped = script_wrapper(script, &format!("{{ __eval: {number} }}"));
-                match self.windows.get_mut(id) {
-                    Some(window) => {
-                        window.run_script(wrapped);
-                        self.evals.insert(number, (id, request));
-                    }
-                    None => request.answer(serde_json::json!({"error": "no such window"})),
-                }
-            }
-            "close" => match window_arg {
-                Some(id) => {
-                    self.request_close(id);
-                    request.answer(serde_json::json!({"ok": true}));
-                }
-                None => request.answer(serde_json::json!({"error": "no such window"})),
-            },
-            "menu" => {
-                let item = request
-                    .body
-                    .get("item")
-                    .and_then(|i| i.as_str())
-                    .unwrap_or("");
-                match self.menu.action_by_name(item) {
-                    Some(action) => {
-                        self.menu_action(action);
-                        request.answer(serde_json::json!({"ok": true}));
-                    }
-                    None => request.answer(serde_json::json!({"error": "no such menu item"})),
-                }
-            }
-            "host" => {
-                let state = self.host_state.borrow().clone();
-                let answer = match state {
-                    HostState::Ready { pid, .. } => {
-                        serde_json::json!({"state": "ready", "pid": pid})
-                    }
-                    HostState::Starting => serde_json::json!({"state": "starting"}),
-                    HostState::Restarting { .. } => serde_json::json!({"state": "restarting"}),
-                    HostState::Failed { .. } => serde_json::json!({"state": "failed"}),
-                };
-                request.answer(answer);
-            }
-            "screenshot" => {
-                let Some(path) = request
-                    .body
-                    .get("path")
-                    .and_then(|p| p.as_str())
-                    .map(PathBuf::from)
-                else {
-                    return request.answer(serde_json::json!({"error": "screenshot needs a path"}));
-                };
-                std::thread::spawn(move || {
-                    let status = std::process::Command::new("import")
-                        .args(["-window", "root"])
-                        .arg(&path)
-                        .stdin(std::process::Stdio::null())
-                        .status();
-                    request.answer(match status {
-                        Ok(s) if s.success() => serde_json::json!({"ok": true}),
-                        Ok(s) => serde_json::json!({"error": format!("import exited with {s}")}),
-                        Err(e) => serde_json::json!({"error": format!("cannot run import: {e}")}),
-                    });
-                });
-            }
-            other => {
-                let other = other.to_owned();
-                request.answer(serde_json::json!({"error": format!("unknown op {other:?}")}))
-            }
-        }
     }
 }
 

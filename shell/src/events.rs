@@ -1,6 +1,7 @@
 //! What reaches the event loop: from other threads (the supervisor, the
 //! single-instance listener, signals, host calls), the webviews, the
-//! scheme's shell actions, the menu and the control socket.
+//! scheme's shell actions, the menu and (`test-hooks` feature) the control
+//! socket and the self-test.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,8 @@ use agent_shell::host_calls::OpenedDocument;
 use agent_shell::single_instance::Message;
 use tao::window::WindowId;
 
-use crate::control::ControlRequest;
+#[cfg(feature = "test-hooks")]
+use agent_shell::control::ControlCall;
 
 /// What reaches the event loop from other threads, the webviews, the
 /// scheme's shell actions, the menu and the control socket.
@@ -24,8 +26,10 @@ pub enum UserEvent {
     /// A window's web process ended (crashed or was killed).
     PageGone(WindowId),
     /// A page posted to wry's IPC (self-test and control socket only).
+    #[cfg(feature = "test-hooks")]
     Ipc(WindowId, String),
     /// The self-test ran out of time.
+    #[cfg(feature = "test-hooks")]
     Timeout,
     /// Files and links from our argv or from a second launch.
     Open(Message),
@@ -40,7 +44,8 @@ pub enum UserEvent {
     /// A menu item was clicked.
     Menu(muda::MenuId),
     /// A request on the test control socket.
-    Control(ControlRequest),
+    #[cfg(feature = "test-hooks")]
+    Control(ControlCall),
     /// SIGTERM or SIGINT: close the windows and stop the host in order.
     Quit,
 }

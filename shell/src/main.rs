@@ -5,17 +5,20 @@
 //! host through the `hostapi://` scheme (src/scheme.rs) without ever
 //! holding its port or password.
 //!
-//! `--self-test` loads the renderer, fetches `/health` through
-//! `window.desktop`, prints `{"status":..,"body":..}` on stdout and exits
-//! (0 on a 200, 1 otherwise or after 30 s). The test-only follow-ups
-//! (`--self-test-probe`, `--self-test-script`) live in src/selftest.rs.
+//! Built with the `test-hooks` feature (tests, shell-bench) it also has
+//! the test hooks (src/hooks.rs): `--self-test` loads the renderer, fetches
+//! `/health` through `window.desktop`, prints `{"status":..,"body":..}` on
+//! stdout and exits (0 on a 200, 1 otherwise or after 30 s), with test-only
+//! follow-ups (`--self-test-probe`, `--self-test-script`) in
+//! src/selftest.rs; `--control-socket` serves `agent_shell::control`.
 
 mod app;
-mod control;
 mod dialog;
 mod events;
+mod hooks;
 mod menu;
 mod scheme;
+#[cfg(feature = "test-hooks")]
 mod selftest;
 mod windows;
 
@@ -37,16 +40,12 @@ use zeroize::Zeroizing;
 
 use app::App;
 use events::{HostUpdate, UserEvent};
+use hooks::{HookArgs, Hooks};
 use menu::AppMenu;
-use selftest::{Progress, SelfTest};
-use windows::{ExternalOpener, WebviewSettings, WindowKind, Windows};
-
-/// How long `--self-test` may take before it fails.
-const SELF_TEST_LIMIT: Duration = Duration::from_secs(30);
+use windows::{WebviewSettings, Windows};
 
 #[derive(Parser, Debug)]
 #[command(name = "agent-shell", about = "The desktop shell of the agent host")]
-#[command(group(clap::ArgGroup::new("test_hooks").args(["self_test", "control_socket"]).multiple(true)))]
 struct Args {
     /// Directory of the built renderer (web/dist), served on the shell's own
     /// loopback origin under /desktop/.
@@ -60,32 +59,6 @@ struct Args {
     /// The host's user-data directory (default: $XDG_DATA_HOME/agent-host).
     #[arg(long, value_name = "DIR")]
     user_data: Option<PathBuf>,
-    /// Load the renderer, fetch /health through window.desktop, print the
-    /// answer as one JSON line and exit.
-    #[arg(long)]
-    self_test: bool,
-    /// With --self-test: afterwards load this page (another origin, or
-    /// /desktopX) and report whether it has window.desktop and what a
-    /// hostapi:// fetch from it gets. For tests only.
-    #[arg(long, value_name = "URL", requires = "self_test")]
-    self_test_probe: Option<String>,
-    /// With --self-test: afterwards run this file, the body of an async
-    /// JavaScript function, in the renderer page (with `window.desktop`)
-    /// and report its return value as `script`. A string `haystack` in the
-    /// returned object is replaced by `secret_scan`: whether the host's
-    /// password or its Basic credential occurs in it. For tests only.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "self_test",
-        conflicts_with = "self_test_probe",
-        hide = true
-    )]
-    self_test_script: Option<PathBuf>,
-    /// With --self-test or --control-socket: the window may also navigate
-    /// (a frame) to this exact URL. For tests only.
-    #[arg(long, value_name = "URL", requires = "test_hooks", hide = true)]
-    self_test_allow: Vec<String>,
     /// The agent-host executable (default: the one next to this program).
     #[arg(long, value_name = "PATH", hide = true)]
     host_program: Option<PathBuf>,
@@ -93,10 +66,8 @@ struct Args {
     /// .desktop file under $XDG_DATA_HOME/applications) and exit.
     #[arg(long)]
     install_desktop_entry: bool,
-    /// Serve the test control socket at this path (tests only; see
-    /// src/control.rs).
-    #[arg(long, value_name = "PATH", hide = true)]
-    control_socket: Option<PathBuf>,
+    #[command(flatten)]
+    hooks: HookArgs,
     /// Files to open and `agent-host://` links to follow. A running shell
     /// for the same user-data directory gets them and this one exits.
     #[arg(value_name = "FILE|LINK")]
@@ -127,7 +98,7 @@ fn main() {
     }
 }
 
-fn run(args: Args) -> Result<i32, String> {
+fn run(mut args: Args) -> Result<i32, String> {
     if args.install_desktop_entry {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let data_home = deeplink::default_data_home().ok_or("no $XDG_DATA_HOME or $HOME")?;
@@ -152,7 +123,8 @@ fn run(args: Args) -> Result<i32, String> {
             .ok_or("neither XDG_DATA_HOME nor HOME is set")?,
     };
     let user_data = std::path::absolute(&user_data).map_err(|e| e.to_string())?;
-    let instance = if args.self_test {
+    let mut hooks = Hooks::new(std::mem::take(&mut args.hooks));
+    let instance = if !hooks.single_instance() {
         None
     } else {
         let runtime_dir = single_instance::default_runtime_dir()
@@ -243,28 +215,15 @@ fn run(args: Args) -> Result<i32, String> {
             })
             .map_err(|e| format!("cannot listen for other launches: {e}"))?;
     }
-    if let Some(path) = &args.control_socket {
-        let forward = proxy.clone();
-        control::serve(path, move |request| {
-            let _ = forward.send_event(UserEvent::Control(request));
-        })
-        .map_err(|e| format!("cannot open the control socket: {e}"))?;
-    }
+    hooks.start(&base, &proxy)?;
 
     let menu_proxy = proxy.clone();
     let menu = AppMenu::new(move |id| {
         let _ = menu_proxy.send_event(UserEvent::Menu(id));
     })?;
 
-    let mut allowed_extra = args.self_test_allow.clone();
-    allowed_extra.extend(args.self_test_probe.clone());
-    let test_hooks = args.self_test || args.control_socket.is_some();
-    let settings = WebviewSettings {
-        base: base.clone(),
-        allowed_extra,
-        with_ipc: test_hooks,
-        opener: external_opener(test_hooks),
-    };
+    let mut settings = WebviewSettings::new(base.clone());
+    hooks.webview(&mut settings);
     let action_proxy = proxy.clone();
     let io = runtime.handle().clone();
     let windows = Windows::new(
@@ -297,32 +256,15 @@ fn run(args: Args) -> Result<i32, String> {
 
     // The home window comes first unless files name the first windows (the
     // self-test always has one: it runs there).
-    if initial.files.is_empty() || args.self_test {
+    if initial.files.is_empty() || hooks.wants_home() {
         app.open_home(&event_loop)?;
     }
     if !initial.is_empty() {
         app.open(&event_loop, initial);
     }
 
-    if args.self_test {
-        let timeout_proxy = proxy.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(SELF_TEST_LIMIT);
-            let _ = timeout_proxy.send_event(UserEvent::Timeout);
-        });
-    }
-
+    #[cfg_attr(not(feature = "test-hooks"), allow(unused_mut))]
     let mut exit_code = 0;
-    let script = match (&args.self_test_script, args.self_test) {
-        (Some(path), true) => Some(
-            std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        ),
-        _ => None,
-    };
-    let mut self_test = args
-        .self_test
-        .then(|| SelfTest::new(base.start_url(), args.self_test_probe.clone(), script));
     event_loop.run_return(|event, target, control_flow| {
         *control_flow = ControlFlow::Wait;
         match event {
@@ -339,37 +281,19 @@ fn run(args: Args) -> Result<i32, String> {
             Event::UserEvent(UserEvent::Quit) => *control_flow = ControlFlow::Exit,
             Event::UserEvent(UserEvent::PageLoaded(id, url)) => {
                 app.page_loaded(id, &url);
-                if let (Some(test), Some(window)) = (&self_test, app.windows.get_mut(id)) {
-                    if window.kind == WindowKind::Home {
-                        if let Some(script) = test.script_for(&url) {
-                            if let Err(error) = window.webview.evaluate_script(&script) {
-                                tracing::error!(%error, "cannot run the self-test");
-                            }
-                        }
-                    }
-                }
+                hooks.page_loaded(&mut app, id, &url);
             }
+            #[cfg(feature = "test-hooks")]
             Event::UserEvent(UserEvent::Ipc(id, body)) => {
-                if let Some(report) = app.take_eval_answer(&body) {
-                    tracing::debug!(report, "control eval answered");
-                } else if let (Some(test), Some(window)) = (&mut self_test, app.windows.get_mut(id))
-                {
-                    let state = host_state.borrow().clone();
-                    match test.record(body, &state, &window.webview) {
-                        Progress::Continue => {}
-                        Progress::Done(code) => {
-                            exit_code = code;
-                            *control_flow = ControlFlow::Exit;
-                        }
-                    }
+                let state = host_state.borrow().clone();
+                if let Some(code) = hooks.ipc(&mut app, id, body, &state) {
+                    exit_code = code;
+                    *control_flow = ControlFlow::Exit;
                 }
             }
+            #[cfg(feature = "test-hooks")]
             Event::UserEvent(UserEvent::Timeout) => {
-                println!(
-                    "{}",
-                    serde_json::json!({"error": "self-test timed out", "after_s": SELF_TEST_LIMIT.as_secs()})
-                );
-                exit_code = 1;
+                exit_code = hooks.timed_out();
                 *control_flow = ControlFlow::Exit;
             }
             Event::UserEvent(event) => app.handle(target, event),
@@ -486,22 +410,6 @@ fn follow_host(
             }
         }
     });
-}
-
-/// The system browser (`xdg-open`). With the test hooks on (`--self-test`,
-/// `--control-socket`), `$AGENT_SHELL_TEST_OPENER` names a program to call
-/// instead, so a test can see which links the shell opened; otherwise that
-/// variable is ignored.
-fn external_opener(test_hooks: bool) -> ExternalOpener {
-    let program = std::env::var_os("AGENT_SHELL_TEST_OPENER").filter(|p| !p.is_empty());
-    match program {
-        Some(program) if test_hooks => ExternalOpener::program(program.into()),
-        Some(_) => {
-            tracing::debug!("AGENT_SHELL_TEST_OPENER is ignored without the test hooks");
-            ExternalOpener::system()
-        }
-        None => ExternalOpener::system(),
-    }
 }
 
 /// `web/dist` of the source tree: next to the build's `target/` (for

@@ -111,6 +111,7 @@ impl AppMenu {
 
     /// The action for a test's `menu` request, by name: `open`, `close`,
     /// `quit` or `recent:<n>`.
+    #[cfg(feature = "test-hooks")]
     pub fn action_by_name(&self, name: &str) -> Option<MenuAction> {
         let id = match name {
             "open" => OPEN.to_owned(),

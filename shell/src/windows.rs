@@ -97,9 +97,24 @@ pub struct WebviewSettings {
     pub allowed_extra: Vec<String>,
     /// Whether pages may post to wry's IPC: only for the self-test and the
     /// control socket, never as a channel the shell trusts.
+    #[cfg(feature = "test-hooks")]
     pub with_ipc: bool,
     /// Opens links in the system browser.
     pub opener: ExternalOpener,
+}
+
+impl WebviewSettings {
+    /// What a shell without test hooks uses: no extra URLs, no IPC, the
+    /// system browser.
+    pub fn new(base: RendererBase) -> Self {
+        Self {
+            base,
+            allowed_extra: Vec::new(),
+            #[cfg(feature = "test-hooks")]
+            with_ipc: false,
+            opener: ExternalOpener::system(),
+        }
+    }
 }
 
 /// Hands an `http(s)` URL to the system browser: `xdg-open`, or in tests
@@ -118,6 +133,7 @@ impl ExternalOpener {
     }
 
     /// Another program, called with the URL as its one argument (tests).
+    #[cfg(feature = "test-hooks")]
     pub fn program(program: PathBuf) -> Self {
         Self { program }
     }
@@ -311,6 +327,7 @@ impl Windows {
         self.map.values_mut()
     }
 
+    #[cfg(feature = "test-hooks")]
     pub fn by_number(&self, number: u64) -> Option<WindowId> {
         self.map
             .iter()
@@ -396,7 +413,7 @@ impl Windows {
                 tracing::debug!(url, "denied a new window");
                 NewWindowResponse::Deny
             });
-        let builder = report_events(builder, id, &self.proxy, self.settings.with_ipc);
+        let builder = report_events(builder, id, &self.proxy, &self.settings);
         let webview = build(builder, &window, &mut self.setup)?;
         // Before the first load, so it decides that one too.
         webview
@@ -424,7 +441,7 @@ impl Windows {
             .with_html(html)
             .with_navigation_handler(|url| url == "about:blank" || url.starts_with("data:"))
             .with_new_window_req_handler(|_, _| NewWindowResponse::Deny);
-        let builder = report_events(builder, window.id(), &self.proxy, self.settings.with_ipc);
+        let builder = report_events(builder, window.id(), &self.proxy, &self.settings);
         let webview = build(builder, &window, &mut self.setup)?;
         Ok(self.insert(window, webview, WindowKind::Error))
     }
@@ -494,7 +511,7 @@ fn report_events<'a>(
     builder: WebViewBuilder<'a>,
     id: WindowId,
     proxy: &EventLoopProxy<UserEvent>,
-    with_ipc: bool,
+    #[cfg_attr(not(feature = "test-hooks"), allow(unused_variables))] settings: &WebviewSettings,
 ) -> WebViewBuilder<'a> {
     let load_proxy = proxy.clone();
     let builder = builder.with_on_page_load_handler(move |event, url| {
@@ -504,13 +521,14 @@ fn report_events<'a>(
         };
         let _ = load_proxy.send_event(event);
     });
-    if !with_ipc {
-        return builder;
+    #[cfg(feature = "test-hooks")]
+    if settings.with_ipc {
+        let ipc_proxy = proxy.clone();
+        return builder.with_ipc_handler(move |request| {
+            let _ = ipc_proxy.send_event(UserEvent::Ipc(id, request.body().clone()));
+        });
     }
-    let ipc_proxy = proxy.clone();
-    builder.with_ipc_handler(move |request| {
-        let _ = ipc_proxy.send_event(UserEvent::Ipc(id, request.body().clone()));
-    })
+    builder
 }
 
 #[cfg(test)]
