@@ -5,88 +5,10 @@
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
+use agent_provider::scripted::{Reply, Scripted};
 use serde_json::{json, Value};
 
-const KEY: &str = "sk-or-scripted-test-key-0123456789";
-
-struct World {
-    rt: tokio::runtime::Runtime,
-    provider: ScriptedProvider,
-    host: TestHost,
-    _user_data: tempfile::TempDir,
-}
-
-impl World {
-    fn new(script: Vec<Reply>) -> World {
-        let user_data = tempfile::tempdir().unwrap();
-        Self::with_dir(script, user_data)
-    }
-
-    fn with_dir(script: Vec<Reply>, user_data: tempfile::TempDir) -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let provider = rt.block_on(ScriptedProvider::start(script)).unwrap();
-        let host = TestHost::start(user_data.path());
-        let world = World {
-            rt,
-            provider,
-            host,
-            _user_data: user_data,
-        };
-        world.configure(json!({"idle_timeout_ms": 2000, "first_chunk_timeout_ms": 2000}));
-        world
-    }
-
-    fn configure(&self, mut settings: Value) {
-        settings["base_url"] = json!(self.provider.base_url());
-        let r = self
-            .host
-            .send("PUT", "/secrets/openrouter", json!({"key": KEY}));
-        assert_eq!(r.status, 200);
-        let r = self.host.send("PUT", "/providers/openrouter", settings);
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    }
-
-    fn session(&self, workspace: Option<&std::path::Path>) -> String {
-        let workspace_id = workspace.map(|w| {
-            self.host
-                .send("POST", "/workspaces", json!({"path": w}))
-                .json()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        });
-        let r = self
-            .host
-            .send("POST", "/sessions", json!({"workspace_id": workspace_id}));
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        r.json()["id"].as_str().unwrap().to_owned()
-    }
-
-    fn turn(&self, session: &str, message: &str) -> SseReader {
-        SseReader::open(
-            &self.host,
-            "POST",
-            &format!("/sessions/{session}/turns"),
-            Some(&json!({"message": message})),
-            &[],
-        )
-    }
-
-    fn turn_to_end(&self, session: &str, message: &str) -> Vec<SseFrame> {
-        let reader = self.turn(session, message);
-        assert_eq!(reader.status, 200);
-        reader.rest()
-    }
-
-    fn push(&self, replies: Vec<Reply>) {
-        self.provider.push(replies);
-    }
-}
+const KEY: &str = PROVIDER_KEY;
 
 fn kinds(frames: &[SseFrame]) -> Vec<String> {
     frames.iter().map(SseFrame::kind).collect()
@@ -100,16 +22,8 @@ fn text_of(frames: &[SseFrame]) -> String {
         .collect()
 }
 
-fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn idle(host: &TestHost, session: &str) {
-    wait_until("the turn to finish", Duration::from_secs(10), || {
+    let finished = eventually(Duration::from_secs(10), || {
         host.send(
             "POST",
             &format!("/sessions/{session}/turns"),
@@ -123,6 +37,7 @@ fn idle(host: &TestHost, session: &str) {
                 .iter()
                 .all(|m| m["metadata"]["status"] != "streaming")
     });
+    assert!(finished, "timed out waiting for the turn to finish");
 }
 
 #[test]
@@ -411,10 +326,9 @@ fn abort_closes_the_provider_connection_and_finalises_the_message() {
     let k = kinds(&rest);
     assert_eq!(&k[k.len() - 2..], ["abort", "[DONE]"], "{k:?}");
     assert!(k.contains(&"text-end".to_owned()));
-    wait_until(
-        "the provider to see the disconnect",
-        Duration::from_secs(3),
-        || world.provider.disconnects() == 1,
+    assert!(
+        eventually(Duration::from_secs(3), || world.provider.disconnects() == 1),
+        "timed out waiting for the provider to see the disconnect"
     );
     idle(&world.host, &session);
     let messages = world
@@ -487,10 +401,9 @@ fn disconnect_does_not_stop_the_turn_and_last_event_id_resumes_exactly() {
     .rest();
     assert_eq!(full, all);
     let World {
-        rt,
         provider,
         host,
-        _user_data,
+        dir,
     } = world;
     let user_data_path = host.user_data.clone();
     assert!(host.stop().success());
@@ -506,8 +419,8 @@ fn disconnect_does_not_stop_the_turn_and_last_event_id_resumes_exactly() {
     .rest();
     assert_eq!(replay, all[10..].to_vec());
     drop(host);
-    rt.block_on(provider.shutdown());
-    drop(_user_data);
+    provider.shutdown();
+    drop(dir);
 }
 
 #[test]
@@ -736,11 +649,6 @@ fn keys_and_credentials_stay_out_of_reach_of_routes_and_tools() {
     std::os::unix::fs::symlink("../.ssh", project.join("keys")).unwrap();
     std::os::unix::fs::symlink("../.local/share/agent-host", project.join("data")).unwrap();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let mut script = Vec::new();
     for (i, path) in ["keys/id_ed25519", "data/auth.json"].iter().enumerate() {
         script.push(Reply::tool_call(
@@ -760,23 +668,13 @@ fn keys_and_credentials_stay_out_of_reach_of_routes_and_tools() {
         r#"{"recursive": true}"#,
     ));
     script.push(Reply::text_answer("done"));
-    let provider = rt.block_on(ScriptedProvider::start(script)).unwrap();
+    let provider = TestProvider::start(script);
     let home_str = home.path().to_str().unwrap().to_owned();
     let host = TestHost::start_with(
-        options(&user_data),
+        launch_options(&user_data),
         &[("AGENT_HOST_SECRET_BACKEND", "file"), ("HOME", &home_str)],
     );
-    assert_eq!(
-        host.send("PUT", "/secrets/openrouter", json!({"key": KEY}))
-            .status,
-        200
-    );
-    let r = host.send(
-        "PUT",
-        "/providers/openrouter",
-        json!({"base_url": provider.base_url()}),
-    );
-    assert_eq!(r.status, 200);
+    provider.configure(&host, json!({}));
 
     // Routes: documents and workspace files refuse the protected locations.
     let r = host.send(
@@ -871,7 +769,7 @@ fn keys_and_credentials_stay_out_of_reach_of_routes_and_tools() {
             .contains("attacker")
     );
     drop(host);
-    rt.block_on(provider.shutdown());
+    provider.shutdown();
 }
 
 #[test]
@@ -908,26 +806,24 @@ fn a_stored_key_is_never_sent_over_plain_http_off_the_machine() {
 fn a_host_crash_mid_turn_keeps_the_user_message_and_ends_the_replay_honestly() {
     let user_data = tempfile::tempdir().unwrap();
     let path = user_data.path().to_path_buf();
-    let world = World::with_dir(
-        vec![Reply::Stream {
-            events: vec![
-                Scripted::Text {
-                    text: "partial answer".into(),
-                },
-                Scripted::Stall,
-            ],
-        }],
-        user_data,
-    );
+    let world = World::builder(vec![Reply::Stream {
+        events: vec![
+            Scripted::Text {
+                text: "partial answer".into(),
+            },
+            Scripted::Stall,
+        ],
+    }])
+    .user_data(user_data)
+    .start();
     let session = world.session(None);
     let mut reader = world.turn(&session, "remember me");
     let seen = reader.next_frames(4);
     std::thread::sleep(Duration::from_millis(300)); // let the writer commit
     let World {
-        rt,
         provider,
         mut host,
-        _user_data,
+        dir,
     } = world;
     // SAFETY: kill(2) on our own child.
     unsafe { libc::kill(host.pid as libc::pid_t, libc::SIGKILL) };
@@ -961,8 +857,8 @@ fn a_host_crash_mid_turn_keeps_the_user_message_and_ends_the_replay_honestly() {
     let k = kinds(&replay);
     assert_eq!(&k[k.len() - 2..], ["error", "[DONE]"], "{k:?}");
     drop(host);
-    rt.block_on(provider.shutdown());
-    drop(_user_data);
+    provider.shutdown();
+    drop(dir);
 }
 
 /// Every entry under `dir` (not following symlinks) whose mode is not the
@@ -1016,28 +912,12 @@ fn a_full_session_leaves_the_user_data_directory_private() {
     let doc = files.path().join("notes.md");
     std::fs::write(&doc, "# notes\n").unwrap();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let provider = rt
-        .block_on(ScriptedProvider::start(vec![Reply::text_answer(
-            "Kept private.",
-        )]))
-        .unwrap();
-    let mut options = options(user_data.path());
+    let provider = TestProvider::start(vec![Reply::text_answer("Kept private.")]);
+    let mut options = launch_options(user_data.path());
     options.publish_connection = true;
     let host = TestHost::start_with(options, &[("AGENT_HOST_SECRET_BACKEND", "file")]);
 
-    let r = host.send("PUT", "/secrets/openrouter", json!({"key": KEY}));
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let r = host.send(
-        "PUT",
-        "/providers/openrouter",
-        json!({"base_url": provider.base_url(), "idle_timeout_ms": 2000}),
-    );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    provider.configure(&host, json!({"idle_timeout_ms": 2000}));
     let r = host.send("POST", "/workspaces", json!({"path": files.path()}));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let workspace_id = r.json()["id"].as_str().unwrap().to_owned();
@@ -1095,7 +975,7 @@ fn a_full_session_leaves_the_user_data_directory_private() {
     assert!(host.stop().success());
     let wrong = not_private(root);
     assert!(wrong.is_empty(), "after stopping:\n{}", wrong.join("\n"));
-    rt.block_on(provider.shutdown());
+    provider.shutdown();
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use crate::support::*;
-use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
+use agent_provider::scripted::{Reply, Scripted};
 use serde_json::{json, Value};
 
 const SCRIPT: &str = concat!(
@@ -16,69 +16,40 @@ const SCRIPT: &str = concat!(
 
 #[test]
 fn the_ai_package_reads_a_tool_using_turn() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let provider = rt
-        .block_on(ScriptedProvider::start(vec![
-            Reply::Stream {
-                events: vec![
-                    Scripted::Reasoning {
-                        text: "I should list the files.".into(),
-                    },
-                    Scripted::Text {
-                        text: "Looking… ".into(),
-                    },
-                    Scripted::ToolCall {
-                        index: 0,
-                        id: "call_ls".into(),
-                        name: "list_files".into(),
-                        arguments: "{}".into(),
-                        pieces: 3,
-                    },
-                    Scripted::Finish {
-                        reason: "tool_calls".into(),
-                    },
-                    Scripted::Usage {
-                        input: 12,
-                        output: 7,
-                    },
-                    Scripted::Done,
-                ],
-            },
-            Reply::text_answer("There is one file: hello.md."),
-        ]))
-        .unwrap();
-    let user_data = tempfile::tempdir().unwrap();
+    let world = World::builder(vec![
+        Reply::Stream {
+            events: vec![
+                Scripted::Reasoning {
+                    text: "I should list the files.".into(),
+                },
+                Scripted::Text {
+                    text: "Looking… ".into(),
+                },
+                Scripted::ToolCall {
+                    index: 0,
+                    id: "call_ls".into(),
+                    name: "list_files".into(),
+                    arguments: "{}".into(),
+                    pieces: 3,
+                },
+                Scripted::Finish {
+                    reason: "tool_calls".into(),
+                },
+                Scripted::Usage {
+                    input: 12,
+                    output: 7,
+                },
+                Scripted::Done,
+            ],
+        },
+        Reply::text_answer("There is one file: hello.md."),
+    ])
+    .settings(json!({}))
+    .start();
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(workspace.path().join("hello.md"), "# hi\n").unwrap();
-    let host = TestHost::start(user_data.path());
-    assert_eq!(
-        host.send("PUT", "/secrets/openrouter", json!({"key": "sk-test"}))
-            .status,
-        200
-    );
-    assert_eq!(
-        host.send(
-            "PUT",
-            "/providers/openrouter",
-            json!({"base_url": provider.base_url()})
-        )
-        .status,
-        200
-    );
-    let ws = host
-        .send("POST", "/workspaces", json!({"path": workspace.path()}))
-        .json()["id"]
-        .clone();
-    let session = host
-        .send("POST", "/sessions", json!({"workspace_id": ws}))
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = world.session(Some(workspace.path()));
+    let host = &world.host;
 
     let input = json!({
         "port": host.port,
@@ -134,7 +105,7 @@ fn the_ai_package_reads_a_tool_using_turn() {
     let replay = read_with_node(&replay_input);
     assert_eq!(replay["chunks"], result["chunks"]);
     assert_eq!(replay["message"], result["message"]);
-    rt.block_on(provider.shutdown());
+    world.shutdown();
 }
 
 fn read_with_node(input: &Value) -> Value {

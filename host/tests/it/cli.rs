@@ -11,10 +11,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::support::*;
-use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
+use agent_provider::scripted::{Reply, Scripted};
 use serde_json::json;
 
-const KEY: &str = "sk-or-cli-test-key-0123456789abcdef";
+const KEY: &str = PROVIDER_KEY;
 
 struct Output {
     code: i32,
@@ -26,7 +26,7 @@ struct Output {
 /// any controlling terminal, so approval prompts read stdin as they would
 /// in a pipeline instead of waiting for whoever runs the tests.
 fn cli(args: &[&str], stdin: &str) -> Output {
-    let mut cmd = Command::new(host_bin());
+    let mut cmd = Command::new(host_binary());
     cmd.args(args)
         .env("AGENT_HOST_SECRET_BACKEND", "file")
         .env_remove("AGENT_HOST_LOG")
@@ -78,48 +78,21 @@ fn with_dir<'a>(dir: &'a Path, args: &[&'a str]) -> Vec<&'a str> {
     all
 }
 
-/// A host that listens on `host.sock`, and a scripted provider.
-struct World {
-    rt: tokio::runtime::Runtime,
-    provider: ScriptedProvider,
-    host: TestHost,
-    dir: tempfile::TempDir,
+/// A world whose host listens on `host.sock`, configured (when the test
+/// asks) with a longer idle timeout.
+fn world(script: Vec<Reply>) -> WorldBuilder {
+    World::builder(script)
+        .publish_connection()
+        .settings(json!({"idle_timeout_ms": 3000}))
 }
 
-impl World {
-    fn new(script: Vec<Reply>) -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let provider = rt.block_on(ScriptedProvider::start(script)).unwrap();
-        let mut options = options(dir.path());
-        options.publish_connection = true;
-        let host = TestHost::start_with(options, &[("AGENT_HOST_SECRET_BACKEND", "file")]);
-        World {
-            rt,
-            provider,
-            host,
-            dir,
-        }
-    }
+/// What the CLI tests ask of a [`World`].
+trait CliWorld {
+    fn cli(&self, args: &[&str], stdin: &str) -> Output;
+    fn session_ids(&self) -> Vec<String>;
+}
 
-    fn configure(&self) -> &World {
-        let r = self
-            .host
-            .send("PUT", "/secrets/openrouter", json!({"key": KEY}));
-        assert_eq!(r.status, 200);
-        let r = self.host.send(
-            "PUT",
-            "/providers/openrouter",
-            json!({"base_url": self.provider.base_url(), "idle_timeout_ms": 3000}),
-        );
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        self
-    }
-
+impl CliWorld for World {
     fn cli(&self, args: &[&str], stdin: &str) -> Output {
         cli(&with_dir(self.dir.path(), args), stdin)
     }
@@ -131,14 +104,6 @@ impl World {
             .iter()
             .map(|s| s["id"].as_str().unwrap().to_owned())
             .collect()
-    }
-
-    fn shutdown(self) {
-        let World {
-            rt, provider, host, ..
-        } = self;
-        host.stop();
-        rt.block_on(provider.shutdown());
     }
 }
 
@@ -153,8 +118,7 @@ fn session_of(output: &Output) -> String {
 
 #[test]
 fn run_attaches_to_the_published_host_and_streams_the_answer() {
-    let world = World::new(vec![Reply::text_answer("Hello from the scripted model.")]);
-    world.configure();
+    let world = world(vec![Reply::text_answer("Hello from the scripted model.")]).start();
     // No credential on disk: a 0600 socket, and no connection file.
     let socket = world.dir.path().join("host.sock");
     let meta = std::fs::symlink_metadata(&socket).unwrap();
@@ -188,11 +152,11 @@ fn run_attaches_to_the_published_host_and_streams_the_answer() {
 
 #[test]
 fn sessions_list_show_and_rm_round_trip() {
-    let world = World::new(vec![
+    let world = world(vec![
         Reply::text_answer("first answer"),
         Reply::text_answer("second answer"),
-    ]);
-    world.configure();
+    ])
+    .start();
     let first = session_of(&world.cli(&["run", "alpha question"], ""));
     let out = world.cli(&["run", "beta question"], "");
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -236,7 +200,7 @@ fn sessions_list_show_and_rm_round_trip() {
 #[test]
 fn tool_calls_are_shown_and_approvals_answered_at_the_prompt() {
     let workspace = tempfile::tempdir().unwrap();
-    let world = World::new(vec![
+    let world = world(vec![
         Reply::tool_call(
             "call_w",
             "write_file",
@@ -255,8 +219,8 @@ fn tool_calls_are_shown_and_approvals_answered_at_the_prompt() {
             r#"{"path": "yes.txt", "content": "by flag"}"#,
         ),
         Reply::text_answer("Written again."),
-    ]);
-    world.configure();
+    ])
+    .start();
     let ws = workspace.path().to_str().unwrap();
 
     let out = world.cli(&["run", "write it", "--workspace", ws], "y\n");
@@ -295,7 +259,7 @@ fn tool_calls_are_shown_and_approvals_answered_at_the_prompt() {
 
 #[test]
 fn provider_down_exits_3_and_an_error_chunk_exits_1() {
-    let world = World::new(vec![Reply::Stream {
+    let world = world(vec![Reply::Stream {
         events: vec![
             Scripted::Text {
                 text: "partial ".into(),
@@ -304,14 +268,16 @@ fn provider_down_exits_3_and_an_error_chunk_exits_1() {
                 message: "upstream overloaded".into(),
             },
         ],
-    }]);
+    }])
+    .unconfigured()
+    .start();
     // No key yet: refused before any stream.
     let out = world.cli(&["run", "hi"], "");
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(out.stderr.contains("(provider_down)"), "{}", out.stderr);
     assert!(out.stdout.is_empty());
 
-    world.configure();
+    world.configure(json!({"idle_timeout_ms": 3000}));
     let out = world.cli(&["run", "hi"], "");
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(out.stdout, "partial \n");
@@ -395,16 +361,16 @@ fn a_host_without_a_connection_file_is_reported() {
 
 #[test]
 fn ctrl_c_aborts_the_turn_and_exits_130() {
-    let world = World::new(vec![Reply::Stream {
+    let world = world(vec![Reply::Stream {
         events: vec![
             Scripted::Text {
                 text: "thinking".into(),
             },
             Scripted::Stall,
         ],
-    }]);
-    world.configure();
-    let mut cmd = Command::new(host_bin());
+    }])
+    .start();
+    let mut cmd = Command::new(host_binary());
     cmd.args(with_dir(world.dir.path(), &["run", "take your time"]))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -454,7 +420,7 @@ fn the_socket_refuses_another_user() {
         eprintln!("skipped: needs root to run a probe as another user");
         return;
     }
-    let world = World::new(vec![]);
+    let world = world(vec![]).unconfigured().start();
     let public = tempfile::tempdir().unwrap();
     std::fs::set_permissions(public.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let link = public.path().join("s.sock");

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
+use agent_provider::scripted::{Reply, Scripted};
 use serde_json::json;
 
 /// Idle connections opened against the host.
@@ -25,8 +25,6 @@ const HOST_FD_LIMIT: u64 = 1024;
 const LATENCY_LIMIT: Duration = Duration::from_millis(100);
 /// Every connect and read of the test gives up after this.
 const IO_TIMEOUT: Duration = Duration::from_secs(2);
-
-const KEY: &str = "sk-or-scripted-test-key-0123456789";
 
 fn fd_limit() -> libc::rlimit {
     let mut limit = libc::rlimit {
@@ -52,7 +50,7 @@ fn raise_own_fd_limit() -> u64 {
 
 /// [`TestHost::start`], but the child runs with this descriptor limit.
 fn start_host_with_fd_limit(user_data: &Path, soft: u64, hard: u64) -> TestHost {
-    let mut cmd = command(&[("AGENT_HOST_SECRET_BACKEND", "file")]);
+    let mut cmd = host_command(&[("AGENT_HOST_SECRET_BACKEND", "file")]);
     // SAFETY: the closure runs between fork and exec; it only calls
     // setrlimit (async-signal-safe) and allocates nothing on success.
     unsafe {
@@ -67,7 +65,10 @@ fn start_host_with_fd_limit(user_data: &Path, soft: u64, hard: u64) -> TestHost 
             Ok(())
         });
     }
-    TestHost::handshake(cmd.spawn().expect("spawn agent-host"), options(user_data))
+    TestHost::handshake(
+        cmd.spawn().expect("spawn agent-host"),
+        launch_options(user_data),
+    )
 }
 
 fn address(host: &TestHost) -> SocketAddr {
@@ -197,26 +198,15 @@ fn idle_connections_cannot_starve_an_authenticated_request_or_cut_a_stream() {
         "this test needs a hard descriptor limit above {} (have {own_limit})",
         IDLE_CONNECTIONS + 200
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     // About 3 s of stream, far longer than the flood.
     const WORDS: usize = 60;
-    let provider = rt
-        .block_on(ScriptedProvider::start(vec![slow_answer(WORDS, 50)]))
-        .unwrap();
+    let provider = TestProvider::start(vec![slow_answer(WORDS, 50)]);
     let user_data = tempfile::tempdir().unwrap();
     let host = start_host_with_fd_limit(user_data.path(), HOST_FD_LIMIT, HOST_FD_LIMIT);
-    let r = host.send("PUT", "/secrets/openrouter", json!({"key": KEY}));
-    assert_eq!(r.status, 200);
-    let r = host.send(
-        "PUT",
-        "/providers/openrouter",
-        json!({"base_url": provider.base_url(), "idle_timeout_ms": 5000, "first_chunk_timeout_ms": 5000}),
+    provider.configure(
+        &host,
+        json!({"idle_timeout_ms": 5000, "first_chunk_timeout_ms": 5000}),
     );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let r = host.send("POST", "/sessions", json!({"workspace_id": null}));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let session = r.json()["id"].as_str().unwrap().to_owned();
@@ -296,7 +286,7 @@ fn idle_connections_cannot_starve_an_authenticated_request_or_cut_a_stream() {
     // A clean stop with the surviving idle connections still open.
     assert!(host.stop().success());
     drop(sockets);
-    rt.block_on(provider.shutdown());
+    provider.shutdown();
 }
 
 #[test]

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
+use agent_provider::scripted::{Reply, Scripted};
 use serde_json::json;
 
 /// Content of version `v`: a header line plus a large body of one repeated
@@ -120,7 +120,6 @@ fn sigkill_during_writes_leaves_whole_files() {
 // ---------------------------------------------------------------------------
 // A hundred SIGKILLs during turns and writes.
 
-const KEY: &str = "sk-or-scripted-crash-key-0123456789";
 /// The target; every iteration restarts the host on the same directory.
 const KILL_ROUNDS: usize = 100;
 const SMALL: usize = 16 * 1024;
@@ -288,12 +287,7 @@ fn a_hundred_sigkills_during_turns_and_writes_leave_everything_sound() {
     let mut rng = seed;
     let started = Instant::now();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let provider = rt.block_on(ScriptedProvider::start(Vec::new())).unwrap();
+    let provider = TestProvider::start(Vec::new());
     let user_data = tempfile::tempdir().unwrap();
     let files = tempfile::tempdir().unwrap();
     let doc = files.path().join("doc.txt");
@@ -304,17 +298,10 @@ fn a_hundred_sigkills_during_turns_and_writes_leave_everything_sound() {
     // Configuration that later rounds rely on, written once by a host that
     // is stopped cleanly.
     let host = TestHost::start(user_data.path());
-    assert_eq!(
-        host.send("PUT", "/secrets/openrouter", json!({"key": KEY}))
-            .status,
-        200
+    provider.configure(
+        &host,
+        json!({"idle_timeout_ms": 2000, "first_chunk_timeout_ms": 2000}),
     );
-    let r = host.send(
-        "PUT",
-        "/providers/openrouter",
-        json!({"base_url": provider.base_url(), "idle_timeout_ms": 2000, "first_chunk_timeout_ms": 2000}),
-    );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let doc_id = id_of(
         host.try_request("POST", "/documents", Some(&json!({"path": doc}))),
         "doc_id",
@@ -519,7 +506,7 @@ fn a_hundred_sigkills_during_turns_and_writes_leave_everything_sound() {
         listed.len(),
         started.elapsed()
     );
-    rt.block_on(provider.shutdown());
+    provider.shutdown();
 }
 
 /// The kill loop above catches a turn start cut in half only when a kill
@@ -528,27 +515,10 @@ fn a_hundred_sigkills_during_turns_and_writes_leave_everything_sound() {
 /// written.
 #[test]
 fn a_turn_start_that_fails_midway_leaves_nothing_behind() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let provider = rt
-        .block_on(ScriptedProvider::start(vec![answer(3, 0)]))
-        .unwrap();
+    let provider = TestProvider::start(vec![answer(3, 0)]);
     let user_data = tempfile::tempdir().unwrap();
     let host = TestHost::start(user_data.path());
-    assert_eq!(
-        host.send("PUT", "/secrets/openrouter", json!({"key": KEY}))
-            .status,
-        200
-    );
-    let r = host.send(
-        "PUT",
-        "/providers/openrouter",
-        json!({"base_url": provider.base_url()}),
-    );
-    assert_eq!(r.status, 200);
+    provider.configure(&host, json!({}));
     let session = id_of(
         host.try_request("POST", "/sessions", Some(&json!({}))),
         "id",
@@ -599,7 +569,7 @@ fn a_turn_start_that_fails_midway_leaves_nothing_behind() {
     assert_eq!(after[2]["parts"][0]["text"], "three");
     assert!(host.stop().success());
     assert_eq!(integrity(&user_data.path().join("sessions.db")), ["ok"]);
-    rt.block_on(provider.shutdown());
+    provider.shutdown();
 }
 
 // ---------------------------------------------------------------------------
@@ -848,7 +818,7 @@ fn a_full_disk_answers_storage_full_and_recovers_when_space_returns() {
 /// the exit status, stdout and stderr.
 fn refused_start(user_data: &Path) -> (std::process::ExitStatus, String, String) {
     use std::io::Write;
-    let mut child = spawn_raw(&[("AGENT_HOST_SECRET_BACKEND", "file")]);
+    let mut child = spawn_host(&[("AGENT_HOST_SECRET_BACKEND", "file")]);
     let handshake = json!({
         "protocol": 1,
         "password": "a-password-for-a-host-that-must-refuse-0123",

@@ -23,7 +23,7 @@ fn valid(user_data: &std::path::Path) -> Value {
 /// Sends `input` (then closes stdin unless `keep_open`) and returns the exit
 /// status, stdout and stderr. Fails the test if the host hangs.
 fn run_refused(input: &[u8], keep_open: bool, limit: Duration) -> (i32, String, String) {
-    let mut child = spawn_raw(&[]);
+    let mut child = spawn_host(&[]);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input).unwrap();
     let _keep = if keep_open {
@@ -298,7 +298,7 @@ fn dies_with_its_parent_even_while_stdin_stays_open() {
     let mut parent = std::process::Command::new("sh")
         .arg("-c")
         .arg(r#"exec 3<&0; "$0" serve <&3 2>/dev/null & wait"#)
-        .arg(host_bin())
+        .arg(host_binary())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -310,18 +310,14 @@ fn dies_with_its_parent_even_while_stdin_stays_open() {
     let mut ready = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut ready).unwrap();
     let ready: Value = serde_json::from_str(ready.trim_end()).expect("ready line");
-    let host_pid = ready["pid"].as_i64().unwrap() as libc::pid_t;
+    let host_pid = ready["pid"].as_u64().unwrap() as u32;
 
     parent.kill().unwrap();
     parent.wait().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while is_alive(host_pid) {
-        assert!(
-            Instant::now() < deadline,
-            "host {host_pid} outlived its parent"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        eventually(Duration::from_secs(2), || !alive(host_pid)),
+        "host {host_pid} outlived its parent"
+    );
     drop(stdin);
 }
 

@@ -24,7 +24,7 @@ fn keys_go_to_the_os_keyring_when_a_secret_service_answers() {
         "no session bus"
     );
     let dir = tempfile::tempdir().unwrap();
-    let host = TestHost::start_with(options(dir.path()), &[]);
+    let host = TestHost::start_with(launch_options(dir.path()), &[]);
 
     let r = host.send("PUT", "/secrets/ai-gateway", json!({"key": KEY}));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -53,7 +53,7 @@ fn keys_go_to_the_os_keyring_when_a_secret_service_answers() {
 
     // Survives a restart, then deletion removes it from the keyring.
     assert!(host.stop().success());
-    let host = TestHost::start_with(options(dir.path()), &[]);
+    let host = TestHost::start_with(launch_options(dir.path()), &[]);
     assert_eq!(host.get("/secrets/ai-gateway").json()["present"], true);
     assert_eq!(
         host.request("DELETE", "/secrets/ai-gateway", None).status,

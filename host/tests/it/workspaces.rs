@@ -279,7 +279,7 @@ fn home() -> Home {
 
 fn start_in(h: &Home) -> TestHost {
     TestHost::start_with(
-        options(&h.user_data),
+        launch_options(&h.user_data),
         &[
             ("AGENT_HOST_SECRET_BACKEND", "file"),
             ("HOME", h.home.to_str().unwrap()),
