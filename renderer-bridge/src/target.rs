@@ -4,9 +4,16 @@
 //!
 //! The check runs on the raw text, before any normalisation: a URL parser
 //! would quietly resolve `/a/../b` to `/b`, and the point is to refuse
-//! such requests, not to guess what they meant.
+//! such requests, not to guess what they meant. The path rules are
+//! `agent_urlpath`'s, which the host's Referer guard and the shell's
+//! renderer server share.
 
+use agent_urlpath::{is_nul, path_is_plain};
 use hyper::http::uri::PathAndQuery;
+
+/// Strict percent-decoding (`None` for a malformed escape such as `%`,
+/// `%zz` or `%+f`), re-exported for the bridge's users.
+pub use agent_urlpath::percent_decode;
 
 /// The custom scheme WebKit hands to the bridge.
 pub const SCHEME: &str = "hostapi";
@@ -29,7 +36,7 @@ pub(crate) fn host_target(uri: &str) -> Option<PathAndQuery> {
         Some((path, query)) => (path, Some(query)),
         None => (rest, None),
     };
-    if !path_is_plain(path) || query.is_some_and(|q| has_encoded(q, b'\0')) {
+    if !path_is_plain(path, is_nul) || query.is_some_and(|q| has_encoded(q, b'\0')) {
         return None;
     }
     // Also refuses anything else no HTTP request target may carry.
@@ -40,56 +47,6 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
-}
-
-/// Segments are non-empty (no `//`; a trailing `/` is allowed), and neither
-/// raw nor percent-decoded are they `.`/`..` or do they hide a `/`, `\` or
-/// NUL.
-fn path_is_plain(path: &str) -> bool {
-    let Some(segments) = path.strip_prefix('/') else {
-        return false;
-    };
-    if segments.is_empty() {
-        return true;
-    }
-    let segments = segments.strip_suffix('/').unwrap_or(segments);
-    segments.split('/').all(|segment| {
-        let Some(decoded) = percent_decode(segment) else {
-            return false;
-        };
-        !decoded.is_empty()
-            && decoded != b"."
-            && decoded != b".."
-            && !decoded.iter().any(|b| matches!(b, b'/' | b'\\' | b'\0'))
-    })
-}
-
-/// Strict percent-decoding: `None` for a malformed escape (`%`, `%zz`,
-/// `%+f`). Public so the shell's deep-link parser decodes by the same rules.
-pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            out.push(hex_value(hex[0])? << 4 | hex_value(hex[1])?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Some(out)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 fn has_encoded(s: &str, byte: u8) -> bool {

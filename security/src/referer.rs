@@ -6,7 +6,10 @@
 //! and without normalisation: dot segments (plain or percent-encoded),
 //! encoded slashes, backslashes, userinfo, empty segments, control and
 //! non-ASCII bytes all fail. The check allocates nothing; it is on the hot
-//! path of every request.
+//! path of every request. The path rules are `agent_urlpath`'s, which the
+//! bridge and the shell's renderer server share.
+
+use agent_urlpath::{is_control, is_dot_segment, path_is_plain, under_root};
 
 use crate::origin::{truncate_for_echo, BareOrigin};
 
@@ -53,7 +56,7 @@ pub fn validate_root(root: &str) -> Result<(), RefererError> {
     if root.contains("//") {
         return fail("must not contain '//'");
     }
-    if root.split('/').any(|seg| seg == "." || seg == "..") {
+    if root.split('/').any(is_dot_segment) {
         return fail("must not contain '.' or '..' segments");
     }
     Ok(())
@@ -105,7 +108,7 @@ impl RefererPolicy {
         let Some(parts) = split_referer(referer) else {
             return false;
         };
-        if !path_is_clean(parts.path) {
+        if !path_is_plain(parts.path, is_control) {
             return false;
         }
         let by_origin = self.origins.iter().any(|o| o.as_str() == parts.origin)
@@ -160,78 +163,6 @@ fn split_referer(referer: &str) -> Option<RefererParts<'_>> {
         origin: &referer[..origin_end],
         path,
     })
-}
-
-/// True iff `path` (raw, starting with `/`) has no dot segment, plain or
-/// percent-encoded, no empty interior segment, no encoded `/`, `\` or control
-/// byte, and only valid percent-escapes.
-fn path_is_clean(path: &str) -> bool {
-    if path.contains("//") {
-        return false;
-    }
-    if !escapes_are_safe(path.as_bytes()) {
-        return false;
-    }
-    !path.split('/').any(is_dot_segment)
-}
-
-/// Valid `%XX` escapes only, none of which decode to `/`, `\`, a control
-/// byte or DEL (those would hide structure from the prefix check).
-fn escapes_are_safe(bytes: &[u8]) -> bool {
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let (Some(&hi), Some(&lo)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
-                return false;
-            };
-            let (Some(hi), Some(lo)) = (hex_value(hi), hex_value(lo)) else {
-                return false;
-            };
-            let decoded = hi * 16 + lo;
-            if decoded == b'/' || decoded == b'\\' || decoded < 0x20 || decoded == 0x7f {
-                return false;
-            }
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    true
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// True iff `segment` decodes to `.` or `..` (each dot may be `%2e`/`%2E`).
-fn is_dot_segment(segment: &str) -> bool {
-    let mut rest = segment.as_bytes();
-    let mut dots = 0;
-    while !rest.is_empty() {
-        if rest[0] == b'.' {
-            rest = &rest[1..];
-        } else if rest.len() >= 3 && rest[0] == b'%' && rest[1] == b'2' && rest[2] | 0x20 == b'e' {
-            rest = &rest[3..];
-        } else {
-            return false;
-        }
-        dots += 1;
-    }
-    dots == 1 || dots == 2
-}
-
-/// `path` equals `root` or continues below it. `root` is stored without a
-/// trailing slash, so the empty root (`/`) admits every path.
-fn under_root(path: &str, root: &str) -> bool {
-    match path.strip_prefix(root) {
-        Some(rest) => rest.is_empty() || rest.starts_with('/'),
-        None => false,
-    }
 }
 
 #[cfg(test)]

@@ -207,7 +207,7 @@ fn is_unprintable(c: char) -> bool {
 }
 
 fn percent_decode(s: &str) -> Result<Vec<u8>, LinkError> {
-    renderer_bridge::percent_decode(s).ok_or(LinkError::BadEncoding)
+    agent_urlpath::percent_decode(s).ok_or(LinkError::BadEncoding)
 }
 
 /// A freedesktop `.desktop` file that registers `exec` as the handler of

@@ -70,10 +70,7 @@ impl RendererBase {
 
 /// `/desktop` or `/desktop/...`.
 pub fn path_is_under_root(path: &str) -> bool {
-    path == ROOT
-        || path
-            .strip_prefix(ROOT)
-            .is_some_and(|rest| rest.starts_with('/'))
+    agent_urlpath::under_root(path, ROOT)
 }
 
 /// The preload (web/src/preload/preload.ts, built into one IIFE and
@@ -320,24 +317,22 @@ async fn respond(assets: &Assets, path: &str) -> Response {
 }
 
 /// The request path below `/desktop/` as a relative path, or `None` when a
-/// segment is empty (`//`), `.`/`..`, or holds an escape or a backslash.
+/// segment is not plain (`agent_urlpath`: empty, `.`/`..`, a backslash or
+/// NUL) or holds an escape at all: files are served by their names as
+/// they are.
 fn plain_relative(rest: &str) -> Option<PathBuf> {
-    let mut path = PathBuf::new();
     let trimmed = rest.strip_suffix('/').unwrap_or(rest);
     if trimmed.is_empty() {
-        return Some(path);
+        return Some(PathBuf::new());
     }
-    for segment in trimmed.split('/') {
-        if segment.is_empty()
-            || segment == "."
-            || segment == ".."
-            || segment.contains(['%', '\\', '\0'])
-        {
-            return None;
-        }
-        path.push(segment);
-    }
-    Some(path)
+    trimmed
+        .split('/')
+        .map(|segment| {
+            (!segment.contains('%')
+                && agent_urlpath::segment_is_plain(segment, agent_urlpath::is_nul))
+            .then_some(segment)
+        })
+        .collect()
 }
 
 fn last_segment_has_extension(rest: &str) -> bool {
@@ -454,7 +449,9 @@ mod tests {
             plain_relative("assets/a.js"),
             Some(PathBuf::from("assets/a.js"))
         );
-        for bad in ["../x", "a/../b", "a//b", "./a", "%2e%2e/x", "a\\b"] {
+        for bad in [
+            "../x", "a/../b", "a//b", "./a", "%2e%2e/x", "a\\b", "a%20b", "a\0b", "/a",
+        ] {
             assert_eq!(plain_relative(bad), None, "{bad}");
         }
     }
