@@ -4,13 +4,10 @@
 use std::time::Duration;
 
 use crate::support::*;
+use testkit::contains;
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use base64::Engine;
 use serde_json::json;
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
 
 #[test]
 fn health_through_the_bridge_and_no_credential_reaches_the_page() {
@@ -51,7 +48,7 @@ fn health_through_the_bridge_and_no_credential_reaches_the_page() {
         assert_eq!(answer.status, Some(404));
         assert!(json(&answer)["error"]["code"].is_string());
     });
-    host.stop().unwrap();
+    assert!(host.stop().success());
 }
 
 #[test]
@@ -160,5 +157,5 @@ fn an_agent_turn_streams_through_a_socket_sink_as_it_happens() {
         );
         assert!(arrived("second") < arrived("third"));
     });
-    host.stop().unwrap();
+    assert!(host.stop().success());
 }

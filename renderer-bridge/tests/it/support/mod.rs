@@ -1,10 +1,9 @@
 //! Test support: bridges over real loopback, loopback stand-ins for the
-//! host that show exactly what arrives, and the real host binary.
+//! host that show exactly what arrives, and the real host (from `testkit`).
 #![allow(dead_code)]
 
 use std::io::Read;
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -287,31 +286,11 @@ impl EndlessServer {
     }
 }
 
-/// The real `agent-host` binary, built if it is missing.
-pub fn host_binary() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let binary = manifest.join("../target/debug/agent-host");
-    if !binary.is_file() {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-p", "agent-host", "--bin", "agent-host"])
-            .current_dir(manifest.join(".."))
-            .status()
-            .unwrap();
-        assert!(status.success(), "building agent-host failed");
-    }
-    binary
-}
-
-/// Starts a real host for [`ORIGIN`] and `/desktop`, from the calling
-/// (long-lived test) thread, with keys kept in `auth.json` so a test never
-/// touches a desktop keyring.
-pub fn launch_host(user_data: &std::path::Path) -> agent_client::LaunchedHost {
-    static FILE_BACKEND: std::sync::Once = std::sync::Once::new();
-    // The launcher passes its own environment on; set once, before any
-    // host starts.
-    FILE_BACKEND.call_once(|| std::env::set_var("AGENT_HOST_SECRET_BACKEND", "file"));
-    let mut options = agent_client::LaunchOptions::new(host_binary(), user_data);
+/// Starts a real host (`testkit`'s test host) for [`ORIGIN`] under
+/// `/desktop`, keys kept in `auth.json` so a test never touches a desktop
+/// keyring.
+pub fn launch_host(user_data: &std::path::Path) -> testkit::TestHost {
+    let mut options = testkit::launch_options(user_data);
     options.allowed_origins = vec![ORIGIN.to_owned()];
-    options.referer_roots = vec!["/desktop".to_owned()];
-    agent_client::launch(&options).expect("the host starts")
+    testkit::TestHost::start_with(options, testkit::FILE_SECRETS)
 }
