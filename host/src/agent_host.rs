@@ -5,19 +5,28 @@
 //! runs the other way: stop accepting, drain (bounded), checkpoint and close
 //! the database, release the lock. Nothing slow (the keyring probe, network)
 //! happens before the ready line: start-up must stay in the tens of ms.
+//!
+//! [`InProcessHost`] builds the same collaborators the same way, without a
+//! handshake, a listener or the perimeter, so that tests can drive the
+//! routes in-process against a real `sessions.db`.
 
+use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agent_secrets::SecretStore;
+use agent_secrets::{SecretBackend, SecretStore};
 use agent_security::{Credentials, PerimeterConfig, RefererPolicy};
 use agent_storage::sessions;
 use agent_storage::{
     open_database, AuthFile, RecentFiles, StorageError, UserData, UserDataLock, WorkspaceRegistry,
 };
+use axum::extract::Request;
+use axum::response::Response;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::Service;
 
 use crate::agent::policy::Policies;
 use crate::agent::providers::Providers;
@@ -52,6 +61,7 @@ pub enum StartError {
     LocalSocket(std::io::Error),
 }
 
+/// The host behind its loopback port (and, when asked, `host.sock`).
 pub struct AgentHost {
     // Field order is drop order: the lock is released last.
     listener: TcpListener,
@@ -82,53 +92,15 @@ impl AgentHost {
         let credentials = Credentials::from_password(&password);
         drop(password);
 
-        let user_data = UserData::prepare(&user_data)?;
-        // The real path names the keyring entries and the protected subtree,
-        // so `/d`, `/d/` and a symlinked spelling all mean one directory.
-        let user_data = match std::fs::canonicalize(user_data.root()) {
-            Ok(real) if real != user_data.root() => UserData::prepare(&real)?,
-            _ => user_data,
-        };
-        let protected = agent_containment::protected_paths(user_data.root());
-        let lock = UserDataLock::acquire(&user_data).map_err(|e| match e {
-            StorageError::Locked { .. } => {
-                StartError::Locked(user_data.root().display().to_string())
-            }
-            other => StartError::Storage(other),
-        })?;
-
-        // We hold the lock: a socket there is a dead host's (replaced by
-        // `bind`, or removed now), and so is an older host's connection
-        // file, which held a credential.
-        connection::remove_legacy(user_data.root());
-        crate::local_socket::remove(&crate::local_socket::path(user_data.root()));
-        let db = Arc::new(Database::new(open_database(&user_data.database_path())?));
-        let recent = RecentFiles::load(user_data.recent_path())?;
-        let workspaces = WorkspaceRegistry::load(user_data.workspaces_path())?;
-        let secrets = Secrets::new(SecretStore::new(
-            AuthFile::new(user_data.auth_path()),
-            &user_data.root().to_string_lossy(),
-        ));
-        let interrupted = sessions::mark_interrupted(&db.lock(), crate::clock::now_ms())?;
-        if interrupted > 0 {
-            tracing::warn!(
-                interrupted,
-                "turns left running by an earlier crash marked interrupted"
-            );
-        }
-        let providers = Arc::new(Providers::load(
-            user_data.root().join("providers.json"),
-            secrets.store(),
-        )?);
-        let policies = Arc::new(Policies::load(user_data.root().join("policies.json"))?);
-        let workspaces = Arc::new(Workspaces::new(workspaces, protected.clone()));
-        let agent = Arc::new(Agent::new(
-            db.clone(),
-            workspaces.clone(),
-            providers,
-            policies,
-            user_data.root().to_path_buf(),
-        ));
+        let opened = Opened::open(&user_data)?;
+        let secrets = SecretStore::new(
+            AuthFile::new(opened.user_data.auth_path()),
+            &opened.user_data.root().to_string_lossy(),
+        );
+        let (state, db) = opened.collaborators(secrets, started)?;
+        let Opened {
+            user_data, lock, ..
+        } = opened;
 
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
             .await
@@ -150,15 +122,6 @@ impl AgentHost {
             None
         };
 
-        let state = Arc::new(AppState {
-            started,
-            documents: Documents::new(db.clone(), protected),
-            recent: Recent::new(recent),
-            workspaces,
-            agent,
-            secrets,
-            openapi: routes::openapi_json(),
-        });
         // Room for the connections the accept loop's cap allows; here, past
         // every refusal, so that a refusal stays the one line on stderr.
         crate::server::raise_fd_limit();
@@ -241,5 +204,141 @@ impl AgentHost {
         crate::local_socket::remove(&crate::local_socket::path(user_data.root()));
         tracing::info!("agent host stopped");
         reason
+    }
+}
+
+/// A user-data directory prepared and locked for one host.
+struct Opened {
+    user_data: UserData,
+    /// The locations refused everywhere (`agent_containment::protected_paths`).
+    protected: Vec<PathBuf>,
+    lock: UserDataLock,
+}
+
+impl Opened {
+    /// Prepares the directory (0700, files 0600) under its real path and
+    /// takes its lock.
+    fn open(user_data: &Path) -> Result<Opened, StartError> {
+        let user_data = UserData::prepare(user_data)?;
+        // The real path names the keyring entries and the protected subtree,
+        // so `/d`, `/d/` and a symlinked spelling all mean one directory.
+        let user_data = match std::fs::canonicalize(user_data.root()) {
+            Ok(real) if real != user_data.root() => UserData::prepare(&real)?,
+            _ => user_data,
+        };
+        let protected = agent_containment::protected_paths(user_data.root());
+        let lock = UserDataLock::acquire(&user_data).map_err(|e| match e {
+            StorageError::Locked { .. } => {
+                StartError::Locked(user_data.root().display().to_string())
+            }
+            other => StartError::Storage(other),
+        })?;
+        // We hold the lock: a socket there is a dead host's (replaced by
+        // `bind`, or removed now), and so is an older host's connection
+        // file, which held a credential.
+        connection::remove_legacy(user_data.root());
+        crate::local_socket::remove(&crate::local_socket::path(user_data.root()));
+        Ok(Opened {
+            user_data,
+            protected,
+            lock,
+        })
+    }
+
+    /// Every collaborator over the directory: the database (migrated, and
+    /// turns an earlier crash left running marked interrupted), the JSON
+    /// stores, the provider registry and the agent.
+    fn collaborators(
+        &self,
+        secrets: SecretStore,
+        started: Instant,
+    ) -> Result<(Arc<AppState>, Arc<Database>), StartError> {
+        let user_data = &self.user_data;
+        let db = Arc::new(Database::new(open_database(&user_data.database_path())?));
+        let recent = RecentFiles::load(user_data.recent_path())?;
+        let workspaces = WorkspaceRegistry::load(user_data.workspaces_path())?;
+        let secrets = Secrets::new(secrets);
+        let interrupted = sessions::mark_interrupted(&db.lock(), crate::clock::now_ms())?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "turns left running by an earlier crash marked interrupted"
+            );
+        }
+        let providers = Arc::new(Providers::load(
+            user_data.root().join("providers.json"),
+            secrets.store(),
+        )?);
+        let policies = Arc::new(Policies::load(user_data.root().join("policies.json"))?);
+        let workspaces = Arc::new(Workspaces::new(workspaces, self.protected.clone()));
+        let agent = Arc::new(Agent::new(
+            db.clone(),
+            workspaces.clone(),
+            providers,
+            policies,
+            user_data.root().to_path_buf(),
+        ));
+        let state = Arc::new(AppState {
+            started,
+            documents: Documents::new(db.clone(), self.protected.clone()),
+            recent: Recent::new(recent),
+            workspaces,
+            agent,
+            secrets,
+            openapi: routes::openapi_json(),
+        });
+        Ok((state, db))
+    }
+}
+
+/// The host's routes in this process, over a user-data directory: the
+/// collaborators [`AgentHost::start`] builds, built the same way (the real
+/// `sessions.db` and JSON stores, migrations, crash recovery), behind the
+/// stack the host's Unix socket serves (JSON errors, body limit, no
+/// perimeter: the caller is this process), with no handshake and no
+/// listener. For tests that send requests with `tower::ServiceExt::oneshot`.
+///
+/// Provider keys go to `auth.json` in the directory, never to the
+/// desktop's keyring. The directory's lock is held, and turns keep
+/// running, until this is dropped.
+pub struct InProcessHost {
+    state: Arc<AppState>,
+    _lock: UserDataLock,
+}
+
+impl InProcessHost {
+    /// Opens (creating it if needed) and locks `user_data`, and builds the
+    /// collaborators over it.
+    pub fn open(user_data: &Path) -> Result<InProcessHost, StartError> {
+        let opened = Opened::open(user_data)?;
+        let secrets = SecretStore::with_backend(
+            AuthFile::new(opened.user_data.auth_path()),
+            &opened.user_data.root().to_string_lossy(),
+            Some(SecretBackend::File),
+        );
+        let (state, _db) = opened.collaborators(secrets, Instant::now())?;
+        Ok(InProcessHost {
+            state,
+            _lock: opened.lock,
+        })
+    }
+
+    /// The routes as one service; clone it freely, every clone serves the
+    /// same collaborators.
+    pub fn service(
+        &self,
+    ) -> impl Service<Request, Response = Response, Error = Infallible, Future = impl Send>
+           + Clone
+           + Send
+           + Sync
+           + 'static {
+        crate::http::local_app(self.state.clone())
+    }
+}
+
+impl Drop for InProcessHost {
+    /// As a host's shutdown does: running turns are aborted.
+    fn drop(&mut self) {
+        self.state.agent.abort_all();
     }
 }

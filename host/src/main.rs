@@ -58,7 +58,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(),
         Command::Launch { user_data, origins } => launch(user_data, origins),
         Command::Openapi => {
-            print!("{}", agent_host::routes::openapi_json());
+            print!("{}", agent_host::openapi_json());
             ExitCode::SUCCESS
         }
         Command::Run(args) => cli::execute(cli::Invocation::Run(args)),

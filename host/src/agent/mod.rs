@@ -37,7 +37,6 @@ use crate::workspaces::{WorkspaceError, Workspaces};
 use persist::Persister;
 use policy::{Policies, ToolPolicy};
 use providers::{ProviderSettings, ProviderStatus, Providers, ProvidersError};
-pub use run::Frame;
 use run::Run;
 use status::SessionStatus;
 pub use stream::{Cursor, TurnStream};
@@ -502,6 +501,7 @@ impl Agent {
             home: self.home.clone(),
             read_only_paths,
             fetch: FetchPolicy::default(),
+            observer: Default::default(),
         })
     }
 

@@ -68,7 +68,7 @@ pub fn turn(frames: TurnStream) -> Response {
     response
 }
 
-/// One event of the status stream.
+// One event of the status stream (its schema is in the OpenAPI spec).
 #[derive(Serialize, ToSchema)]
 pub struct StatusEvent {
     pub status: SessionStatus,

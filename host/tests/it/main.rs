@@ -13,6 +13,7 @@ mod connections;
 mod crash;
 mod documents;
 mod handshake;
+mod inproc;
 mod keyring;
 mod perimeter;
 mod secrets;
