@@ -4,13 +4,13 @@
 //! `xvfb xauth dbus`, installed by scripts/setup.sh); with neither a display
 //! nor `xvfb-run` the tests fail rather than pass without running.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{alive, eventually, host_binary, shell_pid};
+use crate::common::{html_server, shell_pid};
+use testkit::{alive, eventually, host_binary, signal, TestProvider};
 
 /// The shell gives itself 30 s; this is the outer bound including start-up.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -69,7 +69,7 @@ fn run_shell(mut command: Command, args: &[&str], user_data: &Path) -> (Output, 
             break status;
         }
         if started.elapsed() > LIMIT {
-            crate::common::signal(pid, libc::SIGKILL);
+            signal(pid, libc::SIGKILL);
             let _ = child.wait();
             panic!(
                 "the shell ran longer than {LIMIT:?}; stderr:\n{}",
@@ -133,27 +133,6 @@ fn self_test_fetches_health_through_the_bridge_and_leaves_no_host() {
 /// A loopback server answering every GET with a small HTML page.
 fn page_server() -> String {
     html_server("<!doctype html><title>probe</title><p>probe</p>")
-}
-
-/// A loopback server answering every GET with `body` as HTML.
-fn html_server(body: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let origin = format!("http://{}", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut buffer = [0u8; 4096];
-                let _ = stream.read(&mut buffer);
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            });
-        }
-    });
-    origin
 }
 
 /// The renderer is at `renderer` (a plain page served by the test), the
@@ -221,78 +200,6 @@ fn foreign_origin_gets_no_bridge() {
 // bridge, and reports its return value as `script`.
 // ---------------------------------------------------------------------
 
-/// A child process killed (and reaped) when dropped.
-struct Reaped(std::process::Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `<target>/debug/scripted-provider`, built (into a separate target
-/// directory, as for the host) when missing.
-fn scripted_provider_binary() -> std::path::PathBuf {
-    let profile = std::env::current_exe()
-        .expect("current_exe")
-        .parent()
-        .and_then(Path::parent)
-        .expect("<target>/<profile>/deps")
-        .to_path_buf();
-    let binary = profile.join("scripted-provider");
-    if binary.is_file() {
-        return binary;
-    }
-    let own_target = profile
-        .parent()
-        .expect("<target>")
-        .join("agent-shell-provider");
-    let fallback = own_target.join("debug/scripted-provider");
-    if !fallback.is_file() {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "agent-provider",
-                "--features",
-                "scripted",
-                "--bin",
-                "scripted-provider",
-                "--manifest-path",
-            ])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml"))
-            .env("CARGO_TARGET_DIR", &own_target)
-            .status()
-            .expect("run cargo build -p agent-provider");
-        assert!(status.success(), "cannot build scripted-provider: {status}");
-    }
-    fallback
-}
-
-/// Starts the scripted provider with `script` (JSON); returns it and its
-/// port.
-fn scripted_provider(dir: &Path, script: &serde_json::Value) -> (Reaped, u16) {
-    let path = dir.join("provider-script.json");
-    std::fs::write(&path, script.to_string()).expect("write the provider script");
-    let mut child = Command::new(scripted_provider_binary())
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn scripted-provider");
-    let stdout = child.stdout.take().expect("stdout");
-    let child = Reaped(child);
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
-        .expect("the provider's port line");
-    let port: serde_json::Value = serde_json::from_str(&line).expect("{\"port\":N}");
-    let port = port["port"].as_u64().expect("port") as u16;
-    (child, port)
-}
-
 /// Runs the shell's self-test with `script` (an async function body) in the
 /// renderer page; returns the whole report (checked: exit 0, health 200,
 /// host gone) and the script's `result`.
@@ -349,17 +256,18 @@ const id = (await step('session', await call('POST', '/sessions', {}))).id;
 #[test]
 fn event_stream_reaches_the_page_chunk_by_chunk() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_provider, port) = scripted_provider(
-        dir.path(),
-        &serde_json::json!([{"kind": "stream", "events": [
+    // The scripted provider runs in this process.
+    let provider = TestProvider::start(
+        serde_json::from_value(serde_json::json!([{"kind": "stream", "events": [
             {"kind": "text", "text": "first "},
             {"kind": "delay", "ms": 1500},
             {"kind": "text", "text": "last"},
             {"kind": "finish", "reason": "stop"},
             {"kind": "done"}
-        ]}]),
+        ]}]))
+        .expect("a provider script"),
     );
-    let script = CONFIGURE_PROVIDER.replace("__PROVIDER__", &format!("http://127.0.0.1:{port}/v1"))
+    let script = CONFIGURE_PROVIDER.replace("__PROVIDER__", &provider.base_url())
         + r#"
 const t0 = performance.now();
 const r = await call('POST', '/sessions/' + id + '/turns', { message: 'hi' });
@@ -710,7 +618,7 @@ fn sigterm_closes_the_shell_and_stops_its_host() {
         let _ = child.wait();
         panic!("the shell or its host did not come up");
     };
-    crate::common::signal(shell, libc::SIGTERM);
+    signal(shell, libc::SIGTERM);
     let exited = eventually(Duration::from_secs(5), || {
         matches!(child.try_wait(), Ok(Some(_)))
     });

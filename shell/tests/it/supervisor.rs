@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use agent_shell::supervisor::{HostState, Supervisor, SupervisorConfig, SupervisorError};
+use testkit::{alive, eventually, group_members, host_binary, proc_stat, signal};
 
 const READY_WITHIN: Duration = Duration::from_secs(20);
 

@@ -9,14 +9,15 @@
 //! Runs under `dbus-run-session -- xvfb-run -a` (packages installed by
 //! scripts/setup.sh) unless `DISPLAY` is set.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{alive, eventually, host_binary};
+use crate::common::html_server;
 use serde_json::{json, Value};
+use testkit::{alive, capture, eventually, host_binary, signal};
 
 /// Start-up (Xvfb, WebKit, the host) and each wait below stay under this.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -78,18 +79,7 @@ impl Shell {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("spawn the shell");
-        let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut pipe = child.stderr.take().expect("stderr");
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().expect("stderr").extend_from_slice(&buffer[..n]);
-            }
-        });
+        let stderr = capture(child.stderr.take().expect("stderr"));
         let shell = Shell {
             child,
             socket,
@@ -191,7 +181,7 @@ impl Shell {
 impl Drop for Shell {
     fn drop(&mut self) {
         if let Some(pid) = self.shell_pid() {
-            crate::common::signal(pid, libc::SIGKILL);
+            signal(pid, libc::SIGKILL);
         }
         let _ = eventually(Duration::from_secs(5), || {
             matches!(self.child.try_wait(), Ok(Some(_)))
@@ -488,7 +478,7 @@ fn a_killed_host_is_replaced_and_the_next_save_succeeds() {
     shell.eval(&id, &editor_text_containing("before-kill-3b8e"));
 
     let first_host = shell.host_pid().expect("a ready host");
-    crate::common::signal(first_host, libc::SIGKILL);
+    signal(first_host, libc::SIGKILL);
     assert!(eventually(Duration::from_secs(5), || !alive(first_host)));
     let started = Instant::now();
     let second_host = loop {
@@ -525,7 +515,7 @@ fn sigkill_of_the_shell_takes_its_host_within_a_second() {
     });
     let host = shell.host_pid().expect("a ready host");
     let pid = shell.shell_pid().expect("the shell's pid");
-    crate::common::signal(pid, libc::SIGKILL);
+    signal(pid, libc::SIGKILL);
     let killed = Instant::now();
     assert!(
         eventually(Duration::from_secs(1), || !alive(host)),
@@ -737,28 +727,6 @@ fn deep_links_ask_before_opening_a_workspace_or_a_file() {
     shell.eval(&id, &answer_link("open"));
     let window = shell.wait_window("document window from the link", document_window(&file));
     shell.eval(&window["id"], &editor_text_containing("linked-marker-0b7e"));
-}
-
-/// A loopback server answering every GET with `body` as HTML; returns its
-/// origin.
-fn html_server(body: &'static str) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let origin = format!("http://{}", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut buffer = [0u8; 4096];
-                let _ = stream.read(&mut buffer);
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            });
-        }
-    });
-    origin
 }
 
 /// A cross-origin page for an iframe: one link that fills it.
