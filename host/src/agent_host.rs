@@ -164,15 +164,16 @@ impl AgentHost {
         if let Some(local) = local {
             let app = crate::http::local_app(state.clone());
             let local_stop = stopped(stop.clone());
-            // Stops accepting with the port; ends (removing the socket file)
-            // once its connections drain or the runtime shuts down.
+            // Stops accepting (and removes the socket file) with the port;
+            // ends once its connections drain or the runtime shuts down.
             tokio::spawn(local.serve(app, async move {
                 local_stop.await;
             }));
         }
         let app = crate::http::app(state, perimeter);
         let graceful_stop = stopped(stop.clone());
-        let server = crate::server::serve(listener, app, async move {
+        let cap = crate::server::connection_cap();
+        let server = crate::server::serve(listener, cap, app, async move {
             graceful_stop.await;
         });
         let mut server = std::pin::pin!(server);

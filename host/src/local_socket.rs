@@ -15,24 +15,19 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
-use tokio::net::UnixListener;
-use tokio::sync::Semaphore;
-use tower::{Service, ServiceExt};
+use tokio::net::{UnixListener, UnixStream};
+use tower::Service;
 
-/// Connections served at once; more wait in the kernel's backlog. The
-/// peers are this user's own CLIs.
+/// Connections served at once. The peers are this user's own CLIs; past
+/// the cap the accept loop treats them as it treats the port's (the
+/// connection idle the longest is closed to make room, else the newest
+/// is refused).
 const MAX_CONNECTIONS: usize = 64;
 
 /// The socket's path for a user-data directory.
@@ -62,50 +57,35 @@ impl LocalSocket {
         })
     }
 
-    /// Serves `service` until `shutdown` completes, then stops accepting
-    /// and waits for open connections (as the loopback server does).
+    /// Serves `service` with the port's accept loop (`server::serve`) until
+    /// `shutdown` completes; then stops accepting, removes the socket file
+    /// and waits for the open connections.
     pub async fn serve<S>(self, service: S, shutdown: impl Future<Output = ()>)
     where
         S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
         S::Future: Send + 'static,
     {
-        let http = crate::server::http1();
-        let connections = GracefulShutdown::new();
-        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let mut shutdown = std::pin::pin!(shutdown);
-        loop {
-            let Ok(slot) = slots.clone().acquire_owned().await else {
-                break;
-            };
-            let stream = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(error) => {
-                        tracing::warn!(%error, "accept on the local socket failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            if agent_client::check_peer_uid(&stream).is_err() {
-                tracing::warn!("refused a local socket connection from another user");
-                continue;
-            }
-            let service = service
-                .clone()
-                .map_request(|request: Request<Incoming>| request.map(Body::new));
-            let connection =
-                http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-            let connection = connections.watch(connection);
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(%error, "local connection ended with an error");
-                }
-                drop(slot);
-            });
+        crate::server::serve(self, MAX_CONNECTIONS, service, shutdown).await;
+    }
+}
+
+impl AsFd for LocalSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.listener.as_fd()
+    }
+}
+
+impl crate::server::Listener for LocalSocket {
+    type Io = UnixStream;
+
+    /// Closes a connection from another user before a byte is read.
+    async fn accept(&self) -> io::Result<Option<UnixStream>> {
+        let (stream, _) = self.listener.accept().await?;
+        if agent_client::check_peer_uid(&stream).is_err() {
+            tracing::warn!("refused a local socket connection from another user");
+            return Ok(None);
         }
-        connections.shutdown().await;
+        Ok(Some(stream))
     }
 }
 

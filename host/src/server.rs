@@ -1,6 +1,8 @@
 //! The accept loop: the app's tower service over hyper's HTTP/1.1
-//! connections. Written out instead of `axum::serve` for what that does not
-//! set:
+//! connections, for both of the host's listeners (the loopback port, and
+//! `host.sock` in local_socket.rs, which only accepts and vets connections
+//! its own way through [`Listener`]). Written out instead of `axum::serve`
+//! for what that does not set:
 //!
 //! - A header read timeout. Without it a client that opens connections and
 //!   trickles header bytes holds each one (and its task) forever; with it
@@ -18,6 +20,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
 use std::future::Future;
+use std::os::fd::{AsFd, AsRawFd};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -28,7 +31,8 @@ use axum::extract::Request;
 use axum::response::Response;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tower::{Service, ServiceExt};
 
@@ -120,40 +124,64 @@ pub fn connection_cap() -> usize {
 /// Connections the kernel queues for the accept loop.
 const ACCEPT_BACKLOG: i32 = 1024;
 
-/// Raises the listen backlog from the 128 tokio binds with, so that a burst
-/// of connects while the accept loop is briefly descheduled does not
-/// overflow the queue: the kernel then drops SYNs and a client (the health
-/// check too) waits a second for its retransmit. `listen` on a listening
-/// socket only changes the backlog.
-fn deepen_backlog(listener: &TcpListener) {
-    use std::os::fd::AsRawFd;
+/// Raises the listen backlog from the 128 tokio and std bind with, so that
+/// a burst of connects while the accept loop is briefly descheduled does
+/// not overflow the queue: the kernel then drops SYNs and a client (the
+/// health check too) waits a second for its retransmit. `listen` on a
+/// listening socket only changes the backlog.
+fn deepen_backlog(listener: &impl AsFd) {
     // SAFETY: the descriptor is the listener's own, open for this call.
-    if unsafe { libc::listen(listener.as_raw_fd(), ACCEPT_BACKLOG) } != 0 {
+    if unsafe { libc::listen(listener.as_fd().as_raw_fd(), ACCEPT_BACKLOG) } != 0 {
         let error = std::io::Error::last_os_error();
         tracing::debug!(%error, "cannot deepen the listen backlog");
     }
 }
 
-/// HTTP/1.1 with the head read timeout: what every listener of the host
-/// serves connections with.
-pub(crate) fn http1() -> hyper::server::conn::http1::Builder {
+/// HTTP/1.1 with the head read timeout.
+fn http1() -> hyper::server::conn::http1::Builder {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
     http
 }
 
-/// Serves `service` on `listener` until `shutdown` completes, then stops
-/// accepting and waits for the open connections to finish (in-flight
-/// requests complete; idle keep-alive connections close at once).
-pub async fn serve<S>(listener: TcpListener, service: S, shutdown: impl Future<Output = ()>)
+/// A listening socket the accept loop serves: what differs between the
+/// loopback port and `host.sock` is how a connection is accepted and
+/// vetted, nothing else.
+pub trait Listener: AsFd {
+    /// A connection.
+    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+
+    /// The next connection, or `Ok(None)` for one the listener refused
+    /// (and logged) before a byte was read.
+    fn accept(&self) -> impl Future<Output = std::io::Result<Option<Self::Io>>> + Send;
+}
+
+impl Listener for TcpListener {
+    type Io = TcpStream;
+
+    async fn accept(&self) -> std::io::Result<Option<TcpStream>> {
+        let (tcp, _) = TcpListener::accept(self).await?;
+        // Small request/response exchanges: never wait on Nagle.
+        let _ = tcp.set_nodelay(true);
+        Ok(Some(tcp))
+    }
+}
+
+/// Serves `service` on `listener`, at most `cap` connections at once (see
+/// the module's notes), until `shutdown` completes; then stops accepting,
+/// drops the listener, and waits for the open connections to finish
+/// (in-flight requests complete; idle keep-alive connections close at
+/// once).
+pub async fn serve<L, S>(listener: L, cap: usize, service: S, shutdown: impl Future<Output = ()>)
 where
+    L: Listener,
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
     let http = http1();
     deepen_backlog(&listener);
-    let connections = Arc::new(Connections::new(connection_cap()));
+    let connections = Arc::new(Connections::new(cap));
     tracing::debug!(cap = connections.cap, "connection cap");
     // Every connection task holds a receiver: `send` asks them all to close
     // gracefully, `closed` resolves once the last one has ended.
@@ -161,12 +189,13 @@ where
     let mut shutdown = std::pin::pin!(shutdown);
     let mut warned = false;
     loop {
-        let tcp = tokio::select! {
+        let io = tokio::select! {
             accepted = async {
                 connections.wait_for_room().await;
                 listener.accept().await
             } => match accepted {
-                Ok((tcp, _)) => tcp,
+                Ok(Some(io)) => io,
+                Ok(None) => continue,
                 Err(error) => {
                     // Out of descriptors and the like: free one if we can,
                     // back off, keep serving.
@@ -189,11 +218,9 @@ where
                 );
             }
             tracing::debug!("connection refused: at the cap");
-            drop(tcp);
+            drop(io);
             continue;
         };
-        // Small request/response exchanges: never wait on Nagle.
-        let _ = tcp.set_nodelay(true);
         let service = service
             .clone()
             .map_request(|request: Request<Incoming>| request.map(Body::new));
@@ -206,7 +233,7 @@ where
                 Ok::<_, Infallible>(response.map(|inner| TrackedBody { inner, _busy: busy }))
             }
         });
-        let connection = http.serve_connection(TokioIo::new(tcp), service);
+        let connection = http.serve_connection(TokioIo::new(io), service);
         let mut stop = stop_connections.subscribe();
         // Leaves the table when the task ends, however it ends.
         let handle = Registered(handle);
