@@ -1,3 +1,7 @@
+//! `/documents`: register a file, read it, save it against its version.
+//! Thin over `Documents` (and `Recent`, which registering touches); its
+//! errors become HTTP in `errors.rs`.
+
 use std::sync::Arc;
 
 use agent_security::ApiError;

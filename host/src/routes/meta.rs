@@ -1,3 +1,7 @@
+//! `/health`, `/handshake`, `/openapi.json`: what a client asks before
+//! anything else. None of them blocks, so none pays the `run_blocking`
+//! time limit.
+
 use std::sync::Arc;
 
 use agent_security::ApiError;

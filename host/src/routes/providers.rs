@@ -1,3 +1,7 @@
+//! `/providers` and `/workspaces/{id}/policy`: the agent's settings. The
+//! agent validates and keeps them; these handlers only parse the provider
+//! name from the path and shape the JSON.
+
 use std::sync::Arc;
 
 use agent_provider::Provider;

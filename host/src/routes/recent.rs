@@ -1,3 +1,7 @@
+//! `/recent`: the recent-documents list, thin over `Recent` (touch
+//! resolves the id through `Documents` first, so only registered
+//! documents enter the list).
+
 use std::sync::Arc;
 
 use agent_security::ApiError;

@@ -1,3 +1,6 @@
+//! `/secrets`: provider keys in and presence out, never a key back. The
+//! key is wrapped in `Zeroizing` as soon as it leaves the request body.
+
 use std::sync::Arc;
 
 use agent_provider::Provider;

@@ -1,3 +1,7 @@
+//! `/sessions`: sessions, their messages and their turns. The wire types
+//! of the session routes live here next to their handlers; the turn and
+//! status streams are handed to `sse.rs` for framing.
+
 use std::sync::Arc;
 
 use agent_provider::Provider;

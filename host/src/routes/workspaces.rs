@@ -1,3 +1,6 @@
+//! `/workspaces`: open, list, pin, forget, and contained file access,
+//! thin over `Workspaces`; containment and its refusals happen there.
+
 use std::sync::Arc;
 
 use agent_security::ApiError;
