@@ -13,7 +13,8 @@
 //!   ([`TestProvider`]) already configured; [`SseReader`] reads a turn's
 //!   stream with `agent-client`'s SSE parser.
 //! - Processes and time: [`alive`] (a zombie counts as gone), [`signal`],
-//!   [`proc_stat`], [`group_members`], [`eventually`], [`wait_with_limit`].
+//!   [`proc_stat`], [`group_members`], [`as_nobody`] (a peer of another
+//!   user), [`eventually`], [`wait_with_limit`].
 //!
 //! ```no_run
 //! use agent_provider::scripted::Reply;
@@ -48,7 +49,7 @@ pub use host::{
     capture, host_command, launch_options, spawn_host, TestHost, FILE_SECRETS, ORIGIN, REFERER,
 };
 pub use http::{basic, raw_request, try_raw_request, Headers, Response};
-pub use process::{alive, group_members, proc_stat, signal};
+pub use process::{alive, as_nobody, group_members, proc_stat, signal};
 pub use provider::{TestProvider, PROVIDER_KEY};
 pub use sse::{FrameExt, SseReader};
 pub use wait::{eventually, wait_with_limit};

@@ -38,3 +38,32 @@ pub fn signal(pid: u32, signal: libc::c_int) {
         libc::kill(pid, signal);
     }
 }
+
+/// Runs `f` on a thread whose credentials are uid/gid 65534 (`nobody`),
+/// for a peer of another user. The raw syscalls change only that thread
+/// (glibc's `setuid` would change every thread of the process), so the
+/// rest of the test stays root. `None` when not running as root.
+pub fn as_nobody<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: cannot take another uid; skipped");
+        return None;
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                // SAFETY: plain syscalls on this thread's credentials.
+                unsafe {
+                    let no_groups = std::ptr::null::<libc::gid_t>();
+                    assert_eq!(libc::syscall(libc::SYS_setgroups, 0, no_groups), 0);
+                    assert_eq!(libc::syscall(libc::SYS_setresgid, 65534, 65534, 65534), 0);
+                    assert_eq!(libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534), 0);
+                    assert_eq!(libc::syscall(libc::SYS_geteuid), 65534);
+                }
+                f()
+            })
+            .join()
+            .expect("the nobody thread")
+    })
+    .into()
+}

@@ -457,37 +457,6 @@ fn connections_beyond_the_bound_are_refused() {
 // the socket's mode.
 // ---------------------------------------------------------------------
 
-/// Runs `f` on a thread whose credentials are uid/gid 65534 (`nobody`).
-/// The raw syscalls change only the calling thread (glibc's `setuid` would
-/// change every thread of the process), so the rest of the test stays
-/// root. `None` when not running as root.
-fn as_nobody<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("not root: cannot take another uid; skipped");
-        return None;
-    }
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                // SAFETY: plain syscalls on this thread's credentials.
-                unsafe {
-                    assert_eq!(
-                        libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()),
-                        0
-                    );
-                    assert_eq!(libc::syscall(libc::SYS_setresgid, 65534, 65534, 65534), 0);
-                    assert_eq!(libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534), 0);
-                    assert_eq!(libc::syscall(libc::SYS_geteuid), 65534);
-                }
-                f()
-            })
-            .join()
-            .expect("the nobody thread")
-    })
-    .into()
-}
-
 /// The socket's mode (0600) is the first wall; opened up here to reach the
 /// second: a peer of another uid is closed without an answer and its
 /// message never reaches the shell.
@@ -501,7 +470,7 @@ fn a_peer_of_another_uid_is_refused() {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
 
     let message = b"{\"files\":[\"/from-nobody\"],\"links\":[]}\n";
-    let Some(answer) = as_nobody(|| raw(&path, message)) else {
+    let Some(answer) = testkit::as_nobody(|| raw(&path, message)) else {
         return;
     };
     assert_eq!(answer, b"", "a peer of another uid got an answer");

@@ -1,5 +1,5 @@
 //! The real shell end to end, driven through its test-only control socket
-//! (`--control-socket`, src/control.rs): document windows opened from argv
+//! (`--control-socket`, common/control.rs): document windows opened from argv
 //! and from a second launch, deduplicated by the host's `doc_id`; editing
 //! and saving through the real editor, checked on disk; closing a window
 //! with unsaved changes; a SIGKILLed host replaced before the next save; the
@@ -9,189 +9,17 @@
 //! Runs under `dbus-run-session -- xvfb-run -a` (packages installed by
 //! scripts/setup.sh) unless `DISPLAY` is set.
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::common::control::{Shell, LIMIT};
 use crate::common::html_server;
-use serde_json::{json, Value};
-use testkit::{alive, capture, eventually, host_binary, signal};
+use agent_shell::control::WindowInfo;
+use serde_json::json;
+use testkit::{alive, eventually, host_binary, signal};
 
-/// Start-up (Xvfb, WebKit, the host) and each wait below stay under this.
-const LIMIT: Duration = Duration::from_secs(60);
-
-/// A running shell with a control socket; killed (with its host) on drop.
-struct Shell {
-    child: Child,
-    socket: PathBuf,
-    user_data: PathBuf,
-    runtime_dir: PathBuf,
-    stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-}
-
-impl Shell {
-    fn start(dir: &Path, host_program: &Path, targets: &[&Path]) -> Shell {
-        Shell::start_with(dir, host_program, targets, &[], &[], false)
-    }
-
-    /// [`Shell::start`] with extra arguments and environment variables; with
-    /// `own_display`, on an X display of its own even when `DISPLAY` is set
-    /// (the tests run in parallel: a screenshot or a click on a shared
-    /// display could meet another test's window).
-    fn start_with(
-        dir: &Path,
-        host_program: &Path,
-        targets: &[&Path],
-        args: &[&str],
-        envs: &[(&str, &std::ffi::OsStr)],
-        own_display: bool,
-    ) -> Shell {
-        let shell = env!("CARGO_BIN_EXE_agent-shell");
-        let shared = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
-        let mut command = if shared && !own_display {
-            Command::new(shell)
-        } else {
-            let mut c = Command::new("dbus-run-session");
-            c.args(["--", "xvfb-run", "-a", "-s", "-screen 0 1280x900x24", shell]);
-            c.env_remove("DISPLAY");
-            c
-        };
-        let socket = dir.join("control.sock");
-        let user_data = dir.join("user-data");
-        let runtime_dir = dir.join("runtime");
-        std::fs::create_dir_all(&runtime_dir).expect("runtime dir");
-        command
-            .arg("--control-socket")
-            .arg(&socket)
-            .arg("--user-data")
-            .arg(&user_data)
-            .arg("--host-program")
-            .arg(host_program)
-            .args(args)
-            .args(targets)
-            .env("XDG_RUNTIME_DIR", &runtime_dir)
-            .env("AGENT_HOST_SECRET_BACKEND", "file")
-            .env("RUST_LOG", "warn,agent_shell=info")
-            .envs(envs.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("spawn the shell");
-        let stderr = capture(child.stderr.take().expect("stderr"));
-        let shell = Shell {
-            child,
-            socket,
-            user_data,
-            runtime_dir,
-            stderr,
-        };
-        assert!(
-            eventually(LIMIT, || UnixStream::connect(&shell.socket).is_ok()),
-            "no control socket; stderr:\n{}",
-            shell.stderr()
-        );
-        shell
-    }
-
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().expect("stderr")).into_owned()
-    }
-
-    fn request(&self, request: Value) -> Value {
-        let mut stream = UnixStream::connect(&self.socket).expect("connect the control socket");
-        writeln!(stream, "{request}").expect("send");
-        let mut line = String::new();
-        BufReader::new(stream)
-            .read_line(&mut line)
-            .expect("read the answer");
-        serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line:?}"))
-    }
-
-    fn windows(&self) -> Vec<Value> {
-        self.request(json!({"op": "windows"}))["windows"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Waits until `pick` finds something in the window list.
-    fn wait_window(&self, what: &str, pick: impl Fn(&[Value]) -> Option<Value>) -> Value {
-        let started = Instant::now();
-        loop {
-            let windows = self.windows();
-            if let Some(found) = pick(&windows) {
-                return found;
-            }
-            assert!(
-                started.elapsed() < LIMIT,
-                "no {what}; windows: {windows:?}\nstderr:\n{}",
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Runs `script` (an async function body) in window `id`.
-    fn eval(&self, id: &Value, script: &str) -> Value {
-        let answer = self.request(json!({"op": "eval", "window": id, "script": script}));
-        assert!(
-            answer.get("error").is_none(),
-            "eval failed: {answer}\nstderr:\n{}",
-            self.stderr()
-        );
-        answer["result"].clone()
-    }
-
-    fn host_pid(&self) -> Option<u32> {
-        let answer = self.request(json!({"op": "host"}));
-        (answer["state"] == "ready").then(|| answer["pid"].as_u64().expect("pid") as u32)
-    }
-
-    /// A second launch with `targets`: it hands them over and exits 0.
-    fn launch_again(&self, targets: &[&Path]) {
-        let targets: Vec<&std::ffi::OsStr> = targets.iter().map(|t| t.as_os_str()).collect();
-        self.launch_again_with(&targets);
-    }
-
-    fn launch_again_with(&self, targets: &[&std::ffi::OsStr]) {
-        let output = Command::new(env!("CARGO_BIN_EXE_agent-shell"))
-            .arg("--user-data")
-            .arg(&self.user_data)
-            .args(targets)
-            .env("XDG_RUNTIME_DIR", &self.runtime_dir)
-            .env_remove("DISPLAY")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run the second launch");
-        assert!(
-            output.status.success(),
-            "the second launch failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    /// The real shell process (under dbus-run-session/xvfb-run).
-    fn shell_pid(&self) -> Option<u32> {
-        crate::common::shell_pid(self.socket.to_str()?)
-    }
-}
-
-impl Drop for Shell {
-    fn drop(&mut self) {
-        if let Some(pid) = self.shell_pid() {
-            signal(pid, libc::SIGKILL);
-        }
-        let _ = eventually(Duration::from_secs(5), || {
-            matches!(self.child.try_wait(), Ok(Some(_)))
-        });
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn document_window(path: &Path) -> impl Fn(&[Value]) -> Option<Value> {
+fn document_window(path: &Path) -> impl Fn(&[WindowInfo]) -> Option<WindowInfo> {
     let path = path
         .canonicalize()
         .expect("canonical")
@@ -201,7 +29,7 @@ fn document_window(path: &Path) -> impl Fn(&[Value]) -> Option<Value> {
         windows
             .iter()
             .find(|w| {
-                w["kind"] == "document" && w["path"] == path.as_str() && w["page_ready"] == true
+                w.kind == "document" && w.path.as_deref() == Some(path.as_str()) && w.page_ready
             })
             .cloned()
     }
@@ -270,11 +98,11 @@ while (Date.now() < deadline) {
 return document.querySelector('.status').innerText + ' / ' + document.body.innerText.slice(0, 300);
 "#;
 
-fn wait_dirty(shell: &Shell, id: &Value, dirty: bool) {
+fn wait_dirty(shell: &Shell, id: u64, dirty: bool) {
     shell.wait_window("dirty flag", |windows| {
         windows
             .iter()
-            .find(|w| w["id"] == *id && w["dirty"] == dirty)
+            .find(|w| w.id == id && w.dirty == dirty)
             .cloned()
     });
 }
@@ -291,28 +119,28 @@ fn document_windows_open_edit_save_dedupe_and_ask_before_closing_unsaved_work() 
     // argv: one document window, no home window, showing the file's text.
     let window = shell.wait_window("document window", document_window(&first));
     assert_eq!(shell.windows().len(), 1, "{:?}", shell.windows());
-    let id = window["id"].clone();
-    shell.eval(&id, &editor_text_containing("first-marker-51c2"));
-    assert!(window["title"].as_str().unwrap_or("").contains("first.md"));
+    let id = window.id;
+    shell.eval(id, &editor_text_containing("first-marker-51c2"));
+    assert!(window.title.contains("first.md"));
 
     // Edit and save: the file on disk changes; the dirty flag reached the shell.
-    let status = shell.eval(&id, &type_text("edited-4d1f "));
+    let status = shell.eval(id, &type_text("edited-4d1f "));
     assert_eq!(status, "dirty");
-    wait_dirty(&shell, &id, true);
-    assert_eq!(shell.eval(&id, SAVE), "saved");
+    wait_dirty(&shell, id, true);
+    assert_eq!(shell.eval(id, SAVE), "saved");
     let on_disk = std::fs::read_to_string(&first).expect("read back");
     assert!(
         on_disk == "edited-4d1f # First\n\nfirst-marker-51c2\n",
         "{on_disk:?}"
     );
-    wait_dirty(&shell, &id, false);
+    wait_dirty(&shell, id, false);
 
     // A screenshot of the screen with the window is not blank.
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gui-artifacts");
     std::fs::create_dir_all(&artifacts).expect("artifacts dir");
     let png = artifacts.join("document-window.png");
     let _ = std::fs::remove_file(&png);
-    let answer = shell.request(json!({"op": "screenshot", "path": png}));
+    let answer = shell.screenshot(&png);
     assert_eq!(answer["ok"], true, "{answer}");
     assert_not_blank(&png);
 
@@ -321,7 +149,7 @@ fn document_windows_open_edit_save_dedupe_and_ask_before_closing_unsaved_work() 
     shell.wait_window("focus request", |windows| {
         windows
             .iter()
-            .find(|w| w["id"] == id && w["focus_requests"].as_u64() >= Some(1))
+            .find(|w| w.id == id && w.focus_requests >= 1)
             .cloned()
     });
     assert_eq!(shell.windows().len(), 1, "{:?}", shell.windows());
@@ -333,21 +161,20 @@ fn document_windows_open_edit_save_dedupe_and_ask_before_closing_unsaved_work() 
     shell.wait_window("second focus request", |windows| {
         windows
             .iter()
-            .find(|w| w["id"] == id && w["focus_requests"].as_u64() >= Some(2))
+            .find(|w| w.id == id && w.focus_requests >= 2)
             .cloned()
     });
 
     // File > Open Recent > (the first entry: this file) focuses it too.
     assert!(
-        eventually(Duration::from_secs(10), || shell
-            .request(json!({"op": "menu", "item": "recent:0"}))["ok"]
+        eventually(Duration::from_secs(10), || shell.menu("recent:0")["ok"]
             == true),
         "the recent-files menu never listed the file"
     );
     shell.wait_window("focus from the recent menu", |windows| {
         windows
             .iter()
-            .find(|w| w["id"] == id && w["focus_requests"].as_u64() >= Some(3))
+            .find(|w| w.id == id && w.focus_requests >= 3)
             .cloned()
     });
     assert_eq!(shell.windows().len(), 1, "{:?}", shell.windows());
@@ -355,16 +182,16 @@ fn document_windows_open_edit_save_dedupe_and_ask_before_closing_unsaved_work() 
     // Another file gets its own window.
     shell.launch_again(&[&second]);
     let other = shell.wait_window("second document window", document_window(&second));
-    assert_ne!(other["id"], id);
+    assert_ne!(other.id, id);
     assert_eq!(shell.windows().len(), 2);
 
     // (Deep links ask first: deep_links_ask_before_opening_a_workspace_or_a_file.)
 
     // Closing a window with unsaved changes asks; Cancel keeps it, the
     // discard answer closes it without touching the file.
-    shell.eval(&id, &type_text("unsaved-77aa "));
-    wait_dirty(&shell, &id, true);
-    let answer = shell.request(json!({"op": "close", "window": id}));
+    shell.eval(id, &type_text("unsaved-77aa "));
+    wait_dirty(&shell, id, true);
+    let answer = shell.close(id);
     assert_eq!(answer["ok"], true);
     let asked = r#"
 const deadline = Date.now() + 10000;
@@ -375,50 +202,47 @@ while (Date.now() < deadline) {
 }
 throw new Error('no close dialog');
 "#;
-    let question = shell.eval(&id, asked);
+    let question = shell.eval(id, asked);
     assert!(
         question.as_str().unwrap_or("").contains("unsaved changes"),
         "{question}"
     );
-    shell.eval(&id, CANCEL_CLOSE);
-    wait_dirty(&shell, &id, true);
+    shell.eval(id, CANCEL_CLOSE);
+    wait_dirty(&shell, id, true);
     assert!(
-        shell.windows().iter().any(|w| w["id"] == id),
+        shell.windows().iter().any(|w| w.id == id),
         "cancel kept the window"
     );
 
     // Quit with one window unsaved: only that one is asked, the clean one
     // stays until it answers; Cancel leaves both.
-    assert_eq!(
-        shell.request(json!({"op": "menu", "item": "quit"}))["ok"],
-        true
-    );
-    shell.eval(&id, asked);
+    assert_eq!(shell.menu("quit")["ok"], true);
+    shell.eval(id, asked);
     assert_eq!(
         shell.windows().len(),
         2,
         "a clean window closed before the question was answered"
     );
-    shell.eval(&id, CANCEL_CLOSE);
-    wait_dirty(&shell, &id, true);
+    shell.eval(id, CANCEL_CLOSE);
+    wait_dirty(&shell, id, true);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(shell.windows().len(), 2, "{:?}", shell.windows());
-    shell.request(json!({"op": "close", "window": id}));
-    shell.eval(&id, asked);
+    shell.close(id);
+    shell.eval(id, asked);
     shell.eval(
-        &id,
+        id,
         // Clicked after the answer: the click closes the page.
         "setTimeout(() => document.querySelector('.close-discard').click(), 50); return true;",
     );
     shell.wait_window("the closed window gone", |windows| {
-        (!windows.iter().any(|w| w["id"] == id)).then(|| json!(windows.len()))
+        (!windows.iter().any(|w| w.id == id)).then_some(windows.len())
     });
     let on_disk = std::fs::read_to_string(&first).expect("read back");
     assert!(!on_disk.contains("unsaved-77aa"), "{on_disk:?}");
 
     // A clean window closes at once; the last one ends the app (and its host).
     let host = shell.host_pid().expect("a ready host");
-    shell.request(json!({"op": "close", "window": other["id"]}));
+    shell.close(other.id);
     let mut shell = shell;
     assert!(
         eventually(Duration::from_secs(10), || matches!(
@@ -440,23 +264,23 @@ fn a_hung_page_with_unsaved_changes_does_not_keep_its_window() {
     std::fs::write(&file, "hung-marker\n").expect("write");
     let mut shell = Shell::start(dir.path(), host_binary(), &[&file]);
     let window = shell.wait_window("document window", document_window(&file));
-    let id = window["id"].clone();
-    shell.eval(&id, &editor_text_containing("hung-marker"));
-    shell.eval(&id, &type_text("unsaved "));
-    wait_dirty(&shell, &id, true);
+    let id = window.id;
+    shell.eval(id, &editor_text_containing("hung-marker"));
+    shell.eval(id, &type_text("unsaved "));
+    wait_dirty(&shell, id, true);
     // The page stops answering.
-    shell.eval(&id, "setTimeout(() => { for (;;) {} }, 10); return true;");
+    shell.eval(id, "setTimeout(() => { for (;;) {} }, 10); return true;");
     std::thread::sleep(Duration::from_millis(200));
-    shell.request(json!({"op": "close", "window": id}));
+    shell.close(id);
     std::thread::sleep(Duration::from_secs(1));
     assert!(
-        shell.windows().iter().any(|w| w["id"] == id),
+        shell.windows().iter().any(|w| w.id == id),
         "the first request only asks the page"
     );
     // After 5 s without an answer, the next request closes the window, and
     // with it the app.
     std::thread::sleep(Duration::from_secs(5));
-    shell.request(json!({"op": "close", "window": id}));
+    shell.close(id);
     assert!(
         eventually(Duration::from_secs(10), || matches!(
             shell.child.try_wait(),
@@ -474,8 +298,8 @@ fn a_killed_host_is_replaced_and_the_next_save_succeeds() {
     std::fs::write(&file, "before-kill-3b8e\n").expect("write");
     let shell = Shell::start(dir.path(), host_binary(), &[&file]);
     let window = shell.wait_window("document window", document_window(&file));
-    let id = window["id"].clone();
-    shell.eval(&id, &editor_text_containing("before-kill-3b8e"));
+    let id = window.id;
+    shell.eval(id, &editor_text_containing("before-kill-3b8e"));
 
     let first_host = shell.host_pid().expect("a ready host");
     signal(first_host, libc::SIGKILL);
@@ -494,8 +318,8 @@ fn a_killed_host_is_replaced_and_the_next_save_succeeds() {
     };
     assert!(alive(second_host));
 
-    shell.eval(&id, &type_text("after-restart-6c0d "));
-    assert_eq!(shell.eval(&id, SAVE), "saved");
+    shell.eval(id, &type_text("after-restart-6c0d "));
+    assert_eq!(shell.eval(id, SAVE), "saved");
     let on_disk = std::fs::read_to_string(&file).expect("read back");
     assert!(
         on_disk.contains("after-restart-6c0d before-kill-3b8e"),
@@ -510,7 +334,7 @@ fn sigkill_of_the_shell_takes_its_host_within_a_second() {
     shell.wait_window("home window", |windows| {
         windows
             .iter()
-            .find(|w| w["kind"] == "home" && w["page_ready"] == true)
+            .find(|w| w.kind == "home" && w.page_ready)
             .cloned()
     });
     let host = shell.host_pid().expect("a ready host");
@@ -534,15 +358,12 @@ fn a_host_that_cannot_start_gets_an_error_window_with_its_stderr() {
     );
     let shell = Shell::start(dir.path(), &broken, &[]);
     let error = shell.wait_window("error window", |windows| {
-        windows.iter().find(|w| w["kind"] == "error").cloned()
+        windows.iter().find(|w| w.kind == "error").cloned()
     });
-    assert!(error["title"]
-        .as_str()
-        .unwrap_or("")
-        .contains("could not start"));
-    let id = error["id"].clone();
+    assert!(error.title.contains("could not start"), "{error:?}");
+    let id = error.id;
     let shown = shell.eval(
-        &id,
+        id,
         "return { reason: document.getElementById('reason').innerText, \
          stderr: document.getElementById('stderr').innerText, \
          desktop: typeof window.desktop };",
@@ -577,10 +398,10 @@ fn enc(path: &Path) -> String {
     out
 }
 
-fn home_window(windows: &[Value]) -> Option<Value> {
+fn home_window(windows: &[WindowInfo]) -> Option<WindowInfo> {
     windows
         .iter()
-        .find(|w| w["kind"] == "home" && w["page_ready"] == true)
+        .find(|w| w.kind == "home" && w.page_ready)
         .cloned()
 }
 
@@ -600,7 +421,7 @@ return { none: true, workspaces, recent };
 "#;
 
 /// The question about a deep link, once the page shows it.
-fn link_question(shell: &Shell, id: &Value) -> String {
+fn link_question(shell: &Shell, id: u64) -> String {
     let answer = shell.eval(id, LINK_QUESTION);
     match answer["question"].as_str() {
         Some(text) => text.to_owned(),
@@ -649,14 +470,14 @@ fn deep_links_ask_before_opening_a_workspace_or_a_file() {
     std::fs::write(&file, "linked-marker-0b7e\n").expect("write");
     let shell = Shell::start_with(dir.path(), host_binary(), &[], &[], &[], true);
     let home = shell.wait_window("home window", home_window);
-    let id = home["id"].clone();
+    let id = home.id;
     let shown = workspace.to_str().expect("utf-8");
 
     // A workspace link: the question names the folder; an unknown route
     // beside it is refused without a question.
     let link = format!("agent-host://workspace?path={}", enc(&workspace));
     shell.launch_again_with(&["agent-host://format?disk=1".as_ref(), link.as_ref()]);
-    let question = link_question(&shell, &id);
+    let question = link_question(&shell, id);
     let text = question.as_str();
     assert!(
         text.contains("A link asks to open this folder as a workspace"),
@@ -673,25 +494,25 @@ fn deep_links_ask_before_opening_a_workspace_or_a_file() {
     let _ = std::fs::remove_file(&png);
     // Painted, not only laid out.
     shell.eval(
-        &id,
+        id,
         "for (let i = 0; i < 3; i++) await new Promise((r) => requestAnimationFrame(r)); return true;",
     );
-    let answer = shell.request(json!({"op": "screenshot", "path": png}));
+    let answer = shell.screenshot(&png);
     assert_eq!(answer["ok"], true, "{answer}");
     assert_not_blank(&png);
 
     // Cancel: the host never heard of it.
-    shell.eval(&id, &answer_link("cancel"));
+    shell.eval(id, &answer_link("cancel"));
     std::thread::sleep(Duration::from_millis(500));
-    let lists = shell.eval(&id, HOST_LISTS);
+    let lists = shell.eval(id, HOST_LISTS);
     assert_eq!(lists["workspaces"], json!([]), "{lists}");
 
     // The same link again, Open: the workspace is listed (and selected).
     shell.launch_again_with(&[link.as_ref()]);
-    link_question(&shell, &id);
-    shell.eval(&id, &answer_link("open"));
+    link_question(&shell, id);
+    shell.eval(id, &answer_link("open"));
     let listed = (0..100).any(|_| {
-        let lists = shell.eval(&id, HOST_LISTS);
+        let lists = shell.eval(id, HOST_LISTS);
         if lists["workspaces"] == json!([shown]) {
             return true;
         }
@@ -701,32 +522,32 @@ fn deep_links_ask_before_opening_a_workspace_or_a_file() {
     assert!(
         listed,
         "Open did not add the workspace: {}",
-        shell.eval(&id, HOST_LISTS)
+        shell.eval(id, HOST_LISTS)
     );
 
     // A document link: asked too; Cancel opens no window and adds nothing
     // to the recent files.
     let link = format!("agent-host://open?path={}", enc(&file));
     shell.launch_again_with(&[link.as_ref()]);
-    let question = link_question(&shell, &id);
+    let question = link_question(&shell, id);
     let text = question.as_str();
     assert!(text.contains("A link asks to open this file"), "{question}");
     assert!(
         text.contains(file.to_str().expect("utf-8")),
         "the question hides the path: {question}"
     );
-    shell.eval(&id, &answer_link("cancel"));
+    shell.eval(id, &answer_link("cancel"));
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(shell.windows().len(), 1, "{:?}", shell.windows());
-    let lists = shell.eval(&id, HOST_LISTS);
+    let lists = shell.eval(id, HOST_LISTS);
     assert_eq!(lists["recent"], json!([]), "{lists}");
 
     // Open: its document window.
     shell.launch_again_with(&[link.as_ref()]);
-    link_question(&shell, &id);
-    shell.eval(&id, &answer_link("open"));
+    link_question(&shell, id);
+    shell.eval(id, &answer_link("open"));
     let window = shell.wait_window("document window from the link", document_window(&file));
-    shell.eval(&window["id"], &editor_text_containing("linked-marker-0b7e"));
+    shell.eval(window.id, &editor_text_containing("linked-marker-0b7e"));
 }
 
 /// A cross-origin page for an iframe: one link that fills it.
@@ -855,8 +676,8 @@ fn external_links_open_only_from_a_click_in_the_main_frame() {
         true,
     );
     let home = shell.wait_window("home window", home_window);
-    let id = home["id"].clone();
-    let start = shell.eval(&id, "return location.href;");
+    let id = home.id;
+    let start = shell.eval(id, "return location.href;");
     let opened_now = || std::fs::read_to_string(&opened).unwrap_or_default();
 
     // Scripts, without a gesture: a navigation, a popup, a synthetic click
@@ -864,7 +685,7 @@ fn external_links_open_only_from_a_click_in_the_main_frame() {
     // a second: WebKit counts a script the shell evaluates as a gesture,
     // and hands that on to timers set within a second.)
     let stayed = shell.eval(
-        &id,
+        id,
         r#"
 await new Promise((r) => setTimeout(r, 1500));
 location.href = 'https://example.invalid/scripted';
@@ -886,7 +707,7 @@ return location.href;
 
     // A cross-origin frame navigating itself and the top frame by script.
     let loaded = shell.eval(
-        &id,
+        id,
         &cover_page(&format!(r#"<iframe src="{frame_script}"></iframe>"#)),
     );
     assert_eq!(loaded, true, "the frame did not load");
@@ -894,17 +715,17 @@ return location.href;
 
     // A real click on a link inside a cross-origin frame.
     let loaded = shell.eval(
-        &id,
+        id,
         &cover_page(&format!(r#"<iframe src="{frame_link}"></iframe>"#)),
     );
     assert_eq!(loaded, true, "the frame did not load");
     shell.eval(
-        &id,
+        id,
         "window.__frameClicks = []; addEventListener('message', (e) => window.__frameClicks.push(e.data)); return true;",
     );
     click(&shell, "Agent", 400, 300);
     std::thread::sleep(Duration::from_millis(1500));
-    let clicks = shell.eval(&id, "return window.__frameClicks;");
+    let clicks = shell.eval(id, "return window.__frameClicks;");
     assert_eq!(
         clicks,
         json!(["frame-clicked"]),
@@ -920,7 +741,7 @@ return location.href;
     // A real click on a link in the main frame opens it, and so does one
     // on a target=_blank link (a new-window request).
     shell.eval(
-        &id,
+        id,
         &cover_page(r#"<a href="https://example.invalid/clicked">an external link</a>"#),
     );
     click(&shell, "Agent", 400, 300);
@@ -932,7 +753,7 @@ return location.href;
         shell.stderr()
     );
     shell.eval(
-        &id,
+        id,
         &cover_page(
             r#"<a href="https://example.invalid/clicked-blank" target="_blank">a new-window link</a>"#,
         ),
@@ -947,7 +768,7 @@ return location.href;
         opened_now(),
         shell.stderr()
     );
-    assert_eq!(shell.eval(&id, "return location.href;"), start);
+    assert_eq!(shell.eval(id, "return location.href;"), start);
 }
 
 /// The PNG has more than a handful of colours and visible contrast.

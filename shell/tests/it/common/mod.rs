@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
+pub mod control;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
