@@ -47,13 +47,7 @@ impl ApiHost {
 
     /// `agent-host` next to the running benchmark binary.
     pub fn sibling_program(bench: &str) -> Result<PathBuf> {
-        let exe = std::env::current_exe()?;
-        exe.parent()
-            .map(|d| d.join("agent-host"))
-            .filter(|p| p.is_file())
-            .ok_or_else(|| {
-                format!("agent-host not found next to {bench}; build it with --release").into()
-            })
+        sibling("agent-host", bench)
     }
 
     pub fn pid(&self) -> u32 {
@@ -86,4 +80,14 @@ impl ApiHost {
             .await?;
         Ok(v["id"].as_str().ok_or("no session id")?.to_owned())
     }
+}
+
+/// The binary `name` next to the running benchmark `bench`
+/// (`target/release/`).
+pub fn sibling(name: &str, bench: &str) -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    exe.parent()
+        .map(|d| d.join(name))
+        .filter(|p| p.is_file())
+        .ok_or_else(|| format!("{name} not found next to {bench}; build it with --release").into())
 }

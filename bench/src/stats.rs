@@ -1,4 +1,5 @@
-//! Order statistics over a handful of duration samples (spawn timings).
+//! Order statistics over a handful of samples: durations (spawn timings)
+//! and plain numbers (the shell benchmark's milliseconds and microseconds).
 //!
 //! With n = 30 an HDR histogram buys nothing; sorting the samples gives exact
 //! values and keeps the definitions obvious.
@@ -44,6 +45,43 @@ impl Summary {
     }
 }
 
+/// The `q` quantile (0 ≤ q ≤ 1) of `values`: the sample at rank
+/// round((n − 1)·q) in sorted order; NaN when there are none.
+pub fn percentile(values: &[f64], q: f64) -> f64 {
+    let v = sorted(values);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Median (the mean of the middle two for an even count), min and max of
+/// `values`; NaN for each when there are none.
+pub fn median_min_max(values: &[f64]) -> (f64, f64, f64) {
+    let v = sorted(values);
+    let n = v.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    (median, v[0], v[n - 1])
+}
+
+/// The arithmetic mean; 0 for no values.
+pub fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v
+}
+
 /// Milliseconds with three decimals, for reports and JSON.
 pub fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
@@ -68,6 +106,20 @@ mod tests {
         assert_eq!(s.median, Duration::from_millis(3));
         let s = Summary::of(&ms_vec(&[4, 1, 3, 2])).unwrap();
         assert_eq!(s.median, Duration::from_micros(2500));
+    }
+
+    #[test]
+    fn float_percentiles_medians_and_means() {
+        let v = [5.0, 1.0, 4.0, 2.0, 3.0];
+        assert_eq!(percentile(&v, 0.5), 3.0);
+        assert_eq!(percentile(&v, 0.0), 1.0);
+        assert_eq!(percentile(&v, 1.0), 5.0);
+        assert_eq!(median_min_max(&v), (3.0, 1.0, 5.0));
+        assert_eq!(median_min_max(&[4.0, 1.0, 3.0, 2.0]), (2.5, 1.0, 4.0));
+        assert_eq!(mean(&v), 3.0);
+        assert!(percentile(&[], 0.5).is_nan());
+        assert!(median_min_max(&[]).0.is_nan());
+        assert_eq!(mean(&[]), 0.0);
     }
 
     #[test]

@@ -39,7 +39,10 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use agent_bench::api_host::ApiHost;
+use agent_bench::api_host::{sibling, ApiHost};
+use agent_bench::procfs::{alive, signal, tree, tree_memory, TreeMem};
+use agent_bench::stats::{mean, median_min_max, percentile};
+use agent_client::SseParser;
 use agent_provider::scripted::{clock_ns, Reply, ScriptedProvider};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
@@ -99,161 +102,6 @@ fn epoch_ms() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64() * 1e3)
-}
-
-/// Binaries next to this one (`target/release/`).
-fn sibling(name: &str) -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    exe.parent()
-        .map(|d| d.join(name))
-        .filter(|p| p.is_file())
-        .ok_or_else(|| {
-            format!("{name} not found next to shell-bench; build it with --release").into()
-        })
-}
-
-fn signal(pid: u32, sig: libc::c_int) {
-    if let Ok(pid) = libc::pid_t::try_from(pid) {
-        if pid > 1 {
-            // SAFETY: kill has no memory-safety preconditions.
-            unsafe {
-                libc::kill(pid, sig);
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------- /proc --
-
-/// `(ppid, state)` from `/proc/<pid>/stat`.
-fn stat(pid: u32) -> Option<(u32, char)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &text[text.rfind(')')? + 1..];
-    let mut fields = rest.split_ascii_whitespace();
-    let state = fields.next()?.chars().next()?;
-    Some((fields.next()?.parse().ok()?, state))
-}
-
-fn alive(pid: u32) -> bool {
-    stat(pid).is_some_and(|(_, state)| !matches!(state, 'Z' | 'X'))
-}
-
-/// `pid` and all its live descendants.
-fn tree(root: u32) -> Vec<u32> {
-    let mut parent = Vec::new();
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for entry in dir.flatten() {
-            if let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) {
-                if let Some((ppid, state)) = stat(pid) {
-                    if !matches!(state, 'Z' | 'X') {
-                        parent.push((pid, ppid));
-                    }
-                }
-            }
-        }
-    }
-    let mut found = vec![root];
-    let mut i = 0;
-    while i < found.len() {
-        let p = found[i];
-        found.extend(parent.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
-        i += 1;
-    }
-    found.retain(|p| alive(*p));
-    found
-}
-
-/// A `kB` field of a `/proc` file.
-fn kib_field(path: &str, name: &str) -> Option<u64> {
-    std::fs::read_to_string(path).ok()?.lines().find_map(|l| {
-        l.strip_prefix(name)?
-            .strip_prefix(':')?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
-    })
-}
-
-#[derive(Clone, Copy, Default)]
-struct Mem {
-    count: usize,
-    rss_kib: u64,
-    /// `None` when `smaps_rollup` was not readable for some process.
-    pss_kib: Option<u64>,
-}
-
-/// The file name of `argv[0]` (`comm` is cut at 15 bytes).
-fn process_name(pid: u32) -> String {
-    let from_cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
-        .ok()
-        .and_then(|c| {
-            let first = c.split(|b| *b == 0).next()?.to_vec();
-            let first = String::from_utf8(first).ok()?;
-            Some(
-                Path::new(&first)
-                    .file_name()?
-                    .to_string_lossy()
-                    .into_owned(),
-            )
-        })
-        .filter(|n| !n.is_empty());
-    from_cmdline.unwrap_or_else(|| {
-        std::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_else(|_| "?".into())
-    })
-}
-
-/// RSS and PSS of `root`'s tree, per process name.
-fn memory(root: u32) -> BTreeMap<String, Mem> {
-    let mut by_name: BTreeMap<String, Mem> = BTreeMap::new();
-    for pid in tree(root) {
-        let name = process_name(pid);
-        let Some(rss) = kib_field(&format!("/proc/{pid}/status"), "VmRSS") else {
-            continue;
-        };
-        let pss = kib_field(&format!("/proc/{pid}/smaps_rollup"), "Pss");
-        let entry = by_name.entry(name).or_insert(Mem {
-            pss_kib: Some(0),
-            ..Mem::default()
-        });
-        entry.count += 1;
-        entry.rss_kib += rss;
-        entry.pss_kib = entry.pss_kib.zip(pss).map(|(a, b)| a + b);
-    }
-    by_name
-}
-
-// ---------------------------------------------------------------- stats --
-
-fn sorted(values: &[f64]) -> Vec<f64> {
-    let mut v = values.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v
-}
-
-fn percentile(values: &[f64], q: f64) -> f64 {
-    let v = sorted(values);
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v[((v.len() - 1) as f64 * q).round() as usize]
-}
-
-/// Median (mean of the middle two for an even count), min, max.
-fn summary(values: &[f64]) -> (f64, f64, f64) {
-    let v = sorted(values);
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    let n = v.len();
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
-    (median, v[0], v[n - 1])
 }
 
 // ---------------------------------------------------------------- shell --
@@ -564,10 +412,6 @@ fn phase_spread(phases: &[f64]) -> (f64, f64) {
     )
 }
 
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len().max(1) as f64
-}
-
 /// In the page: configures the custom provider, starts a turn through
 /// `window.desktop.fetch` and stamps every read of the SSE body with
 /// `Date.now()` before parsing it.
@@ -680,26 +524,19 @@ async fn read_direct_turn(host: &ApiHost, base_url: &str) -> Result<Vec<(u64, u6
     let mut arrivals = Vec::new();
     let mut done = false;
     let mut stream = response.bytes_stream();
-    let mut buf: Vec<u8> = Vec::new();
+    let mut parser = SseParser::default();
     while let Some(chunk) = stream.next().await {
         let now = clock_ns();
         let now_epoch_ms = epoch_ms();
-        buf.extend_from_slice(&chunk?);
-        while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
-            let frame: Vec<u8> = buf.drain(..end + 2).collect();
-            for line in frame.split(|b| *b == b'\n') {
-                let Some(data) = line.strip_prefix(b"data: ") else {
-                    continue;
-                };
-                if data == b"[DONE]" {
-                    done = true;
-                    continue;
-                }
-                let v: Value = serde_json::from_slice(data)?;
-                if v["type"] == "text-delta" {
-                    if let Ok(sent) = v["delta"].as_str().unwrap_or("").trim().parse::<u64>() {
-                        arrivals.push((sent, now, now_epoch_ms));
-                    }
+        for frame in parser.push(&chunk?) {
+            if frame.is_done() {
+                done = true;
+                continue;
+            }
+            let v: Value = serde_json::from_str(&frame.data)?;
+            if v["type"] == "text-delta" {
+                if let Ok(sent) = v["delta"].as_str().unwrap_or("").trim().parse::<u64>() {
+                    arrivals.push((sent, now, now_epoch_ms));
                 }
             }
         }
@@ -797,8 +634,8 @@ struct Mode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let shell_bin = sibling("agent-shell")?;
-    let host_bin = sibling("agent-host")?;
+    let shell_bin = sibling("agent-shell", "shell-bench")?;
+    let host_bin = sibling("agent-host", "shell-bench")?;
     if let Some(load) = agent_bench::procfs::load_average().filter(|l| *l > 0.5) {
         eprintln!("shell-bench: 1-minute load average is {load:.2}; figures will be noisy");
     }
@@ -835,7 +672,7 @@ fn run(args: &Args) -> Result<()> {
     let (shell, _, _) = launch_shell(&shell_bin, &host_bin, dir.path(), &shared, &file)?;
     shell.stop()?;
     let mut launches: [Vec<Launch>; 2] = [Vec::new(), Vec::new()];
-    let mut memory_runs: Vec<BTreeMap<String, Mem>> = Vec::new();
+    let mut memory_runs: Vec<BTreeMap<String, TreeMem>> = Vec::new();
     for run in 0..args.runs {
         // Alternating which mode goes first, so drift on the machine hits
         // both alike.
@@ -863,7 +700,7 @@ fn run(args: &Args) -> Result<()> {
             launches[m].push(launch);
             if mode.reuse {
                 std::thread::sleep(Duration::from_millis(args.settle_ms));
-                memory_runs.push(memory(shell.pid()));
+                memory_runs.push(tree_memory(shell.pid()));
             }
             shell.stop()?;
         }
@@ -890,14 +727,14 @@ fn run(args: &Args) -> Result<()> {
             ("file content in the editor DOM", |l| l.total_ms),
         ];
         for (label, f) in rows {
-            let (median, min, max) = summary(&pick(f));
+            let (median, min, max) = median_min_max(&pick(f));
             println!("  {label:<40} {median:>9.1} {min:>9.1} {max:>9.1}");
         }
         let upper = launches.iter().filter(|l| l.already).count();
         if upper > 0 {
             println!("  ({upper} launches: content already shown when observed; upper bounds)");
         }
-        let (median, min, max) = summary(&pick(|l| l.total_ms));
+        let (median, min, max) = median_min_max(&pick(|l| l.total_ms));
         let key = if mode.reuse {
             "launch_reused_user_data"
         } else {
@@ -925,15 +762,15 @@ fn run(args: &Args) -> Result<()> {
         "process", "procs", "RSS med", "RSS min", "RSS max", "PSS med"
     );
     let mut memory_json = serde_json::Map::new();
-    let mut row = |name: &str, f: &dyn Fn(&BTreeMap<String, Mem>) -> Mem| {
-        let mems: Vec<Mem> = memory_runs.iter().map(f).collect();
+    let mut row = |name: &str, f: &dyn Fn(&BTreeMap<String, TreeMem>) -> TreeMem| {
+        let mems: Vec<TreeMem> = memory_runs.iter().map(f).collect();
         let rss: Vec<f64> = mems.iter().map(|m| m.rss_kib as f64 / 1024.0).collect();
         let pss: Vec<f64> = mems
             .iter()
             .filter_map(|m| m.pss_kib.map(|p| p as f64 / 1024.0))
             .collect();
-        let (rss_med, rss_min, rss_max) = summary(&rss);
-        let (pss_med, _, _) = summary(&pss);
+        let (rss_med, rss_min, rss_max) = median_min_max(&rss);
+        let (pss_med, _, _) = median_min_max(&pss);
         let procs = mems.iter().map(|m| m.count).max().unwrap_or(0);
         let pss_text = if pss.len() == mems.len() {
             format!("{pss_med:>10.1}")
@@ -954,17 +791,7 @@ fn run(args: &Args) -> Result<()> {
         row(name, &|m| m.get(name).copied().unwrap_or_default());
     }
     row("total", &|m| {
-        m.values().fold(
-            Mem {
-                pss_kib: Some(0),
-                ..Mem::default()
-            },
-            |acc, x| Mem {
-                count: acc.count + x.count,
-                rss_kib: acc.rss_kib + x.rss_kib,
-                pss_kib: acc.pss_kib.zip(x.pss_kib).map(|(a, b)| a + b),
-            },
-        )
+        m.values().fold(TreeMem::default(), |acc, x| acc + *x)
     });
     println!(
         "  (MiB; per-name medians are taken separately, so they need not add up to the total)"
