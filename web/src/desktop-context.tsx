@@ -3,8 +3,9 @@
 // built over the same bridge). Only <DesktopProvider> touches the bridge;
 // components never reach for `window.desktop`.
 
-import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useEffectEvent, useMemo, useState, type ReactNode } from 'react';
 import { createDesktopApi, type DesktopApi } from './desktop/api';
+import { HostEvents, type HostEvent, type HostEventType } from './desktop/events';
 import { DesktopChatTransport } from './desktop/transport';
 import type { DesktopBridge, DesktopShell, HostStateEvent } from './desktop/types';
 import { QueryCache, useQueryIn, type QueryKey, type QueryState } from './queries';
@@ -21,6 +22,8 @@ export interface Desktop {
   queries: QueryCache;
   /** The chat transport (it remembers each session's last event id). */
   transport: DesktopChatTransport;
+  /** The window's one connection to `GET /events` (see useHostEvents). */
+  events: HostEvents;
 }
 
 const DesktopContext = createContext<Desktop | null>(null);
@@ -33,6 +36,7 @@ export function DesktopProvider({ bridge, children }: { bridge: DesktopBridge; c
       api: createDesktopApi(bridge),
       shell: bridge.shell ?? null,
       transport: new DesktopChatTransport({ bridge }),
+      events: new HostEvents({ bridge }),
     }),
     [bridge],
   );
@@ -41,15 +45,40 @@ export function DesktopProvider({ bridge, children }: { bridge: DesktopBridge; c
     let last: HostStateEvent['state'] = 'ready';
     return bridge.onHostState((event) => {
       setHostState(event);
-      // The host is back after a restart: read everything shown again.
-      if (event.state === 'ready' && last !== 'ready') queries.invalidate();
+      if (event.state === 'ready' && last !== 'ready') {
+        // The host is back after a restart: read everything shown again,
+        // and listen again now rather than after the reconnect delay.
+        queries.invalidate();
+        tools.events.reconnectNow();
+      }
       last = event.state;
     });
-  }, [bridge, queries]);
+  }, [bridge, queries, tools]);
+
+  // What the host says changed is read again by whoever shows it.
+  useEffect(
+    () =>
+      tools.events.subscribe((event) => {
+        for (const key of QUERIES_OF_EVENT[event.type] ?? []) queries.invalidate(key);
+      }),
+    [tools, queries],
+  );
 
   const value = useMemo(() => ({ ...tools, hostState, queries }), [tools, hostState, queries]);
   return <DesktopContext.Provider value={value}>{children}</DesktopContext.Provider>;
 }
+
+/** The lists each event makes stale. Document events are the document
+ * editor's business; a conversation is not reloaded under the user (that
+ * would drop what they are typing: the chat follows its own stream). */
+const QUERIES_OF_EVENT: Partial<Record<HostEventType, QueryKey[]>> = {
+  resync: [['recent'], ['workspaces'], ['sessions']],
+  'recent.changed': [['recent']],
+  'workspace.changed': [['workspaces']],
+  'session.created': [['sessions']],
+  'session.updated': [['sessions']],
+  'session.deleted': [['sessions']],
+};
 
 /** The page's `Desktop`; only inside <DesktopProvider>. */
 export function useDesktop(): Desktop {
@@ -66,4 +95,19 @@ export function useQuery<T>(
 ): QueryState<T> & { reload: () => void } {
   const { api, queries } = useDesktop();
   return useQueryIn(queries, key, () => load(api));
+}
+
+/** Which events a `useHostEvents` handler gets: a list of types, or a test. */
+export type HostEventFilter = readonly HostEventType[] | ((event: HostEvent) => boolean);
+
+/** Calls `handler` with every host event that passes `filter`, through the
+ * window's one `GET /events` connection. The latest `filter` and `handler`
+ * are used; neither needs to be stable. */
+export function useHostEvents(filter: HostEventFilter, handler: (event: HostEvent) => void): void {
+  const { events } = useDesktop();
+  const onEvent = useEffectEvent((event: HostEvent) => {
+    const wanted = typeof filter === 'function' ? filter(event) : filter.includes(event.type);
+    if (wanted) handler(event);
+  });
+  useEffect(() => events.subscribe((event) => onEvent(event)), [events]);
 }
