@@ -136,7 +136,11 @@ function Workbench() {
             <SessionList selected={sessionId} workspaceId={workspace?.id ?? null} onSelect={setSessionId} />
           </aside>
           <main className="main">
-            {docId ? <DocumentEditor key={docId} docId={docId} /> : <div className="muted">Open a document.</div>}
+            {docId ? (
+              <DocumentEditor key={docId} docId={docId} onOpenPath={(p) => void openPath(p)} />
+            ) : (
+              <div className="muted">Open a document.</div>
+            )}
           </main>
           <aside className="chat-column">
             {sessionId ? (

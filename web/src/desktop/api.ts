@@ -92,6 +92,15 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
           method: 'PUT',
           json: { content, expected_mtime: expectedMtime } satisfies Schemas['WriteDocumentRequest'],
         }),
+      /** Writes the document's file again after it was removed (or renamed
+       * away) on disk: the write without `expected_mtime`, as
+       * `PUT /workspaces/{id}/file` creates. Not in the contract yet: a
+       * host without it refuses the body, and the window shows why. */
+      recreate: (docId: string, content: string) =>
+        json<WriteResult>(`/documents/${seg(docId)}`, {
+          method: 'PUT',
+          json: { content } satisfies Omit<Schemas['WriteDocumentRequest'], 'expected_mtime'>,
+        }),
     },
 
     recent: {

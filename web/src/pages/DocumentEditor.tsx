@@ -1,7 +1,12 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { DiskChangeBanner } from '../components/DiskChangeBanner';
+import { DiskGoneBanner } from '../components/DiskGoneBanner';
 import { isHostError } from '../desktop/errors';
+import { isDocumentEvent, type DocumentChangeSource, type HostEvent } from '../desktop/events';
 import { CLOSE_REQUESTED_EVENT, type DocumentContent } from '../desktop/types';
-import { useDesktop } from '../desktop-context';
+import { useDesktop, useHostEvents } from '../desktop-context';
+import { isDirty, reduceDoc, type Choice } from '../documents/model';
+import { MARK_MINE, MARK_SPLIT, MARK_THEIRS } from '../documents/merge';
 import { errorText } from '../hooks';
 
 // CodeMirror is the largest dependency: load it only when a document opens.
@@ -41,81 +46,163 @@ function useEditor(): { Editor: EditorComponent | null; failed: boolean } {
   return { Editor, failed };
 }
 
-type Status = 'loading' | 'clean' | 'dirty' | 'saving' | 'conflict' | 'error';
+/** What the editor is doing besides holding text. */
+type Phase = 'loading' | 'ready' | 'saving' | 'conflict' | 'error';
 
-/** Edits one document; saves with the mtime it read and shows a 409 conflict
- * instead of overwriting someone else's change. */
-export function DocumentEditor({ docId }: { docId: string }) {
+/** A change on disk that arrived while it could not be looked at yet (the
+ * first read or a Save in flight); `version` is `null` after a resync. */
+interface Deferred {
+  version: string | null;
+  source: DocumentChangeSource | null;
+}
+
+const version = (d: DocumentContent) => ({ content: d.content, mtime: d.mtime });
+
+/** Edits one document; saves with the version it read and shows a 409
+ * conflict instead of overwriting someone else's change. Follows the file
+ * on disk through `GET /events`: a clean editor takes a change in place, a
+ * dirty one is offered the change (see ../documents/model.ts). */
+export function DocumentEditor({ docId, onOpenPath }: { docId: string; onOpenPath?: (path: string) => void }) {
   const { api, shell } = useDesktop();
-  const [doc, setDoc] = useState<DocumentContent | null>(null);
-  const [draft, setDraft] = useState('');
-  const [status, setStatus] = useState<Status>('loading');
+  const [model, dispatch] = useReducer(reduceDoc, null);
+  const [phase, setPhase] = useState<Phase>('loading');
   const [message, setMessage] = useState('');
-  const [loads, setLoads] = useState(0);
   // The shell asked to close this window while it has unsaved changes.
   const [closeAsked, setCloseAsked] = useState(false);
   const { Editor, failed: editorFailed } = useEditor();
+  // Reads of changes on disk: only the latest counts, and a Save makes
+  // those before it stale.
+  const reads = useRef(0);
+  const saving = useRef(false);
+  const deferred = useRef<Deferred | null>(null);
 
-  /** Reads the document from disk (the state says `loading` meanwhile);
+  /** Reads the document from disk and starts the editor afresh with it;
    * `live()` says whether the answer still counts. */
-  const read = useCallback(
+  const load = useCallback(
     (live: () => boolean = () => true) =>
       api.documents.read(docId).then(
         (d) => {
           if (!live()) return;
-          setDoc(d);
-          setDraft(d.content);
-          setStatus('clean');
+          dispatch({ type: 'loaded', path: d.path, version: version(d) });
+          setPhase('ready');
           setMessage('');
-          setLoads((n) => n + 1);
         },
         (e: unknown) => {
           if (!live()) return;
-          setStatus('error');
+          setPhase('error');
           setMessage(errorText(e));
         },
       ),
     [api, docId],
   );
 
-  // The first read (the state starts as `loading`).
+  /** Reads the file after the host said it changed, and lets the model
+   * decide: take it in place, offer it, or nothing. */
+  const check = useCallback(
+    (source: DocumentChangeSource | null) => {
+      const n = ++reads.current;
+      api.documents.read(docId).then(
+        (d) => {
+          if (n === reads.current) dispatch({ type: 'disk', version: version(d), source });
+        },
+        (e: unknown) => {
+          if (n !== reads.current) return;
+          if (isHostError(e, 'not_found')) dispatch({ type: 'removed' });
+          else setMessage(`Could not read the change on disk: ${errorText(e)}`);
+        },
+      );
+    },
+    [api, docId],
+  );
+
+  /** Looks at a change that had to wait, unless it was `mtime` itself. */
+  const settle = useCallback(
+    (mtime: string | null) => {
+      const d = deferred.current;
+      deferred.current = null;
+      if (d && (d.version === null || d.version !== mtime)) check(d.source);
+    },
+    [check],
+  );
+
+  // The first read (the phase starts as `loading`).
   useEffect(() => {
     let live = true;
-    void read(() => live);
+    void load(() => live).then(() => live && settle(null));
     return () => {
       live = false;
     };
-  }, [read]);
+  }, [load, settle]);
+
+  useHostEvents(
+    (e) => e.type === 'resync' || isDocumentEvent(e, docId),
+    (e: HostEvent) => {
+      switch (e.type) {
+        case 'document.changed':
+        case 'resync': {
+          const change: Deferred =
+            e.type === 'resync' ? { version: null, source: null } : { version: e.version, source: e.source };
+          if (!model || saving.current) {
+            // Looked at once the read or the Save is done.
+            deferred.current = deferred.current && change.version !== null ? { ...change, version: null } : change;
+            return;
+          }
+          // Our own Save comes back as the version we already hold.
+          if (change.version !== model.base.mtime) check(change.source);
+          return;
+        }
+        case 'document.removed':
+          reads.current++;
+          dispatch({ type: 'removed' });
+          return;
+        case 'document.moved':
+          dispatch({ type: 'moved', path: e.path });
+          return;
+      }
+    },
+  );
 
   /** Reads the document again, dropping the edits. */
   const reload = useCallback(() => {
-    setStatus('loading');
-    void read();
-  }, [read]);
+    setPhase('loading');
+    void load();
+  }, [load]);
 
-  /** Saves the draft; resolves to whether it was written. */
+  /** Saves the text; resolves to whether it was written. After a removal or
+   * a rename the file is written again at the document's path. */
   const save = useCallback(
     async (expectedMtime?: string): Promise<boolean> => {
-      if (!doc) return false;
-      setStatus('saving');
+      if (!model) return false;
+      const content = model.draft;
+      saving.current = true;
+      reads.current++;
+      setPhase('saving');
+      let mtime: string | null = null;
       try {
-        const { mtime } = await api.documents.write(docId, draft, expectedMtime ?? doc.mtime);
-        setDoc({ ...doc, content: draft, mtime });
-        setStatus('clean');
+        ({ mtime } = model.gone
+          ? await api.documents.recreate(docId, content)
+          : await api.documents.write(docId, content, expectedMtime ?? model.base.mtime));
+        dispatch({ type: 'saved', content, mtime });
+        setPhase('ready');
         setMessage('');
         return true;
       } catch (e) {
         if (isHostError(e, 'conflict')) {
-          setStatus('conflict');
+          setPhase('conflict');
           setMessage(e.message);
+          // Show what changed, and the choices, at once.
+          deferred.current ??= { version: null, source: null };
         } else {
-          setStatus('dirty');
+          setPhase('ready');
           setMessage(errorText(e));
         }
         return false;
+      } finally {
+        saving.current = false;
+        settle(mtime);
       }
     },
-    [api, doc, docId, draft],
+    [api, model, docId, settle],
   );
 
   /** Keeps my text: writes it over the version now on disk. */
@@ -128,8 +215,15 @@ export function DocumentEditor({ docId }: { docId: string }) {
     }
   }, [api, docId, save]);
 
+  const choose = useCallback((choice: Choice) => {
+    dispatch({ type: 'choose', choice });
+    // A refused Save is answered by the choice too.
+    setPhase((p) => (p === 'conflict' ? 'ready' : p));
+    setMessage('');
+  }, []);
+
   // Unsaved changes are the shell's business too: closing the window asks.
-  const unsaved = status === 'dirty' || status === 'conflict' || status === 'saving';
+  const unsaved = (model !== null && isDirty(model)) || phase === 'conflict' || phase === 'saving';
   useEffect(() => {
     void shell?.setDirty(unsaved).catch(() => {});
   }, [shell, unsaved]);
@@ -145,21 +239,48 @@ export function DocumentEditor({ docId }: { docId: string }) {
     await shell?.close();
   }, [shell]);
 
-  if (status === 'error' && !doc) return <div className="error-line">Cannot open the document: {message}</div>;
-  if (!doc) return <div className="muted">Loading…</div>;
+  if (phase === 'error' && !model) return <div className="error-line">Cannot open the document: {message}</div>;
+  if (!model) return <div className="muted">Loading…</div>;
+
+  const status =
+    phase === 'saving' || phase === 'conflict' ? phase : phase === 'loading' ? 'loading' : unsaved ? 'dirty' : 'clean';
 
   return (
     <section className="editor">
       <header className="editor-bar">
-        <span className="path" title={doc.path}>
-          {doc.path}
+        <span className="path" title={model.path}>
+          {model.path}
         </span>
         <span className={`status status-${status}`}>{status === 'clean' ? 'saved' : status}</span>
-        <button type="button" onClick={() => void save()} disabled={status === 'saving' || status === 'conflict'}>
+        <button type="button" onClick={() => void save()} disabled={phase === 'saving' || phase === 'conflict'}>
           Save
         </button>
       </header>
-      {status === 'conflict' && (
+      {model.incoming && (
+        <DiskChangeBanner
+          source={model.incoming.source}
+          mine={model.draft}
+          theirs={model.incoming.content}
+          onChoose={choose}
+        />
+      )}
+      {model.gone && (
+        <DiskGoneBanner
+          gone={model.gone}
+          path={model.path}
+          saving={phase === 'saving'}
+          onSave={() => void save()}
+          onOpen={onOpenPath}
+        />
+      )}
+      {model.conflicts > 0 && (
+        <div className="banner warn merge-conflicts" role="status">
+          Merged. {model.conflicts === 1 ? 'One place' : `${model.conflicts} places`} changed on both sides{' '}
+          {model.conflicts === 1 ? 'is' : 'are'} marked with <code>{MARK_MINE}</code>, <code>{MARK_SPLIT}</code> and{' '}
+          <code>{MARK_THEIRS}</code> lines: edit them, then Save.
+        </div>
+      )}
+      {phase === 'conflict' && !model.incoming && !model.gone && (
         <div className="banner warn" role="alert">
           The file changed on disk since you opened it; nothing was saved. {message}{' '}
           <button type="button" onClick={reload}>
@@ -172,7 +293,7 @@ export function DocumentEditor({ docId }: { docId: string }) {
       )}
       {closeAsked && (
         <div className="banner warn close-dialog" role="alertdialog" aria-label="Unsaved changes">
-          {doc.path} has unsaved changes. Save them before closing?{' '}
+          {model.path} has unsaved changes. Save them before closing?{' '}
           <button
             type="button"
             className="close-save"
@@ -202,15 +323,13 @@ export function DocumentEditor({ docId }: { docId: string }) {
           </button>
         </div>
       )}
-      {status !== 'conflict' && message && <div className="error-line">{message}</div>}
+      {phase !== 'conflict' && message && <div className="error-line">{message}</div>}
       {Editor ? (
         <Editor
-          value={doc.content}
-          revision={`${docId}:${loads}`}
-          onChange={(t) => {
-            setDraft(t);
-            setStatus((s) => (s === 'conflict' ? s : 'dirty'));
-          }}
+          value={model.draft}
+          revision={`${docId}:${model.loads}`}
+          push={model.push}
+          onChange={(text) => dispatch({ type: 'edited', text })}
           onSave={() => void save()}
         />
       ) : (

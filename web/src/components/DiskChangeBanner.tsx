@@ -1,0 +1,42 @@
+import type { DocumentChangeSource } from '../desktop/events';
+import type { Choice } from '../documents/model';
+import { TextDiff } from './TextDiff';
+
+const WHO: Record<DocumentChangeSource, string> = {
+  agent: 'by the agent',
+  external: 'by another program',
+  window: 'by another window',
+};
+
+/** The file changed on disk while the editor has unsaved text: what
+ * changed, and the three ways on. */
+export function DiskChangeBanner({
+  source,
+  mine,
+  theirs,
+  onChoose,
+}: {
+  source: DocumentChangeSource | null;
+  mine: string;
+  theirs: string;
+  onChoose: (choice: Choice) => void;
+}) {
+  const title = `Changed on disk${source ? ` ${WHO[source]}` : ''}`;
+  return (
+    <div className="banner warn disk-change" role="alert" aria-label={title}>
+      <strong>{title}.</strong> You have unsaved changes; nothing is lost until you choose.
+      <div className="disk-change-choices">
+        <button type="button" className="take-theirs" onClick={() => onChoose('theirs')}>
+          Take theirs (drop my changes)
+        </button>
+        <button type="button" className="keep-mine" onClick={() => onChoose('mine')}>
+          Keep mine (Save will overwrite theirs)
+        </button>
+        <button type="button" className="merge" onClick={() => onChoose('merge')}>
+          Merge both
+        </button>
+      </div>
+      <TextDiff mine={mine} theirs={theirs} />
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+import type { Gone } from '../documents/model';
+
+/** The document's file was deleted or renamed on disk; the window keeps the
+ * text. Paths are shown as text only. */
+export function DiskGoneBanner({
+  gone,
+  path,
+  saving,
+  onSave,
+  onOpen,
+}: {
+  gone: Gone;
+  path: string;
+  saving: boolean;
+  /** Writes the text to `path` again. */
+  onSave: () => void;
+  /** Opens the renamed file (absent where nothing can open it). */
+  onOpen?: (path: string) => void;
+}) {
+  if (gone.kind === 'removed') {
+    return (
+      <div className="banner warn disk-gone" role="alert">
+        <strong>Deleted on disk.</strong> The file {path} no longer exists; your text is kept here, unsaved.{' '}
+        <button type="button" className="recreate" onClick={onSave} disabled={saving}>
+          Save (create the file again)
+        </button>
+        <div className="muted">Save As… to another place is not available yet.</div>
+      </div>
+    );
+  }
+  return (
+    <div className="banner warn disk-gone" role="alert">
+      <strong>Renamed on disk</strong> to <span className="moved-path">{gone.path}</span>. This window keeps its
+      text, which is no longer in any file.{' '}
+      {onOpen && (
+        <button type="button" className="open-moved" onClick={() => onOpen(gone.path)}>
+          Open {gone.path}
+        </button>
+      )}{' '}
+      <button type="button" className="recreate" onClick={onSave} disabled={saving}>
+        Save to {path} again
+      </button>
+    </div>
+  );
+}
