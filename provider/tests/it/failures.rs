@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{collect, endpoint, fast_config, request};
+use crate::common::{collect, endpoint, fast_config, open, request};
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use agent_provider::{
     Client, ClientConfig, Endpoint, ProviderError, StreamEvent, Zeroizing, MAX_MESSAGE_CHARS,
@@ -36,12 +36,7 @@ async fn error_object_mid_stream_comes_after_the_earlier_text() {
     }])
     .await
     .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let stream = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap();
-    let (events, error) = collect(stream).await;
+    let (events, error) = collect(open(&server).await.unwrap()).await;
     assert_eq!(
         events,
         vec![
@@ -67,12 +62,7 @@ async fn rate_limited_then_success_is_retried() {
     let server = ScriptedProvider::start(vec![status_reply(429, None), Reply::text_answer("ok")])
         .await
         .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let stream = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap();
-    let (events, error) = collect(stream).await;
+    let (events, error) = collect(open(&server).await.unwrap()).await;
     assert_eq!(error, None);
     assert_eq!(events[0], StreamEvent::TextDelta("ok".into()));
     assert_eq!(server.requests().len(), 2);
@@ -109,11 +99,7 @@ async fn rate_limited_every_time_is_rate_limited() {
     let server = ScriptedProvider::start(vec![status_reply(429, None); 4])
         .await
         .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let error = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap_err();
+    let error = open(&server).await.unwrap_err();
     assert_eq!(
         error,
         ProviderError::RateLimited {
@@ -157,11 +143,7 @@ async fn client_errors_are_not_retried() {
         ScriptedProvider::start(vec![status_reply(400, None), Reply::text_answer("unused")])
             .await
             .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let error = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap_err();
+    let error = open(&server).await.unwrap_err();
     assert!(matches!(error, ProviderError::Status { status: 400, .. }));
     assert_eq!(server.requests().len(), 1);
     server.shutdown().await;
@@ -172,11 +154,7 @@ async fn long_error_messages_are_truncated() {
     let server = ScriptedProvider::start(vec![Reply::error(401, &"x".repeat(5000))])
         .await
         .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let error = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap_err();
+    let error = open(&server).await.unwrap_err();
     let ProviderError::Status { status, message } = error else {
         panic!("unexpected {error:?}");
     };
@@ -257,11 +235,7 @@ async fn dropping_the_stream_closes_the_connection() {
     }])
     .await
     .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let mut stream = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap();
+    let mut stream = open(&server).await.unwrap();
     assert_eq!(
         stream.next_event().await,
         Some(Ok(StreamEvent::TextDelta("a".into())))
@@ -371,12 +345,7 @@ async fn a_body_cut_before_any_event_is_retried_and_after_is_interrupted() {
     ])
     .await
     .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let stream = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap();
-    let (events, error) = collect(stream).await;
+    let (events, error) = collect(open(&server).await.unwrap()).await;
     assert_eq!(events, vec![StreamEvent::TextDelta("half".into())]);
     let error = error.unwrap();
     assert!(matches!(error, ProviderError::Interrupted(_)), "{error:?}");

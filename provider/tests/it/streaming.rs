@@ -1,6 +1,6 @@
 //! Well-formed answers from the scripted server, over real loopback.
 
-use crate::common::{collect, endpoint, fast_config, request};
+use crate::common::{collect, endpoint, fast_config, open, request};
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use agent_provider::{AssistantTurn, ChatMessage, Client, FinishReason, StreamEvent, ToolSpec};
 use serde_json::json;
@@ -20,12 +20,7 @@ async fn plain_answer() {
     let server = ScriptedProvider::start(vec![Reply::text_answer("Hello there, world")])
         .await
         .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let stream = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap();
-    let (events, error) = collect(stream).await;
+    let (events, error) = collect(open(&server).await.unwrap()).await;
     assert_eq!(error, None);
     assert_eq!(
         events,
@@ -161,12 +156,7 @@ async fn two_interleaved_tool_calls() {
     }])
     .await
     .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let stream = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap();
-    let (events, error) = collect(stream).await;
+    let (events, error) = collect(open(&server).await.unwrap()).await;
     assert_eq!(error, None);
     let mut turn = AssistantTurn::new();
     events.iter().for_each(|e| turn.push(e));
@@ -208,12 +198,7 @@ async fn reasoning_deltas_comments_and_usage() {
     }])
     .await
     .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let stream = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap();
-    let (events, error) = collect(stream).await;
+    let (events, error) = collect(open(&server).await.unwrap()).await;
     assert_eq!(error, None);
     assert_eq!(
         events,
@@ -251,12 +236,7 @@ async fn deepseek_reasoning_content_crlf_and_split_frames() {
     }])
     .await
     .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let stream = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap();
-    let (events, error) = collect(stream).await;
+    let (events, error) = collect(open(&server).await.unwrap()).await;
     assert_eq!(error, None);
     assert_eq!(
         events,
@@ -279,12 +259,7 @@ async fn finish_without_done_still_finishes() {
     }])
     .await
     .unwrap();
-    let client = Client::new(fast_config()).unwrap();
-    let stream = client
-        .stream(&endpoint(server.base_url()), &request())
-        .await
-        .unwrap();
-    let (events, error) = collect(stream).await;
+    let (events, error) = collect(open(&server).await.unwrap()).await;
     assert_eq!(error, None);
     assert_eq!(
         events.last(),

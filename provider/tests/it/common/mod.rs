@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
+use agent_provider::scripted::ScriptedProvider;
 use agent_provider::{
-    ChatMessage, ChatRequest, ChatStream, ClientConfig, Endpoint, ProviderError, StreamEvent,
+    ChatMessage, ChatRequest, ChatStream, Client, ClientConfig, Endpoint, ProviderError,
+    StreamEvent,
 };
 
 /// Retries and timeouts short enough for tests.
@@ -32,6 +34,14 @@ pub fn request() -> ChatRequest {
 
 pub fn endpoint(base_url: String) -> Endpoint {
     Endpoint::new(base_url)
+}
+
+/// [`request`] to `server` from a client with [`fast_config`].
+pub async fn open(server: &ScriptedProvider) -> Result<ChatStream, ProviderError> {
+    let client = Client::new(fast_config()).unwrap();
+    client
+        .stream(&endpoint(server.base_url()), &request())
+        .await
 }
 
 /// Every event up to the end, and the error that ended the stream, if any.
