@@ -32,11 +32,10 @@
 //! `cargo build --release -p agent-bench -p agent-shell -p agent-host && target/release/shell-bench`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agent_bench::api_host::{sibling, ApiHost};
@@ -110,7 +109,8 @@ fn epoch_ms() -> f64 {
 struct Shell {
     child: Child,
     socket: PathBuf,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    /// The file its stderr goes to.
+    stderr: PathBuf,
 }
 
 impl Shell {
@@ -124,7 +124,8 @@ impl Shell {
         let socket = dir.join("control.sock");
         let runtime_dir = dir.join("runtime");
         std::fs::create_dir_all(&runtime_dir)?;
-        let mut child = Command::new(shell)
+        let stderr = dir.join("shell.stderr");
+        let child = Command::new(shell)
             .arg("--control-socket")
             .arg(&socket)
             .arg("--user-data")
@@ -137,23 +138,8 @@ impl Shell {
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr)?)
             .spawn()?;
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        if let Some(mut pipe) = child.stderr.take() {
-            let sink = stderr.clone();
-            std::thread::spawn(move || {
-                let mut buffer = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut buffer) {
-                    if n == 0 {
-                        break;
-                    }
-                    if let Ok(mut s) = sink.lock() {
-                        s.extend_from_slice(&buffer[..n]);
-                    }
-                }
-            });
-        }
         Ok(Shell {
             child,
             socket,
@@ -166,8 +152,7 @@ impl Shell {
     }
 
     fn stderr(&self) -> String {
-        self.stderr
-            .lock()
+        std::fs::read(&self.stderr)
             .map(|s| String::from_utf8_lossy(&s).into_owned())
             .unwrap_or_default()
     }
