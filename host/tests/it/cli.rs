@@ -390,13 +390,7 @@ fn ctrl_c_aborts_the_turn_and_exits_130() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = wait_with_limit(&mut child, Duration::from_secs(15)).expect("the CLI exits");
     assert_eq!(status.code(), Some(130));
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = String::from_utf8(child.wait_with_output().unwrap().stderr).unwrap();
     assert!(stderr.contains("aborting"), "{stderr}");
     let session = stderr
         .lines()

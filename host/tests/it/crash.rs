@@ -13,7 +13,6 @@
 //! SKIPPED and pass.
 
 use std::ffi::CString;
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -22,14 +21,18 @@ use crate::support::*;
 use agent_provider::scripted::{Reply, Scripted};
 use serde_json::json;
 
-/// Content of version `v`: a header line plus a large body of one repeated
+/// The large files of the write loop.
+const LARGE: usize = 256 * 1024;
+
+/// Content of version `v`: a header line plus a body of `size` times one
 /// letter, so any partial or mixed write is detectable.
-fn version(v: usize) -> String {
+fn version_of(v: usize, size: usize) -> String {
     let letter = (b'a' + (v % 26) as u8) as char;
-    format!("version {v}\n{}", letter.to_string().repeat(256 * 1024))
+    format!("version {v}\n{}", letter.to_string().repeat(size))
 }
 
-fn is_whole(content: &str) -> bool {
+/// Whether `content` is exactly some [`version_of`] with `size`.
+fn is_whole_of(content: &str, size: usize) -> bool {
     let Some((head, body)) = content.split_once('\n') else {
         return false;
     };
@@ -40,7 +43,15 @@ fn is_whole(content: &str) -> bool {
         return false;
     };
     let letter = (b'a' + (v % 26) as u8) as char;
-    body.len() == 256 * 1024 && body.chars().all(|c| c == letter)
+    body.len() == size && body.chars().all(|c| c == letter)
+}
+
+fn version(v: usize) -> String {
+    version_of(v, LARGE)
+}
+
+fn is_whole(content: &str) -> bool {
+    is_whole_of(content, LARGE)
 }
 
 #[test]
@@ -136,22 +147,11 @@ fn next(state: &mut u64) -> u64 {
 
 /// Content of version `v` for the smaller files of the kill loop.
 fn small_version(v: usize) -> String {
-    let letter = (b'a' + (v % 26) as u8) as char;
-    format!("version {v}\n{}", letter.to_string().repeat(SMALL))
+    version_of(v, SMALL)
 }
 
 fn is_whole_small(content: &str) -> bool {
-    let Some((head, body)) = content.split_once('\n') else {
-        return false;
-    };
-    let Some(v) = head
-        .strip_prefix("version ")
-        .and_then(|n| n.parse::<usize>().ok())
-    else {
-        return false;
-    };
-    let letter = (b'a' + (v % 26) as u8) as char;
-    body.len() == SMALL && body.chars().all(|c| c == letter)
+    is_whole_of(content, SMALL)
 }
 
 /// `PRAGMA integrity_check` on a read-only connection: `["ok"]` when sound.
@@ -836,21 +836,9 @@ fn refused_start(user_data: &Path) -> (std::process::ExitStatus, String, String)
         panic!("the host did not refuse within 10 s (it is running)")
     });
     drop(stdin);
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (status, stdout, stderr)
+    let output = child.wait_with_output().unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (status, text(output.stdout), text(output.stderr))
 }
 
 #[test]
