@@ -171,8 +171,15 @@ describe('DocumentEditor live changes', () => {
   it('a dirty editor is asked: the banner names who changed it and shows the diff', async () => {
     await dirtyWithChange('external');
     const banner = container.querySelector('.disk-change')!;
-    expect(banner.getAttribute('role')).toBe('alert');
-    expect(banner.textContent).toContain('Changed on disk by another program');
+    expect(banner.querySelector('[role="alert"]')?.textContent).toBe(
+      'Changed on disk by another program. You have unsaved changes; nothing is lost until you choose.',
+    );
+    expect(banner.getAttribute('aria-label')).toBe('Changed on disk by another program');
+    expect([...banner.querySelectorAll('button')].map((b) => b.textContent)).toEqual([
+      'Take theirs (drop my changes)',
+      'Keep mine (Save will overwrite theirs)',
+      'Merge both',
+    ]);
     expect([...banner.querySelectorAll('.diff-mine')].map((r) => r.textContent)).toEqual(['−only in yours: mine: one', '−only in yours: three']);
     expect([...banner.querySelectorAll('.diff-theirs')].map((r) => r.textContent)).toEqual(['+only on disk: one', '+only on disk: three, theirs']);
     expect(editorText()).toBe('mine: one\ntwo\nthree\n'); // untouched until a choice

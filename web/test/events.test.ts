@@ -95,9 +95,10 @@ describe('HostEvents', () => {
       frame('r-3', { type: 'recent.changed' });
     for (const size of [1, 2, 5, 17, 1 << 16]) {
       const { bridge } = fakeBridge(() => new Response(chunkedStream(body, size)));
-      const { sleep } = instantSleep();
-      // Never reconnects within the test: the wait after the end is long.
-      client = new HostEvents({ bridge, sleep: (ms, signal) => (signal.aborted ? sleep(ms) : new Promise(() => {})) });
+      // Never reconnects within the test: the wait after the end lasts until close().
+      const sleep = (_ms: number, signal: AbortSignal) =>
+        new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+      client = new HostEvents({ bridge, sleep });
       const seen: HostEvent[] = [];
       client.subscribe((e) => seen.push(e));
       await until(() => seen.length === 3, `three events at chunk size ${size}`);

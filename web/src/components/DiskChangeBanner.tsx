@@ -23,8 +23,12 @@ export function DiskChangeBanner({
 }) {
   const title = `Changed on disk${source ? ` ${WHO[source]}` : ''}`;
   return (
-    <div className="banner warn disk-change" role="alert" aria-label={title}>
-      <strong>{title}.</strong> You have unsaved changes; nothing is lost until you choose.
+    // Only the sentence is the alert: a screen reader should not read the
+    // whole diff out at once.
+    <section className="banner warn disk-change" aria-label={title}>
+      <p className="disk-change-title" role="alert">
+        <strong>{title}.</strong> You have unsaved changes; nothing is lost until you choose.
+      </p>
       <div className="disk-change-choices">
         <button type="button" className="take-theirs" onClick={() => onChoose('theirs')}>
           Take theirs (drop my changes)
@@ -37,6 +41,6 @@ export function DiskChangeBanner({
         </button>
       </div>
       <TextDiff mine={mine} theirs={theirs} />
-    </div>
+    </section>
   );
 }
