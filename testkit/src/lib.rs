@@ -49,7 +49,7 @@ pub use host::{
     capture, host_command, launch_options, spawn_host, TestHost, FILE_SECRETS, ORIGIN, REFERER,
 };
 pub use http::{basic, raw_request, try_raw_request, Headers, Response};
-pub use process::{alive, as_nobody, group_members, proc_stat, signal};
+pub use process::{alive, as_nobody, group_members, pids, proc_stat, signal};
 pub use provider::{TestProvider, PROVIDER_KEY};
 pub use sse::{FrameExt, SseReader};
 pub use wait::{eventually, wait_with_limit};

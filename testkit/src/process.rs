@@ -18,11 +18,16 @@ pub fn alive(pid: u32) -> bool {
     proc_stat(pid).is_some_and(|(state, _)| !matches!(state, 'Z' | 'X'))
 }
 
-/// The live (non-zombie) processes whose process group is `pgid`.
-pub fn group_members(pgid: u32) -> Vec<u32> {
+/// Every pid listed in `/proc` now.
+pub fn pids() -> impl Iterator<Item = u32> {
     std::fs::read_dir("/proc")
         .expect("/proc")
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+}
+
+/// The live (non-zombie) processes whose process group is `pgid`.
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    pids()
         .filter(|&pid| {
             proc_stat(pid).is_some_and(|(state, pgrp)| pgrp == pgid && !matches!(state, 'Z' | 'X'))
         })

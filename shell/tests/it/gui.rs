@@ -637,14 +637,13 @@ fn sigterm_closes_the_shell_and_stops_its_host() {
 
 /// The `agent-host` process whose parent is `shell`.
 fn host_child_of(shell: u32) -> Option<u32> {
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .find_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+    testkit::pids().find(|pid| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let parent_of = |stat: &str| {
             let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
             let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
-            (comm == "agent-host" && ppid == shell).then_some(pid)
-        })
+            Some(comm == "agent-host" && ppid == shell)
+        };
+        parent_of(&stat) == Some(true)
+    })
 }

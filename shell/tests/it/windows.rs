@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::control::{Shell, LIMIT};
+use crate::common::control::Shell;
 use crate::common::html_server;
 use agent_shell::control::WindowInfo;
 use serde_json::json;
@@ -304,18 +304,9 @@ fn a_killed_host_is_replaced_and_the_next_save_succeeds() {
     let first_host = shell.host_pid().expect("a ready host");
     signal(first_host, libc::SIGKILL);
     assert!(eventually(Duration::from_secs(5), || !alive(first_host)));
-    let started = Instant::now();
-    let second_host = loop {
-        if let Some(pid) = shell.host_pid().filter(|pid| *pid != first_host) {
-            break pid;
-        }
-        assert!(
-            started.elapsed() < LIMIT,
-            "no new host; stderr:\n{}",
-            shell.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let second_host = shell.wait("new host", || {
+        shell.host_pid().filter(|pid| *pid != first_host)
+    });
     assert!(alive(second_host));
 
     shell.eval(id, &type_text("after-restart-6c0d "));

@@ -116,15 +116,21 @@ impl Shell {
 
     /// Waits until `pick` finds something in the window list.
     pub fn wait_window<T>(&self, what: &str, pick: impl Fn(&[WindowInfo]) -> Option<T>) -> T {
+        self.wait(what, || pick(&self.windows()))
+    }
+
+    /// Polls `probe` every 100 ms until it finds something; after [`LIMIT`]
+    /// the test fails with the window list and the shell's stderr.
+    pub fn wait<T>(&self, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
         let started = Instant::now();
         loop {
-            let windows = self.windows();
-            if let Some(found) = pick(&windows) {
+            if let Some(found) = probe() {
                 return found;
             }
             assert!(
                 started.elapsed() < LIMIT,
-                "no {what}; windows: {windows:?}\nstderr:\n{}",
+                "no {what}; windows: {:?}\nstderr:\n{}",
+                self.windows(),
                 self.stderr()
             );
             std::thread::sleep(Duration::from_millis(100));

@@ -107,16 +107,12 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
 /// xvfb-run) whose command line has the argument `marker`.
 pub fn shell_pid(marker: &str) -> Option<u32> {
     let shell = env!("CARGO_BIN_EXE_agent-shell");
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .find_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-            let is_shell = args.first().is_some_and(|a| *a == shell.as_bytes());
-            (is_shell && args.contains(&marker.as_bytes())).then_some(pid)
-        })
+    testkit::pids().find(|pid| {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let is_shell = args.first().is_some_and(|a| *a == shell.as_bytes());
+        is_shell && args.contains(&marker.as_bytes())
+    })
 }
 
 /// A loopback server answering every request with `body` as HTML; returns
