@@ -38,3 +38,12 @@ pub fn target_binary(name: &str, build: &str) -> PathBuf {
     );
     binary
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[should_panic(expected = "no-such-binary is not built")]
+    fn a_missing_binary_says_what_to_build() {
+        super::target_binary("no-such-binary", "cargo build -p nothing");
+    }
+}

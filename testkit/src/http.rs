@@ -185,3 +185,30 @@ impl Body {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunked_body_fed_in_any_pieces_comes_out_whole() {
+        let headers = vec![("Transfer-Encoding".to_owned(), "chunked".to_owned())];
+        let raw = b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n";
+        for split in 0..raw.len() {
+            let mut body = Body::new(&headers);
+            body.feed(&raw[..split]);
+            body.feed(&raw[split..]);
+            assert_eq!(body.bytes, b"hello, world", "split at {split}");
+        }
+    }
+
+    #[test]
+    fn the_head_is_split_from_the_body() {
+        let raw = b"HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\n\r\n{}";
+        let (status, headers, rest) = split_head(raw).unwrap();
+        assert_eq!(status, 403);
+        assert_eq!(header(&headers, "Content-Type"), Some("application/json"));
+        assert_eq!(rest, b"{}");
+        assert!(split_head(b"HTTP/1.1 200 OK\r\n").is_none());
+    }
+}
