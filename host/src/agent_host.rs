@@ -34,6 +34,7 @@ use crate::agent::Agent;
 use crate::connection;
 use crate::database::Database;
 use crate::documents::Documents;
+use crate::events::Events;
 use crate::handshake::Handshake;
 use crate::lifeline::{stopped, StopReason};
 use crate::local_socket::LocalSocket;
@@ -271,18 +272,31 @@ impl Opened {
             secrets.store(),
         )?);
         let policies = Arc::new(Policies::load(user_data.root().join("policies.json"))?);
-        let workspaces = Arc::new(Workspaces::new(workspaces, self.protected.clone()));
+        let events = Arc::new(Events::new());
+        let workspaces = Arc::new(Workspaces::new(
+            workspaces,
+            self.protected.clone(),
+            events.clone(),
+        ));
+        let documents = Arc::new(Documents::new(
+            db.clone(),
+            self.protected.clone(),
+            events.clone(),
+        ));
         let agent = Arc::new(Agent::new(
             db.clone(),
             workspaces.clone(),
+            documents.clone(),
             providers,
             policies,
             user_data.root().to_path_buf(),
+            events.clone(),
         ));
         let state = Arc::new(AppState {
             started,
-            documents: Documents::new(db.clone(), self.protected.clone()),
-            recent: Recent::new(recent),
+            documents,
+            recent: Recent::new(recent, events.clone()),
+            events,
             workspaces,
             agent,
             secrets,

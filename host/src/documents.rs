@@ -3,9 +3,17 @@
 //!
 //! Returns plain values and [`DocumentError`]; what those mean in HTTP is
 //! the routes' business (routes/errors.rs).
+//!
+//! Every document registered or read in this run is watched on disk
+//! (`agent-watch`); a change is published on the event hub as
+//! `document.changed` with its source: `window` for a Save, `agent` for an
+//! agent's write (told through [`Documents::agent_wrote`]), `external` for
+//! anything else. The version the host itself wrote is remembered, so the
+//! watcher's echo of the host's own write is not reported again.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use agent_containment::ContainmentError;
 use agent_storage::{document_path, register_document, StorageError};
@@ -13,6 +21,7 @@ use agent_storage::{document_path, register_document, StorageError};
 use crate::blocking::{run_blocking, Blocked};
 use crate::clock::now_ms;
 use crate::database::Database;
+use crate::events::{ChangeSource, Events, HostEvent};
 use crate::files::{self, FileError, TextFile};
 use crate::ids;
 
@@ -50,15 +59,52 @@ pub struct Documents {
     /// Serialises version-checked writes so check-then-rename is atomic with
     /// respect to other API writes.
     write_lock: Arc<Mutex<()>>,
+    live: Arc<Live>,
+}
+
+/// The watched documents, what is known of each, and the watcher.
+struct Live {
+    events: Arc<Events>,
+    docs: Mutex<HashMap<PathBuf, LiveDoc>>,
+    watcher: std::sync::OnceLock<agent_watch::Watcher>,
+}
+
+struct LiveDoc {
+    doc_id: String,
+    /// The version last read, written or reported: a watcher event that
+    /// finds this version on disk is the echo of something already told.
+    version: Option<String>,
 }
 
 impl Documents {
-    pub fn new(db: Arc<Database>, protected: Vec<PathBuf>) -> Self {
+    pub fn new(db: Arc<Database>, protected: Vec<PathBuf>, events: Arc<Events>) -> Self {
+        let live = Arc::new(Live {
+            events,
+            docs: Mutex::new(HashMap::new()),
+            watcher: std::sync::OnceLock::new(),
+        });
+        // The watcher's thread holds the hub weakly: dropping the documents
+        // (an in-process test's host) ends it.
+        let weak: Weak<Live> = Arc::downgrade(&live);
+        let watcher =
+            agent_watch::Watcher::new(agent_watch::WatchOptions::default(), move |event| {
+                if let Some(live) = weak.upgrade() {
+                    live.on_disk(event);
+                }
+            });
+        let _ = live.watcher.set(watcher);
         Self {
             db,
             protected: Arc::new(protected),
             write_lock: Arc::new(Mutex::new(())),
+            live,
         }
+    }
+
+    /// Tells the windows that the agent wrote `path` (a no-op unless it is a
+    /// watched document).
+    pub fn agent_wrote(&self, path: &Path) {
+        self.live.wrote(path, None, ChangeSource::Agent);
     }
 
     /// Registers an existing regular file and returns its stable id.
@@ -78,6 +124,7 @@ impl Documents {
             })
         })
         .await
+        .inspect(|doc| self.live.watch(doc, None))
     }
 
     /// The path behind `doc_id`, or [`DocumentError::Unknown`].
@@ -99,6 +146,7 @@ impl Documents {
             Ok((doc, text))
         })
         .await
+        .inspect(|(doc, text)| self.live.watch(doc, Some(&text.mtime)))
     }
 
     /// Writes the document if it is still at `expected_mtime`;
@@ -108,6 +156,19 @@ impl Documents {
         doc_id: String,
         content: String,
         expected_mtime: String,
+    ) -> Result<(DocumentRef, String), DocumentError> {
+        self.write_from(doc_id, content, expected_mtime, ChangeSource::Window)
+            .await
+    }
+
+    /// [`Documents::write`] on behalf of `source` (a window's Save, or the
+    /// agent's `edit_document`), which the change event names.
+    pub async fn write_from(
+        &self,
+        doc_id: String,
+        content: String,
+        expected_mtime: String,
+        source: ChangeSource,
     ) -> Result<(DocumentRef, String), DocumentError> {
         let db = self.db.clone();
         let write_lock = self.write_lock.clone();
@@ -127,6 +188,104 @@ impl Documents {
             Ok((doc, mtime))
         })
         .await
+        .inspect(|(doc, mtime)| {
+            self.live.watch(doc, None);
+            self.live.wrote(&doc.path, Some(mtime), source);
+        })
+    }
+}
+
+impl Live {
+    /// Watches `doc` from now on (once); `version`: what was just read.
+    fn watch(&self, doc: &DocumentRef, version: Option<&String>) {
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(known) = docs.get_mut(&doc.path) {
+            if version.is_some() {
+                known.version = version.cloned();
+            }
+            return;
+        }
+        let version = match version {
+            Some(version) => Some(version.clone()),
+            None => files::current_mtime(&doc.path).ok().flatten(),
+        };
+        docs.insert(
+            doc.path.clone(),
+            LiveDoc {
+                doc_id: doc.doc_id.clone(),
+                version,
+            },
+        );
+        drop(docs);
+        if let Some(watcher) = self.watcher.get() {
+            watcher.watch(&doc.path);
+        }
+    }
+
+    /// The host wrote `path` (now at `version`, or as found on disk).
+    fn wrote(&self, path: &Path, version: Option<&String>, source: ChangeSource) {
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(doc) = docs.get_mut(path) else {
+            return;
+        };
+        let Some(version) = version
+            .cloned()
+            .or_else(|| files::current_mtime(path).ok().flatten())
+        else {
+            return;
+        };
+        doc.version = Some(version.clone());
+        let doc_id = doc.doc_id.clone();
+        drop(docs);
+        self.events.publish(HostEvent::DocumentChanged {
+            doc_id,
+            version,
+            source,
+        });
+    }
+
+    /// What the watcher saw, published unless it is the echo of a version
+    /// already told.
+    fn on_disk(&self, event: agent_watch::FileEvent) {
+        use agent_watch::FileEvent;
+        let path = match &event {
+            FileEvent::Changed(path) | FileEvent::Removed(path) => path,
+            FileEvent::Moved { from, .. } => from,
+        };
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(doc) = docs.get_mut(path) else {
+            return;
+        };
+        let doc_id = doc.doc_id.clone();
+        let published = match event {
+            FileEvent::Changed(path) => {
+                let Some(version) = files::current_mtime(&path).ok().flatten() else {
+                    return;
+                };
+                if doc.version.as_ref() == Some(&version) {
+                    return;
+                }
+                doc.version = Some(version.clone());
+                HostEvent::DocumentChanged {
+                    doc_id,
+                    version,
+                    source: ChangeSource::External,
+                }
+            }
+            FileEvent::Removed(_) => {
+                doc.version = None;
+                HostEvent::DocumentRemoved { doc_id }
+            }
+            FileEvent::Moved { to, .. } => {
+                doc.version = None;
+                HostEvent::DocumentMoved {
+                    doc_id,
+                    path: to.to_string_lossy().into_owned(),
+                }
+            }
+        };
+        drop(docs);
+        self.events.publish(published);
     }
 }
 

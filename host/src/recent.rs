@@ -8,6 +8,7 @@ use agent_storage::{RecentEntry, RecentFiles, StorageError};
 use crate::blocking::{run_blocking, Blocked};
 use crate::clock::now_ms;
 use crate::documents::DocumentRef;
+use crate::events::{Events, HostEvent};
 
 /// Why a recent-list operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -23,13 +24,23 @@ pub enum RecentError {
 
 pub struct Recent {
     files: Arc<Mutex<RecentFiles>>,
+    /// Told `recent.changed` after every change.
+    events: Arc<Events>,
 }
 
 impl Recent {
-    pub fn new(files: RecentFiles) -> Self {
+    pub fn new(files: RecentFiles, events: Arc<Events>) -> Self {
         Self {
             files: Arc::new(Mutex::new(files)),
+            events,
         }
+    }
+
+    fn changed<T>(&self, result: Result<T, RecentError>) -> Result<T, RecentError> {
+        if result.is_ok() {
+            self.events.publish(HostEvent::RecentChanged);
+        }
+        result
     }
 
     pub async fn list(&self) -> Result<Vec<RecentEntry>, RecentError> {
@@ -37,24 +48,30 @@ impl Recent {
     }
 
     pub async fn touch(&self, doc: DocumentRef) -> Result<RecentEntry, RecentError> {
-        self.with(move |files| Ok(files.touch(&doc.doc_id, &doc.path, now_ms())?))
-            .await
+        let result = self
+            .with(move |files| Ok(files.touch(&doc.doc_id, &doc.path, now_ms())?))
+            .await;
+        self.changed(result)
     }
 
     pub async fn pin(&self, doc_id: String, pinned: bool) -> Result<RecentEntry, RecentError> {
-        self.with(move |files| files.pin(&doc_id, pinned)?.ok_or(RecentError::NotRecent))
-            .await
+        let result = self
+            .with(move |files| files.pin(&doc_id, pinned)?.ok_or(RecentError::NotRecent))
+            .await;
+        self.changed(result)
     }
 
     pub async fn forget(&self, doc_id: String) -> Result<(), RecentError> {
-        self.with(move |files| {
-            if files.forget(&doc_id)? {
-                Ok(())
-            } else {
-                Err(RecentError::NotRecent)
-            }
-        })
-        .await
+        let result = self
+            .with(move |files| {
+                if files.forget(&doc_id)? {
+                    Ok(())
+                } else {
+                    Err(RecentError::NotRecent)
+                }
+            })
+            .await;
+        self.changed(result)
     }
 
     async fn with<T, F>(&self, f: F) -> Result<T, RecentError>

@@ -6,6 +6,7 @@ use std::time::Instant;
 use crate::agent::Agent;
 
 use crate::documents::Documents;
+use crate::events::Events;
 use crate::recent::Recent;
 use crate::secrets::Secrets;
 use crate::workspaces::Workspaces;
@@ -25,7 +26,9 @@ pub const CAPABILITIES: [&str; 7] = [
 
 pub struct AppState {
     pub started: Instant,
-    pub documents: Documents,
+    pub documents: Arc<Documents>,
+    /// `GET /events`: what changed, for every window.
+    pub events: Arc<Events>,
     pub recent: Recent,
     pub workspaces: Arc<Workspaces>,
     pub agent: Arc<Agent>,

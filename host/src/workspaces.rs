@@ -12,6 +12,7 @@ use agent_storage::{StorageError, WorkspaceEntry, WorkspaceRegistry};
 
 use crate::blocking::{run_blocking, Blocked};
 use crate::clock::{mtime_token, now_ms};
+use crate::events::{Events, HostEvent};
 use crate::files::{self, FileError, TextFile};
 use crate::ids;
 
@@ -52,6 +53,8 @@ pub struct Workspaces {
     protected: Arc<Vec<PathBuf>>,
     /// The user's home: never a workspace itself (nor anything above it).
     home: Arc<Option<PathBuf>>,
+    /// Told `workspace.changed` after every change of the list.
+    events: Arc<Events>,
 }
 
 /// One entry of a directory listing.
@@ -76,8 +79,9 @@ pub struct Listing {
 }
 
 impl Workspaces {
-    pub fn new(registry: WorkspaceRegistry, protected: Vec<PathBuf>) -> Self {
+    pub fn new(registry: WorkspaceRegistry, protected: Vec<PathBuf>, events: Arc<Events>) -> Self {
         Self {
+            events,
             registry: Arc::new(Mutex::new(registry)),
             write_lock: Arc::new(Mutex::new(())),
             protected: Arc::new(protected),
@@ -146,6 +150,7 @@ impl Workspaces {
             Ok(lock(&registry).record_open(&id, &canonical, now_ms())?)
         })
         .await
+        .inspect(|_| self.events.publish(HostEvent::WorkspaceChanged))
     }
 
     pub async fn list(&self) -> Result<Vec<WorkspaceEntry>, WorkspaceError> {
@@ -161,6 +166,7 @@ impl Workspaces {
                 .ok_or(WorkspaceError::Unknown)
         })
         .await
+        .inspect(|_| self.events.publish(HostEvent::WorkspaceChanged))
     }
 
     pub async fn forget(&self, id: String) -> Result<(), WorkspaceError> {
@@ -173,6 +179,7 @@ impl Workspaces {
             }
         })
         .await
+        .inspect(|_| self.events.publish(HostEvent::WorkspaceChanged))
     }
 
     /// Lists a directory inside the workspace, sorted by name.

@@ -17,6 +17,9 @@ pub struct SessionRow {
     pub id: String,
     pub title: String,
     pub workspace_id: Option<String>,
+    /// The document the session belongs to (its turns get the document
+    /// tools), if any.
+    pub doc_id: Option<String>,
     pub provider: Option<String>,
     pub model: Option<String>,
     pub created_at_ms: i64,
@@ -31,6 +34,7 @@ pub struct NewSession<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub workspace_id: Option<&'a str>,
+    pub doc_id: Option<&'a str>,
     pub now_ms: i64,
 }
 
@@ -40,13 +44,15 @@ pub struct SessionQuery {
     /// Words (each a prefix, case and diacritics folded) in the title or in
     /// the text of a message; see [`list_sessions`].
     pub filter: Option<String>,
+    /// Only the sessions of this document.
+    pub doc_id: Option<String>,
     pub include_archived: bool,
     pub limit: u32,
     pub offset: u32,
 }
 
 const SESSION_COLUMNS: &str = "id, title, workspace_id, provider, model, created_at_ms, \
-     updated_at_ms, archived, input_tokens, output_tokens";
+     updated_at_ms, archived, input_tokens, output_tokens, doc_id";
 
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
@@ -60,14 +66,15 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
         archived: row.get::<_, i64>(7)? != 0,
         input_tokens: row.get(8)?,
         output_tokens: row.get(9)?,
+        doc_id: row.get(10)?,
     })
 }
 
 pub fn create_session(conn: &Connection, new: &NewSession<'_>) -> Result<SessionRow> {
     conn.execute(
-        "INSERT INTO sessions (id, title, workspace_id, created_at_ms, updated_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![new.id, new.title, new.workspace_id, new.now_ms],
+        "INSERT INTO sessions (id, title, workspace_id, doc_id, created_at_ms, updated_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![new.id, new.title, new.workspace_id, new.doc_id, new.now_ms],
     )?;
     Ok(get_session(conn, new.id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?)
 }
@@ -112,6 +119,10 @@ pub fn list_sessions(conn: &Connection, query: &SessionQuery) -> Result<(Vec<Ses
         ));
     }
     let mut values: Vec<Value> = terms.into_iter().map(Value::from).collect();
+    if let Some(doc_id) = &query.doc_id {
+        values.push(Value::from(doc_id.clone()));
+        condition.push_str(&format!(" AND doc_id = ?{}", values.len()));
+    }
     let total: i64 = conn.query_row(
         &format!("SELECT COUNT(*) FROM sessions WHERE {condition}"),
         params_from_iter(&values),

@@ -1,21 +1,40 @@
 //! Rebuilds the provider conversation from stored messages and parts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use agent_provider::{ChatMessage, FunctionCall, ToolCall};
 use agent_storage::sessions::MessageRow;
 use serde_json::Value;
 
-pub fn system_prompt(workspace: Option<&Path>) -> ChatMessage {
-    let content = match workspace {
+/// What the system prompt says of a document session's document.
+pub struct DocumentPrompt {
+    pub path: PathBuf,
+    pub name: String,
+    pub version: String,
+}
+
+pub fn system_prompt(workspace: Option<&Path>, document: Option<&DocumentPrompt>) -> ChatMessage {
+    let mut content = match workspace {
         Some(path) => format!(
             "You are a careful coding and writing agent. You work inside the workspace at {}. \
              Use the tools to read before you change anything; paths are relative to the workspace.",
             path.display()
         ),
+        None if document.is_some() => "You are a careful writing and coding agent.".to_owned(),
         None => "You are a helpful assistant. No workspace is open, so no tools are available."
             .to_owned(),
     };
+    if let Some(doc) = document {
+        content.push_str(&format!(
+            "\n\nThe user has the document \"{}\" ({}, version {}) open in the window beside \
+             this chat. Use read_document to read it (with line ranges when it is long) and \
+             edit_document to change it; the window shows your edits at once. Read the part you \
+             change first, and make small exact edits rather than rewriting the whole text.",
+            doc.name,
+            doc.path.display(),
+            doc.version
+        ));
+    }
     ChatMessage::System { content }
 }
 

@@ -16,6 +16,7 @@ mod run;
 pub mod status;
 mod stream;
 mod turn;
+mod undo;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -30,17 +31,21 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::blocking::{run_blocking, Blocked};
+use crate::changes::TurnRecorder;
 use crate::clock::now_ms;
 use crate::database::Database;
+use crate::document_tools;
+use crate::documents::{DocumentError, Documents};
+use crate::events::{Events, HostEvent};
 use crate::ids::random_id;
 use crate::workspaces::{WorkspaceError, Workspaces};
 use persist::Persister;
 use policy::{Policies, ToolPolicy};
 use providers::{ProviderSettings, ProviderStatus, Providers, ProvidersError};
 use run::Run;
-use status::SessionStatus;
+use status::{SessionStatus, StatusSender};
 pub use stream::{Cursor, TurnStream};
-use turn::{run_turn, Outcome, TurnSpec};
+use turn::{run_turn, DocumentTools, Outcome, TurnSpec, TurnTools};
 
 /// Default and ceiling for the number of model calls in one turn.
 pub const DEFAULT_MAX_STEPS: u32 = 20;
@@ -55,6 +60,14 @@ const MAX_TITLE_CHARS: usize = 200;
 pub enum AgentError {
     #[error("no session with this id")]
     UnknownSession,
+    /// `POST /sessions` named both a workspace and a document.
+    #[error("a session belongs to a workspace or to a document, not both")]
+    WorkspaceAndDocument,
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    /// A turn's changes could not be shown or reverted.
+    #[error(transparent)]
+    Changes(crate::changes::ChangesError),
     #[error("a title has 1 to {MAX_TITLE_CHARS} characters")]
     InvalidTitle,
     #[error("the message is empty")]
@@ -89,11 +102,21 @@ pub struct TurnRequest {
     pub provider: Option<Provider>,
     pub model: Option<String>,
     pub max_steps: Option<u32>,
+    /// The window's document and selection, shown to the model.
+    pub context: Option<TurnContext>,
+}
+
+/// What the user is looking at when they send a message.
+pub struct TurnContext {
+    pub doc_id: String,
+    /// UTF-16 offsets (CodeMirror's) of the selection, if any.
+    pub selection: Option<(usize, usize)>,
 }
 
 pub struct Agent {
     db: Arc<Database>,
     workspaces: Arc<Workspaces>,
+    documents: Arc<Documents>,
     providers: Arc<Providers>,
     policies: Arc<Policies>,
     user_data: PathBuf,
@@ -104,19 +127,25 @@ pub struct Agent {
     statuses: Mutex<HashMap<String, watch::Sender<SessionStatus>>>,
     /// Built on the first turn; later turns share its connection pool.
     client: Mutex<Option<Client>>,
+    /// Told about sessions (`session.*`) and their status (`turn.status`).
+    events: Arc<Events>,
 }
 
 impl Agent {
     pub fn new(
         db: Arc<Database>,
         workspaces: Arc<Workspaces>,
+        documents: Arc<Documents>,
         providers: Arc<Providers>,
         policies: Arc<Policies>,
         user_data: PathBuf,
+        events: Arc<Events>,
     ) -> Self {
         Self {
+            events,
             db,
             workspaces,
+            documents,
             providers,
             policies,
             user_data,
@@ -155,9 +184,16 @@ impl Agent {
         &self,
         title: Option<String>,
         workspace_id: Option<String>,
+        doc_id: Option<String>,
     ) -> Result<SessionRow, AgentError> {
+        if workspace_id.is_some() && doc_id.is_some() {
+            return Err(AgentError::WorkspaceAndDocument);
+        }
         if let Some(ws) = &workspace_id {
             self.workspaces.path_of(ws.clone()).await?;
+        }
+        if let Some(doc) = &doc_id {
+            self.documents.resolve(doc.clone()).await?;
         }
         let title = clean_title(title.as_deref().unwrap_or("New session"))?;
         let db = self.db.clone();
@@ -169,11 +205,17 @@ impl Agent {
                     id: &id,
                     title: &title,
                     workspace_id: workspace_id.as_deref(),
+                    doc_id: doc_id.as_deref(),
                     now_ms: now_ms(),
                 },
             )?)
         })
         .await
+        .inspect(|row| {
+            self.events.publish(HostEvent::SessionCreated {
+                session_id: row.id.clone(),
+            })
+        })
     }
 
     pub async fn list_sessions(
@@ -209,6 +251,11 @@ impl Agent {
             get_in(&conn, &id)
         })
         .await
+        .inspect(|row| {
+            self.events.publish(HostEvent::SessionUpdated {
+                session_id: row.id.clone(),
+            })
+        })
     }
 
     /// Deletes a session; a running turn is aborted first.
@@ -223,6 +270,7 @@ impl Agent {
             }
         }
         let db = self.db.clone();
+        let deleted = id.clone();
         run_blocking(move || {
             if sessions::delete_session(&db.lock(), &id)? {
                 Ok(())
@@ -231,6 +279,11 @@ impl Agent {
             }
         })
         .await
+        .inspect(|()| {
+            self.events.publish(HostEvent::SessionDeleted {
+                session_id: deleted,
+            })
+        })
     }
 
     pub async fn messages(&self, id: String) -> Result<Vec<MessageRow>, AgentError> {
@@ -298,13 +351,19 @@ impl Agent {
             .cloned()
     }
 
-    fn status_sender(&self, session_id: &str) -> watch::Sender<SessionStatus> {
-        self.statuses
+    fn status_sender(&self, session_id: &str) -> StatusSender {
+        let tx = self
+            .statuses
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(session_id.to_owned())
             .or_insert_with(|| watch::channel(SessionStatus::Idle).0)
-            .clone()
+            .clone();
+        StatusSender {
+            tx,
+            events: self.events.clone(),
+            session_id: session_id.to_owned(),
+        }
     }
 
     /// Starts a turn and returns the stream of its frames from the start.
@@ -383,6 +442,18 @@ impl Agent {
                 .or_insert_with(|| watch::channel(SessionStatus::Idle).0)
                 .send_replace(status);
         }
+        drop(statuses);
+        // Keep checkpoints under their budget; the turn that just ended is
+        // the newest and is never pruned.
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || crate::changes::prune(&db.lock()));
+        self.events.publish(HostEvent::TurnStatus {
+            session_id: session_id.to_owned(),
+            status,
+        });
+        self.events.publish(HostEvent::SessionUpdated {
+            session_id: session_id.to_owned(),
+        });
     }
 
     async fn prepare_turn(
@@ -409,14 +480,55 @@ impl Agent {
             .as_deref()
             .map(|ws| self.policies.get(ws))
             .unwrap_or_default();
-        let (tools, workspace_path) = match &session.workspace_id {
-            Some(ws) => {
-                let path = self.workspaces.path_of(ws.clone()).await?;
-                let context = self.tool_context(&path, &policy).await?;
-                (Some(Arc::new(context)), Some(path))
-            }
-            None => (None, None),
-        };
+        let recorder = Arc::new(TurnRecorder {
+            db: self.db.clone(),
+            session_id: session.id.clone(),
+            turn_id: run.turn_id.clone(),
+            on_write: {
+                let documents = self.documents.clone();
+                Box::new(move |path| documents.agent_wrote(path))
+            },
+        });
+        let mut tools = TurnTools::default();
+        let mut workspace_path = None;
+        if let Some(ws) = &session.workspace_id {
+            let path = self.workspaces.path_of(ws.clone()).await?;
+            let mut context = self.tool_context(&path, &policy).await?;
+            context.observer = agent_tools::Observer(Some(recorder.clone()));
+            tools.workspace = Some(Arc::new(context));
+            workspace_path = Some(path);
+        }
+        // The session's document: its tools, and what the prompt says of it.
+        let mut document = None;
+        if let Some(doc_id) = &session.doc_id {
+            let (doc, text) = self.documents.read(doc_id.clone()).await?;
+            let name = doc
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            document = Some(history::DocumentPrompt {
+                path: doc.path.clone(),
+                name: name.clone(),
+                version: text.mtime,
+            });
+            tools.document = Some(DocumentTools {
+                documents: self.documents.clone(),
+                doc_id: doc_id.clone(),
+                name,
+                recorder: recorder.clone(),
+            });
+        }
+        // The window's selection, quoted for the model.
+        let mut selection = None;
+        if let Some(TurnContext {
+            doc_id,
+            selection: Some((from, to)),
+        }) = request.context
+        {
+            let (_, text) = self.documents.read(doc_id).await?;
+            selection = document_tools::quote_selection(&text.content, from, to);
+        }
 
         let db = self.db.clone();
         let session_id = session.id.clone();
@@ -454,8 +566,14 @@ impl Agent {
                 sessions::rename_session(&conn, &session_id, &title, now)?;
             }
             conn.commit().map_err(StorageError::from)?;
-            let mut history = vec![history::system_prompt(workspace_path.as_deref())];
+            let mut history = vec![history::system_prompt(
+                workspace_path.as_deref(),
+                document.as_ref(),
+            )];
             history.extend(history::from_messages(&past));
+            if let Some(selection) = selection {
+                history.push(ChatMessage::System { content: selection });
+            }
             history.push(ChatMessage::User { content: message });
             Ok::<_, AgentError>((assistant_id, history))
         })
@@ -586,7 +704,7 @@ impl Agent {
         session_id: String,
     ) -> Result<watch::Receiver<SessionStatus>, AgentError> {
         self.get_session(session_id.clone()).await?;
-        Ok(self.status_sender(&session_id).subscribe())
+        Ok(self.status_sender(&session_id).tx.subscribe())
     }
 
     /// Aborts every running turn (host shutdown).

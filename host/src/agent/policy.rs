@@ -54,6 +54,8 @@ impl Default for ToolPolicy {
             ("grep_files", Permission::Allow),
             ("write_file", Permission::Ask),
             ("edit_file", Permission::Ask),
+            ("read_document", Permission::Allow),
+            ("edit_document", Permission::Ask),
             ("run_command", Permission::Ask),
             ("web_fetch", Permission::Ask),
         ]

@@ -14,7 +14,7 @@ use agent_provider::{
     ChatMessage, ChatRequest, ChatStream, Client, Endpoint, FinishReason, FunctionCall,
     ProviderError, StreamEvent, ToolCall, ToolSpec,
 };
-use agent_tools::ToolContext;
+use agent_tools::{ChangeObserver, ToolContext};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::watch;
@@ -23,7 +23,11 @@ use super::chunk::{UiChunk, DONE};
 use super::persist::{Op, Persister};
 use super::policy::{Permission, ToolPolicy};
 use super::run::Run;
-use super::status::SessionStatus;
+use super::status::{SessionStatus, StatusSender};
+use crate::changes::TurnRecorder;
+use crate::document_tools;
+use crate::documents::Documents;
+use crate::events::ChangeSource;
 use crate::ids::random_id;
 
 /// Everything a turn needs, handed over by [`super::Agent::start_turn`].
@@ -35,11 +39,124 @@ pub struct TurnSpec {
     pub model: String,
     pub endpoint: Endpoint,
     pub client: Arc<Client>,
-    pub tools: Option<Arc<ToolContext>>,
+    pub tools: TurnTools,
     pub policy: ToolPolicy,
     pub max_steps: u32,
     pub persister: Persister,
-    pub status: watch::Sender<SessionStatus>,
+    pub status: StatusSender,
+}
+
+/// The tools a turn may call: a workspace session's file tools (and
+/// `run_command`, `web_fetch`), a document session's `read_document` and
+/// `edit_document`.
+#[derive(Default)]
+pub struct TurnTools {
+    pub workspace: Option<Arc<ToolContext>>,
+    pub document: Option<DocumentTools>,
+}
+
+/// A document session's two tools, scoped to its one document.
+pub struct DocumentTools {
+    pub documents: Arc<Documents>,
+    pub doc_id: String,
+    pub name: String,
+    /// Checkpoints `edit_document`'s writes like the workspace tools'.
+    pub recorder: Arc<TurnRecorder>,
+}
+
+impl TurnTools {
+    fn specs(&self) -> Vec<ToolSpec> {
+        let mut specs: Vec<ToolSpec> = self
+            .workspace
+            .as_deref()
+            .map(|ctx| {
+                agent_tools::available(ctx)
+                    .into_iter()
+                    .map(|t| ToolSpec {
+                        name: t.name.to_owned(),
+                        description: t.description.to_owned(),
+                        parameters: t.parameters,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if self.document.is_some() {
+            specs.extend(document_tools::specs().into_iter().map(
+                |(name, description, parameters)| ToolSpec {
+                    name: name.to_owned(),
+                    description: description.to_owned(),
+                    parameters,
+                },
+            ));
+        }
+        specs
+    }
+
+    fn offers(&self, name: &str) -> bool {
+        let document = self.document.is_some()
+            && (name == document_tools::READ || name == document_tools::EDIT);
+        document
+            || self
+                .workspace
+                .as_deref()
+                .is_some_and(|ctx| agent_tools::available(ctx).iter().any(|t| t.name == name))
+    }
+
+    async fn call(&self, name: &str, raw: &str) -> Result<Value, String> {
+        match (&self.document, name) {
+            (Some(doc), document_tools::READ) => doc.read(raw).await,
+            (Some(doc), document_tools::EDIT) => doc.edit(raw).await,
+            _ => match self.workspace.as_deref() {
+                Some(ctx) => agent_tools::call(ctx, name, raw)
+                    .await
+                    .map_err(|e| e.to_string()),
+                None => Err(format!("unknown or unavailable tool `{name}`")),
+            },
+        }
+    }
+}
+
+impl DocumentTools {
+    async fn read(&self, raw: &str) -> Result<Value, String> {
+        let (_, text) = self
+            .documents
+            .read(self.doc_id.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        document_tools::read(&self.name, &text.mtime, &text.content, raw)
+            .map_err(|r| format!("{}: {}", r.code, r.message))
+    }
+
+    async fn edit(&self, raw: &str) -> Result<Value, String> {
+        let (doc, text) = self
+            .documents
+            .read(self.doc_id.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        let (updated, replacements) = document_tools::edit(&text.content, raw)
+            .map_err(|r| format!("{}: {}", r.code, r.message))?;
+        let total_lines = updated.split_inclusive('\n').count();
+        let (_, version) = self
+            .documents
+            .write_from(
+                self.doc_id.clone(),
+                updated.clone(),
+                text.mtime,
+                ChangeSource::Agent,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        self.recorder.file_changed(agent_tools::FileChange {
+            path: doc.path,
+            before: agent_tools::FileContent::Text(text.content),
+            after: agent_tools::FileContent::Text(updated),
+        });
+        Ok(json!({
+            "version": version,
+            "replacements": replacements,
+            "total_lines": total_lines,
+        }))
+    }
 }
 
 /// How the turn ended; stored as the message's and the turn's status.
@@ -166,19 +283,7 @@ pub async fn run_turn(spec: TurnSpec) -> Outcome {
         message_metadata: metadata.clone(),
     });
 
-    let specs: Vec<ToolSpec> = tools
-        .as_deref()
-        .map(|ctx| {
-            agent_tools::available(ctx)
-                .into_iter()
-                .map(|t| ToolSpec {
-                    name: t.name.to_owned(),
-                    description: t.description.to_owned(),
-                    parameters: t.parameters,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let specs: Vec<ToolSpec> = tools.specs();
 
     let mut usage = (0u64, 0u64);
     let mut abort = run.watch_abort();
@@ -262,16 +367,8 @@ pub async fn run_turn(spec: TurnSpec) -> Outcome {
             tool_calls: calls.clone(),
         });
         for call in calls {
-            let result = run_tool(
-                &call,
-                tools.as_deref(),
-                &policy,
-                &run,
-                &mut out,
-                &status,
-                &mut abort,
-            )
-            .await;
+            let result =
+                run_tool(&call, &tools, &policy, &run, &mut out, &status, &mut abort).await;
             match result {
                 ToolResult::Aborted => {
                     outcome = Outcome::Aborted;
@@ -424,11 +521,11 @@ enum ToolResult {
 
 async fn run_tool(
     call: &ToolCall,
-    tools: Option<&ToolContext>,
+    tools: &TurnTools,
     policy: &ToolPolicy,
     run: &Run,
     out: &mut Emitter,
-    status: &watch::Sender<SessionStatus>,
+    status: &StatusSender,
     abort: &mut watch::Receiver<bool>,
 ) -> ToolResult {
     let id = call.id.clone();
@@ -488,13 +585,13 @@ async fn run_tool(
         ToolResult::Content(format!("Error: {error_text}"))
     };
 
-    let Some(ctx) = tools else {
+    if tools.workspace.is_none() && tools.document.is_none() {
         return fail(
             out,
-            "no workspace is open for this session, so no tools can run".to_owned(),
+            "no workspace or document is open for this session, so no tools can run".to_owned(),
         );
-    };
-    if !agent_tools::available(ctx).iter().any(|t| t.name == name) {
+    }
+    if !tools.offers(&name) {
         return fail(out, format!("unknown or unavailable tool `{name}`"));
     }
     match policy.decide(&name, &input) {
@@ -540,7 +637,7 @@ async fn run_tool(
         Permission::Allow => {}
     }
     let result = tokio::select! {
-        result = agent_tools::call(ctx, &name, raw) => result,
+        result = tools.call(&name, raw) => result,
         _ = aborted(abort) => return ToolResult::Aborted,
     };
     match result {
@@ -562,7 +659,7 @@ async fn run_tool(
             );
             ToolResult::Content(output.to_string())
         }
-        Err(e) => fail(out, e.to_string()),
+        Err(e) => fail(out, e),
     }
 }
 

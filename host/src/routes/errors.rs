@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use crate::agent::providers::ProvidersError;
 use crate::agent::AgentError;
 use crate::blocking::Blocked;
+use crate::changes::ChangesError;
 use crate::documents::DocumentError;
 use crate::files::FileError;
 use crate::recent::RecentError;
@@ -194,11 +195,29 @@ impl From<ProvidersError> for ApiError {
     }
 }
 
+impl From<ChangesError> for ApiError {
+    fn from(e: ChangesError) -> Self {
+        use ChangesError as E;
+        match e {
+            E::UnknownTurn => refusal(StatusCode::NOT_FOUND, "unknown_turn", &e),
+            E::Pruned => refusal(StatusCode::GONE, "checkpoint_pruned", &e),
+            // The list of files goes in the body (routes/sessions.rs).
+            E::ChangedSince(_) => refusal(StatusCode::CONFLICT, "changed_since", &e),
+            E::Storage(e) => storage(e),
+        }
+    }
+}
+
 impl From<AgentError> for ApiError {
     fn from(e: AgentError) -> Self {
         use AgentError as E;
         match e {
             E::UnknownSession => refusal(StatusCode::NOT_FOUND, "unknown_session", &e),
+            E::WorkspaceAndDocument => {
+                refusal(StatusCode::BAD_REQUEST, "workspace_and_document", &e)
+            }
+            E::Document(e) => e.into(),
+            E::Changes(e) => e.into(),
             E::InvalidTitle => refusal(StatusCode::BAD_REQUEST, "invalid_title", &e),
             E::EmptyMessage => refusal(StatusCode::BAD_REQUEST, "invalid_message", &e),
             E::MessageTooLarge => refusal(StatusCode::PAYLOAD_TOO_LARGE, "invalid_message", &e),

@@ -6,6 +6,7 @@
 
 mod documents;
 mod errors;
+mod events;
 mod meta;
 mod providers;
 mod recent;
@@ -27,6 +28,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(meta::health))
         .route("/handshake", post(meta::handshake))
         .route("/openapi.json", get(meta::openapi))
+        .route("/events", get(events::events))
         .route("/documents", post(documents::register))
         .route(
             "/documents/{doc_id}",
@@ -75,6 +77,18 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(sessions::approve),
         )
         .route("/sessions/{id}/status", get(sessions::status))
+        .route(
+            "/sessions/{id}/turns/{turn_id}/changes",
+            get(sessions::changes),
+        )
+        .route(
+            "/sessions/{id}/turns/{turn_id}/revert",
+            post(sessions::revert_turn),
+        )
+        .route(
+            "/sessions/{id}/changes/{change_id}/revert",
+            post(sessions::revert_change),
+        )
         .with_state(state)
 }
 
@@ -89,6 +103,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         meta::health,
         meta::handshake,
         meta::openapi,
+        events::events,
         documents::register,
         documents::read,
         documents::write,
@@ -122,6 +137,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         sessions::abort,
         sessions::approve,
         sessions::status,
+        sessions::changes,
+        sessions::revert_turn,
+        sessions::revert_change,
     ),
     modifiers(&BasicAuthScheme),
     security(("basic" = [])),

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::sse::{self, StatusEvent};
-use crate::agent::TurnRequest;
+use crate::agent::{TurnContext, TurnRequest};
 use crate::api::ErrorResponse;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -25,6 +25,9 @@ pub struct Session {
     pub id: String,
     pub title: String,
     pub workspace_id: Option<String>,
+    /// The document the session belongs to (its turns get
+    /// `read_document` and `edit_document`).
+    pub doc_id: Option<String>,
     pub provider: Option<String>,
     pub model: Option<String>,
     pub created_at_ms: i64,
@@ -45,6 +48,7 @@ impl From<SessionRow> for Session {
             id: row.id,
             title: row.title,
             workspace_id: row.workspace_id,
+            doc_id: row.doc_id,
             provider: row.provider,
             model: row.model,
             created_at_ms: row.created_at_ms,
@@ -65,6 +69,10 @@ pub struct CreateSession {
     /// Tools run in this workspace; without one the session has no tools.
     #[serde(default)]
     pub workspace_id: Option<String>,
+    /// The session belongs to this document (exclusive with
+    /// `workspace_id`): its turns see it and may edit it.
+    #[serde(default)]
+    pub doc_id: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -74,6 +82,9 @@ pub struct ListQuery {
     /// each as a word prefix, ignoring case and accents (never FTS syntax).
     #[serde(default)]
     pub q: Option<String>,
+    /// Only this document's sessions.
+    #[serde(default)]
+    pub doc_id: Option<String>,
     #[serde(default)]
     pub include_archived: bool,
     /// Page size, 1..=200 (default 50).
@@ -131,6 +142,24 @@ pub struct StartTurn {
     /// Model calls allowed in this turn (default 20, at most 50).
     #[serde(default)]
     pub max_steps: Option<u32>,
+    /// What the user is looking at: the model sees the selection quoted
+    /// with its line numbers.
+    #[serde(default)]
+    pub context: Option<TurnContextBody>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TurnContextBody {
+    pub doc_id: String,
+    #[serde(default)]
+    pub selection: Option<SelectionBody>,
+}
+
+/// A selection as UTF-16 offsets into the document's text (CodeMirror's).
+#[derive(Deserialize, ToSchema)]
+pub struct SelectionBody {
+    pub from: usize,
+    pub to: usize,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -147,8 +176,8 @@ pub struct ApprovalAnswer {
 /// Creates a session.
 #[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = CreateSession,
     responses((status = 200, body = Session),
-              (status = 400, description = "`invalid_title`", body = ErrorResponse),
-              (status = 404, description = "`unknown_workspace`", body = ErrorResponse)))]
+              (status = 400, description = "`invalid_title`, `workspace_and_document`", body = ErrorResponse),
+              (status = 404, description = "`unknown_workspace`, `unknown_document`", body = ErrorResponse)))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     ApiJson(body): ApiJson<CreateSession>,
@@ -156,7 +185,7 @@ pub async fn create(
     Ok(Json(
         state
             .agent
-            .create_session(body.title, body.workspace_id)
+            .create_session(body.title, body.workspace_id, body.doc_id)
             .await?
             .into(),
     ))
@@ -180,6 +209,7 @@ pub async fn list(
         .agent
         .list_sessions(SessionQuery {
             filter: query.q,
+            doc_id: query.doc_id,
             include_archived: query.include_archived,
             limit,
             offset: query.offset,
@@ -300,6 +330,10 @@ pub async fn start_turn(
                 provider,
                 model: body.model,
                 max_steps: body.max_steps,
+                context: body.context.map(|c| TurnContext {
+                    doc_id: c.doc_id,
+                    selection: c.selection.map(|s| (s.from, s.to)),
+                }),
             },
         )
         .await?;
@@ -362,4 +396,94 @@ pub async fn status(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(sse::status(state.agent.watch_status(id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RevertRequest {
+    /// Overwrite files that changed since the turn.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// A revert refused because files changed since the turn.
+#[derive(Serialize, ToSchema)]
+pub struct RevertConflict {
+    pub error: crate::api::ErrorDetail,
+    /// The files whose content is no longer what the turn left.
+    pub files: Vec<String>,
+}
+
+/// What a turn changed: per file, its status and a unified diff.
+#[utoipa::path(get, path = "/sessions/{id}/turns/{turn_id}/changes", tag = "changes",
+    params(("id" = String, Path), ("turn_id" = String, Path)),
+    responses((status = 200, body = crate::changes::TurnChanges),
+              (status = 404, description = "`unknown_session`, `unknown_turn`", body = ErrorResponse),
+              (status = 410, description = "`checkpoint_pruned`", body = ErrorResponse)))]
+pub async fn changes(
+    State(state): State<Arc<AppState>>,
+    Path((id, turn_id)): Path<(String, String)>,
+) -> Result<Json<crate::changes::TurnChanges>, ApiError> {
+    Ok(Json(state.agent.changes(id, turn_id).await?))
+}
+
+/// Restores every file the turn changed to its content before the turn,
+/// each atomically; recorded as a change of its own (`revert_id`), which
+/// `POST /sessions/{id}/changes/{revert_id}/revert` undoes.
+#[utoipa::path(post, path = "/sessions/{id}/turns/{turn_id}/revert", tag = "changes",
+    params(("id" = String, Path), ("turn_id" = String, Path)), request_body = RevertRequest,
+    responses((status = 200, body = crate::changes::Reverted),
+              (status = 404, description = "`unknown_session`, `unknown_turn`", body = ErrorResponse),
+              (status = 409, description = "`changed_since`: files changed since the turn (their paths in `files`)", body = RevertConflict),
+              (status = 410, description = "`checkpoint_pruned`", body = ErrorResponse)))]
+pub async fn revert_turn(
+    State(state): State<Arc<AppState>>,
+    Path((id, turn_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<RevertRequest>,
+) -> Result<Response, ApiError> {
+    revert(state, id, turn_id, body).await
+}
+
+/// Undoes a revert (or any recorded change set) the same way.
+#[utoipa::path(post, path = "/sessions/{id}/changes/{change_id}/revert", tag = "changes",
+    params(("id" = String, Path), ("change_id" = String, Path)), request_body = RevertRequest,
+    responses((status = 200, body = crate::changes::Reverted),
+              (status = 404, description = "`unknown_session`, `unknown_turn`", body = ErrorResponse),
+              (status = 409, description = "`changed_since`", body = RevertConflict),
+              (status = 410, description = "`checkpoint_pruned`", body = ErrorResponse)))]
+pub async fn revert_change(
+    State(state): State<Arc<AppState>>,
+    Path((id, change_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<RevertRequest>,
+) -> Result<Response, ApiError> {
+    revert(state, id, change_id, body).await
+}
+
+async fn revert(
+    state: Arc<AppState>,
+    id: String,
+    set_id: String,
+    request: RevertRequest,
+) -> Result<Response, ApiError> {
+    use axum::response::IntoResponse;
+    match state.agent.revert(id, set_id, request.force).await {
+        Ok(reverted) => Ok(Json(reverted).into_response()),
+        Err(crate::agent::AgentError::Changes(
+            e @ crate::changes::ChangesError::ChangedSince(_),
+        )) => {
+            let crate::changes::ChangesError::ChangedSince(files) = &e else {
+                unreachable!()
+            };
+            let files = files.clone();
+            let error = ApiError::from(e);
+            let body = RevertConflict {
+                error: crate::api::ErrorDetail {
+                    code: error.code.to_owned(),
+                    message: error.message,
+                },
+                files,
+            };
+            Ok((StatusCode::CONFLICT, Json(body)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

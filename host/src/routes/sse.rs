@@ -1,4 +1,6 @@
-//! Server-sent events: the HTTP form of the agent's two streams.
+//! Server-sent events: the HTTP form of the agent's two streams and of the
+//! host's event hub (`GET /events`, whose frames and keep-alive comments
+//! follow docs/rfc/live-documents.md instead).
 //!
 //! The agent hands out a [`TurnStream`] (a turn's frames with their
 //! sequence numbers) and a status watch; this module alone knows the wire
@@ -96,6 +98,54 @@ pub fn status(rx: watch::Receiver<SessionStatus>) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// How often an idle event stream gets a comment line, so proxies and
+/// clients do not take a quiet host for a dead connection.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The host's event stream (`GET /events`): the replay first, then live
+/// frames, each `id: <run>-<seq>` and one `data:` line, with a `: keep-alive`
+/// comment when idle. A subscriber that fell behind its queue is ended (its
+/// client reconnects with its last id).
+pub fn host_events(subscription: crate::events::Subscription) -> Response {
+    use std::collections::VecDeque;
+    use tokio::sync::broadcast::error::RecvError;
+    let replay: VecDeque<_> = subscription.replay.into();
+    let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+    keep_alive.reset();
+    let state = (replay, subscription.live, keep_alive);
+    let body = stream::unfold(state, |(mut replay, mut live, mut keep_alive)| async move {
+        let frame = match replay.pop_front() {
+            Some(frame) => frame,
+            None => tokio::select! {
+                received = live.recv() => match received {
+                    Ok(frame) => frame,
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::debug!(missed, "event subscriber too slow; ending its stream");
+                        return None;
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = keep_alive.tick() => {
+                    let comment = Bytes::from_static(b": keep-alive\n\n");
+                    return Some((Ok::<_, Infallible>(comment), (replay, live, keep_alive)));
+                }
+            },
+        };
+        keep_alive.reset();
+        let text = format!("id: {}\ndata: {}\n\n", frame.id, frame.data);
+        Some((Ok(Bytes::from(text)), (replay, live, keep_alive)))
+    });
+    let mut response = Response::new(Body::from_stream(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
 }
 

@@ -115,7 +115,10 @@ const DEPENDENCY_RULE: &[(&str, &[&str])] = &[
         ],
     ),
     ("renderer-bridge", &["agent-urlpath"]),
-    ("agent-shell", &["renderer-bridge", "agent-client", "agent-urlpath"]),
+    (
+        "agent-shell",
+        &["renderer-bridge", "agent-client", "agent-urlpath"],
+    ),
     ("agent-urlpath", &[]),
     ("agent-bench", &["agent-client", "agent-provider"]),
     // The tests' kit: in no list above, so only ever a dev-dependency.

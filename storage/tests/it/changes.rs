@@ -20,6 +20,7 @@ fn db() -> (tempfile::TempDir, Connection) {
             id: "s1",
             title: "t",
             workspace_id: None,
+            doc_id: None,
             now_ms: 1,
         },
     )

@@ -16,6 +16,7 @@ fn session(conn: &rusqlite::Connection, id: &str, title: &str, now: i64) -> Sess
             id,
             title,
             workspace_id: None,
+            doc_id: None,
             now_ms: now,
         },
     )
@@ -31,6 +32,7 @@ fn create_list_filter_page_rename_archive_delete() {
     session(&conn, "ses_x", "100% done_now", 50);
     let q = |filter: Option<&str>, archived: bool, limit, offset| SessionQuery {
         filter: filter.map(str::to_owned),
+        doc_id: None,
         include_archived: archived,
         limit,
         offset,
@@ -132,4 +134,55 @@ fn messages_parts_turns_and_chunks() {
     finish_turn(&conn, "t1", "complete", 10).unwrap();
     set_message_status(&conn, "m2", "complete").unwrap();
     assert_eq!(mark_interrupted(&conn, 11).unwrap(), 0);
+}
+
+#[test]
+fn a_document_lists_its_own_sessions() {
+    let (_dir, conn) = db();
+    for (id, doc) in [
+        ("s1", Some("doc_a")),
+        ("s2", Some("doc_b")),
+        ("s3", None),
+        ("s4", Some("doc_a")),
+    ] {
+        create_session(
+            &conn,
+            &NewSession {
+                id,
+                title: "plan",
+                workspace_id: None,
+                doc_id: doc,
+                now_ms: 1,
+            },
+        )
+        .unwrap();
+    }
+    let query = |doc: Option<&str>, filter: Option<&str>| SessionQuery {
+        filter: filter.map(str::to_owned),
+        doc_id: doc.map(str::to_owned),
+        include_archived: false,
+        limit: 10,
+        offset: 0,
+    };
+    let ids = |q: SessionQuery| {
+        let (rows, total) = list_sessions(&conn, &q).unwrap();
+        let mut ids: Vec<_> = rows.into_iter().map(|r| (r.id, r.doc_id)).collect();
+        ids.sort();
+        assert_eq!(total as usize, ids.len());
+        ids
+    };
+    assert_eq!(
+        ids(query(Some("doc_a"), None)),
+        vec![
+            ("s1".into(), Some("doc_a".into())),
+            ("s4".into(), Some("doc_a".into()))
+        ]
+    );
+    assert_eq!(
+        ids(query(Some("doc_a"), Some("plan"))).len(),
+        2,
+        "with a search"
+    );
+    assert!(ids(query(Some("doc_z"), None)).is_empty());
+    assert_eq!(ids(query(None, None)).len(), 4);
 }

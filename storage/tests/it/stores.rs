@@ -429,6 +429,7 @@ mod search {
                 id,
                 title,
                 workspace_id: None,
+                doc_id: None,
                 now_ms: now,
             },
         )
@@ -457,6 +458,7 @@ mod search {
             conn,
             &SessionQuery {
                 filter: Some(q.to_owned()),
+                doc_id: None,
                 include_archived: true,
                 limit: 100,
                 offset: 0,

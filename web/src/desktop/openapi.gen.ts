@@ -189,6 +189,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed in the host: documents on disk, sessions, turn status,
+         *     recent files, workspaces. Each frame is `id: <run>-<seq>` and one
+         *     `data:` line with a `HostEvent`; reconnect with `Last-Event-ID` to get
+         *     what was missed (or a `resync` event when that is no longer held).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The last id seen, to resume after it */
+                    "Last-Event-ID"?: string | null;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Event stream: one `HostEvent` per frame */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["HostEvent"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/handshake": {
         parameters: {
             query?: never;
@@ -757,6 +801,8 @@ export interface paths {
                      *     each as a word prefix, ignoring case and accents (never FTS syntax).
                      */
                     q?: string;
+                    /** @description Only this document's sessions. */
+                    doc_id?: string;
                     include_archived?: boolean;
                     /** @description Page size, 1..=200 (default 50). */
                     limit?: number;
@@ -801,7 +847,7 @@ export interface paths {
                         "application/json": components["schemas"]["Session"];
                     };
                 };
-                /** @description `invalid_title` */
+                /** @description `invalid_title`, `workspace_and_document` */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -810,7 +856,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description `unknown_workspace` */
+                /** @description `unknown_workspace`, `unknown_document` */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1024,6 +1070,75 @@ export interface paths {
                 };
                 /** @description `unknown_session`, `unknown_approval` */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/changes/{change_id}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undoes a revert (or any recorded change set) the same way. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    change_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RevertRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Reverted"];
+                    };
+                };
+                /** @description `unknown_session`, `unknown_turn` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `changed_since` */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RevertConflict"];
+                    };
+                };
+                /** @description `checkpoint_pruned` */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1256,6 +1371,135 @@ export interface paths {
                 };
                 /** @description `invalid_message`: over 256 KiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/turns/{turn_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a turn changed: per file, its status and a unified diff. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    turn_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TurnChanges"];
+                    };
+                };
+                /** @description `unknown_session`, `unknown_turn` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `checkpoint_pruned` */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/turns/{turn_id}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restores every file the turn changed to its content before the turn,
+         *     each atomically; recorded as a change of its own (`revert_id`), which
+         *     `POST /sessions/{id}/changes/{revert_id}/revert` undoes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    turn_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RevertRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Reverted"];
+                    };
+                };
+                /** @description `unknown_session`, `unknown_turn` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `changed_since`: files changed since the turn (their paths in `files`) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RevertConflict"];
+                    };
+                };
+                /** @description `checkpoint_pruned` */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1778,6 +2022,24 @@ export interface components {
         ApprovalAnswer: {
             approved: boolean;
         };
+        /**
+         * @description Who changed a document on disk.
+         * @enum {string}
+         */
+        ChangeSource: "agent" | "window" | "external";
+        /** @description One file a turn changed. */
+        ChangedFile: {
+            /** Format: int32 */
+            additions: number;
+            /** Format: int32 */
+            deletions: number;
+            /** @description Unified diff with three lines of context (empty when untracked). */
+            diff: string;
+            path: string;
+            status: components["schemas"]["FileStatus"];
+            /** @description Over the size limit or not text: listed, not diffed or restorable. */
+            untracked: boolean;
+        };
         CommandRule: {
             /**
              * @description Pattern for what the command runs, `*` matching any run of
@@ -1789,6 +2051,11 @@ export interface components {
             permission: components["schemas"]["Permission"];
         };
         CreateSession: {
+            /**
+             * @description The session belongs to this document (exclusive with
+             *     `workspace_id`): its turns see it and may edit it.
+             */
+            doc_id?: string | null;
             title?: string | null;
             /** @description Tools run in this workspace; without one the session has no tools. */
             workspace_id?: string | null;
@@ -1837,6 +2104,11 @@ export interface components {
             mtime: string;
             path: string;
         };
+        /**
+         * @description How a file ended up after a turn.
+         * @enum {string}
+         */
+        FileStatus: "added" | "modified" | "deleted";
         HandshakeRequest: {
             /** @description Free-form client name, for logs. */
             client?: string | null;
@@ -1861,6 +2133,49 @@ export interface components {
             /** Format: int64 */
             uptime_ms: number;
             version: string;
+        };
+        /** @description One event. The JSON `type` names it; the other fields depend on it. */
+        HostEvent: {
+            /** @enum {string} */
+            type: "resync";
+        } | {
+            doc_id: string;
+            source: components["schemas"]["ChangeSource"];
+            /** @enum {string} */
+            type: "document.changed";
+            version: string;
+        } | {
+            doc_id: string;
+            /** @enum {string} */
+            type: "document.removed";
+        } | {
+            doc_id: string;
+            path: string;
+            /** @enum {string} */
+            type: "document.moved";
+        } | {
+            session_id: string;
+            /** @enum {string} */
+            type: "session.created";
+        } | {
+            session_id: string;
+            /** @enum {string} */
+            type: "session.updated";
+        } | {
+            session_id: string;
+            /** @enum {string} */
+            type: "session.deleted";
+        } | {
+            session_id: string;
+            status: components["schemas"]["SessionStatus"];
+            /** @enum {string} */
+            type: "turn.status";
+        } | {
+            /** @enum {string} */
+            type: "recent.changed";
+        } | {
+            /** @enum {string} */
+            type: "workspace.changed";
         };
         /** @description A stored message in the AI SDK `UIMessage` shape (`parts` as streamed). */
         Message: {
@@ -1931,6 +2246,28 @@ export interface components {
             /** @description Pinned first, then most recent first. */
             entries: components["schemas"]["RecentFile"][];
         };
+        /** @description A revert refused because files changed since the turn. */
+        RevertConflict: {
+            error: components["schemas"]["ErrorDetail"];
+            /** @description The files whose content is no longer what the turn left. */
+            files: string[];
+        };
+        RevertRequest: {
+            /** @description Overwrite files that changed since the turn. */
+            force?: boolean;
+        };
+        /** @description What a revert did. */
+        Reverted: {
+            /** @description Files restored to their content before the turn. */
+            restored: string[];
+            /** @description The change set of this revert (revert it to undo the undo). */
+            revert_id: string;
+            /**
+             * @description Files that could not be restored, with why (untracked content, a
+             *     refused path, a write that failed).
+             */
+            skipped: components["schemas"]["SkippedFile"][];
+        };
         SecretList: {
             providers: components["schemas"]["SecretPresence"][];
         };
@@ -1942,10 +2279,20 @@ export interface components {
         };
         /** @enum {string} */
         SecretStoreKind: "keyring" | "file";
+        /** @description A selection as UTF-16 offsets into the document's text (CodeMirror's). */
+        SelectionBody: {
+            from: number;
+            to: number;
+        };
         Session: {
             archived: boolean;
             /** Format: int64 */
             created_at_ms: number;
+            /**
+             * @description The document the session belongs to (its turns get
+             *     `read_document` and `edit_document`).
+             */
+            doc_id?: string | null;
             id: string;
             model?: string | null;
             provider?: string | null;
@@ -1966,7 +2313,12 @@ export interface components {
             /** @description The API key. Write-only: no route ever returns it. */
             key: string;
         };
+        SkippedFile: {
+            path: string;
+            reason: string;
+        };
         StartTurn: {
+            context?: null | components["schemas"]["TurnContextBody"];
             /**
              * Format: int32
              * @description Model calls allowed in this turn (default 20, at most 50).
@@ -1998,6 +2350,15 @@ export interface components {
         };
         TouchRecentRequest: {
             doc_id: string;
+        };
+        /** @description `GET /sessions/{id}/turns/{turn_id}/changes`. */
+        TurnChanges: {
+            files: components["schemas"]["ChangedFile"][];
+            turn_id: string;
+        };
+        TurnContextBody: {
+            doc_id: string;
+            selection?: null | components["schemas"]["SelectionBody"];
         };
         UpdateSession: {
             archived?: boolean | null;

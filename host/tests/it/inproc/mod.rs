@@ -7,6 +7,7 @@
 
 mod agent;
 mod documents;
+mod live;
 mod sessions;
 mod workspaces;
 
