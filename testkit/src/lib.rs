@@ -14,7 +14,7 @@
 //!   stream with `agent-client`'s SSE parser.
 //! - Processes and time: [`alive`] (a zombie counts as gone), [`signal`],
 //!   [`proc_stat`], [`group_members`], [`as_nobody`] (a peer of another
-//!   user), [`eventually`], [`wait_with_limit`].
+//!   user), [`eventually`], [`wait_with_limit`], [`run_ok`].
 //!
 //! ```no_run
 //! use agent_provider::scripted::Reply;
@@ -52,5 +52,5 @@ pub use http::{basic, raw_request, try_raw_request, Headers, Response};
 pub use process::{alive, as_nobody, group_members, pids, proc_stat, signal};
 pub use provider::{TestProvider, PROVIDER_KEY};
 pub use sse::{FrameExt, SseReader};
-pub use wait::{eventually, wait_with_limit};
+pub use wait::{eventually, run_ok, wait_with_limit};
 pub use world::{test_timeouts, World, WorldBuilder};

@@ -17,7 +17,7 @@ use crate::common::control::Shell;
 use crate::common::html_server;
 use agent_shell::control::WindowInfo;
 use serde_json::json;
-use testkit::{alive, eventually, host_binary, signal};
+use testkit::{alive, eventually, host_binary, run_ok, signal};
 
 fn document_window(path: &Path) -> impl Fn(&[WindowInfo]) -> Option<WindowInfo> {
     let path = path
@@ -577,15 +577,11 @@ fn click(shell: &Shell, title: &str, x: u32, y: u32) {
     let pid = shell.shell_pid().expect("the shell's pid");
     let env = display_of(pid);
     let xdotool = |args: &[&str]| {
-        let output = Command::new("xdotool")
-            .args(args)
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .output()
-            .expect("run xdotool (apt-get install xdotool)");
-        assert!(
-            output.status.success(),
-            "xdotool {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
+        let output = run_ok(
+            Command::new("xdotool")
+                .args(args)
+                .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            &format!("xdotool {args:?} (apt-get install xdotool)"),
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
     };

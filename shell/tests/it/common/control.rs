@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use agent_shell::control::{ControlRequest, HostInfo, WindowInfo};
 use serde_json::Value;
-use testkit::{capture, eventually, signal};
+use testkit::{capture, eventually, run_ok, signal};
 
 /// Start-up (Xvfb, WebKit, the host) and each wait below stay under this.
 pub const LIMIT: Duration = Duration::from_secs(60);
@@ -186,19 +186,15 @@ impl Shell {
     }
 
     pub fn launch_again_with(&self, targets: &[&std::ffi::OsStr]) {
-        let output = Command::new(env!("CARGO_BIN_EXE_agent-shell"))
-            .arg("--user-data")
-            .arg(&self.user_data)
-            .args(targets)
-            .env("XDG_RUNTIME_DIR", &self.runtime_dir)
-            .env_remove("DISPLAY")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run the second launch");
-        assert!(
-            output.status.success(),
-            "the second launch failed: {}",
-            String::from_utf8_lossy(&output.stderr)
+        run_ok(
+            Command::new(env!("CARGO_BIN_EXE_agent-shell"))
+                .arg("--user-data")
+                .arg(&self.user_data)
+                .args(targets)
+                .env("XDG_RUNTIME_DIR", &self.runtime_dir)
+                .env_remove("DISPLAY")
+                .stdin(Stdio::null()),
+            "the second launch",
         );
     }
 
