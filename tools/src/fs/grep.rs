@@ -146,6 +146,7 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
             walk(
                 &start,
                 true,
+                super::walk::SKIP_GIT,
                 |p| root.is_protected(p),
                 |entry| {
                     visited += 1;

@@ -67,6 +67,7 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
         walk(
             &dir,
             args.recursive,
+            super::walk::SKIP_GIT,
             |p| root.is_protected(p),
             |entry| {
                 if entries.len() == max {

@@ -10,7 +10,7 @@ pub(crate) mod edit;
 pub(crate) mod grep;
 pub(crate) mod list;
 pub(crate) mod read;
-mod walk;
+pub(crate) mod walk;
 pub(crate) mod write;
 
 use std::fs::{File, OpenOptions};

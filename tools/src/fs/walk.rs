@@ -55,6 +55,9 @@ pub(crate) struct Entry<'a> {
     pub(crate) kind: Kind,
     /// Size in bytes, for regular files only.
     pub(crate) size: Option<u64>,
+    /// What identifies this version of a regular file (a changed stamp is
+    /// a changed file).
+    pub(crate) stamp: Option<Stamp>,
     start: BorrowedFd<'a>,
     relative: PathBuf,
 }
@@ -68,8 +71,17 @@ impl Entry<'_> {
     }
 }
 
-/// Directories never descended into.
-const SKIPPED_DIRS: &[&str] = &[".git"];
+/// A regular file's inode, size and mtime as the walk saw them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    ino: u64,
+    size: u64,
+    mtime: i64,
+    mtime_nsec: u64,
+}
+
+/// The directories `list_files` and `grep_files` never descend into.
+pub(crate) const SKIP_GIT: &[&str] = &[".git"];
 
 /// Visits the entries below `start` (a directory pinned inside the
 /// workspace), sorted by name within each directory, shallow entries first.
@@ -78,6 +90,7 @@ const SKIPPED_DIRS: &[&str] = &[".git"];
 pub(crate) fn walk(
     start: &Pinned,
     recursive: bool,
+    skip: &[&str],
     protected: impl Fn(&Path) -> bool,
     mut visit: impl FnMut(&Entry<'_>) -> ControlFlow<()>,
 ) -> Result<(), ToolError> {
@@ -93,12 +106,13 @@ pub(crate) fn walk(
             Err(_) => continue,
         };
         first = false;
-        for (name, kind, size) in entries {
+        for (name, kind, size, stamp) in entries {
             let relative = relative.join(&name);
             let entry = Entry {
                 path: start.real().join(&relative),
                 kind,
                 size,
+                stamp,
                 start: root.as_fd(),
                 relative,
             };
@@ -107,9 +121,8 @@ pub(crate) fn walk(
             if protected(&entry.path) {
                 continue;
             }
-            let descend = recursive
-                && entry.kind == Kind::Dir
-                && !SKIPPED_DIRS.iter().any(|s| name == Path::new(s));
+            let descend =
+                recursive && entry.kind == Kind::Dir && !skip.iter().any(|s| name == Path::new(s));
             if visit(&entry).is_break() {
                 return Ok(());
             }
@@ -141,11 +154,12 @@ fn beneath(start: BorrowedFd<'_>, relative: &Path, flags: OFlags) -> io::Result<
 }
 
 /// The entries of `relative` under `start`: name, kind (not following
-/// links) and, for regular files, the size.
+/// links) and, for regular files, the size and stamp.
+#[allow(clippy::type_complexity)]
 fn read_sorted(
     start: BorrowedFd<'_>,
     relative: &Path,
-) -> io::Result<Vec<(PathBuf, Kind, Option<u64>)>> {
+) -> io::Result<Vec<(PathBuf, Kind, Option<u64>, Option<Stamp>)>> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let dir = beneath(start, relative, flags)?;
     let mut entries = Vec::new();
@@ -160,13 +174,22 @@ fn read_sorted(
         let Ok(stat) = stat else {
             continue; // Removed while listing.
         };
-        let (kind, size) = match FileType::from_raw_mode(stat.st_mode) {
-            FileType::Symlink => (Kind::Symlink, None),
-            FileType::Directory => (Kind::Dir, None),
-            FileType::RegularFile => (Kind::File, u64::try_from(stat.st_size).ok()),
-            _ => (Kind::Other, None),
+        let (kind, size, stamp) = match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Symlink => (Kind::Symlink, None, None),
+            FileType::Directory => (Kind::Dir, None, None),
+            FileType::RegularFile => {
+                let size = u64::try_from(stat.st_size).unwrap_or(0);
+                let stamp = Stamp {
+                    ino: stat.st_ino,
+                    size,
+                    mtime: stat.st_mtime,
+                    mtime_nsec: stat.st_mtime_nsec,
+                };
+                (Kind::File, Some(size), Some(stamp))
+            }
+            _ => (Kind::Other, None, None),
         };
-        entries.push((name, kind, size));
+        entries.push((name, kind, size, stamp));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(entries)

@@ -6,6 +6,7 @@
 
 mod bwrap;
 pub(crate) mod process;
+mod snapshot;
 pub(crate) mod tool;
 
 use std::path::{Path, PathBuf};

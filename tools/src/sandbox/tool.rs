@@ -63,8 +63,26 @@ pub(crate) async fn run(ctx: &ToolContext, arguments: &str) -> Result<Value, Too
         MAX_TIMEOUT_MS,
         "timeout_ms",
     )?;
+    // With someone listening for changes, the workspace is stamped before
+    // and after, and what the command changed is told (see `snapshot`).
+    let snapshot = match &ctx.observer.0 {
+        Some(_) => {
+            let ctx = ctx.clone();
+            crate::fs::blocking(move || Ok(super::snapshot::before(&ctx))).await?
+        }
+        None => None,
+    };
     let output = sandbox
         .run(ctx, &args.command, Duration::from_millis(timeout_ms))
+        .await;
+    if let Some(snapshot) = snapshot {
+        let ctx = ctx.clone();
+        crate::fs::blocking(move || {
+            super::snapshot::tell_changes(&ctx, snapshot, &ctx.observer);
+            Ok(())
+        })
         .await?;
+    }
+    let output = output?;
     serde_json::to_value(output).map_err(|e| ToolError::Failed(e.to_string()))
 }

@@ -296,21 +296,11 @@ async fn unknown_tool_and_available() {
     assert!(matches!(err, ToolError::Refused(_)), "{err:?}");
 }
 
-/// Records what the observer hears.
-#[derive(Default)]
-struct Heard(std::sync::Mutex<Vec<agent_tools::FileChange>>);
-
-impl agent_tools::ChangeObserver for Heard {
-    fn file_changed(&self, change: agent_tools::FileChange) {
-        self.0.lock().unwrap().push(change);
-    }
-}
-
 #[tokio::test]
 async fn the_observer_hears_each_write_with_its_before_and_after() {
     use agent_tools::FileContent::{Absent, Text, Untracked};
     let mut f = fixture();
-    let heard = std::sync::Arc::new(Heard::default());
+    let heard = std::sync::Arc::new(crate::common::Heard::default());
     f.ctx.observer = agent_tools::Observer(Some(heard.clone()));
 
     f.ok(

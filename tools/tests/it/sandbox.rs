@@ -417,3 +417,51 @@ async fn a_workspace_that_holds_the_home_directory_is_refused() {
         .expect_err("refused");
     assert!(matches!(err, agent_tools::ToolError::Refused(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_commands_changes_are_heard_with_their_content_before_and_after() {
+    use agent_tools::FileContent::{Absent, Text, Untracked};
+    let mut f = sandboxed();
+    fs::create_dir_all(f.ws.join("node_modules/dep")).unwrap();
+    fs::write(f.ws.join("node_modules/dep/index.js"), "old").unwrap();
+    fs::write(f.ws.join("data.bin"), [0xffu8, 0xfe]).unwrap();
+    let heard = std::sync::Arc::new(crate::common::Heard::default());
+    f.ctx.observer = agent_tools::Observer(Some(heard.clone()));
+
+    let v = run(
+        &f,
+        "printf 'new\\n' > added.txt; echo more >> README.md; rm src/lib.rs; \
+         echo x > node_modules/dep/index.js; printf 'z' > data.bin; ln -s README.md link; \
+         cat README.md > /dev/null",
+    )
+    .await;
+    assert_eq!(v["exit_code"], 0, "{v}");
+    let mut heard = heard.summary(&f.ws);
+    heard.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        heard,
+        vec![
+            (
+                "README.md".into(),
+                Text("hello\nworld\n".into()),
+                Text("hello\nworld\nmore\n".into())
+            ),
+            ("added.txt".into(), Absent, Text("new\n".into())),
+            ("data.bin".into(), Untracked, Text("z".into())),
+            (
+                "src/lib.rs".into(),
+                Text("fn alpha() {}\nfn beta() {}\n".into()),
+                Absent
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_command_that_changes_nothing_tells_nothing() {
+    let mut f = sandboxed();
+    let heard = std::sync::Arc::new(crate::common::Heard::default());
+    f.ctx.observer = agent_tools::Observer(Some(heard.clone()));
+    run(&f, "ls -R > /dev/null; cat README.md").await;
+    assert!(heard.summary(&f.ws).is_empty());
+}

@@ -96,3 +96,38 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// A change observer that records what it hears.
+#[derive(Default)]
+pub struct Heard(pub std::sync::Mutex<Vec<agent_tools::FileChange>>);
+
+impl agent_tools::ChangeObserver for Heard {
+    fn file_changed(&self, change: agent_tools::FileChange) {
+        self.0.lock().unwrap().push(change);
+    }
+}
+
+impl Heard {
+    /// `(path relative to ws, before, after)` of everything heard so far.
+    pub fn summary(
+        &self,
+        ws: &Path,
+    ) -> Vec<(String, agent_tools::FileContent, agent_tools::FileContent)> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c.path
+                        .strip_prefix(ws)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                    c.before.clone(),
+                    c.after.clone(),
+                )
+            })
+            .collect()
+    }
+}
