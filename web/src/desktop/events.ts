@@ -16,25 +16,18 @@ import { getDesktop } from './bridge';
 import { sseEvents } from './sse';
 import type { DesktopBridge, Schemas } from './types';
 
-/** Who changed a document on disk. */
-export type DocumentChangeSource = 'agent' | 'window' | 'external';
+/** Who changed a document on disk: `agent`, `window` (a Save) or
+ * `external`. */
+export type DocumentChangeSource = Schemas['ChangeSource'];
 
-/** One event of `GET /events`: the JSON `type` names it. Defined here from
- * docs/rfc/live-documents.md until docs/rfc/openapi.json has the schema. */
-export type HostEvent =
-  /** The reconnect's position was not held: refetch whatever is shown. */
-  | { type: 'resync' }
-  /** The document's content on disk changed; `version` is its new version
-   * token (the `mtime` a read returns). */
-  | { type: 'document.changed'; doc_id: string; version: string; source: DocumentChangeSource }
-  /** The document's file no longer exists. */
-  | { type: 'document.removed'; doc_id: string }
-  /** The file was renamed to `path`; the document keeps its old path. */
-  | { type: 'document.moved'; doc_id: string; path: string }
-  | { type: 'session.created' | 'session.updated' | 'session.deleted'; session_id: string }
-  | { type: 'turn.status'; session_id: string; status: Schemas['SessionStatus'] }
-  | { type: 'recent.changed' }
-  | { type: 'workspace.changed' };
+/**
+ * One event of `GET /events` (docs/rfc/live-documents.md), as generated
+ * from the spec: `resync` (refetch what is shown), `document.changed
+ * {doc_id, version, source}`, `document.removed {doc_id}`, `document.moved
+ * {doc_id, path}`, `session.created/updated/deleted {session_id}`,
+ * `turn.status {session_id, status}`, `recent.changed`, `workspace.changed`.
+ */
+export type HostEvent = Schemas['HostEvent'];
 
 export type HostEventType = HostEvent['type'];
 
