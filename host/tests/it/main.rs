@@ -12,6 +12,7 @@ mod cli;
 mod connections;
 mod crash;
 mod documents;
+mod events;
 mod handshake;
 mod inproc;
 mod keyring;

@@ -500,3 +500,23 @@ impl Host {
         Host { host, dir }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_falls_behind_its_queue_is_ended_not_waited_for() {
+    let host = Host::new();
+    let mut stalled = host.events(None).await;
+    // More events than one subscriber's queue holds, while it reads nothing.
+    for n in 0..300 {
+        host.ok("POST", "/sessions", json!({ "title": format!("s{n}") }))
+            .await;
+    }
+    // Its stream ends (its client reconnects with its last id), rather than
+    // the hub keeping everything for it.
+    let end = tokio::time::timeout(WAIT, stalled.body.next()).await;
+    assert!(matches!(end, Ok(None)), "the stream should have ended");
+    // A fresh subscriber is fine.
+    let mut fresh = host.events(None).await;
+    host.ok("POST", "/sessions", json!({ "title": "later" }))
+        .await;
+    assert_eq!(fresh.next(WAIT).await.unwrap().1["type"], "session.created");
+}
