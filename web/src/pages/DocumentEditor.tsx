@@ -194,7 +194,7 @@ export function DocumentEditor({ docId, onOpenPath }: { docId: string; onOpenPat
           deferred.current ??= { version: null, source: null };
         } else {
           setPhase('ready');
-          setMessage(errorText(e));
+          setMessage(model.gone ? `Could not write the file again: ${errorText(e)}` : errorText(e));
         }
         return false;
       } finally {
