@@ -73,7 +73,14 @@ pub struct DocumentContent {
 pub struct WriteDocumentRequest {
     pub content: String,
     /// The `mtime` the client last read; a mismatch answers 409 `conflict`.
+    /// Ignored with `recreate`.
+    #[serde(default)]
     pub expected_mtime: String,
+    /// The file was removed on disk and the window still has its text:
+    /// write it again at the same path. 409 `conflict` when a file is there
+    /// again by now.
+    #[serde(default)]
+    pub recreate: bool,
 }
 
 #[derive(Serialize, ToSchema)]

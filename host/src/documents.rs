@@ -149,13 +149,14 @@ impl Documents {
         .inspect(|(doc, text)| self.live.watch(doc, Some(&text.mtime)))
     }
 
-    /// Writes the document if it is still at `expected_mtime`;
-    /// [`FileError::Changed`] or [`FileError::Removed`] otherwise.
+    /// Writes the document if it is still at `expected_mtime` (`None`: if
+    /// it is still removed, writing it again); [`FileError::Changed`] or
+    /// [`FileError::Removed`] otherwise.
     pub async fn write(
         &self,
         doc_id: String,
         content: String,
-        expected_mtime: String,
+        expected_mtime: Option<String>,
     ) -> Result<(DocumentRef, String), DocumentError> {
         self.write_from(doc_id, content, expected_mtime, ChangeSource::Window)
             .await
@@ -167,7 +168,7 @@ impl Documents {
         &self,
         doc_id: String,
         content: String,
-        expected_mtime: String,
+        expected_mtime: Option<String>,
         source: ChangeSource,
     ) -> Result<(DocumentRef, String), DocumentError> {
         let db = self.db.clone();
@@ -184,7 +185,11 @@ impl Documents {
                 Err(other) => return Err(FileError::Path(other).into()),
             }
             let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
-            let mtime = files::write_text_if_unchanged(&doc.path, &content, Some(&expected_mtime))?;
+            let expected = match &expected_mtime {
+                Some(version) => files::Expected::Version(version),
+                None => files::Expected::Absent,
+            };
+            let mtime = files::write_text_if_unchanged(&doc.path, &content, expected)?;
             Ok((doc, mtime))
         })
         .await

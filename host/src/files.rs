@@ -109,26 +109,45 @@ pub fn current_mtime(path: &Path) -> Result<Option<String>, FileError> {
     }
 }
 
-/// Writes `content` atomically when the file is still at `expected` (or when
-/// no expectation is given), keeping the file's mode; returns the new token.
+/// What a version-checked write expects to find on disk.
+#[derive(Clone, Copy, Debug)]
+pub enum Expected<'a> {
+    /// Whatever is there (create or overwrite).
+    Any,
+    /// This version token.
+    Version(&'a str),
+    /// No file: it was removed, and is written again.
+    Absent,
+}
+
+/// Writes `content` atomically when the file is as `expected`, keeping the
+/// file's mode; returns the new token.
 ///
 /// The caller serialises writers, so the check and the rename cannot
 /// interleave with another API write.
 pub fn write_text_if_unchanged(
     path: &Path,
     content: &str,
-    expected: Option<&str>,
+    expected: Expected<'_>,
 ) -> Result<String, FileError> {
     if content.len() as u64 > MAX_TEXT_BYTES {
         return Err(FileError::TooLarge);
     }
-    if let Some(expected) = expected {
-        let current = current_mtime(path)?;
-        if current.as_deref() != Some(expected) {
-            return Err(match current {
-                Some(_) => FileError::Changed,
-                None => FileError::Removed,
-            });
+    match expected {
+        Expected::Any => {}
+        Expected::Version(expected) => {
+            let current = current_mtime(path)?;
+            if current.as_deref() != Some(expected) {
+                return Err(match current {
+                    Some(_) => FileError::Changed,
+                    None => FileError::Removed,
+                });
+            }
+        }
+        Expected::Absent => {
+            if current_mtime(path)?.is_some() {
+                return Err(FileError::Changed);
+            }
         }
     }
     write_atomic(path, content.as_bytes(), FileMode::Preserve).map_err(|e| {

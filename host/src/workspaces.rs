@@ -257,7 +257,10 @@ impl Workspaces {
             Ok(files::write_text_if_unchanged(
                 &file.path(),
                 &content,
-                expected_mtime.as_deref(),
+                match expected_mtime.as_deref() {
+                    Some(version) => files::Expected::Version(version),
+                    None => files::Expected::Any,
+                },
             )?)
         })
         .await

@@ -250,7 +250,7 @@ describe('DocumentEditor live changes', () => {
     expect(editorText()).toBe('keep me\n');
     button('Save (create the file again)').click();
     await vi.waitFor(() => expect(statusText()).toBe('saved'));
-    expect(host.puts()).toEqual([{ content: 'keep me\n' }]);
+    expect(host.puts()).toEqual([{ content: 'keep me\n', recreate: true }]);
     expect(host.file.exists).toBe(true);
     expect(container.querySelector('.disk-gone')).toBeNull();
   });

@@ -141,7 +141,7 @@ impl DocumentTools {
             .write_from(
                 self.doc_id.clone(),
                 updated.clone(),
-                text.mtime,
+                Some(text.mtime),
                 ChangeSource::Agent,
             )
             .await

@@ -71,7 +71,11 @@ pub async fn write(
 ) -> Result<Json<WriteResult>, ApiError> {
     let (_, mtime) = state
         .documents
-        .write(doc_id, request.content, request.expected_mtime)
+        .write(
+            doc_id,
+            request.content,
+            (!request.recreate).then_some(request.expected_mtime),
+        )
         .await?;
     Ok(Json(WriteResult { mtime }))
 }

@@ -93,13 +93,12 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
           json: { content, expected_mtime: expectedMtime } satisfies Schemas['WriteDocumentRequest'],
         }),
       /** Writes the document's file again after it was removed (or renamed
-       * away) on disk: the write without `expected_mtime`, as
-       * `PUT /workspaces/{id}/file` creates. Not in the contract yet: a
-       * host without it refuses the body, and the window shows why. */
+       * away) on disk, at its path: `recreate`, which the host refuses with
+       * a ConflictError when a file is there again by now. */
       recreate: (docId: string, content: string) =>
         json<WriteResult>(`/documents/${seg(docId)}`, {
           method: 'PUT',
-          json: { content } satisfies Omit<Schemas['WriteDocumentRequest'], 'expected_mtime'>,
+          json: { content, recreate: true } satisfies Schemas['WriteDocumentRequest'],
         }),
     },
 

@@ -2384,8 +2384,17 @@ export interface components {
         };
         WriteDocumentRequest: {
             content: string;
-            /** @description The `mtime` the client last read; a mismatch answers 409 `conflict`. */
-            expected_mtime: string;
+            /**
+             * @description The `mtime` the client last read; a mismatch answers 409 `conflict`.
+             *     Ignored with `recreate`.
+             */
+            expected_mtime?: string;
+            /**
+             * @description The file was removed on disk and the window still has its text:
+             *     write it again at the same path. 409 `conflict` when a file is there
+             *     again by now.
+             */
+            recreate?: boolean;
         };
         WriteFileRequest: {
             content: string;

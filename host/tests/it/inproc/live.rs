@@ -520,3 +520,46 @@ async fn a_subscriber_that_falls_behind_its_queue_is_ended_not_waited_for() {
         .await;
     assert_eq!(fresh.next(WAIT).await.unwrap().1["type"], "session.created");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_document_is_written_again_only_while_it_is_still_gone() {
+    let host = Host::new();
+    let path = host.file("gone.md", b"before\n");
+    let doc = host.open_document(&path).await;
+    let read = host.get(&format!("/documents/{doc}")).await.json();
+    std::fs::remove_file(&path).unwrap();
+
+    // A plain Save of a removed file is a conflict, as before.
+    let plain = host
+        .call(
+            "PUT",
+            &format!("/documents/{doc}"),
+            Some(json!({ "content": "kept\n", "expected_mtime": read["mtime"] })),
+        )
+        .await;
+    assert_eq!(plain.error(), (409, "conflict".into()));
+
+    let again = host
+        .ok(
+            "PUT",
+            &format!("/documents/{doc}"),
+            json!({ "content": "kept\n", "recreate": true }),
+        )
+        .await;
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept\n");
+    assert_eq!(
+        host.get(&format!("/documents/{doc}")).await.json()["mtime"],
+        again["mtime"]
+    );
+
+    // Someone put a file there meanwhile: not overwritten blindly.
+    let twice = host
+        .call(
+            "PUT",
+            &format!("/documents/{doc}"),
+            Some(json!({ "content": "blind\n", "recreate": true })),
+        )
+        .await;
+    assert_eq!(twice.error(), (409, "conflict".into()));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept\n");
+}
