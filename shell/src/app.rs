@@ -207,7 +207,7 @@ impl App {
             self.base.start_url(),
             url::form_urlencoded::byte_serialize(document.doc_id.as_bytes()).collect::<String>()
         );
-        let title = format!("{} — Agent", document.name);
+        let title = crate::windows::document_title(&document.path, false);
         let kind = WindowKind::Document {
             doc_id: document.doc_id,
             path: document.path,
@@ -311,7 +311,7 @@ impl App {
         };
         let was_ready = window.page_ready;
         window.page_ready = false;
-        window.dirty = false;
+        window.set_dirty(false);
         window.close_asked_at = None;
         if process_gone {
             // Show the document again rather than a blank window.
@@ -360,7 +360,7 @@ impl App {
             ShellAction::OpenDialog => self.open_dialog(Some(id)),
             ShellAction::SetDirty(dirty) => {
                 if let Some(window) = self.windows.get_mut(id) {
-                    window.dirty = dirty;
+                    window.set_dirty(dirty);
                     // The page answered (saved, or kept its changes).
                     window.close_asked_at = None;
                 }

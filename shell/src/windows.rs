@@ -54,7 +54,30 @@ pub struct ShellWindow {
     pending: Vec<String>,
 }
 
+/// A document window's title: the file's name, marked while the page
+/// reports unsaved changes (as GNOME's editors mark theirs).
+pub fn document_title(path: &std::path::Path, dirty: bool) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    if dirty {
+        format!("• {name} — Agent")
+    } else {
+        format!("{name} — Agent")
+    }
+}
+
 impl ShellWindow {
+    /// Records whether the page has unsaved changes, and shows it in a
+    /// document window's title.
+    pub fn set_dirty(&mut self, dirty: bool) {
+        self.dirty = dirty;
+        if let WindowKind::Document { path, .. } = &self.kind {
+            self.window.set_title(&document_title(path, dirty));
+        }
+    }
+
     /// Runs `script` in the page now, or once it has loaded.
     pub fn run_script(&mut self, script: String) {
         if !self.page_ready {
@@ -534,6 +557,13 @@ fn report_events<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_title_names_the_file_and_marks_unsaved_changes() {
+        let path = std::path::Path::new("/home/me/notes/plan.md");
+        assert_eq!(document_title(path, false), "plan.md — Agent");
+        assert_eq!(document_title(path, true), "• plan.md — Agent");
+    }
 
     #[test]
     fn only_a_gesture_from_the_renderer_opens_an_external_link() {

@@ -4,7 +4,8 @@
 //! and saving through the real editor, checked on disk; closing a window
 //! with unsaved changes; a SIGKILLed host replaced before the next save; the
 //! error window when the host cannot start; a screenshot that is not blank;
-//! deep links that ask in the page before opening anything.
+//! deep links that ask in the page before opening anything; a clean window
+//! taking an outside change in place; the title marking unsaved changes.
 //!
 //! Runs under `dbus-run-session -- xvfb-run -a` (packages installed by
 //! scripts/setup.sh) unless `DISPLAY` is set.
@@ -98,13 +99,13 @@ while (Date.now() < deadline) {
 return document.querySelector('.status').innerText + ' / ' + document.body.innerText.slice(0, 300);
 "#;
 
-fn wait_dirty(shell: &Shell, id: u64, dirty: bool) {
+fn wait_dirty(shell: &Shell, id: u64, dirty: bool) -> WindowInfo {
     shell.wait_window("dirty flag", |windows| {
         windows
             .iter()
             .find(|w| w.id == id && w.dirty == dirty)
             .cloned()
-    });
+    })
 }
 
 #[test]
@@ -126,14 +127,19 @@ fn document_windows_open_edit_save_dedupe_and_ask_before_closing_unsaved_work() 
     // Edit and save: the file on disk changes; the dirty flag reached the shell.
     let status = shell.eval(id, &type_text("edited-4d1f "));
     assert_eq!(status, "dirty");
-    wait_dirty(&shell, id, true);
+    let dirty = wait_dirty(&shell, id, true);
+    assert_eq!(
+        dirty.title, "• first.md — Agent",
+        "the title marks unsaved changes"
+    );
     assert_eq!(shell.eval(id, SAVE), "saved");
     let on_disk = std::fs::read_to_string(&first).expect("read back");
     assert!(
         on_disk == "edited-4d1f # First\n\nfirst-marker-51c2\n",
         "{on_disk:?}"
     );
-    wait_dirty(&shell, id, false);
+    let clean = wait_dirty(&shell, id, false);
+    assert_eq!(clean.title, "first.md — Agent");
 
     // A screenshot of the screen with the window is not blank.
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gui-artifacts");
@@ -774,4 +780,43 @@ fn assert_not_blank(png: &Path) {
         "{} looks blank: {colours} colours, standard deviation {deviation}",
         png.display()
     );
+}
+
+#[test]
+fn a_clean_document_window_takes_an_outside_change_without_a_reload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = dir.path().join("live.md");
+    std::fs::write(&doc, "# Live\n\nbefore-marker-0a1b\n").expect("write");
+    let shell = Shell::start(dir.path(), host_binary(), &[&doc]);
+    let window = shell.wait_window("document window", document_window(&doc));
+    let id = window.id;
+    shell.eval(id, &editor_text_containing("before-marker-0a1b"));
+    // Marks the page: a reload would lose it.
+    shell.eval(id, "window.__sameDocument = 42; return true;");
+
+    // As a user at a terminal would, while the window is clean.
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "printf 'after-marker-7c3d\\n' >> '{}'",
+            doc.display()
+        ))
+        .status()
+        .expect("sh");
+    assert!(status.success());
+    let text = shell.eval(id, &editor_text_containing("after-marker-7c3d"));
+    let text = text.as_str().unwrap_or_default();
+    assert!(text.contains("before-marker-0a1b"), "{text}");
+    assert_eq!(
+        shell.eval(id, "return window.__sameDocument;"),
+        42,
+        "no reload"
+    );
+    let window = shell
+        .windows()
+        .into_iter()
+        .find(|w| w.id == id)
+        .expect("the window");
+    assert!(!window.dirty, "taking the outside change leaves it clean");
+    assert_eq!(window.title, "live.md — Agent");
 }
