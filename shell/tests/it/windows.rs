@@ -5,7 +5,8 @@
 //! with unsaved changes; a SIGKILLed host replaced before the next save; the
 //! error window when the host cannot start; a screenshot that is not blank;
 //! deep links that ask in the page before opening anything; a clean window
-//! taking an outside change in place; the title marking unsaved changes.
+//! taking an outside change in place, and the agent's `edit_document`; the
+//! title marking unsaved changes.
 //!
 //! Runs under `dbus-run-session -- xvfb-run -a` (packages installed by
 //! scripts/setup.sh) unless `DISPLAY` is set.
@@ -18,7 +19,7 @@ use crate::common::control::Shell;
 use crate::common::html_server;
 use agent_shell::control::WindowInfo;
 use serde_json::json;
-use testkit::{alive, eventually, host_binary, run_ok, signal};
+use testkit::{alive, eventually, host_binary, run_ok, signal, TestProvider};
 
 fn document_window(path: &Path) -> impl Fn(&[WindowInfo]) -> Option<WindowInfo> {
     let path = path
@@ -819,4 +820,80 @@ fn a_clean_document_window_takes_an_outside_change_without_a_reload() {
         .expect("the window");
     assert!(!window.dirty, "taking the outside change leaves it clean");
     assert_eq!(window.title, "live.md — Agent");
+}
+
+/// Points the host at the scripted provider, opens a session of the
+/// window's document and runs one turn through the bridge, approving the
+/// edit it asks for; the turn's text.
+const AGENT_TURN: &str = r#"
+const json = { 'content-type': 'application/json' };
+const call = async (method, path, body) => {
+  const r = await window.desktop.fetch(path, { method, headers: json, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!r.ok) throw new Error(method + ' ' + path + ': ' + r.status + ' ' + (await r.text()));
+  return r;
+};
+await call('PUT', '/providers/custom', { base_url: '__PROVIDER__', idle_timeout_ms: 10000, first_chunk_timeout_ms: 10000 });
+const session = await (await call('POST', '/sessions', { doc_id: '__DOC__' })).json();
+const turn = await call('POST', '/sessions/' + session.id + '/turns', { message: 'Tighten it.', provider: 'custom' });
+const reader = turn.body.getReader();
+const decoder = new TextDecoder();
+let text = '';
+for (;;) {
+  const { done, value } = await reader.read();
+  if (done) break;
+  const chunk = decoder.decode(value, { stream: true });
+  text += chunk;
+  const asked = /"approvalId":"([^"]+)"/.exec(chunk);
+  if (asked) await window.desktop.fetch('/sessions/' + session.id + '/approvals/' + asked[1], { method: 'POST', headers: json, body: '{"approved":true}' });
+}
+return text;
+"#;
+
+#[test]
+fn the_agent_edits_the_open_document_and_the_window_shows_it_in_place() {
+    let provider = TestProvider::start(
+        serde_json::from_value(json!([
+            {"kind": "stream", "events": [
+                {"kind": "tool_call", "index": 0, "id": "call_1", "name": "edit_document",
+                 "arguments": r#"{"edits": [{"old": "a rambling line", "new": "tight-line-5e6f"}]}"#},
+                {"kind": "finish", "reason": "tool_calls"},
+                {"kind": "done"}
+            ]},
+            {"kind": "stream", "events": [
+                {"kind": "text", "text": "Tightened."},
+                {"kind": "finish", "reason": "stop"},
+                {"kind": "done"}
+            ]}
+        ]))
+        .expect("a provider script"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = dir.path().join("plan.md");
+    std::fs::write(&doc, "# Plan\n\na rambling line\n").expect("write");
+    let shell = Shell::start(dir.path(), host_binary(), &[&doc]);
+    let window = shell.wait_window("document window", document_window(&doc));
+    let id = window.id;
+    shell.eval(id, &editor_text_containing("a rambling line"));
+    shell.eval(id, "window.__sameDocument = 7; return true;");
+
+    let script = AGENT_TURN
+        .replace("__PROVIDER__", &provider.base_url())
+        .replace("__DOC__", window.doc_id.as_deref().expect("a doc_id"));
+    let turn = shell.eval(id, &script);
+    assert!(
+        turn.as_str()
+            .is_some_and(|t| t.contains("tool-output-available")),
+        "{turn}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&doc).expect("read"),
+        "# Plan\n\ntight-line-5e6f\n"
+    );
+    shell.eval(id, &editor_text_containing("tight-line-5e6f"));
+    assert_eq!(
+        shell.eval(id, "return window.__sameDocument;"),
+        7,
+        "no reload"
+    );
+    provider.shutdown();
 }
