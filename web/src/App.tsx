@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ErrorLine, HostStateBanner } from './components/Banners';
 import { LinkConfirm } from './components/LinkConfirm';
 import { openLink, parseLinkRequest } from './desktop/links';
+import { turnContext } from './desktop/transport';
 import { LINK_EVENT, takeLinkRequests, type LinkRequest, type Workspace } from './desktop/types';
 import { DesktopProvider, useDesktop } from './desktop-context';
 import { ChatPanel } from './pages/ChatPanel';
@@ -38,7 +39,11 @@ export function App() {
 
 function Workbench() {
   const { api, shell, hostState, queries } = useDesktop();
-  const [docId, setDocId] = useState<string | null>(windowDocument);
+  // A document window (`?doc=`) keeps its document; its chat is about it.
+  const [windowDoc] = useState<string | null>(windowDocument);
+  const [docId, setDocId] = useState<string | null>(windowDoc);
+  // The editor's latest selection, sent with a document session's turns.
+  const selection = useRef<{ docId: string; from: number; to: number } | null>(null);
   const [sessionId, setSessionId] = useState<string | null>(null);
   const [workspace, setWorkspace] = useState<Workspace | null>(null);
   const [view, setView] = useState<'work' | 'settings'>('work');
@@ -133,16 +138,26 @@ function Workbench() {
               onOpenPath={(p) => void openPath(p)}
             />
             <ErrorLine error={openError} />
-            <SessionList selected={sessionId} workspaceId={workspace?.id ?? null} onSelect={setSessionId} />
+            {windowDoc === null && (
+              <SessionList selected={sessionId} workspaceId={workspace?.id ?? null} onSelect={setSessionId} />
+            )}
           </aside>
           <main className="main">
             {docId ? (
-              <DocumentEditor key={docId} docId={docId} onOpenPath={(p) => void openPath(p)} />
+              <DocumentEditor
+                key={docId}
+                docId={docId}
+                onOpenPath={(p) => void openPath(p)}
+                onSelection={(s) => {
+                  selection.current = { docId, ...s };
+                }}
+              />
             ) : (
               <div className="muted">Open a document.</div>
             )}
           </main>
           <aside className="chat-column">
+            {windowDoc !== null && <SessionList selected={sessionId} docId={windowDoc} onSelect={setSessionId} />}
             {sessionId ? (
               <ChatPanel
                 key={sessionId}
@@ -150,9 +165,19 @@ function Workbench() {
                 onSettings={() => setView('settings')}
                 // The host may have retitled the session.
                 onTurnEnd={() => queries.invalidate(['sessions'])}
+                context={
+                  windowDoc === null
+                    ? undefined
+                    : () => {
+                        const s = selection.current;
+                        return turnContext(windowDoc, s?.docId === windowDoc ? s : null);
+                      }
+                }
               />
             ) : (
-              <div className="muted">Pick or create a session.</div>
+              <div className="muted">
+                {windowDoc === null ? 'Pick or create a session.' : 'Pick or start a chat about this document.'}
+              </div>
             )}
           </aside>
         </div>

@@ -16,19 +16,26 @@ interface Props {
   /** Called with the text after each change the user makes. */
   onChange: (text: string) => void;
   onSave: () => void;
+  /** Told the main selection (UTF-16 offsets, `from` ≤ `to`) when the
+   * editor starts and whenever the selection or the text changes. */
+  onSelection?: (selection: { from: number; to: number }) => void;
   readOnly?: boolean;
 }
 
 /** Plain CodeMirror 6 with markdown; Mod-s saves. */
-export function CodeEditor({ value, revision, push = null, onChange, onSave, readOnly = false }: Props) {
+export function CodeEditor({ value, revision, push = null, onChange, onSave, onSelection, readOnly = false }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   // The latest props, for the editor's callbacks and for the next
   // revision's content.
-  const latest = useRef({ value, push, onChange, onSave });
+  const latest = useRef({ value, push, onChange, onSave, onSelection });
   useLayoutEffect(() => {
-    latest.current = { value, push, onChange, onSave };
+    latest.current = { value, push, onChange, onSave, onSelection };
   });
+  function tellSelection(state: EditorState) {
+    const { from, to } = state.selection.main;
+    latest.current.onSelection?.({ from, to });
+  }
   // The push the editor's text already holds.
   const applied = useRef<number | null>(null);
 
@@ -49,11 +56,13 @@ export function CodeEditor({ value, revision, push = null, onChange, onSave, rea
             if (u.transactions.some((t) => t.docChanged && !t.annotation(fromDisk))) {
               latest.current.onChange(u.state.doc.toString());
             }
+            if (u.selectionSet || u.docChanged) tellSelection(u.state);
           }),
         ],
       }),
     });
     view.current = v;
+    tellSelection(v.state);
     // `value` is the text as of now, pushes included.
     applied.current = latest.current.push?.seq ?? null;
     return () => {

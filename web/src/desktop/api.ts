@@ -17,6 +17,7 @@ import type {
   ProviderId,
   ProviderSettings,
   RecentFile,
+  Reverted,
   Schemas,
   SecretPresence,
   Session,
@@ -25,6 +26,7 @@ import type {
   StartTurnOptions,
   StoredMessageMetadata,
   ToolPolicy,
+  TurnChanges,
   Workspace,
   WriteResult,
 } from './types';
@@ -160,6 +162,27 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
       /** Stored messages in the AI SDK UIMessage shape. */
       messages: async (id: string) =>
         (await json<{ messages: StoredUIMessage[] }>(`/sessions/${seg(id)}/messages`)).messages,
+    },
+
+    /** What each turn changed on disk, and undoing it (live-documents.md). */
+    changes: {
+      /** Per file: status, counts and a unified diff. HostError
+       * `checkpoint_pruned` (410) when its checkpoint is gone. */
+      ofTurn: (sessionId: string, turnId: string) =>
+        json<TurnChanges>(`/sessions/${seg(sessionId)}/turns/${seg(turnId)}/changes`),
+      /** Restores every file the turn changed. Throws ChangedSinceError (409,
+       * with the files) unless `force`; HostError `checkpoint_pruned` (410). */
+      revertTurn: (sessionId: string, turnId: string, force = false) =>
+        json<Reverted>(`/sessions/${seg(sessionId)}/turns/${seg(turnId)}/revert`, {
+          method: 'POST',
+          json: (force ? { force } : {}) satisfies Schemas['RevertRequest'],
+        }),
+      /** Reverts a recorded change set, e.g. a revert (the undo's redo). */
+      revertChange: (sessionId: string, changeId: string, force = false) =>
+        json<Reverted>(`/sessions/${seg(sessionId)}/changes/${seg(changeId)}/revert`, {
+          method: 'POST',
+          json: (force ? { force } : {}) satisfies Schemas['RevertRequest'],
+        }),
     },
 
     agent: {

@@ -17,6 +17,9 @@ export type KnownHostErrorCode =
   | 'unauthorized'
   | 'timeout'
   | 'internal'
+  | 'changed_since'
+  | 'checkpoint_pruned'
+  | 'unknown_turn'
   // Raised by the renderer itself, not by the host:
   | 'bridge_missing'
   | 'host_unreachable'
@@ -55,15 +58,38 @@ export class ProviderDownError extends HostError {
   }
 }
 
+/** 409 `changed_since`: a revert was refused because these files are no
+ * longer what the turn (or the revert) left; `force` overwrites them. */
+export class ChangedSinceError extends HostError {
+  override readonly name = 'ChangedSinceError';
+  constructor(
+    message: string,
+    /** The paths that changed since, as the host lists them. */
+    readonly files: readonly string[],
+    status = 409,
+  ) {
+    super('changed_since', message, status);
+  }
+}
+
 export function isHostError(e: unknown, code?: HostErrorCode): e is HostError {
   return e instanceof HostError && (code === undefined || e.code === code);
 }
 
-/** Builds the typed error for a parsed `{code, message}`. */
-export function makeHostError(code: string, message: string, status: number): HostError {
+/** Builds the typed error for a parsed `{code, message}`; `body` is the
+ * whole error body, for the codes that carry more (`changed_since`'s
+ * `files`). */
+export function makeHostError(code: string, message: string, status: number, body?: unknown): HostError {
   if (code === 'conflict') return new ConflictError(message, status);
   if (code === 'provider_down') return new ProviderDownError(message, status);
+  if (code === 'changed_since') return new ChangedSinceError(message, stringList(body, 'files'), status);
   return new HostError(code, message, status);
+}
+
+/** `body[key]` when it is a list of strings (the others dropped), else `[]`. */
+function stringList(body: unknown, key: string): string[] {
+  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[key] : undefined;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
 /** Parses an error body. Anything that is not the host's error shape becomes
@@ -77,7 +103,7 @@ export function parseHostErrorBody(text: string, status: number): HostError {
       if (err && typeof err === 'object') {
         const { code, message } = err as { code?: unknown; message?: unknown };
         if (typeof code === 'string' && code.length > 0) {
-          return makeHostError(code, typeof message === 'string' ? message : code, status);
+          return makeHostError(code, typeof message === 'string' ? message : code, status, value);
         }
       }
     }

@@ -5,6 +5,10 @@
 // own `parseJsonEventStream` + `uiMessageChunkSchema`, as DefaultChatTransport
 // does, after `trackEventIds` has noted each frame's `id:` so that
 // `reconnectToStream` can resume with `Last-Event-ID`.
+//
+// A turn's options come from the transport's `turn` and the call's `body`
+// (`sendMessage(msg, {body: {context: turnContext(docId, selection)}})`);
+// only the fields of `POST /sessions/{id}/turns` are sent (`turnOptions`).
 
 import { parseJsonEventStream } from '@ai-sdk/provider-utils';
 import { uiMessageChunkSchema, type ChatTransport, type UIMessage, type UIMessageChunk } from 'ai';
@@ -12,7 +16,7 @@ import { createDesktopApi, type DesktopApi } from './api';
 import { getDesktop } from './bridge';
 import { HostError, isHostError } from './errors';
 import { trackEventIds } from './sse';
-import type { DesktopBridge, StartTurnOptions } from './types';
+import type { DesktopBridge, ProviderId, StartTurnOptions, TextSelection, TurnContext } from './types';
 
 export interface DesktopChatTransportOptions {
   /** Defaults to `window.desktop`, looked up at each call. */
@@ -27,6 +31,37 @@ export function messageText(message: UIMessage): string {
     .filter((p): p is { type: 'text'; text: string } => p.type === 'text')
     .map((p) => p.text)
     .join('');
+}
+
+/** The turn's `context` for a document window: the document, and the
+ * selection when it is not empty (`from`/`to` in either order, UTF-16
+ * offsets as CodeMirror gives them). */
+export function turnContext(docId: string, selection?: TextSelection | null): TurnContext {
+  if (!selection || selection.from === selection.to) return { doc_id: docId };
+  const from = Math.min(selection.from, selection.to);
+  const to = Math.max(selection.from, selection.to);
+  return { doc_id: docId, selection: { from, to } };
+}
+
+const isOffset = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** The options of `POST /sessions/{id}/turns` a request `body` holds; any
+ * other field is left out, and a `context` without a `doc_id` (or a
+ * selection that is not two offsets, or empty) is dropped. */
+export function turnOptions(body: unknown): Omit<StartTurnOptions, 'signal'> {
+  if (!body || typeof body !== 'object') return {};
+  const b = body as Record<string, unknown>;
+  const out: Omit<StartTurnOptions, 'signal'> = {};
+  if (typeof b.provider === 'string') out.provider = b.provider as ProviderId;
+  if (typeof b.model === 'string') out.model = b.model;
+  if (isOffset(b.max_steps)) out.max_steps = b.max_steps;
+  const c = b.context as Record<string, unknown> | null | undefined;
+  if (c && typeof c === 'object' && typeof c.doc_id === 'string' && c.doc_id !== '') {
+    const sel = c.selection as Record<string, unknown> | null | undefined;
+    const valid = sel && typeof sel === 'object' && isOffset(sel.from) && isOffset(sel.to);
+    out.context = turnContext(c.doc_id, valid ? { from: sel.from as number, to: sel.to as number } : null);
+  }
+  return out;
 }
 
 export class DesktopChatTransport<UI_MESSAGE extends UIMessage = UIMessage> implements ChatTransport<UI_MESSAGE> {
@@ -63,11 +98,10 @@ export class DesktopChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
     if (!last || last.role !== 'user') {
       throw new HostError('invalid_body', 'The last message must be the user’s.');
     }
-    const body = (options.body ?? {}) as Omit<StartTurnOptions, 'signal'>;
     this.lastIds.delete(options.chatId);
     const res = await this.api.agent.startTurn(options.chatId, messageText(last), {
-      ...this.turn,
-      ...body,
+      ...turnOptions(this.turn),
+      ...turnOptions(options.body),
       signal: options.abortSignal,
     });
     return this.chunks(options.chatId, res);

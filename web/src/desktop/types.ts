@@ -149,6 +149,16 @@ export type Session = Schemas['Session'];
 export type SessionPage = Schemas['SessionPage'];
 export type SessionStatus = Schemas['SessionStatus'];
 export type Health = Schemas['Health'];
+/** What a turn changed (`GET /sessions/{id}/turns/{turn_id}/changes`). */
+export type TurnChanges = Schemas['TurnChanges'];
+/** One file a turn changed, with its unified diff. */
+export type ChangedFile = Schemas['ChangedFile'];
+/** What a revert did; its `revert_id` is reverted to undo the undo. */
+export type Reverted = Schemas['Reverted'];
+/** What the user is looking at, sent with a turn: the document and its
+ * selection (UTF-16 offsets, as CodeMirror counts). */
+export type TurnContext = Schemas['TurnContextBody'];
+export type TextSelection = Schemas['SelectionBody'];
 /** The query of `GET /sessions`. */
 export type SessionQuery = NonNullable<paths['/sessions']['get']['parameters']['query']>;
 

@@ -1,20 +1,25 @@
 import { useChat } from '@ai-sdk/react';
-import { getToolName, isToolUIPart, type UIMessage } from 'ai';
+import type { UIMessage } from 'ai';
 import { useEffect, useState } from 'react';
+import { useChangesFollowSession } from '../changes/hooks';
 import { ErrorLine, ProviderDownBanner } from '../components/Banners';
+import { ChatMessage } from '../components/ChatMessage';
 import { isHostError } from '../desktop/errors';
+import type { TurnContext } from '../desktop/types';
 import { useDesktop, useQuery } from '../desktop-context';
 import { errorText } from '../hooks';
 
-export function ChatPanel({
-  sessionId,
-  onSettings,
-  onTurnEnd,
-}: {
-  sessionId: string;
+/** What a chat needs of its window besides the session. */
+interface ChatProps {
   onSettings: () => void;
+  /** Called when a turn ends (the host may have retitled the session). */
   onTurnEnd?: () => void;
-}) {
+  /** The turn's context at the moment a message is sent: a document
+   * window's document and its editor's selection. */
+  context?: () => TurnContext | undefined;
+}
+
+export function ChatPanel({ sessionId, onSettings, onTurnEnd, context }: ChatProps & { sessionId: string }) {
   const { data, error, version } = useQuery(['messages', sessionId], (api) => api.sessions.messages(sessionId));
   if (error) return <div className="error-line">Cannot load the conversation: {errorText(error)}</div>;
   if (!data) return <div className="muted">Loading…</div>;
@@ -27,6 +32,7 @@ export function ChatPanel({
       initial={data as UIMessage[]}
       onSettings={onSettings}
       onTurnEnd={onTurnEnd}
+      context={context}
     />
   );
 }
@@ -36,20 +42,20 @@ function Chat({
   initial,
   onSettings,
   onTurnEnd,
-}: {
-  sessionId: string;
-  initial: UIMessage[];
-  onSettings: () => void;
-  onTurnEnd?: () => void;
-}) {
-  const { api, transport } = useDesktop();
+  context,
+}: ChatProps & { sessionId: string; initial: UIMessage[] }) {
+  const { api, transport, queries } = useDesktop();
   const { messages, sendMessage, status, error, stop, resumeStream, clearError } = useChat({
     id: sessionId,
     messages: initial,
     transport,
-    // The host retitles a new session from its first message.
-    onFinish: () => onTurnEnd?.(),
+    onFinish: () => {
+      // What the turn changed is final now.
+      queries.invalidate(['changes', sessionId]);
+      onTurnEnd?.();
+    },
   });
+  useChangesFollowSession(sessionId);
   const [input, setInput] = useState('');
   const [answered, setAnswered] = useState<Record<string, boolean>>({});
   const [actionError, setActionError] = useState<unknown>(null);
@@ -87,50 +93,15 @@ function Chat({
   return (
     <section className="chat">
       <div className="messages">
-        {messages.map((m) => (
-          <div key={m.id} className={`message ${m.role}`}>
-            {m.parts.map((part, i) => {
-              if (part.type === 'text') return <p key={i} className="text">{part.text}</p>;
-              if (part.type === 'reasoning')
-                return (
-                  <details key={i} className="reasoning">
-                    <summary>Reasoning</summary>
-                    <pre>{part.text}</pre>
-                  </details>
-                );
-              if (isToolUIPart(part)) {
-                const approvalId = part.approval?.id;
-                return (
-                  <div key={i} className={`tool tool-${part.state}`}>
-                    <div>
-                      <strong>{getToolName(part)}</strong> <span className="muted">{part.state}</span>
-                    </div>
-                    {part.input !== undefined && <pre>{JSON.stringify(part.input, null, 2)}</pre>}
-                    {part.state === 'output-available' && <pre>{stringify(part.output)}</pre>}
-                    {part.state === 'output-error' && <div className="error-line">{part.errorText}</div>}
-                    {part.state === 'output-denied' && <div className="muted">Denied.</div>}
-                    {part.state === 'approval-requested' && approvalId && (
-                      <div className="approval">
-                        {approvalId in answered ? (
-                          <span className="muted">{answered[approvalId] ? 'Approved' : 'Denied'}; waiting for the host…</span>
-                        ) : (
-                          <>
-                            <button type="button" onClick={() => void answer(approvalId, true)}>
-                              Approve
-                            </button>
-                            <button type="button" onClick={() => void answer(approvalId, false)}>
-                              Deny
-                            </button>
-                          </>
-                        )}
-                      </div>
-                    )}
-                  </div>
-                );
-              }
-              return null;
-            })}
-          </div>
+        {messages.map((m, i) => (
+          <ChatMessage
+            key={m.id}
+            sessionId={sessionId}
+            message={m}
+            finished={!(busy && i === messages.length - 1)}
+            answered={answered}
+            onAnswer={(id, approved) => void answer(id, approved)}
+          />
         ))}
       </div>
       {error && isHostError(error, 'provider_down') ? (
@@ -154,7 +125,8 @@ function Chat({
           if (!text || busy) return;
           setInput('');
           setActionError(null);
-          void sendMessage({ text });
+          const turnContext = context?.();
+          void sendMessage({ text }, turnContext ? { body: { context: turnContext } } : undefined);
         }}
       >
         <textarea
@@ -176,8 +148,4 @@ function Chat({
       </form>
     </section>
   );
-}
-
-function stringify(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v, null, 2);
 }

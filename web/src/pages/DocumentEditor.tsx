@@ -62,7 +62,17 @@ const version = (d: DocumentContent) => ({ content: d.content, mtime: d.mtime })
  * conflict instead of overwriting someone else's change. Follows the file
  * on disk through `GET /events`: a clean editor takes a change in place, a
  * dirty one is offered the change (see ../documents/model.ts). */
-export function DocumentEditor({ docId, onOpenPath }: { docId: string; onOpenPath?: (path: string) => void }) {
+export function DocumentEditor({
+  docId,
+  onOpenPath,
+  onSelection,
+}: {
+  docId: string;
+  onOpenPath?: (path: string) => void;
+  /** Told the editor's selection as it moves (the chat sends it with a
+   * turn). */
+  onSelection?: (selection: { from: number; to: number }) => void;
+}) {
   const { api, shell } = useDesktop();
   const [model, dispatch] = useReducer(reduceDoc, null);
   const [phase, setPhase] = useState<Phase>('loading');
@@ -331,6 +341,7 @@ export function DocumentEditor({ docId, onOpenPath }: { docId: string; onOpenPat
           push={model.push}
           onChange={(text) => dispatch({ type: 'edited', text })}
           onSave={() => void save()}
+          onSelection={onSelection}
         />
       ) : (
         <div className="muted">{editorFailed ? 'The editor could not be loaded; reload the window.' : 'Loading editor…'}</div>

@@ -5,33 +5,45 @@ import { useAction } from '../hooks';
 
 const PAGE = 20;
 
+/**
+ * The sessions a window offers. The home window lists every session and
+ * creates them in the chosen workspace; a document window (`docId`) lists
+ * that document's sessions and creates sessions that belong to it (their
+ * turns see the document and may edit it).
+ */
 export function SessionList({
   selected,
-  workspaceId,
+  workspaceId = null,
+  docId = null,
   onSelect,
 }: {
   selected: string | null;
-  workspaceId: string | null;
+  workspaceId?: string | null;
+  docId?: string | null;
   onSelect: (id: string | null) => void;
 }) {
   const { api, queries } = useDesktop();
   const [q, setQ] = useState('');
   const [offset, setOffset] = useState(0);
   const [archived, setArchived] = useState(false);
-  const { data, error } = useQuery(['sessions', q, offset, archived], (api) =>
-    api.sessions.list({ q, limit: PAGE, offset, include_archived: archived }),
+  const { data, error } = useQuery(
+    docId === null ? ['sessions', q, offset, archived] : ['sessions', 'doc', docId, q, offset, archived],
+    (api) =>
+      api.sessions.list({ q, limit: PAGE, offset, include_archived: archived, ...(docId === null ? {} : { doc_id: docId }) }),
   );
 
   const { act, actionError } = useAction(() => queries.invalidate(['sessions']));
 
   return (
-    <section className="panel">
-      <h2>Sessions</h2>
+    <section className={docId === null ? 'panel' : 'panel document-sessions'}>
+      <h2>{docId === null ? 'Sessions' : 'Chats about this document'}</h2>
       <button
         type="button"
         onClick={() =>
           void act(async () => {
-            const s = await api.sessions.create(workspaceId ? { workspace_id: workspaceId } : {});
+            const s = await api.sessions.create(
+              docId !== null ? { doc_id: docId } : workspaceId ? { workspace_id: workspaceId } : {},
+            );
             onSelect(s.id);
           })
         }
