@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ChangedSinceError,
   ConflictError,
   HostError,
   ProviderDownError,
@@ -28,6 +29,19 @@ describe('HostError parsing', () => {
     expect(p).toBeInstanceOf(ProviderDownError);
     expect(p).toBeInstanceOf(HostError);
     expect(isHostError(p, 'provider_down')).toBe(true);
+  });
+
+  it('keeps the files of a refused revert (409 changed_since)', async () => {
+    const res = new Response(
+      JSON.stringify({ error: { code: 'changed_since', message: 'files changed since' }, files: ['/w/a.md', 7, '/w/b.md'] }),
+      { status: 409, headers: { 'content-type': 'application/json' } },
+    );
+    const e = await hostErrorFromResponse(res);
+    expect(e).toBeInstanceOf(ChangedSinceError);
+    expect(isHostError(e, 'changed_since')).toBe(true);
+    expect((e as ChangedSinceError).files).toEqual(['/w/a.md', '/w/b.md']);
+    // Without a list, an empty one.
+    expect((parseHostErrorBody('{"error":{"code":"changed_since","message":"m"}}', 409) as ChangedSinceError).files).toEqual([]);
   });
 
   it('never echoes a body that is not the error shape', () => {

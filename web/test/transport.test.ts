@@ -1,7 +1,7 @@
 import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { HostError, ProviderDownError, isHostError } from '../src/desktop/errors';
-import { DesktopChatTransport } from '../src/desktop/transport';
+import { DesktopChatTransport, turnContext, turnOptions } from '../src/desktop/transport';
 import { collect, fakeBridge } from './fake-bridge';
 import { CHUNKS, SESSION, TURN, errorResponse, recordedBody, sseResponse } from './fixtures/turn';
 
@@ -142,5 +142,36 @@ describe('DesktopChatTransport.reconnectToStream', () => {
     await expect(new DesktopChatTransport({ bridge }).reconnectToStream({ chatId: 'ses_x' })).rejects.toMatchObject({
       code: 'unknown_session',
     });
+  });
+});
+
+describe('a turn\'s options and context', () => {
+  it('sends the document and its selection with the message', async () => {
+    const { bridge, calls } = fakeBridge(() => sseResponse(recordedBody()));
+    const transport = new DesktopChatTransport({ bridge });
+    await collect(await send(transport, [userMessage('tighten this')], { context: turnContext('doc_1', { from: 12, to: 4 }) }));
+    expect(JSON.parse(calls[0]!.init.body!)).toEqual({
+      message: 'tighten this',
+      context: { doc_id: 'doc_1', selection: { from: 4, to: 12 } },
+    });
+  });
+
+  it('leaves an empty selection out, and anything StartTurn does not have', () => {
+    expect(turnContext('doc_1', { from: 5, to: 5 })).toEqual({ doc_id: 'doc_1' });
+    expect(turnContext('doc_1', null)).toEqual({ doc_id: 'doc_1' });
+    expect(
+      turnOptions({
+        model: 'm',
+        max_steps: 3,
+        provider: 'custom',
+        message: 'not from the body',
+        extra: 1,
+        context: { doc_id: 'doc_1', selection: { from: 1, to: 1 }, other: true },
+      }),
+    ).toEqual({ model: 'm', max_steps: 3, provider: 'custom', context: { doc_id: 'doc_1' } });
+    expect(turnOptions({ context: { selection: { from: 1, to: 2 } } })).toEqual({});
+    expect(turnOptions({ context: { doc_id: 'd', selection: { from: -1, to: 2 } } })).toEqual({ context: { doc_id: 'd' } });
+    expect(turnOptions({ max_steps: 1.5 })).toEqual({});
+    expect(turnOptions(null)).toEqual({});
   });
 });

@@ -43,6 +43,9 @@ export function TurnChanges({
       reveal(path) {
         flushSync(() => setOpen((o) => ({ ...o, [path]: true })));
         const item = items.current.get(path);
+        // Also on the element: a close whose toggle event has not come
+        // yet left the state as it was.
+        if (item && !item.open) item.open = true;
         item?.scrollIntoView?.({ block: 'nearest' });
         item?.querySelector('summary')?.focus();
       },

@@ -1,0 +1,157 @@
+// @vitest-environment jsdom
+//
+// A document window (`?doc=`) against a fake host: its chat lists that
+// document's sessions, creates sessions that belong to it, and sends the
+// editor's selection with the turn. The home window keeps every session.
+
+import { EditorSelection } from '@codemirror/state';
+import { EditorView } from '@codemirror/view';
+import { createElement } from 'react';
+import { flushSync } from 'react-dom';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../src/App';
+import type { DesktopBridge } from '../src/desktop/types';
+import { fakeBridge } from './fake-bridge';
+import { errorResponse, recordedBody, sseResponse } from './fixtures/turn';
+
+const DOC = 'doc_1';
+const TEXT = '# Plan\n\nSecond section.\n';
+
+function json(v: unknown, status = 200) {
+  return new Response(JSON.stringify(v), { status, headers: { 'content-type': 'application/json' } });
+}
+
+const session = (id: string, title: string, extra: { doc_id?: string | null } = {}) => ({
+  id,
+  title,
+  created_at_ms: 1,
+  updated_at_ms: 1,
+  archived: false,
+  usage: { input_tokens: 0, output_tokens: 0 },
+  doc_id: null as string | null,
+  ...extra,
+});
+
+function fakeHost() {
+  const sessions = [session('ses_doc', 'About the plan', { doc_id: DOC })];
+  return fakeBridge((path, init) => {
+    const method = init.method ?? 'GET';
+    if (path === '/events') return new Response(new ReadableStream<Uint8Array>());
+    if (path === `/documents/${DOC}`) return json({ doc_id: DOC, path: '/home/u/plan.md', content: TEXT, mtime: '1' });
+    if (path === '/recent') return json({ entries: [] });
+    if (path === '/workspaces') return json({ workspaces: [] });
+    if (path.startsWith('/sessions?')) {
+      const q = new URLSearchParams(path.slice('/sessions?'.length));
+      const list = q.get('doc_id') ? sessions.filter((s) => s.doc_id === q.get('doc_id')) : [...sessions, session('ses_ws', 'Elsewhere')];
+      return json({ sessions: list, total: list.length });
+    }
+    if (path === '/sessions' && method === 'POST') {
+      const body = JSON.parse(init.body ?? '{}') as { doc_id?: string };
+      const s = session(`ses_new${sessions.length}`, '', { doc_id: body.doc_id ?? null });
+      sessions.unshift(s);
+      return json(s);
+    }
+    if (/^\/sessions\/[^/]+\/messages$/.test(path)) return json({ messages: [] });
+    if (/^\/sessions\/[^/]+\/turns$/.test(path)) return sseResponse(recordedBody());
+    return errorResponse(404, 'no_route', path);
+  });
+}
+
+let container: HTMLDivElement;
+let root: Root;
+
+// jsdom does no layout; CodeMirror measures text ranges.
+const emptyRects = Object.assign([], { item: () => null }) as unknown as DOMRectList;
+Range.prototype.getClientRects ??= () => emptyRects;
+Range.prototype.getBoundingClientRect ??= () => new DOMRect();
+
+beforeEach(() => {
+  container = document.createElement('div');
+  document.body.append(container);
+  root = createRoot(container);
+});
+
+afterEach(() => {
+  root.unmount();
+  container.remove();
+  window.history.replaceState(null, '', '/');
+});
+
+function open(search: string, bridge: DesktopBridge) {
+  window.history.replaceState(null, '', `/desktop/${search}`);
+  Object.defineProperty(window, 'desktop', { value: bridge, configurable: true });
+  flushSync(() => root.render(createElement(App)));
+}
+
+function button(name: string): HTMLButtonElement {
+  const found = [...container.querySelectorAll('button')].find((b) => b.textContent?.trim() === name);
+  if (!found) throw new Error(`no button ${name}`);
+  return found;
+}
+
+function view(): EditorView {
+  const dom = container.querySelector<HTMLElement>('.cm-editor');
+  const v = dom && EditorView.findFromDOM(dom);
+  if (!v) throw new Error('no editor');
+  return v;
+}
+
+function typeMessage(text: string) {
+  const area = container.querySelector('textarea')!;
+  Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(area, text);
+  area.dispatchEvent(new Event('input', { bubbles: true }));
+}
+
+describe('a document window\'s chat', () => {
+  it('lists the document\'s sessions, creates one for it and sends the selection with the turn', async () => {
+    const host = fakeHost();
+    open(`?doc=${DOC}`, host.bridge);
+    await vi.waitFor(() => expect(container.textContent).toContain('About the plan'));
+    expect(container.textContent).toContain('Chats about this document');
+    expect(container.textContent).not.toContain('Elsewhere');
+    expect(host.calls.some((c) => c.path.startsWith('/sessions?') && c.path.includes(`doc_id=${DOC}`))).toBe(true);
+
+    button('New session').click();
+    await vi.waitFor(() => expect(container.querySelector('textarea')).not.toBeNull());
+    const created = host.calls.find((c) => c.path === '/sessions' && c.init.method === 'POST');
+    expect(JSON.parse(created!.init.body!)).toEqual({ doc_id: DOC });
+
+    await vi.waitFor(() => view());
+    const at = TEXT.indexOf('Second');
+    view().dispatch({ selection: EditorSelection.single(at, at + 'Second section'.length) });
+    typeMessage('Tighten this');
+    button('Send').click();
+    await vi.waitFor(() => expect(host.calls.some((c) => c.path.endsWith('/turns'))).toBe(true));
+    const turn = host.calls.find((c) => c.path.endsWith('/turns'))!;
+    expect(JSON.parse(turn.init.body!)).toEqual({
+      message: 'Tighten this',
+      context: { doc_id: DOC, selection: { from: at, to: at + 'Second section'.length } },
+    });
+
+    // An empty selection is left out.
+    await vi.waitFor(() => expect(button('Send')).toBeTruthy());
+    view().dispatch({ selection: EditorSelection.single(3) });
+    typeMessage('And now?');
+    button('Send').click();
+    await vi.waitFor(() => expect(host.calls.filter((c) => c.path.endsWith('/turns'))).toHaveLength(2));
+    const second = host.calls.filter((c) => c.path.endsWith('/turns'))[1]!;
+    expect(JSON.parse(second.init.body!)).toEqual({ message: 'And now?', context: { doc_id: DOC } });
+  });
+
+  it('the home window lists every session and sends no document context', async () => {
+    const host = fakeHost();
+    open('', host.bridge);
+    await vi.waitFor(() => expect(container.textContent).toContain('Elsewhere'));
+    expect(container.textContent).not.toContain('Chats about this document');
+    expect(host.calls.some((c) => c.path.includes('doc_id='))).toBe(false);
+    button('New session').click();
+    await vi.waitFor(() => expect(container.querySelector('textarea')).not.toBeNull());
+    const created = host.calls.find((c) => c.path === '/sessions' && c.init.method === 'POST');
+    expect(JSON.parse(created!.init.body!)).toEqual({});
+    typeMessage('Hello');
+    button('Send').click();
+    await vi.waitFor(() => expect(host.calls.some((c) => c.path.endsWith('/turns'))).toBe(true));
+    expect(JSON.parse(host.calls.find((c) => c.path.endsWith('/turns'))!.init.body!)).toEqual({ message: 'Hello' });
+  });
+});
