@@ -229,7 +229,7 @@ impl Opened {
             _ => user_data,
         };
         let protected = agent_containment::protected_paths(user_data.root());
-        let lock = UserDataLock::acquire(&user_data).map_err(|e| match e {
+        let lock = acquire_lock(&user_data).map_err(|e| match e {
             StorageError::Locked { .. } => {
                 StartError::Locked(user_data.root().display().to_string())
             }
@@ -357,3 +357,25 @@ impl Drop for InProcessHost {
         self.state.agent.abort_all();
     }
 }
+
+/// Takes `host.lock`, waiting up to [`LOCK_PATIENCE`] for a host that is
+/// going away. Seen in the crash test: a start right after a SIGKILLed host
+/// was reaped is sometimes refused although no process holds the lock a
+/// moment later (likely a child the dead host was spawning, between fork
+/// and exec, with a copy of the descriptor). A user restarting the app
+/// after a crash would meet the same; a live host holds the lock for good
+/// and is still refused, after the wait.
+fn acquire_lock(user_data: &UserData) -> Result<UserDataLock, StorageError> {
+    let deadline = Instant::now() + LOCK_PATIENCE;
+    loop {
+        match UserDataLock::acquire(user_data) {
+            Err(StorageError::Locked { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long a starting host waits for the lock of one going away.
+const LOCK_PATIENCE: Duration = Duration::from_millis(1500);

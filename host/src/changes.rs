@@ -29,6 +29,15 @@ use crate::database::Database;
 /// Bytes of checkpoint blobs kept before the oldest turns' are pruned.
 pub const CHECKPOINT_BUDGET: u64 = 256 * 1024 * 1024;
 
+/// The budget: [`CHECKPOINT_BUDGET`], or `AGENT_HOST_CHECKPOINT_BUDGET`
+/// (bytes) for a user who wants more history or less disk.
+pub fn budget() -> u64 {
+    std::env::var("AGENT_HOST_CHECKPOINT_BUDGET")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CHECKPOINT_BUDGET)
+}
+
 /// Lines of context around each hunk of a diff.
 const CONTEXT_LINES: usize = 3;
 
@@ -166,9 +175,9 @@ fn record(
     changes::record_file_change(conn, set_id, path, before, after)
 }
 
-/// Prunes checkpoints over [`CHECKPOINT_BUDGET`]; run after each turn.
-pub fn prune(conn: &Connection) {
-    match changes::prune_changes(conn, CHECKPOINT_BUDGET) {
+/// Prunes checkpoints over `budget` bytes; run after each turn.
+pub fn prune(conn: &Connection, budget: u64) {
+    match changes::prune_changes(conn, budget) {
         Ok(report) if report.sets > 0 || report.blobs > 0 => {
             tracing::info!(
                 sets = report.sets,

@@ -129,6 +129,8 @@ pub struct Agent {
     client: Mutex<Option<Client>>,
     /// Told about sessions (`session.*`) and their status (`turn.status`).
     events: Arc<Events>,
+    /// Bytes of checkpoints kept (`crate::changes::budget`).
+    checkpoint_budget: u64,
 }
 
 impl Agent {
@@ -143,6 +145,7 @@ impl Agent {
     ) -> Self {
         Self {
             events,
+            checkpoint_budget: crate::changes::budget(),
             db,
             workspaces,
             documents,
@@ -446,7 +449,8 @@ impl Agent {
         // Keep checkpoints under their budget; the turn that just ended is
         // the newest and is never pruned.
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || crate::changes::prune(&db.lock()));
+        let budget = self.checkpoint_budget;
+        tokio::task::spawn_blocking(move || crate::changes::prune(&db.lock(), budget));
         self.events.publish(HostEvent::TurnStatus {
             session_id: session_id.to_owned(),
             status,

@@ -563,3 +563,70 @@ async fn a_removed_document_is_written_again_only_while_it_is_still_gone() {
     assert_eq!(twice.error(), (409, "conflict".into()));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pruned_turn_says_so_when_shown_or_reverted() {
+    // nextest runs each test in a process of its own.
+    std::env::set_var("AGENT_HOST_CHECKPOINT_BUDGET", "1");
+    let edit = |old: &str, new: &str| {
+        Reply::tool_call(
+            "call",
+            "edit_document",
+            &json!({ "edits": [{ "old": old, "new": new }] }).to_string(),
+        )
+    };
+    let provider = ScriptedProvider::start(vec![
+        edit("one", "two"),
+        Reply::text_answer("ok"),
+        edit("two", "three"),
+        Reply::text_answer("ok"),
+    ])
+    .await
+    .unwrap();
+    let host = Host::new();
+    host.use_provider(&provider).await;
+    let path = host.file("count.md", b"one\n");
+    let doc = host.open_document(&path).await;
+    let session = host.ok("POST", "/sessions", json!({ "doc_id": doc })).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = host
+        .turn_approving(&session, json!({ "message": "1" }))
+        .await;
+    let second = host
+        .turn_approving(&session, json!({ "message": "2" }))
+        .await;
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "three\n");
+
+    // Pruning runs after a turn ends; the newest turn's checkpoint stays.
+    let pruned = || async {
+        host.get(&format!("/sessions/{session}/turns/{first}/changes"))
+            .await
+            .status
+            == 410
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !pruned().await {
+        assert!(tokio::time::Instant::now() < deadline, "never pruned");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let shown = host
+        .get(&format!("/sessions/{session}/turns/{first}/changes"))
+        .await;
+    assert_eq!(shown.error(), (410, "checkpoint_pruned".into()));
+    let reverted = host
+        .call(
+            "POST",
+            &format!("/sessions/{session}/turns/{first}/revert"),
+            Some(json!({ "force": true })),
+        )
+        .await;
+    assert_eq!(reverted.error(), (410, "checkpoint_pruned".into()));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "three\n");
+    let newest = host
+        .get(&format!("/sessions/{session}/turns/{second}/changes"))
+        .await
+        .json();
+    assert_eq!(newest["files"].as_array().unwrap().len(), 1);
+}
