@@ -15,12 +15,21 @@
 // password is generated here, reaches the host only over its stdin, and is
 // never printed.
 
-import { test, before, after } from 'node:test';
+import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -368,35 +377,45 @@ after(async () => {
 });
 
 /**
- * One scenario's world: its own provider (optional), host and user-data
- * directory, a fresh browser context with the stand-in preload, and the
- * page on `/desktop/`. Everything is torn down when the test ends; on a
- * failure the page is screenshotted and the host's log (never a secret) is
- * added to the error.
+ * A world: its own provider (optional), host and user-data directory.
+ * `stop` tears it down in reverse order.
  */
-async function withWorld(t, { name, script, configure = true }, body) {
+async function startWorld({ name, script, configure = true }) {
   const dir = tempDir(name);
   const cleanups = [() => rmSync(dir, { recursive: true, force: true })];
-  const cleanup = async () => {
+  const stop = async () => {
     for (const f of cleanups.reverse()) await f();
+    cleanups.length = 0;
   };
-  t.after(cleanup);
+  try {
+    const provider = script ? await startProvider(script, dir) : undefined;
+    if (provider) cleanups.push(provider.stop);
 
-  const provider = script ? await startProvider(script, dir) : undefined;
-  if (provider) cleanups.push(provider.stop);
+    const userData = join(dir, 'user-data');
+    const host = await startHost({ userData, rendererOrigin: staticServer.origin });
+    cleanups.push(host.stop);
 
-  const userData = join(dir, 'user-data');
-  const host = await startHost({ userData, rendererOrigin: staticServer.origin });
-  cleanups.push(host.stop);
-
-  if (provider && configure) {
-    const presence = await host.api('PUT', '/secrets/openrouter', { key: 'sk-e2e' });
-    assert.equal(presence.present, true, 'the provider key is stored');
-    await host.api('PUT', '/providers/openrouter', { base_url: provider.baseUrl });
+    if (provider && configure) {
+      const presence = await host.api('PUT', '/secrets/openrouter', { key: 'sk-e2e' });
+      assert.equal(presence.present, true, 'the provider key is stored');
+      await host.api('PUT', '/providers/openrouter', { base_url: provider.baseUrl });
+    }
+    return { dir, host, provider, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
+}
 
+/**
+ * A fresh browser context with the stand-in preload on `world`'s host, and
+ * its page at `path` (under the renderer origin) once `ready(page)` is
+ * done. Closed when `body` is done; on a failure the page is screenshotted
+ * and the host's log (never a secret) is added to the error.
+ */
+async function withPage(world, { name, path = '/desktop/', ready }, body) {
+  const { host, provider } = world;
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  cleanups.push(() => context.close().catch(() => {}));
   context.setDefaultTimeout(WAIT_MS);
   await context.addInitScript(preload, {
     rendererOrigin: staticServer.origin,
@@ -413,9 +432,9 @@ async function withWorld(t, { name, script, configure = true }, body) {
   });
 
   try {
-    await page.goto(`${staticServer.origin}/desktop/`, { waitUntil: 'load', timeout: WAIT_MS });
-    await page.getByRole('heading', { name: 'Sessions' }).waitFor();
-    await body({ page, host, dir, provider });
+    await page.goto(`${staticServer.origin}${path}`, { waitUntil: 'load', timeout: WAIT_MS });
+    await ready(page);
+    await body({ page, ...world });
   } catch (err) {
     await page.screenshot({ path: join(ARTIFACTS, `${name}-failure.png`) }).catch(() => {});
     const details = [
@@ -425,7 +444,23 @@ async function withWorld(t, { name, script, configure = true }, body) {
       provider ? `provider stderr (tail):\n${provider.stderr.text || '(empty)'}` : '',
     ];
     throw new Error(details.join('\n\n'), { cause: err });
+  } finally {
+    await context.close().catch(() => {});
   }
+}
+
+/**
+ * One scenario's world (see startWorld) and the home page on it, all torn
+ * down when the test ends.
+ */
+async function withWorld(t, { name, script, configure = true }, body) {
+  const world = await startWorld({ name, script, configure });
+  t.after(world.stop);
+  await withPage(
+    world,
+    { name, ready: (page) => page.getByRole('heading', { name: 'Sessions' }).waitFor() },
+    body,
+  );
 }
 
 async function send(page, text) {
@@ -560,5 +595,236 @@ test('chat: a write_file tool call approved in the UI writes the file', async (t
     assert.ok(existsSync(out), 'out.txt was written');
     assert.equal(readFileSync(out, 'utf8'), 'hi');
     await page.screenshot({ path: join(ARTIFACTS, 'approval.png'), fullPage: true });
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Documents and the agent: one host and one provider for every scenario
+// below (they run in order; the script holds the turns of the two that ask
+// the agent). Each scenario opens its own document in a document window
+// (`/desktop/?doc=<doc_id>`), as the shell does.
+
+const IMG = '<img src=x onerror="window.__pwned=1">';
+const SCRIPT = '<script>window.__pwned=1</script>';
+
+/** A scripted turn that calls edit_document with `args`, then answers `text`. */
+function editTurn(id, args, text) {
+  return [
+    {
+      kind: 'stream',
+      events: [
+        { kind: 'tool_call', index: 0, id, name: 'edit_document', arguments: JSON.stringify(args), pieces: 2 },
+        { kind: 'finish', reason: 'tool_calls' },
+        { kind: 'done' },
+      ],
+    },
+    {
+      kind: 'stream',
+      events: [{ kind: 'text', text }, { kind: 'finish', reason: 'stop' }, { kind: 'done' }],
+    },
+  ];
+}
+
+const PLAN = '# Plan\n\nFirst section.\n\nSecond section.\n';
+const TIGHTENED = 'Second section, tightened.';
+
+/** The editor's text, line by line as CodeMirror shows it. */
+function editorText(page) {
+  return page.evaluate(() => [...document.querySelectorAll('.cm-content .cm-line')].map((l) => l.textContent).join('\n'));
+}
+
+/** Waits until the editor shows exactly `text`. */
+async function editorShows(page, text, what) {
+  try {
+    await page.waitForFunction(
+      (want) => [...document.querySelectorAll('.cm-content .cm-line')].map((l) => l.textContent).join('\n') === want,
+      text,
+      { timeout: WAIT_MS },
+    );
+  } catch (err) {
+    throw new Error(`${what}: the editor shows ${JSON.stringify(await editorText(page))}, not ${JSON.stringify(text)}`, {
+      cause: err,
+    });
+  }
+}
+
+/** The editor's status line (`saved`, `dirty`, …) reaching `status`. */
+function statusIs(page, status) {
+  return page.locator('.editor-bar .status', { hasText: new RegExp(`^${status}$`) }).waitFor();
+}
+
+/** Types at the very start of the document (a user edit: the editor is dirty). */
+async function typeAtStart(page, text) {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.type(text);
+  await statusIs(page, 'dirty');
+}
+
+/** Nothing the documents hold became an element or ran. */
+async function assertInert(page, where) {
+  const found = await page.evaluate(() => ({
+    pwned: window.__pwned,
+    imgs: document.querySelectorAll('img').length,
+    scripts: [...document.scripts].filter((s) => s.textContent.includes('__pwned')).length,
+  }));
+  assert.deepEqual(found, { pwned: undefined, imgs: 0, scripts: 0 }, `inert in ${where}`);
+}
+
+describe('documents and the agent (one host)', () => {
+  let world;
+
+  before(async () => {
+    world = await startWorld({
+      name: 'documents',
+      script: [
+        ...editTurn('e1', { edits: [{ old: 'Second section.', new: TIGHTENED }] }, 'Tightened the second section.'),
+        ...editTurn('e2', { edits: [{ old: 'End.', new: `End. ${IMG} ${SCRIPT}` }] }, 'Added markup.'),
+      ],
+    });
+  });
+  after(() => world?.stop());
+
+  /** Writes `name` with `content` in the world's directory, registers it
+   * with the host and opens its document window; `body` gets the page. */
+  async function withDocument(name, content, body) {
+    const path = join(world.dir, name);
+    writeFileSync(path, content);
+    const { doc_id: docId } = await world.host.api('POST', '/documents', { path });
+    await withPage(
+      world,
+      {
+        name: name.replace(/\W/g, '-'),
+        path: `/desktop/?doc=${encodeURIComponent(docId)}`,
+        ready: async (page) => {
+          await page.getByRole('heading', { name: 'Chats about this document' }).waitFor();
+          await editorShows(page, content, 'the document opens');
+        },
+      },
+      (w) => body({ ...w, path, docId }),
+    );
+  }
+
+  /** Starts a chat about the window's document and sends `text`; approves
+   * the edit_document the agent then asks for, and waits for `answer`. */
+  async function askAndApprove(page, text, answer) {
+    await page.locator('.document-sessions').getByRole('button', { name: 'New session' }).click();
+    await send(page, text);
+    const tool = page.locator('.tool').filter({ hasText: 'edit_document' });
+    await tool.getByRole('button', { name: 'Approve' }).click();
+    await page.locator('.message.assistant').getByText(answer, { exact: true }).waitFor();
+    return tool;
+  }
+
+  test('the agent edits the open document: shown live, "1 file changed" with its diff, Undo and Redo', async () => {
+    await withDocument('plan.md', PLAN, async ({ page, host, path, docId }) => {
+      // No reload happens from here on: this mark would be gone.
+      await page.evaluate(() => (window.__sameLoad = true));
+      // A selection goes with the turn (the host quotes it for the model).
+      await page.locator('.cm-content').click();
+      await page.keyboard.press('Control+A');
+      const tool = await askAndApprove(page, 'Tighten the second section', 'Tightened the second section.');
+
+      const edited = PLAN.replace('Second section.', TIGHTENED);
+      await editorShows(page, edited, 'the agent’s edit reaches the editor');
+      assert.equal(readFileSync(path, 'utf8'), edited);
+      await statusIs(page, 'saved');
+
+      const changes = page.locator('.turn-changes');
+      await changes.locator('.changes-summary', { hasText: '1 file changed +1 −1' }).waitFor();
+      await changes.locator('.unified-diff .diff-del', { hasText: 'Second section.' }).waitFor();
+      await changes.locator('.unified-diff .diff-add', { hasText: TIGHTENED }).waitFor();
+      await tool.getByRole('button', { name: 'Show the diff of plan.md' }).waitFor();
+
+      // The session is the document's, and the turn saw the document.
+      const { sessions } = await host.api('GET', `/sessions?doc_id=${encodeURIComponent(docId)}`);
+      assert.equal(sessions.length, 1);
+      await page.screenshot({ path: join(ARTIFACTS, 'document-agent-edit.png'), fullPage: true });
+
+      await changes.getByRole('button', { name: 'Undo this turn’s changes' }).click();
+      await changes.getByRole('status').filter({ hasText: 'Undone.' }).waitFor();
+      await editorShows(page, PLAN, 'Undo reaches the editor');
+      assert.ok(readFileSync(path).equals(Buffer.from(PLAN)), 'Undo restores the file byte for byte');
+
+      await changes.getByRole('button', { name: 'Redo' }).click();
+      await changes.getByRole('status').filter({ hasText: 'Redone' }).waitFor();
+      await editorShows(page, edited, 'Redo reaches the editor');
+      assert.equal(readFileSync(path, 'utf8'), edited);
+      assert.equal(await page.evaluate(() => window.__sameLoad), true, 'the page was never reloaded');
+    });
+  });
+
+  test('an external append reaches a clean editor', async () => {
+    await withDocument('notes.md', '# Notes\n', async ({ page, path }) => {
+      appendFileSync(path, 'appended by another program\n');
+      await editorShows(page, '# Notes\nappended by another program\n', 'the append reaches the editor');
+      await statusIs(page, 'saved');
+      assert.equal(await page.locator('.disk-change').count(), 0, 'a clean editor is not asked');
+    });
+  });
+
+  test('a dirty editor is asked: Take theirs, Keep mine and Merge each do what they say', async () => {
+    const base = 'alpha\nbeta\ngamma\n';
+    await withDocument('three.md', base, async ({ page, path }) => {
+      const banner = page.locator('.disk-change');
+      const save = page.locator('.editor-bar').getByRole('button', { name: 'Save', exact: true });
+
+      // Take theirs: my edit is dropped, the editor holds the disk's text.
+      await typeAtStart(page, 'mine ');
+      writeFileSync(path, 'alpha\nbeta\ngamma\ntheirs 1\n');
+      await banner.getByRole('alert').filter({ hasText: 'Changed on disk by another program.' }).waitFor();
+      await banner.getByRole('button', { name: 'Take theirs (drop my changes)' }).click();
+      await editorShows(page, 'alpha\nbeta\ngamma\ntheirs 1\n', 'Take theirs');
+      await statusIs(page, 'saved');
+      await save.click();
+      await statusIs(page, 'saved');
+      assert.equal(readFileSync(path, 'utf8'), 'alpha\nbeta\ngamma\ntheirs 1\n', 'Take theirs');
+
+      // Keep mine: the Save overwrites theirs.
+      await typeAtStart(page, 'mine ');
+      writeFileSync(path, 'alpha\nbeta\ngamma\ntheirs 2\n');
+      await banner.getByRole('button', { name: 'Keep mine (Save will overwrite theirs)' }).click();
+      await editorShows(page, 'mine alpha\nbeta\ngamma\ntheirs 1\n', 'Keep mine');
+      await save.click();
+      await statusIs(page, 'saved');
+      assert.equal(readFileSync(path, 'utf8'), 'mine alpha\nbeta\ngamma\ntheirs 1\n', 'Keep mine');
+
+      // Merge: both changes, in different places, are kept.
+      await typeAtStart(page, 'both ');
+      writeFileSync(path, 'mine alpha\nbeta\ngamma\ntheirs 1\ntheirs 3\n');
+      await banner.getByRole('button', { name: 'Merge both' }).click();
+      const merged = 'both mine alpha\nbeta\ngamma\ntheirs 1\ntheirs 3\n';
+      await editorShows(page, merged, 'Merge');
+      await save.click();
+      await statusIs(page, 'saved');
+      assert.equal(readFileSync(path, 'utf8'), merged, 'Merge');
+      assert.equal(await banner.count(), 0);
+    });
+  });
+
+  test('markup in a document stays text: the editor, the conflict view and the diff viewer', async () => {
+    const evil = `# Evil\n\n${IMG}\n${SCRIPT}\nEnd.\n`;
+    await withDocument('evil.md', evil, async ({ page, path }) => {
+      await assertInert(page, 'the editor');
+      assert.ok((await editorText(page)).includes(SCRIPT), 'the editor shows the markup as text');
+
+      // The conflict view: my text and theirs, both with markup.
+      await typeAtStart(page, `${IMG} `);
+      writeFileSync(path, `${evil}${SCRIPT} ${IMG}\n`);
+      const banner = page.locator('.disk-change');
+      await banner.locator('.text-diff .diff-theirs', { hasText: `${SCRIPT} ${IMG}` }).waitFor();
+      await banner.locator('.text-diff .diff-mine', { hasText: IMG }).waitFor();
+      await assertInert(page, 'the conflict view');
+      await banner.getByRole('button', { name: 'Take theirs (drop my changes)' }).click();
+      await editorShows(page, `${evil}${SCRIPT} ${IMG}\n`, 'Take theirs');
+
+      // The diff viewer of an agent turn that writes markup.
+      await askAndApprove(page, 'Add some markup', 'Added markup.');
+      const diff = page.locator('.turn-changes .unified-diff');
+      await diff.locator('.diff-add', { hasText: `End. ${IMG} ${SCRIPT}` }).waitFor();
+      await diff.locator('.diff-del', { hasText: 'End.' }).waitFor();
+      await assertInert(page, 'the diff viewer');
+      await page.screenshot({ path: join(ARTIFACTS, 'document-inert.png'), fullPage: true });
+    });
   });
 });
