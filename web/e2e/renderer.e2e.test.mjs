@@ -716,7 +716,7 @@ describe('documents and the agent (one host)', () => {
     return tool;
   }
 
-  test('the agent edits the open document: shown live, "1 file changed" with its diff, Undo and Redo', async () => {
+  test('the agent edits the open document: shown live, "1 file changed" with its diff, Undo, Redo, Undo anyway', async () => {
     await withDocument('plan.md', PLAN, async ({ page, host, path, docId }) => {
       // No reload happens from here on: this mark would be gone.
       await page.evaluate(() => (window.__sameLoad = true));
@@ -750,6 +750,19 @@ describe('documents and the agent (one host)', () => {
       await changes.getByRole('status').filter({ hasText: 'Redone' }).waitFor();
       await editorShows(page, edited, 'Redo reaches the editor');
       assert.equal(readFileSync(path, 'utf8'), edited);
+
+      // Changed since the turn: the undo is refused and says which file;
+      // Undo anyway overwrites it.
+      appendFileSync(path, 'written later\n');
+      await editorShows(page, `${edited}written later\n`, 'the later change reaches the editor');
+      await changes.getByRole('button', { name: 'Undo this turn’s changes' }).click();
+      await changes.getByRole('alert').filter({ hasText: 'Not undone' }).waitFor();
+      await changes.locator('.undo-files li', { hasText: path }).waitFor();
+      assert.equal(readFileSync(path, 'utf8'), `${edited}written later\n`, 'a refused undo writes nothing');
+      await changes.getByRole('button', { name: 'Undo anyway' }).click();
+      await changes.getByRole('status').filter({ hasText: 'Undone.' }).waitFor();
+      await editorShows(page, PLAN, 'Undo anyway reaches the editor');
+      assert.ok(readFileSync(path).equals(Buffer.from(PLAN)), 'Undo anyway restores the file byte for byte');
       assert.equal(await page.evaluate(() => window.__sameLoad), true, 'the page was never reloaded');
     });
   });
