@@ -5,19 +5,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Every error: `{"error":{"code":"...","message":"..."}}`.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ErrorResponse {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, machine-readable code, e.g. `conflict`, `path_not_allowed`.
-    pub code: String,
-    /// Human-readable explanation; never contains a secret.
-    pub message: String,
-}
+/// Every error: the one shape the perimeter and the routes share, with its
+/// schema from `agent-security` (feature `openapi`).
+pub use agent_security::{ErrorBody as ErrorResponse, ErrorDetail};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

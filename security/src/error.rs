@@ -120,19 +120,28 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Wire form of an error response: `{"error": {...}}`.
+/// Every error: `{"error":{"code":"...","message":"..."}}`. (Its OpenAPI
+/// schema, with feature `openapi`, is named `ErrorResponse`.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(
+        as = ErrorResponse,
+        description = "Every error: `{\"error\":{\"code\":\"...\",\"message\":\"...\"}}`."
+    )
+)]
 pub struct ErrorBody {
-    /// The error itself.
     pub error: ErrorDetail,
 }
 
-/// The `error` object of [`ErrorBody`].
+/// The `error` object of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
-    /// Stable machine-readable code.
+    /// Stable, machine-readable code, e.g. `conflict`, `path_not_allowed`.
     pub code: String,
-    /// Human-readable explanation.
+    /// Human-readable explanation; never contains a secret.
     pub message: String,
 }
 

@@ -2089,6 +2089,7 @@ export interface components {
         };
         /** @enum {string} */
         EntryKind: "file" | "dir" | "symlink" | "other";
+        /** @description The `error` object of every error response. */
         ErrorDetail: {
             /** @description Stable, machine-readable code, e.g. `conflict`, `path_not_allowed`. */
             code: string;
