@@ -175,34 +175,6 @@ mod tests {
         answer
     }
 
-    /// Runs `f` on a thread whose credentials are uid/gid 65534 (`nobody`):
-    /// the raw syscalls change only the calling thread (glibc's `setuid`
-    /// would change the whole process). `None` when not root.
-    fn as_nobody<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            eprintln!("not root: cannot take another uid; skipped");
-            return None;
-        }
-        std::thread::scope(|scope| {
-            scope
-                .spawn(|| {
-                    // SAFETY: plain syscalls on this thread's credentials.
-                    unsafe {
-                        let no_groups = std::ptr::null::<libc::gid_t>();
-                        assert_eq!(libc::syscall(libc::SYS_setgroups, 0, no_groups), 0);
-                        assert_eq!(libc::syscall(libc::SYS_setresgid, 65534, 65534, 65534), 0);
-                        assert_eq!(libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534), 0);
-                        assert_eq!(libc::syscall(libc::SYS_geteuid), 65534);
-                    }
-                    f()
-                })
-                .join()
-                .expect("the nobody thread")
-        })
-        .into()
-    }
-
     /// The socket's mode (0600) keeps other users out; opened up here to
     /// reach the peer check behind it: a peer of another uid is closed
     /// without an answer and its request never reaches the event loop,
@@ -225,7 +197,7 @@ mod tests {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
 
-        let Some(answer) = as_nobody(|| ask(&path, r#"{"op":"windows"}"#)) else {
+        let Some(answer) = testkit::as_nobody(|| ask(&path, r#"{"op":"windows"}"#)) else {
             return;
         };
         assert_eq!(answer, "", "a peer of another uid got an answer");
