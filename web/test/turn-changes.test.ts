@@ -9,6 +9,7 @@ import { createElement } from 'react';
 import { flushSync } from 'react-dom';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useChangesFollowSession } from '../src/changes/hooks';
 import { ChatMessage } from '../src/components/ChatMessage';
 import type { DesktopFetchInit, TurnChanges } from '../src/desktop/types';
 import { DesktopProvider } from '../src/desktop-context';
@@ -67,13 +68,24 @@ function json(v: unknown, status = 200) {
 function fakeHost(opts: { changes?: () => Response; reverts?: Answer[]; redos?: Answer[] } = {}) {
   const reverts = [...(opts.reverts ?? [])];
   const redos = [...(opts.redos ?? [])];
-  return fakeBridge((path, init) => {
-    if (path === '/events') return new Response(new ReadableStream<Uint8Array>());
+  const streams: ReadableStreamDefaultController<Uint8Array>[] = [];
+  const fake = fakeBridge((path, init) => {
+    if (path === '/events') return new Response(new ReadableStream<Uint8Array>({ start: (c) => void streams.push(c) }));
     if (path === `/sessions/${S}/turns/${T}/changes`) return opts.changes ? opts.changes() : json(CHANGES);
     if (path === `/sessions/${S}/turns/${T}/revert`) return reverts.shift()?.(init) ?? errorResponse(500, 'internal', 'x');
     if (path.startsWith(`/sessions/${S}/changes/`)) return redos.shift()?.(init) ?? errorResponse(500, 'internal', 'x');
     return errorResponse(404, 'no_route', path);
   });
+  let seq = 0;
+  return {
+    ...fake,
+    /** Sends a host event to every open /events stream. */
+    send(event: object) {
+      seq++;
+      for (const c of streams) c.enqueue(new TextEncoder().encode(`id: run-${seq}\ndata: ${JSON.stringify(event)}\n\n`));
+    },
+    streams: () => streams.length,
+  };
 }
 
 let container: HTMLDivElement;
@@ -91,12 +103,19 @@ afterEach(() => {
   delete window.__pwned;
 });
 
+/** The message as the chat shows it (the chat follows its session's
+ * events once for all its messages). */
+function Followed(props: Parameters<typeof ChatMessage>[0]) {
+  useChangesFollowSession(props.sessionId);
+  return createElement(ChatMessage, props);
+}
+
 function render(host: ReturnType<typeof fakeHost>, message = ANSWER, finished = true) {
   flushSync(() =>
     root.render(
       createElement(DesktopProvider, {
         bridge: host.bridge,
-        children: createElement(ChatMessage, { sessionId: S, message, finished, answered: {}, onAnswer: () => {} }),
+        children: createElement(Followed, { sessionId: S, message, finished, answered: {}, onAnswer: () => {} }),
       }),
     ),
   );
@@ -183,6 +202,42 @@ describe('a turn\'s changes in the chat', () => {
     // And it can be undone again.
     button('Undo this turn’s changes').click();
     await vi.waitFor(() => expect(text()).toContain('Undone.'));
+  });
+
+  it('a refused redo lists the files and Redo anyway forces it; Cancel keeps the undo', async () => {
+    const host = fakeHost({
+      reverts: [() => json({ revert_id: 'chg_1', restored: [PATH], skipped: [] })],
+      redos: [
+        () => json({ error: { code: 'changed_since', message: 'changed since the undo' }, files: [PATH] }, 409),
+        () => json({ error: { code: 'changed_since', message: 'changed since the undo' }, files: [PATH] }, 409),
+        () => json({ revert_id: 'chg_2', restored: [PATH], skipped: [] }),
+      ],
+    });
+    render(host);
+    await vi.waitFor(() => button('Undo this turn’s changes'));
+    button('Undo this turn’s changes').click();
+    await vi.waitFor(() => button('Redo'));
+    button('Redo').click();
+    await vi.waitFor(() => expect(container.querySelector('[role="alert"]')?.textContent).toContain('Not redone'));
+    button('Cancel').click();
+    await vi.waitFor(() => expect(text()).toContain('Undone.'));
+    button('Redo').click();
+    await vi.waitFor(() => button('Redo anyway'));
+    button('Redo anyway').click();
+    await vi.waitFor(() => expect(text()).toContain('Redone'));
+    expect(bodies(host.calls, '/changes/chg_1/revert')).toEqual([{}, {}, { force: true }]);
+  });
+
+  it('reads the changes again when the host says the session changed', async () => {
+    const host = fakeHost();
+    render(host);
+    await vi.waitFor(() => expect(text()).toContain('1 file changed'));
+    await vi.waitFor(() => expect(host.streams()).toBe(1));
+    const reads = () => host.calls.filter((c) => c.path.endsWith('/changes')).length;
+    const before = reads();
+    host.send({ type: 'session.updated', session_id: 'ses_other' });
+    host.send({ type: 'session.updated', session_id: S });
+    await vi.waitFor(() => expect(reads()).toBe(before + 1));
   });
 
   it('says when the checkpoint was pruned', async () => {
