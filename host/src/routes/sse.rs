@@ -57,7 +57,17 @@ pub fn turn(frames: TurnStream) -> Response {
         }
         Ok::<_, Infallible>(Bytes::from(out))
     });
-    let mut response = Response::new(Body::from_stream(body));
+    let mut response = event_stream(Body::from_stream(body));
+    response
+        .headers_mut()
+        .insert(STREAM_HEADER, HeaderValue::from_static("v1"));
+    response
+}
+
+/// A 200 `text/event-stream` response around `body`: not cached, not
+/// buffered by a proxy.
+fn event_stream(body: Body) -> Response {
+    let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
     headers.insert(
@@ -65,7 +75,6 @@ pub fn turn(frames: TurnStream) -> Response {
         HeaderValue::from_static("text/event-stream"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(STREAM_HEADER, HeaderValue::from_static("v1"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
 }
@@ -90,15 +99,7 @@ pub fn status(rx: watch::Receiver<SessionStatus>) -> Response {
             (rx, false),
         ))
     });
-    let mut response = Response::new(Body::from_stream(events));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+    event_stream(Body::from_stream(events))
 }
 
 /// How often an idle event stream gets a comment line, so proxies and
@@ -138,15 +139,7 @@ pub fn host_events(subscription: crate::events::Subscription) -> Response {
         let text = format!("id: {}\ndata: {}\n\n", frame.id, frame.data);
         Some((Ok(Bytes::from(text)), (replay, live, keep_alive)))
     });
-    let mut response = Response::new(Body::from_stream(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    event_stream(Body::from_stream(body))
 }
 
 #[cfg(test)]

@@ -55,20 +55,10 @@ async fn a_turn_streams_runs_a_tool_persists_and_resumes() {
     .await
     .unwrap();
     let host = Host::new();
-    host.ok(
-        "PUT",
-        "/providers/custom",
-        json!({ "base_url": provider.base_url(), "idle_timeout_ms": 2000, "first_chunk_timeout_ms": 2000 }),
-    )
-    .await;
+    host.use_provider(&provider).await;
     let (workspace, path) = host.workspace("project").await;
     std::fs::write(path.join("notes.txt"), "the secret word is tangerine\n").unwrap();
-    let session = host
-        .ok("POST", "/sessions", json!({ "workspace_id": workspace }))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = host.session(json!({ "workspace_id": workspace })).await;
 
     let turn = host
         .call(

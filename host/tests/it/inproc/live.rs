@@ -110,15 +110,6 @@ impl Host {
             .to_owned()
     }
 
-    async fn use_provider(&self, provider: &ScriptedProvider) {
-        self.ok(
-            "PUT",
-            "/providers/custom",
-            json!({ "base_url": provider.base_url(), "idle_timeout_ms": 5000, "first_chunk_timeout_ms": 5000 }),
-        )
-        .await;
-    }
-
     /// Runs a turn to its end, approving every tool call it asks about;
     /// the turn's id.
     async fn turn_approving(&self, session: &str, body: Value) -> String {
@@ -358,13 +349,7 @@ async fn a_document_session_edits_its_document_and_the_turn_is_undone() {
     assert_eq!(refused.json()["files"], json!([path.to_str().unwrap()]));
     assert!(std::fs::read_to_string(&path).unwrap().ends_with("Mine.\n"));
 
-    let reverted = host
-        .ok(
-            "POST",
-            &format!("/sessions/{session}/turns/{turn}/revert"),
-            json!({ "force": true }),
-        )
-        .await;
+    let reverted = host.revert(&session, &turn, true).await;
     assert_eq!(
         std::fs::read(&path).unwrap(),
         ORIGINAL.as_bytes(),
@@ -420,12 +405,7 @@ async fn a_workspace_turn_is_undone_and_survives_a_restart_but_never_writes_outs
     let (workspace, root) = host.workspace("project").await;
     std::fs::create_dir(root.join("sub")).unwrap();
     std::fs::write(root.join("sub/notes.txt"), "v1\n").unwrap();
-    let session = host
-        .ok("POST", "/sessions", json!({ "workspace_id": workspace }))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = host.session(json!({ "workspace_id": workspace })).await;
     let turn = host
         .turn_approving(&session, json!({ "message": "Write." }))
         .await;
@@ -468,13 +448,7 @@ async fn a_workspace_turn_is_undone_and_survives_a_restart_but_never_writes_outs
     std::fs::write(outside.join("notes.txt"), "v2\n").unwrap();
     std::fs::rename(root.join("sub"), host.files().join("sub-moved")).unwrap();
     std::os::unix::fs::symlink(&outside, root.join("sub")).unwrap();
-    let reverted = host
-        .ok(
-            "POST",
-            &format!("/sessions/{session}/turns/{turn}/revert"),
-            json!({ "force": true }),
-        )
-        .await;
+    let reverted = host.revert(&session, &turn, true).await;
     assert_eq!(
         std::fs::read_to_string(outside.join("notes.txt")).unwrap(),
         "v2\n"
@@ -491,6 +465,16 @@ async fn a_workspace_turn_is_undone_and_survives_a_restart_but_never_writes_outs
 }
 
 impl Host {
+    /// Reverts turn `turn` (forced or not), which must succeed; the answer.
+    async fn revert(&self, session: &str, turn: &str, force: bool) -> Value {
+        self.ok(
+            "POST",
+            &format!("/sessions/{session}/turns/{turn}/revert"),
+            json!({ "force": force }),
+        )
+        .await
+    }
+
     /// Drops this host and opens a new one over the same directories, as a
     /// restart would.
     fn reopen(self) -> Host {
@@ -587,10 +571,7 @@ async fn a_pruned_turn_says_so_when_shown_or_reverted() {
     host.use_provider(&provider).await;
     let path = host.file("count.md", b"one\n");
     let doc = host.open_document(&path).await;
-    let session = host.ok("POST", "/sessions", json!({ "doc_id": doc })).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = host.session(json!({ "doc_id": doc })).await;
     let first = host
         .turn_approving(&session, json!({ "message": "1" }))
         .await;

@@ -125,6 +125,24 @@ impl Host {
         reply.json()
     }
 
+    /// Points the custom provider at `provider` (the scripted one).
+    pub async fn use_provider(&self, provider: &agent_provider::scripted::ScriptedProvider) {
+        self.ok(
+            "PUT",
+            "/providers/custom",
+            serde_json::json!({ "base_url": provider.base_url(), "idle_timeout_ms": 5000, "first_chunk_timeout_ms": 5000 }),
+        )
+        .await;
+    }
+
+    /// A new session with `body`; its id.
+    pub async fn session(&self, body: Value) -> String {
+        self.ok("POST", "/sessions", body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Opens `files/<name>` (created) as a workspace; its id.
     pub async fn workspace(&self, name: &str) -> (String, PathBuf) {
         let path = self.files().join(name);
