@@ -6,7 +6,7 @@ import { turnContext } from './desktop/transport';
 import { LINK_EVENT, takeLinkRequests, type LinkRequest, type Workspace } from './desktop/types';
 import { DesktopProvider, useDesktop } from './desktop-context';
 import { ChatPanel } from './pages/ChatPanel';
-import { DocumentEditor } from './pages/DocumentEditor';
+import { DocumentEditor, type DocumentEditorHandle } from './pages/DocumentEditor';
 import { ProviderSettings } from './pages/ProviderSettings';
 import { RecentFiles } from './pages/RecentFiles';
 import { SessionList } from './pages/SessionList';
@@ -42,8 +42,8 @@ function Workbench() {
   // A document window (`?doc=`) keeps its document; its chat is about it.
   const [windowDoc] = useState<string | null>(windowDocument);
   const [docId, setDocId] = useState<string | null>(windowDoc);
-  // The editor's latest selection, sent with a document session's turns.
-  const selection = useRef<{ docId: string; from: number; to: number } | null>(null);
+  // The editor, whose selection goes with a document session's turns.
+  const editor = useRef<DocumentEditorHandle>(null);
   const [sessionId, setSessionId] = useState<string | null>(null);
   const [workspace, setWorkspace] = useState<Workspace | null>(null);
   const [view, setView] = useState<'work' | 'settings'>('work');
@@ -144,14 +144,7 @@ function Workbench() {
           </aside>
           <main className="main">
             {docId ? (
-              <DocumentEditor
-                key={docId}
-                docId={docId}
-                onOpenPath={(p) => void openPath(p)}
-                onSelection={(s) => {
-                  selection.current = { docId, ...s };
-                }}
-              />
+              <DocumentEditor ref={editor} key={docId} docId={docId} onOpenPath={(p) => void openPath(p)} />
             ) : (
               <div className="muted">Open a document.</div>
             )}
@@ -168,10 +161,7 @@ function Workbench() {
                 context={
                   windowDoc === null
                     ? undefined
-                    : () => {
-                        const s = selection.current;
-                        return turnContext(windowDoc, s?.docId === windowDoc ? s : null);
-                      }
+                    : () => turnContext(windowDoc, docId === windowDoc ? editor.current?.selectionOnDisk() : null)
                 }
               />
             ) : (

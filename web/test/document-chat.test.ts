@@ -137,6 +137,21 @@ describe('a document window\'s chat', () => {
     await vi.waitFor(() => expect(host.calls.filter((c) => c.path.endsWith('/turns'))).toHaveLength(2));
     const second = host.calls.filter((c) => c.path.endsWith('/turns'))[1]!;
     expect(JSON.parse(second.init.body!)).toEqual({ message: 'And now?', context: { doc_id: DOC } });
+
+    // Unsaved text above the selection: the host quotes from the file on
+    // disk, so the offsets are the disk's.
+    await vi.waitFor(() => expect(button('Send')).toBeTruthy());
+    view().dispatch({ changes: { from: 0, insert: 'An intro line.\n' }, userEvent: 'input.type' });
+    const draftAt = view().state.doc.toString().indexOf('Second');
+    view().dispatch({ selection: EditorSelection.single(draftAt, draftAt + 'Second section'.length) });
+    typeMessage('Once more');
+    button('Send').click();
+    await vi.waitFor(() => expect(host.calls.filter((c) => c.path.endsWith('/turns'))).toHaveLength(3));
+    const third = host.calls.filter((c) => c.path.endsWith('/turns'))[2]!;
+    expect(JSON.parse(third.init.body!).context).toEqual({
+      doc_id: DOC,
+      selection: { from: at, to: at + 'Second section'.length },
+    });
   });
 
   it('the home window lists every session and sends no document context', async () => {

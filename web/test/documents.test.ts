@@ -4,6 +4,7 @@ import { fromDisk, replaceInPlace } from '../src/documents/apply';
 import { applyChanges, diffView, textChanges } from '../src/documents/diff';
 import { MARK_MINE, MARK_SPLIT, MARK_THEIRS, mergeThreeWay, splitKeepingEnds } from '../src/documents/merge';
 import { isDirty, reduceDoc, resolveIncoming, type DocAction, type DocModel } from '../src/documents/model';
+import { selectionOnDisk } from '../src/documents/selection';
 
 describe('textChanges', () => {
   const cases: [string, string][] = [
@@ -263,5 +264,36 @@ describe('the document model', () => {
     const m = run(loaded('a\n'), { type: 'edited', text: 'b\n' }, { type: 'moved', path: '/d/renamed.md' });
     expect(m.gone).toEqual({ kind: 'moved', path: '/d/renamed.md' });
     expect(m.draft).toBe('b\n');
+  });
+});
+
+describe('the selection as the host reads it', () => {
+  const at = (text: string, part: string) => {
+    const from = text.indexOf(part);
+    return { from, to: from + part.length };
+  };
+
+  it('is the same offsets when the editor holds what is on disk, and nothing when empty', () => {
+    expect(selectionOnDisk({ from: 9, to: 2 }, 'abcdefghijk', 'abcdefghijk')).toEqual({ from: 2, to: 9 });
+    expect(selectionOnDisk({ from: 4, to: 4 }, 'abc\ndef', 'abc\nxyz')).toBeNull();
+  });
+
+  it('maps through unsaved edits before it, inside it and after it', () => {
+    const disk = '# Plan\n\nFirst section.\n\nSecond section.\n';
+    const draft = '# Plan\n\nAn inserted line.\nFirst section.\n\nSecond section.\nMore.\n';
+    const sel = selectionOnDisk(at(draft, 'Second section'), draft, disk)!;
+    expect(disk.slice(sel.from, sel.to)).toBe('Second section');
+
+    // The selected passage itself was edited: the disk's text in its place.
+    const edited = draft.replace('First section.', 'First part, edited.');
+    const inside = selectionOnDisk(at(edited, 'First part, edited.'), edited, disk)!;
+    expect(disk.slice(inside.from, inside.to)).toContain('First');
+    expect(disk.slice(inside.from, inside.to)).toContain('section.');
+  });
+
+  it('is nothing when the selected text is not on disk at all', () => {
+    const disk = 'alpha\nomega\n';
+    const draft = 'alpha\nnew words\nomega\n';
+    expect(selectionOnDisk(at(draft, 'new words'), draft, disk)).toBeNull();
   });
 });

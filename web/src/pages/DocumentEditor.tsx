@@ -1,12 +1,13 @@
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useImperativeHandle, useReducer, useRef, useState, type Ref } from 'react';
 import { DiskChangeBanner } from '../components/DiskChangeBanner';
 import { DiskGoneBanner } from '../components/DiskGoneBanner';
 import { isHostError } from '../desktop/errors';
 import { isDocumentEvent, type DocumentChangeSource, type HostEvent } from '../desktop/events';
-import { CLOSE_REQUESTED_EVENT, type DocumentContent } from '../desktop/types';
+import { CLOSE_REQUESTED_EVENT, type DocumentContent, type TextSelection } from '../desktop/types';
 import { useDesktop, useHostEvents } from '../desktop-context';
 import { isDirty, reduceDoc, type Choice } from '../documents/model';
 import { MARK_MINE, MARK_SPLIT, MARK_THEIRS } from '../documents/merge';
+import { selectionOnDisk } from '../documents/selection';
 import { errorText } from '../hooks';
 
 // CodeMirror is the largest dependency: load it only when a document opens.
@@ -58,6 +59,13 @@ interface Deferred {
 
 const version = (d: DocumentContent) => ({ content: d.content, mtime: d.mtime });
 
+/** What a document window's chat asks of its editor. */
+export interface DocumentEditorHandle {
+  /** The selection as offsets into the file on disk (the host quotes it
+   * from there; unsaved edits are mapped through), `null` when empty. */
+  selectionOnDisk(): TextSelection | null;
+}
+
 /** Edits one document; saves with the version it read and shows a 409
  * conflict instead of overwriting someone else's change. Follows the file
  * on disk through `GET /events`: a clean editor takes a change in place, a
@@ -65,13 +73,11 @@ const version = (d: DocumentContent) => ({ content: d.content, mtime: d.mtime })
 export function DocumentEditor({
   docId,
   onOpenPath,
-  onSelection,
+  ref,
 }: {
   docId: string;
   onOpenPath?: (path: string) => void;
-  /** Told the editor's selection as it moves (the chat sends it with a
-   * turn). */
-  onSelection?: (selection: { from: number; to: number }) => void;
+  ref?: Ref<DocumentEditorHandle>;
 }) {
   const { api, shell } = useDesktop();
   const [model, dispatch] = useReducer(reduceDoc, null);
@@ -85,6 +91,22 @@ export function DocumentEditor({
   const reads = useRef(0);
   const saving = useRef(false);
   const deferred = useRef<Deferred | null>(null);
+  // The editor's selection, in the editor's text.
+  const selection = useRef<TextSelection | null>(null);
+
+  useImperativeHandle(
+    ref,
+    () => ({
+      selectionOnDisk() {
+        const s = selection.current;
+        if (!model || !s) return null;
+        // A change on disk waiting for the user's choice is what the host
+        // reads now.
+        return selectionOnDisk(s, model.draft, model.incoming?.content ?? model.base.content);
+      },
+    }),
+    [model],
+  );
 
   /** Reads the document from disk and starts the editor afresh with it;
    * `live()` says whether the answer still counts. */
@@ -341,7 +363,9 @@ export function DocumentEditor({
           push={model.push}
           onChange={(text) => dispatch({ type: 'edited', text })}
           onSave={() => void save()}
-          onSelection={onSelection}
+          onSelection={(s) => {
+            selection.current = s;
+          }}
         />
       ) : (
         <div className="muted">{editorFailed ? 'The editor could not be loaded; reload the window.' : 'Loading editor…'}</div>
