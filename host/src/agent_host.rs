@@ -20,7 +20,7 @@ use agent_secrets::{SecretBackend, SecretStore};
 use agent_security::{Credentials, PerimeterConfig, RefererPolicy};
 use agent_storage::sessions;
 use agent_storage::{
-    open_database, AuthFile, RecentFiles, StorageError, UserData, UserDataLock, WorkspaceRegistry,
+    AuthFile, RecentFiles, StorageError, UserData, UserDataLock, WorkspaceRegistry,
 };
 use axum::extract::Request;
 use axum::response::Response;
@@ -256,7 +256,7 @@ impl Opened {
         started: Instant,
     ) -> Result<(Arc<AppState>, Arc<Database>), StartError> {
         let user_data = &self.user_data;
-        let db = Arc::new(Database::new(open_database(&user_data.database_path())?));
+        let db = Arc::new(Database::open(&user_data.database_path())?);
         let recent = RecentFiles::load(user_data.recent_path())?;
         let workspaces = WorkspaceRegistry::load(user_data.workspaces_path())?;
         let secrets = Secrets::new(secrets);

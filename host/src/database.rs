@@ -1,21 +1,34 @@
 //! The host's single SQLite connection (`sessions.db`).
 
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
+use agent_storage::{open_database, Checkpointer, StorageError};
 use rusqlite::Connection;
+
+/// How often the WAL is checkpointed off the writers' path.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// One connection behind a mutex: the host's writes are small and rare, and
 /// SQLite serialises writers anyway. Callers hold the guard only inside
 /// `spawn_blocking`.
 pub struct Database {
     conn: Mutex<Connection>,
+    /// Copies the WAL into the database in the background, so no request
+    /// waits for that and its fsyncs (`agent_storage::Checkpointer`).
+    _checkpointer: Checkpointer,
 }
 
 impl Database {
-    pub fn new(conn: Connection) -> Self {
-        Self {
+    /// Opens (creating and migrating) `sessions.db` at `path`.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let conn = open_database(path)?;
+        let checkpointer = Checkpointer::start(&conn, path, CHECKPOINT_EVERY)?;
+        Ok(Self {
             conn: Mutex::new(conn),
-        }
+            _checkpointer: checkpointer,
+        })
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Connection> {

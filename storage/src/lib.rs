@@ -34,7 +34,7 @@ pub mod workspaces;
 
 pub use atomic::{write_atomic, FileMode};
 pub use auth_file::AuthFile;
-pub use db::{open_database, SCHEMA_VERSION};
+pub use db::{open_database, Checkpointer, SCHEMA_VERSION};
 pub use documents::{document_path, register_document};
 pub use error::{Result, StorageError};
 pub use json_store::{load_json, save_json};

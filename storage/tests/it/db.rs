@@ -159,3 +159,34 @@ fn non_utf8_path_is_refused() {
     assert!(matches!(err, StorageError::NonUtf8Path { .. }), "{err}");
     assert_eq!(document_path(&conn, "doc_z").expect("lookup"), None);
 }
+
+#[test]
+fn the_checkpointer_copies_the_log_into_the_database_off_the_writers_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sessions.db");
+    let conn = open_database(&path).expect("open");
+    let checkpointer =
+        agent_storage::Checkpointer::start(&conn, &path, std::time::Duration::from_millis(20))
+            .expect("start");
+    let backstop: u32 = conn
+        .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
+        .unwrap();
+    assert_eq!(backstop, agent_storage::db::BACKSTOP_PAGES);
+
+    // ~2,000 pages: below the writers' backstop, so only the thread can
+    // have copied them into the database file.
+    conn.execute_batch("CREATE TABLE big (b BLOB)").unwrap();
+    for _ in 0..8 {
+        conn.execute("INSERT INTO big VALUES (zeroblob(1048576))", [])
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fs::metadata(&path).unwrap().len() < 8 * 1024 * 1024 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log never reached the database file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(checkpointer);
+}
