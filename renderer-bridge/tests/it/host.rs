@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use crate::support::*;
-use testkit::contains;
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use base64::Engine;
 use serde_json::json;
+use testkit::contains;
 
 #[test]
 fn health_through_the_bridge_and_no_credential_reaches_the_page() {
