@@ -80,12 +80,7 @@ export function TurnChanges({
       <div className="turn-changes-bar">
         <span className="changes-summary">
           <strong>{filesChangedText(sum.files)}</strong>{' '}
-          <span className="additions" aria-label={`${sum.additions} lines added`}>
-            +{sum.additions}
-          </span>{' '}
-          <span className="deletions" aria-label={`${sum.deletions} lines removed`}>
-            −{sum.deletions}
-          </span>
+          <span className="additions">+{sum.additions}</span> <span className="deletions">−{sum.deletions}</span>
         </span>
         <UndoTurn sessionId={sessionId} turnId={turnId} />
       </div>
