@@ -24,12 +24,19 @@
 //!    `Clock` chunks carry `clock_ns()` (monotonic, private to this
 //!    process), mapped to epoch time for the page's stamps. The page's
 //!    clocks have 1 ms resolution, so both paths are also stamped through
-//!    the same 1 ms clock and compared that way (see [`Samples`]).
+//!    the same 1 ms clock and compared that way (see [`Samples`]);
+//! 4. an outside write reaching a clean window: `--writes` appends to the
+//!    open file, each timed from just before the `write` (this process's
+//!    wall clock) to the editor's DOM holding the new line (the page's
+//!    `Date.now()` in a `MutationObserver`): the watcher's debounce, the
+//!    host's event, the bridge, the page's read and the in-place update.
 //!
 //! Needs an X display: without `DISPLAY` it re-runs itself under
 //! `dbus-run-session -- xvfb-run -a`, so Xvfb starts once, outside every
 //! timed launch. Run:
-//! `cargo build --release -p agent-bench -p agent-shell -p agent-host && target/release/shell-bench`.
+//! `cargo build --release -p agent-bench -p agent-host && cargo build --release -p agent-shell
+//! --features test-hooks && target/release/shell-bench` (the control socket
+//! is a test hook; a plain release shell has none).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -60,6 +67,8 @@ struct Args {
     interval_us: u64,
     rounds: usize,
     settle_ms: u64,
+    /// Outside writes timed to the editor (section 4).
+    writes: usize,
 }
 
 impl Args {
@@ -70,6 +79,7 @@ impl Args {
             interval_us: 1000,
             rounds: 10,
             settle_ms: 2000,
+            writes: 20,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -87,6 +97,7 @@ impl Args {
                 "--interval-us" => args.interval_us = number(&value)?,
                 "--rounds" => args.rounds = number(&value)? as usize,
                 "--settle-ms" => args.settle_ms = number(&value)?,
+                "--writes" => args.writes = number(&value)? as usize,
                 other => return Err(format!("unknown flag {other}")),
             }
         }
@@ -95,7 +106,7 @@ impl Args {
 }
 
 const USAGE: &str = "usage: shell-bench [--runs N (7)] [--chunks N (500)] \
-[--interval-us US (1000)] [--rounds N (10)] [--settle-ms MS (2000)]";
+[--interval-us US (1000)] [--rounds N (10)] [--settle-ms MS (2000)] [--writes N (20)]";
 
 fn epoch_ms() -> f64 {
     SystemTime::now()
@@ -890,6 +901,72 @@ fn run(args: &Args) -> Result<()> {
         launched.stop()?;
         shell.stop()?;
     }
+    // 4. An outside write reaching a clean window's editor.
+    if args.writes > 0 {
+        let (shell, window, _) = launch_shell(&shell_bin, &host_bin, dir.path(), &shared, &file)?;
+        let samples = outside_writes(&shell, &window, &file, args.writes)?;
+        let (median, min, max) = median_min_max(&samples);
+        println!();
+        println!(
+            "outside write (append) -> text in the clean editor's DOM, {} writes (ms)",
+            samples.len()
+        );
+        println!(
+            "  median {median:.1}  p95 {:.1}  min {min:.1}  max {max:.1}",
+            percentile(&samples, 0.95)
+        );
+        report.insert(
+            "outside_write".into(),
+            json!({"median_ms": median, "p95_ms": percentile(&samples, 0.95), "min_ms": min,
+                   "max_ms": max, "samples_ms": samples}),
+        );
+        shell.stop()?;
+    }
     println!("{}", Value::Object(report));
     Ok(())
+}
+
+/// Appends a fresh line to `file` `writes` times, each time timing the
+/// append (wall clock, here) to the moment the page's editor shows it (wall
+/// clock, stamped by a MutationObserver in the page). The page is waiting
+/// before the append happens: another thread writes 300 ms after the eval
+/// went out.
+fn outside_writes(shell: &Shell, window: &Value, file: &Path, writes: usize) -> Result<Vec<f64>> {
+    let mut samples = Vec::with_capacity(writes);
+    for n in 0..writes {
+        let marker = format!("outside-write-{n}-{}", std::process::id());
+        let script = format!(
+            r#"
+const marker = {marker};
+const shown = () => {{
+  const e = document.querySelector('.cm-content');
+  return !!e && e.textContent.includes(marker);
+}};
+return await new Promise((resolve, reject) => {{
+  const observer = new MutationObserver(() => {{
+    if (shown()) {{ observer.disconnect(); resolve(Date.now() + 0.5); }}
+  }});
+  observer.observe(document, {{ subtree: true, childList: true, characterData: true }});
+  setTimeout(() => {{ observer.disconnect(); reject(new Error('never shown')); }}, 20000);
+}});
+"#,
+            marker = serde_json::to_string(&marker)?
+        );
+        let path = file.to_path_buf();
+        let line = format!("{marker}\n");
+        let writer = std::thread::spawn(move || -> std::io::Result<f64> {
+            std::thread::sleep(Duration::from_millis(300));
+            let mut f = std::fs::OpenOptions::new().append(true).open(&path)?;
+            let at = epoch_ms();
+            std::io::Write::write_all(&mut f, line.as_bytes())?;
+            Ok(at)
+        });
+        let shown_at = shell.eval(window, &script)?;
+        let written_at = writer.join().map_err(|_| "the writer panicked")??;
+        let shown_at = shown_at.as_f64().ok_or("no time from the page")?;
+        let ms = shown_at - written_at;
+        eprintln!("  outside write {:>2}: {ms:.1} ms", n + 1);
+        samples.push(ms);
+    }
+    Ok(samples)
 }
