@@ -215,6 +215,8 @@ pub struct MessageRow {
     pub role: String,
     pub status: String,
     pub created_at_ms: i64,
+    /// The turn that wrote an assistant message (its changes, its undo).
+    pub turn_id: Option<String>,
     pub parts: Vec<PartRow>,
 }
 
@@ -274,7 +276,9 @@ pub fn set_message_status(conn: &Connection, message_id: &str, status: &str) -> 
 /// All messages of a session, oldest first, with their parts.
 pub fn list_messages(conn: &Connection, session_id: &str) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare(
-        "SELECT id, role, status, created_at_ms FROM messages WHERE session_id = ?1 ORDER BY seq",
+        "SELECT m.id, m.role, m.status, m.created_at_ms,
+                (SELECT t.id FROM turns t WHERE t.message_id = m.id LIMIT 1)
+         FROM messages m WHERE m.session_id = ?1 ORDER BY m.seq",
     )?;
     let mut messages = stmt
         .query_map([session_id], |r| {
@@ -283,6 +287,7 @@ pub fn list_messages(conn: &Connection, session_id: &str) -> Result<Vec<MessageR
                 role: r.get(1)?,
                 status: r.get(2)?,
                 created_at_ms: r.get(3)?,
+                turn_id: r.get(4)?,
                 parts: Vec::new(),
             })
         })?

@@ -76,7 +76,8 @@ describe('a turn\'s changes', () => {
       metadata,
     });
     expect(turnIdOf(answer([], { sessionId: 's', turnId: 'turn_1' }))).toBe('turn_1');
-    expect(turnIdOf(answer([], { status: 'complete', turn_id: 'turn_2' }))).toBe('turn_2');
+    expect(turnIdOf(answer([], { status: 'complete', turnId: 'turn_2' }))).toBe('turn_2');
+    expect(turnIdOf(answer([], { status: 'complete', turn_id: 'turn_3' }))).toBeNull();
     expect(turnIdOf(answer([], { status: 'complete' }))).toBeNull();
     expect(turnIdOf({ id: 'u', role: 'user', parts: [], metadata: { turnId: 't' } })).toBeNull();
 

@@ -123,6 +123,10 @@ pub struct MessageMetadata {
     /// `complete`, `streaming`, `aborted`, `error` or `interrupted`.
     pub status: String,
     pub created_at_ms: i64,
+    /// The turn that wrote this answer (assistant messages): its changes
+    /// are `GET /sessions/{id}/turns/{turn_id}/changes`.
+    #[serde(rename = "turnId", skip_serializing_if = "Option::is_none")]
+    pub turn_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -289,6 +293,7 @@ fn to_message(row: MessageRow) -> Message {
         metadata: MessageMetadata {
             status: row.status,
             created_at_ms: row.created_at_ms,
+            turn_id: row.turn_id,
         },
     }
 }

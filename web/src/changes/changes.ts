@@ -13,14 +13,14 @@ export const FILE_CHANGING_TOOLS: readonly string[] = [...WRITE_TOOLS, 'run_comm
 
 /**
  * The host turn an assistant message is the answer of: the stream's
- * `start`/`finish` chunks carry `metadata.turnId` (host/src/agent/turn.rs).
- * `turn_id` is read too, should stored messages carry it.
+ * `start`/`finish` chunks carry `metadata.turnId` (host/src/agent/turn.rs),
+ * and so do stored messages (`GET /sessions/{id}/messages`).
  */
 export function turnIdOf(message: UIMessage): string | null {
   if (message.role !== 'assistant') return null;
   const meta = message.metadata as Record<string, unknown> | null | undefined;
   if (!meta || typeof meta !== 'object') return null;
-  const id = meta.turnId ?? meta.turn_id;
+  const id = meta.turnId;
   return typeof id === 'string' && id !== '' ? id : null;
 }
 

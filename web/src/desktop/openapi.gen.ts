@@ -2193,6 +2193,11 @@ export interface components {
             created_at_ms: number;
             /** @description `complete`, `streaming`, `aborted`, `error` or `interrupted`. */
             status: string;
+            /**
+             * @description The turn that wrote this answer (assistant messages): its changes
+             *     are `GET /sessions/{id}/turns/{turn_id}/changes`.
+             */
+            turnId?: string | null;
         };
         OpenPathRequest: {
             /** @description Absolute path on the host's filesystem. */

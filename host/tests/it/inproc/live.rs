@@ -314,6 +314,16 @@ async fn a_document_session_edits_its_document_and_the_turn_is_undone() {
     assert_eq!(event["source"], "agent");
     assert_eq!(event["doc_id"], doc.as_str());
 
+    // The stored answer names its turn, so a reloaded chat finds its changes.
+    let messages = host
+        .get(&format!("/sessions/{session}/messages"))
+        .await
+        .json();
+    let answer = &messages["messages"][1];
+    assert_eq!(answer["role"], "assistant");
+    assert_eq!(answer["metadata"]["turnId"], turn.as_str());
+    assert!(messages["messages"][0]["metadata"].get("turnId").is_none());
+
     // The turn's changes, as a diff.
     let changes = host
         .get(&format!("/sessions/{session}/turns/{turn}/changes"))
