@@ -41,6 +41,17 @@ pub struct OpenPathRequest {
     pub path: String,
 }
 
+/// `POST /documents`: open a file, or create one (Save As).
+#[derive(Deserialize, ToSchema)]
+pub struct OpenDocumentRequest {
+    /// Absolute path on the host's filesystem.
+    pub path: String,
+    /// Create the file with this text (a window's Save As). Its directory
+    /// must exist; an existing file is never replaced (409 `conflict`).
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct DocumentInfo {
     /// Stable id: the same file through any path or symlink, across restarts.

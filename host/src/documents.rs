@@ -127,6 +127,52 @@ impl Documents {
         .inspect(|doc| self.live.watch(doc, None))
     }
 
+    /// Creates a new document at `path` with `content` (a window's Save
+    /// As): in an existing directory, never over an existing file
+    /// ([`FileError::Changed`]), never in a protected location; then
+    /// registers it.
+    pub async fn create(
+        &self,
+        path: String,
+        content: String,
+    ) -> Result<DocumentRef, DocumentError> {
+        let db = self.db.clone();
+        let protected = self.protected.clone();
+        let write_lock = self.write_lock.clone();
+        run_blocking(move || {
+            let path = Path::new(&path);
+            if path.as_os_str().as_encoded_bytes().contains(&0) {
+                return Err(DocumentError::NulByte);
+            }
+            let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+                return Err(DocumentError::NotAbsolute);
+            };
+            if !path.is_absolute() || Path::new(name).components().count() != 1 {
+                return Err(DocumentError::NotAbsolute);
+            }
+            let parent = std::fs::canonicalize(parent).map_err(FileError::from)?;
+            if !parent.is_dir() {
+                return Err(FileError::NotADirectory.into());
+            }
+            let target = parent.join(name);
+            if agent_containment::is_protected(&target, &protected) {
+                return Err(FileError::Path(ContainmentError::Protected).into());
+            }
+            {
+                let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
+                files::write_text_if_unchanged(&target, &content, files::Expected::Absent)?;
+            }
+            let doc_id = ids::document_id(&target);
+            register_document(&db.lock(), &doc_id, &target, now_ms())?;
+            Ok(DocumentRef {
+                doc_id,
+                path: target,
+            })
+        })
+        .await
+        .inspect(|doc| self.live.watch(doc, None))
+    }
+
     /// The path behind `doc_id`, or [`DocumentError::Unknown`].
     pub async fn resolve(&self, doc_id: String) -> Result<DocumentRef, DocumentError> {
         let db = self.db.clone();

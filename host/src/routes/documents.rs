@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 
 use crate::api::{
-    DocumentContent, DocumentInfo, ErrorResponse, OpenPathRequest, WriteDocumentRequest,
+    DocumentContent, DocumentInfo, ErrorResponse, OpenDocumentRequest, WriteDocumentRequest,
     WriteResult,
 };
 use crate::extract::ApiJson;
@@ -17,15 +17,23 @@ use crate::state::AppState;
 
 /// Registers a file (opening it) and returns its stable `doc_id`; also
 /// records it in the recent files.
-#[utoipa::path(post, path = "/documents", tag = "documents", request_body = OpenPathRequest,
+/// With `content`, creates the file first (Save As), never over an
+/// existing one.
+#[utoipa::path(post, path = "/documents", tag = "documents", request_body = OpenDocumentRequest,
     responses((status = 200, body = DocumentInfo),
-              (status = 400, description = "`invalid_path`, `not_a_file`", body = ErrorResponse),
-              (status = 404, description = "`not_found`", body = ErrorResponse)))]
+              (status = 400, description = "`invalid_path`, `not_a_file`, `not_a_directory`", body = ErrorResponse),
+              (status = 403, description = "`path_not_allowed`: a protected location", body = ErrorResponse),
+              (status = 404, description = "`not_found`", body = ErrorResponse),
+              (status = 409, description = "`conflict`: creating, and a file is there", body = ErrorResponse),
+              (status = 413, description = "`file_too_large`", body = ErrorResponse)))]
 pub async fn register(
     State(state): State<Arc<AppState>>,
-    ApiJson(request): ApiJson<OpenPathRequest>,
+    ApiJson(request): ApiJson<OpenDocumentRequest>,
 ) -> Result<Json<DocumentInfo>, ApiError> {
-    let doc = state.documents.register(request.path).await?;
+    let doc = match request.content {
+        Some(content) => state.documents.create(request.path, content).await?,
+        None => state.documents.register(request.path).await?,
+    };
     let info = DocumentInfo {
         doc_id: doc.doc_id.clone(),
         name: file_name(&doc.path),

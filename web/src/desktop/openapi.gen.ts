@@ -13,6 +13,8 @@ export interface paths {
         /**
          * Registers a file (opening it) and returns its stable `doc_id`; also
          *     records it in the recent files.
+         *     With `content`, creates the file first (Save As), never over an
+         *     existing one.
          */
         post: {
             parameters: {
@@ -23,7 +25,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["OpenPathRequest"];
+                    "application/json": components["schemas"]["OpenDocumentRequest"];
                 };
             };
             responses: {
@@ -35,8 +37,17 @@ export interface paths {
                         "application/json": components["schemas"]["DocumentInfo"];
                     };
                 };
-                /** @description `invalid_path`, `not_a_file` */
+                /** @description `invalid_path`, `not_a_file`, `not_a_directory` */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `path_not_allowed`: a protected location */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -46,6 +57,24 @@ export interface paths {
                 };
                 /** @description `not_found` */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `conflict`: creating, and a file is there */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `file_too_large` */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2198,6 +2227,16 @@ export interface components {
              *     are `GET /sessions/{id}/turns/{turn_id}/changes`.
              */
             turnId?: string | null;
+        };
+        /** @description `POST /documents`: open a file, or create one (Save As). */
+        OpenDocumentRequest: {
+            /**
+             * @description Create the file with this text (a window's Save As). Its directory
+             *     must exist; an existing file is never replaced (409 `conflict`).
+             */
+            content?: string | null;
+            /** @description Absolute path on the host's filesystem. */
+            path: string;
         };
         OpenPathRequest: {
             /** @description Absolute path on the host's filesystem. */

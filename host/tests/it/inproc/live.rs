@@ -621,3 +621,40 @@ async fn a_pruned_turn_says_so_when_shown_or_reverted() {
         .json();
     assert_eq!(newest["files"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_as_creates_a_new_document_and_never_replaces_a_file() {
+    let host = Host::new();
+    let path = host.files().join("copy.md");
+    let created = host
+        .ok(
+            "POST",
+            "/documents",
+            json!({ "path": path, "content": "kept text\n" }),
+        )
+        .await;
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept text\n");
+    assert_eq!(created["name"], "copy.md");
+    let doc = created["doc_id"].as_str().unwrap();
+    let read = host.get(&format!("/documents/{doc}")).await.json();
+    assert_eq!(read["content"], "kept text\n");
+
+    let cases = [
+        (path.clone(), 409, "conflict"),
+        (host.files().join("missing-dir/x.md"), 404, "not_found"),
+        (host.user_data().join("stolen.md"), 403, "path_not_allowed"),
+        ("relative.md".into(), 400, "invalid_path"),
+    ];
+    for (target, status, code) in cases {
+        let reply = host
+            .call(
+                "POST",
+                "/documents",
+                Some(json!({ "path": target, "content": "other\n" })),
+            )
+            .await;
+        assert_eq!(reply.error(), (status, code.into()), "{}", target.display());
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept text\n");
+    assert!(!host.user_data().join("stolen.md").exists());
+}
