@@ -141,6 +141,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         sessions::revert_turn,
         sessions::revert_change,
     ),
+    // Named here: it reaches the spec only inside an event's `data`.
+    components(schemas(crate::events::HostEvent)),
     modifiers(&BasicAuthScheme),
     security(("basic" = [])),
 )]

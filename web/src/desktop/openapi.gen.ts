@@ -249,7 +249,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": components["schemas"]["HostEvent"];
+                        "text/event-stream": components["schemas"]["HostEventFrame"];
                     };
                 };
             };
@@ -2206,6 +2206,18 @@ export interface components {
         } | {
             /** @enum {string} */
             type: "workspace.changed";
+        };
+        /**
+         * @description One server-sent event of `GET /events` as a client's SSE parser gives
+         *     it: `data` is one `HostEvent` as JSON.
+         */
+        HostEventFrame: {
+            /** @description A `HostEvent` (its `type` names it). */
+            data: string;
+            /** @description Always the default, `message`. */
+            event?: string | null;
+            /** @description `<run>-<seq>`; send the last one seen as `Last-Event-ID`. */
+            id: string;
         };
         /** @description A stored message in the AI SDK `UIMessage` shape (`parts` as streamed). */
         Message: {
