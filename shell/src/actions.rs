@@ -24,6 +24,9 @@ pub enum ShellAction {
     Open(PathBuf),
     /// Show the File > Open dialog.
     OpenDialog,
+    /// Show a Save As dialog proposing this file name; the chosen path (or
+    /// none) goes back to the page as `desktop:save-as`.
+    SaveDialog(String),
     /// The page's document has (or no longer has) unsaved changes.
     SetDirty(bool),
     /// Close the asking window now; the page has dealt with its changes.
@@ -65,6 +68,12 @@ pub fn parse(request: &BridgeRequest) -> Result<ShellAction, Refusal> {
             Ok(ShellAction::Open(path))
         }
         "open-dialog" => Ok(ShellAction::OpenDialog),
+        "save-dialog" => body()?
+            .get("name")
+            .and_then(|n| n.as_str())
+            .filter(|n| !n.contains('/') && !n.contains('\0') && n.len() <= 255)
+            .map(|n| ShellAction::SaveDialog(n.to_owned()))
+            .ok_or(Refusal::BAD_REQUEST),
         "dirty" => body()?
             .get("dirty")
             .and_then(|d| d.as_bool())
@@ -117,11 +126,20 @@ mod tests {
             parse(&post("hostapi://shell/quit", "{}")),
             Ok(ShellAction::Quit)
         );
+        assert_eq!(
+            parse(&post(
+                "hostapi://shell/save-dialog",
+                r#"{"name":"plan.md"}"#
+            )),
+            Ok(ShellAction::SaveDialog("plan.md".into()))
+        );
         for (uri, body) in [
             ("hostapi://shell/open", r#"{"path":"relative.md"}"#),
             ("hostapi://shell/open", r#"{"path":7}"#),
             ("hostapi://shell/open", "not json"),
             ("hostapi://shell/dirty", r#"{"dirty":"yes"}"#),
+            ("hostapi://shell/save-dialog", r#"{"name":"../up.md"}"#),
+            ("hostapi://shell/save-dialog", r#"{}"#),
             ("hostapi://shell/format-disk", "{}"),
             ("hostapi://shell/open/../quit", "{}"),
         ] {

@@ -7,7 +7,7 @@
 #[cfg(feature = "test-hooks")]
 mod control;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How long a page may leave a close request unanswered before a second
@@ -87,6 +87,11 @@ impl App {
             UserEvent::OpenFiles(paths) => {
                 for path in paths {
                     self.resolve(path);
+                }
+            }
+            UserEvent::SaveAsChosen(id, path) => {
+                if let Some(window) = self.windows.get_mut(id) {
+                    window.run_script(agent_shell::renderer::save_as_script(path.as_deref()));
                 }
             }
             UserEvent::Resolved(path, result) => self.resolved(target, path, result),
@@ -358,6 +363,7 @@ impl App {
         match action {
             ShellAction::Open(path) => self.resolve(path),
             ShellAction::OpenDialog => self.open_dialog(Some(id)),
+            ShellAction::SaveDialog(name) => self.save_dialog(id, &name),
             ShellAction::SetDirty(dirty) => {
                 if let Some(window) = self.windows.get_mut(id) {
                     window.set_dirty(dirty);
@@ -405,6 +411,27 @@ impl App {
         for id in dirty {
             self.request_close(id);
         }
+    }
+
+    /// Save As for window `id`'s page, starting in its document's folder;
+    /// the answer goes back to that page (`renderer::save_as_script`).
+    fn save_dialog(&mut self, id: WindowId, name: &str) {
+        let Some(window) = self.windows.get_mut(id) else {
+            return;
+        };
+        let folder = match &window.kind {
+            WindowKind::Document { path, .. } => path.parent().map(Path::to_path_buf),
+            _ => None,
+        };
+        let proxy = self.proxy.clone();
+        dialog::choose_save_path(
+            window.window.gtk_window().upcast_ref(),
+            folder.as_deref(),
+            name,
+            move |path| {
+                let _ = proxy.send_event(UserEvent::SaveAsChosen(id, path));
+            },
+        );
     }
 
     fn open_dialog(&mut self, parent: Option<WindowId>) {

@@ -28,6 +28,40 @@ pub fn choose_files(parent: &gtk::Window, on_files: impl Fn(Vec<PathBuf>) + 'sta
     dialog.show();
 }
 
+/// Save As: a save chooser over `parent`, in `folder`, proposing `name`,
+/// confirming before it names an existing file; `on_path` gets the chosen
+/// path, or `None` when cancelled.
+pub fn choose_save_path(
+    parent: &gtk::Window,
+    folder: Option<&std::path::Path>,
+    name: &str,
+    on_path: impl Fn(Option<PathBuf>) + 'static,
+) {
+    let dialog = gtk::FileChooserDialog::with_buttons(
+        Some("Save As"),
+        Some(parent),
+        gtk::FileChooserAction::Save,
+        &[
+            ("_Cancel", gtk::ResponseType::Cancel),
+            ("_Save", gtk::ResponseType::Accept),
+        ],
+    );
+    dialog.set_do_overwrite_confirmation(true);
+    dialog.set_modal(true);
+    if let Some(folder) = folder {
+        dialog.set_current_folder(folder);
+    }
+    dialog.set_current_name(name);
+    dialog.connect_response(move |dialog, response| {
+        let chosen = (response == gtk::ResponseType::Accept)
+            .then(|| dialog.filename())
+            .flatten();
+        on_path(chosen);
+        dialog.close();
+    });
+    dialog.show();
+}
+
 /// A message the user should see even when no page can show it (a file
 /// that cannot be opened, say).
 pub fn show_error(parent: Option<&gtk::Window>, title: &str, detail: &str) {

@@ -35,6 +35,8 @@ pub enum UserEvent {
     Open(Message),
     /// Files chosen in the Open dialog.
     OpenFiles(Vec<PathBuf>),
+    /// What a window's Save As dialog chose (`None`: cancelled).
+    SaveAsChosen(WindowId, Option<PathBuf>),
     /// The host resolved (or refused) a file to open.
     Resolved(PathBuf, Result<OpenedDocument, String>),
     /// The host's recent files, for the menu.

@@ -32,8 +32,9 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// web/src/desktop/constants.json, which the TypeScript reads too:
 /// [`ROOT`], the path root the renderer lives under (the host's referer
 /// root too); [`HOST_STATE_EVENT`], the DOM event of host state changes;
-/// `LINK_EVENT`, `LINK_QUEUE` and `CLOSE_REQUESTED_EVENT` (the deep-link
-/// and close-request events, §7 of docs/rfc/bridge.md); `FORBIDDEN_HEADERS`,
+/// `LINK_EVENT`, `LINK_QUEUE`, `CLOSE_REQUESTED_EVENT` and `SAVE_AS_EVENT`
+/// (the deep-link, close-request and Save As events, §7 of
+/// docs/rfc/bridge.md); `FORBIDDEN_HEADERS`,
 /// the page's headers the preload never sends.
 mod contract {
     include!(concat!(env!("OUT_DIR"), "/contract.rs"));
@@ -111,6 +112,17 @@ pub fn host_state_script(state: &str, message: Option<&str>) -> String {
         detail["message"] = message.into();
     }
     let event = serde_json::to_string(HOST_STATE_EVENT).expect("a string");
+    format!(
+        "if (window.desktop) window.dispatchEvent(new CustomEvent({event}, {{ detail: {detail} }}));"
+    )
+}
+
+/// The script that gives the page its Save As dialog's answer: a
+/// `CustomEvent` named [`SAVE_AS_EVENT`] with `{path}` (`null` when
+/// cancelled), dispatched only where the preload defined `window.desktop`.
+pub fn save_as_script(path: Option<&std::path::Path>) -> String {
+    let detail = serde_json::json!({ "path": path.map(|p| p.to_string_lossy()) });
+    let event = serde_json::to_string(SAVE_AS_EVENT).expect("a string");
     format!(
         "if (window.desktop) window.dispatchEvent(new CustomEvent({event}, {{ detail: {detail} }}));"
     )
@@ -500,6 +512,7 @@ mod tests {
         assert_eq!(LINK_EVENT, "desktop:link");
         assert_eq!(LINK_QUEUE, "__desktopLinks");
         assert_eq!(CLOSE_REQUESTED_EVENT, "desktop:close-requested");
+        assert_eq!(SAVE_AS_EVENT, "desktop:save-as");
         assert_eq!(
             FORBIDDEN_HEADERS,
             ["authorization", "host", "origin", "referer", "cookie"]

@@ -4,6 +4,7 @@
 	// src/desktop/constants.json
 	var root = "/desktop";
 	var hostStateEvent = "desktop:host-state";
+	var saveAsEvent = "desktop:save-as";
 	var forbiddenHeaders = [
 		"authorization",
 		"host",
@@ -38,6 +39,18 @@
 		const shell = Object.freeze({
 			open: (path) => shellAction("open", { path: String(path) }),
 			openDialog: () => shellAction("open-dialog", {}),
+			saveDialog: (name) => new Promise((resolve, reject) => {
+				const listener = (event) => {
+					removeListener(saveAsEvent, listener);
+					const path = event.detail?.path;
+					resolve(typeof path === "string" ? path : null);
+				};
+				addListener(saveAsEvent, listener);
+				shellAction("save-dialog", { name: String(name) }).catch((error) => {
+					removeListener(saveAsEvent, listener);
+					reject(error);
+				});
+			}),
 			setDirty: (dirty) => shellAction("dirty", { dirty: dirty === true }),
 			close: () => shellAction("close", {}),
 			quit: () => shellAction("quit", {})

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createContext, runInContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { forbiddenHeaders, hostStateEvent } from '../src/desktop/constants.json';
+import { forbiddenHeaders, hostStateEvent, saveAsEvent } from '../src/desktop/constants.json';
 import type { DesktopBridge, HostStateEvent } from '../src/desktop/types';
 
 const PRELOAD = readFileSync(new URL('../generated/preload.js', import.meta.url), 'utf8');
@@ -89,7 +89,7 @@ describe('the preload', () => {
     expect(Object.isFrozen(desktop)).toBe(true);
     expect(Object.isFrozen(desktop.shell)).toBe(true);
     expect(Object.keys(desktop)).toEqual(['fetch', 'onHostState', 'shell']);
-    expect(Object.keys(desktop.shell!)).toEqual(['open', 'openDialog', 'setDirty', 'close', 'quit']);
+    expect(Object.keys(desktop.shell!)).toEqual(['open', 'openDialog', 'saveDialog', 'setDirty', 'close', 'quit']);
   });
 
   it('fetch goes to hostapi://host without the forbidden headers, whatever the page did since', async () => {
@@ -146,6 +146,25 @@ describe('the preload', () => {
     stop();
     page.dispatch(hostStateEvent, { state: 'ready' });
     expect(seen).toHaveLength(1);
+  });
+
+  it('saveDialog asks the shell and resolves with the path its one answer event brings', async () => {
+    const page = load();
+    const shell = page.window.desktop!.shell!;
+    const chosen = shell.saveDialog('plan.md');
+    page.dispatch(saveAsEvent, { path: '/home/me/copy.md' });
+    await expect(chosen).resolves.toBe('/home/me/copy.md');
+    const cancelled = shell.saveDialog('../x');
+    page.dispatch(saveAsEvent, { path: null });
+    await expect(cancelled).resolves.toBeNull();
+    // Each call listens for one answer only.
+    expect(page.listeners.get(saveAsEvent)?.size ?? 0).toBe(0);
+    expect(page.calls.map((c) => [c.url, c.init.body])).toEqual([
+      ['hostapi://shell/save-dialog', '{"name":"plan.md"}'],
+      ['hostapi://shell/save-dialog', '{"name":"../x"}'],
+    ]);
+    const refused = load({ status: 400 }).window.desktop!.shell!.saveDialog('a.md');
+    await expect(refused).rejects.toThrow('save-dialog');
   });
 
   it('shell actions post JSON to hostapi://shell/ and reject on any answer but 2xx', async () => {

@@ -578,20 +578,23 @@ fn display_of(pid: u32) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Runs `xdotool` on the shell's display; its stdout.
+fn xdotool(shell: &Shell, args: &[&str]) -> String {
+    let pid = shell.shell_pid().expect("the shell's pid");
+    let env = display_of(pid);
+    let output = run_ok(
+        Command::new("xdotool")
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        &format!("xdotool {args:?} (apt-get install xdotool)"),
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// A real (XTEST) left click at (`x`, `y`) inside the window titled
 /// `title`, on the shell's display.
 fn click(shell: &Shell, title: &str, x: u32, y: u32) {
-    let pid = shell.shell_pid().expect("the shell's pid");
-    let env = display_of(pid);
-    let xdotool = |args: &[&str]| {
-        let output = run_ok(
-            Command::new("xdotool")
-                .args(args)
-                .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            &format!("xdotool {args:?} (apt-get install xdotool)"),
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
+    let xdotool = |args: &[&str]| xdotool(shell, args);
     let found = xdotool(&["search", "--onlyvisible", "--name", &format!("^{title}$")]);
     let window = found
         .lines()
@@ -896,4 +899,78 @@ fn the_agent_edits_the_open_document_and_the_window_shows_it_in_place() {
         "no reload"
     );
     provider.shutdown();
+}
+
+#[test]
+fn a_deleted_document_with_unsaved_text_is_saved_as_a_new_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = dir.path().join("doomed.md");
+    std::fs::write(&doc, "doomed-marker-2b9e\n").expect("write");
+    let shell = Shell::start(dir.path(), host_binary(), &[&doc]);
+    let window = shell.wait_window("document window", document_window(&doc));
+    let id = window.id;
+    shell.eval(id, &editor_text_containing("doomed-marker-2b9e"));
+    assert_eq!(shell.eval(id, &type_text("unsaved-5c1d ")), "dirty");
+
+    std::fs::remove_file(&doc).expect("delete");
+    // The page keeps the text and offers Save As; the native dialog opens.
+    shell.eval(
+        id,
+        r#"
+const deadline = Date.now() + 20000;
+while (Date.now() < deadline) {
+  const button = document.querySelector('.disk-gone .save-as');
+  if (button) { button.click(); return true; }
+  await new Promise((r) => setTimeout(r, 50));
+}
+throw new Error('no Save As: ' + document.body.innerText.slice(0, 300));
+"#,
+    );
+    let copy = dir
+        .path()
+        .canonicalize()
+        .expect("canonical")
+        .join("kept.md");
+    let dialog = xdotool(
+        &shell,
+        &["search", "--sync", "--onlyvisible", "--name", "^Save As$"],
+    );
+    let dialog = dialog
+        .lines()
+        .next()
+        .expect("the Save As dialog")
+        .to_owned();
+    // No window manager under Xvfb: focus the dialog ourselves, then type
+    // real (XTEST) keys, as a user would: select the proposed name, replace
+    // it with a full path, Return.
+    xdotool(&shell, &["windowfocus", "--sync", &dialog]);
+    xdotool(&shell, &["key", "ctrl+a"]);
+    xdotool(
+        &shell,
+        &["type", "--delay", "20", copy.to_str().expect("utf-8")],
+    );
+    xdotool(&shell, &["key", "Return"]);
+
+    // The text is in the new file, which opens in its own window.
+    let opened = shell.wait_window(
+        "the new document's window",
+        document_window_eventually(&copy),
+    );
+    assert_ne!(opened.id, id);
+    let saved = std::fs::read_to_string(&copy).expect("the new file");
+    assert_eq!(saved, "unsaved-5c1d doomed-marker-2b9e\n");
+    assert!(!doc.exists(), "the old path stays deleted");
+}
+
+/// [`document_window`] for a file that does not exist yet.
+fn document_window_eventually(path: &Path) -> impl Fn(&[WindowInfo]) -> Option<WindowInfo> {
+    let path = path.to_string_lossy().into_owned();
+    move |windows| {
+        windows
+            .iter()
+            .find(|w| {
+                w.kind == "document" && w.path.as_deref() == Some(path.as_str()) && w.page_ready
+            })
+            .cloned()
+    }
 }

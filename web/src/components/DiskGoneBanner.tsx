@@ -7,6 +7,7 @@ export function DiskGoneBanner({
   path,
   saving,
   onSave,
+  onSaveAs,
   onOpen,
 }: {
   gone: Gone;
@@ -14,6 +15,9 @@ export function DiskGoneBanner({
   saving: boolean;
   /** Writes the text to `path` again. */
   onSave: () => void;
+  /** Writes the text to a new file the user picks (absent outside the
+   * desktop shell). */
+  onSaveAs?: () => void;
   /** Opens the renamed file (absent where nothing can open it). */
   onOpen?: (path: string) => void;
 }) {
@@ -23,8 +27,12 @@ export function DiskGoneBanner({
         <strong>Deleted on disk.</strong> The file {path} no longer exists; your text is kept here, unsaved.{' '}
         <button type="button" className="recreate" onClick={onSave} disabled={saving}>
           Save (create the file again)
-        </button>
-        <div className="muted">Save As… to another place is not available yet.</div>
+        </button>{' '}
+        {onSaveAs && (
+          <button type="button" className="save-as" onClick={onSaveAs} disabled={saving}>
+            Save As…
+          </button>
+        )}
       </div>
     );
   }
@@ -39,7 +47,12 @@ export function DiskGoneBanner({
       )}{' '}
       <button type="button" className="recreate" onClick={onSave} disabled={saving}>
         Save to {path} again
-      </button>
+      </button>{' '}
+      {onSaveAs && (
+        <button type="button" className="save-as" onClick={onSaveAs} disabled={saving}>
+          Save As…
+        </button>
+      )}
     </div>
   );
 }

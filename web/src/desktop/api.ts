@@ -97,6 +97,14 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
       /** Writes the document's file again after it was removed (or renamed
        * away) on disk, at its path: `recreate`, which the host refuses with
        * a ConflictError when a file is there again by now. */
+      /** Save As: creates a new file at the absolute `path` with `content`
+       * (its folder must exist; an existing file is never replaced, a
+       * ConflictError) and registers it. */
+      create: (path: string, content: string) =>
+        json<DocumentInfo>('/documents', {
+          method: 'POST',
+          json: { path, content } satisfies Schemas['OpenDocumentRequest'],
+        }),
       recreate: (docId: string, content: string) =>
         json<WriteResult>(`/documents/${seg(docId)}`, {
           method: 'PUT',

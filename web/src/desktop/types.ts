@@ -75,6 +75,9 @@ export interface DesktopShell {
   open(path: string): Promise<void>;
   /** Shows the native File > Open dialog. */
   openDialog(): Promise<void>;
+  /** Shows a native Save As dialog proposing `name`; the chosen absolute
+   * path, or null when cancelled. Nothing is written: the page writes. */
+  saveDialog(name: string): Promise<string | null>;
   /** Reports whether this window's document has unsaved changes, so closing
    * the window asks first (`desktop:close-requested`). */
   setDirty(dirty: boolean): Promise<void>;

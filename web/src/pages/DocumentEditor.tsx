@@ -194,6 +194,23 @@ export function DocumentEditor({
     },
   );
 
+  /** Save As (the native dialog; only in the desktop shell): writes the
+   * text to a new file and opens it in its own window. This window keeps
+   * its text and state. */
+  const saveAs = useCallback(async () => {
+    if (!model || !shell) return;
+    const name = model.path.split('/').pop() || 'untitled.md';
+    try {
+      const path = await shell.saveDialog(name);
+      if (path === null) return;
+      await api.documents.create(path, model.draft);
+      await shell.open(path);
+      setMessage('');
+    } catch (e) {
+      setMessage(`Could not save as a new file: ${errorText(e)}`);
+    }
+  }, [api, model, shell]);
+
   /** Reads the document again, dropping the edits. */
   const reload = useCallback(() => {
     setPhase('loading');
@@ -302,6 +319,7 @@ export function DocumentEditor({
           path={model.path}
           saving={phase === 'saving'}
           onSave={() => void save()}
+          onSaveAs={shell ? () => void saveAs() : undefined}
           onOpen={onOpenPath}
         />
       )}
