@@ -27,6 +27,11 @@ pub enum ShellAction {
     /// Show a Save As dialog proposing this file name; the chosen path (or
     /// none) goes back to the page as `desktop:save-as`.
     SaveDialog(String),
+    /// Show a folder chooser; the chosen folder (or none) goes back to the
+    /// page as `desktop:folder-chosen`.
+    FolderDialog,
+    /// Open this `http(s)` URL in the system browser (never in the window).
+    OpenExternal(url::Url),
     /// The page's document has (or no longer has) unsaved changes.
     SetDirty(bool),
     /// Close the asking window now; the page has dealt with its changes.
@@ -74,6 +79,13 @@ pub fn parse(request: &BridgeRequest) -> Result<ShellAction, Refusal> {
             .filter(|n| !n.contains('/') && !n.contains('\0') && n.len() <= 255)
             .map(|n| ShellAction::SaveDialog(n.to_owned()))
             .ok_or(Refusal::BAD_REQUEST),
+        "folder-dialog" => Ok(ShellAction::FolderDialog),
+        "open-external" => body()?
+            .get("url")
+            .and_then(|u| u.as_str())
+            .and_then(|u| external_url(u).ok())
+            .map(ShellAction::OpenExternal)
+            .ok_or(Refusal::BAD_REQUEST),
         "dirty" => body()?
             .get("dirty")
             .and_then(|d| d.as_bool())
@@ -83,6 +95,45 @@ pub fn parse(request: &BridgeRequest) -> Result<ShellAction, Refusal> {
         "quit" => Ok(ShellAction::Quit),
         _ => Err(Refusal::BAD_REQUEST),
     }
+}
+
+/// The longest URL `open-external` takes.
+const MAX_EXTERNAL_URL: usize = 8192;
+
+/// What `shell.openExternal` may open: an absolute `http:` or `https:` URL
+/// written out in full (`http://` or `https://`, no leading or trailing
+/// space, no control characters, no leniency the URL parser would
+/// otherwise fix up), with a host and without credentials (which make
+/// `https://bank.example@evil.example` read as the wrong site). Anything
+/// else (`javascript:`, `data:`, `file:`, relative, no host) is refused
+/// with the reason.
+pub fn external_url(text: &str) -> Result<url::Url, &'static str> {
+    if text.len() > MAX_EXTERNAL_URL {
+        return Err("too long");
+    }
+    if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("spaces or control characters");
+    }
+    let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err("not an http(s) URL");
+    }
+    // The parser reads `\` as `/` and skips extra slashes in web URLs.
+    let authority = &text[text.find("://").map_or(0, |at| at + 3)..];
+    if text.contains('\\') || authority.starts_with('/') {
+        return Err("not a plain URL");
+    }
+    let parsed = url::Url::parse(text).map_err(|_| "not a URL")?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("not an http(s) URL");
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("no host");
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("credentials in the URL");
+    }
+    Ok(parsed)
 }
 
 #[cfg(test)]
@@ -140,6 +191,12 @@ mod tests {
             ("hostapi://shell/dirty", r#"{"dirty":"yes"}"#),
             ("hostapi://shell/save-dialog", r#"{"name":"../up.md"}"#),
             ("hostapi://shell/save-dialog", r#"{}"#),
+            (
+                "hostapi://shell/open-external",
+                r#"{"url":"javascript:alert(1)"}"#,
+            ),
+            ("hostapi://shell/open-external", r#"{"url":7}"#),
+            ("hostapi://shell/open-external", r#"{}"#),
             ("hostapi://shell/format-disk", "{}"),
             ("hostapi://shell/open/../quit", "{}"),
         ] {
@@ -149,8 +206,78 @@ mod tests {
                 "{uri} {body}"
             );
         }
+        assert_eq!(
+            parse(&post("hostapi://shell/folder-dialog", "")),
+            Ok(ShellAction::FolderDialog)
+        );
+        assert_eq!(
+            parse(&post(
+                "hostapi://shell/open-external",
+                r#"{"url":"https://example.com/a?b=1#c"}"#
+            )),
+            Ok(ShellAction::OpenExternal(
+                url::Url::parse("https://example.com/a?b=1#c").expect("a URL")
+            ))
+        );
         let mut get = post("hostapi://shell/quit", "{}");
         get.method = "GET".into();
         assert_eq!(parse(&get), Err(Refusal::METHOD));
+    }
+
+    #[test]
+    fn only_full_http_urls_with_a_host_open_externally() {
+        for (text, opened) in [
+            ("https://example.com", "https://example.com/"),
+            ("http://example.com:8080/a b", ""),
+            (
+                "HTTPS://Example.COM/Path?q=1#f",
+                "https://example.com/Path?q=1#f",
+            ),
+            ("http://127.0.0.1:3000/", "http://127.0.0.1:3000/"),
+            ("https://[::1]/", "https://[::1]/"),
+        ] {
+            match external_url(text) {
+                Ok(url) => assert_eq!(url.as_str(), opened, "{text}"),
+                Err(why) => assert!(opened.is_empty(), "{text} refused: {why}"),
+            }
+        }
+        let long = format!("https://example.com/{}", "a".repeat(MAX_EXTERNAL_URL));
+        for (text, why) in [
+            ("javascript:alert(1)", "not an http(s) URL"),
+            ("JavaScript:alert(1)//http://x", "not an http(s) URL"),
+            (
+                "data:text/html,<script>alert(1)</script>",
+                "not an http(s) URL",
+            ),
+            ("file:///etc/passwd", "not an http(s) URL"),
+            ("agent-host://workspace?path=/", "not an http(s) URL"),
+            ("hostapi://host/health", "not an http(s) URL"),
+            ("ftp://example.com/", "not an http(s) URL"),
+            ("/relative/path", "not an http(s) URL"),
+            ("relative", "not an http(s) URL"),
+            ("//example.com/protocol-relative", "not an http(s) URL"),
+            ("http:example.com", "not an http(s) URL"),
+            ("https:/example.com", "not an http(s) URL"),
+            ("http://", "not a URL"),
+            ("https:///path", "not a plain URL"),
+            ("https://example.com\\@evil.example/", "not a plain URL"),
+            ("http://exa mple.com", "spaces or control characters"),
+            (" https://example.com", "spaces or control characters"),
+            ("https://example.com\n", "spaces or control characters"),
+            ("https://example.com/\u{0}", "spaces or control characters"),
+            (
+                "https://bank.example@evil.example/",
+                "credentials in the URL",
+            ),
+            ("https://user:pw@example.com/", "credentials in the URL"),
+            ("", "not an http(s) URL"),
+            (long.as_str(), "too long"),
+        ] {
+            assert_eq!(
+                external_url(text).map(|u| u.to_string()),
+                Err(why),
+                "{text:?}"
+            );
+        }
     }
 }

@@ -94,6 +94,12 @@ impl App {
                     window.run_script(agent_shell::renderer::save_as_script(path.as_deref()));
                 }
             }
+            UserEvent::FolderChosen(id, path) => {
+                if let Some(window) = self.windows.get_mut(id) {
+                    window.run_script(renderer::folder_chosen_script(path.as_deref()));
+                }
+            }
+            UserEvent::Dropped(id, paths) => self.dropped(id, &paths),
             UserEvent::Resolved(path, result) => self.resolved(target, path, result),
             UserEvent::Recent(paths) => self.menu.set_recent(paths),
             UserEvent::Shell(id, action) => self.shell_action(id, action),
@@ -364,6 +370,10 @@ impl App {
             ShellAction::Open(path) => self.resolve(path),
             ShellAction::OpenDialog => self.open_dialog(Some(id)),
             ShellAction::SaveDialog(name) => self.save_dialog(id, &name),
+            ShellAction::FolderDialog => self.folder_dialog(id),
+            // Checked when parsed (`actions::external_url`); the opener
+            // checks the scheme again.
+            ShellAction::OpenExternal(url) => self.windows.opener().open(url.as_str()),
             ShellAction::SetDirty(dirty) => {
                 if let Some(window) = self.windows.get_mut(id) {
                     window.set_dirty(dirty);
@@ -390,6 +400,37 @@ impl App {
                 }
             }
             MenuAction::Quit => self.quit(),
+            MenuAction::ShowShortcuts => {
+                let current = self.windows.current();
+                if let Some(window) = current.and_then(|id| self.windows.get_mut(id)) {
+                    if window.kind != WindowKind::Error {
+                        window.run_script(renderer::show_shortcuts_script());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Files and folders dropped on window `id`: each file opens in its
+    /// document window (as File > Open), the first folder goes to that
+    /// window's page (`desktop:folder-dropped`), which opens it as a
+    /// workspace. Nothing reaches the error window's page.
+    pub fn dropped(&mut self, id: WindowId, paths: &[PathBuf]) {
+        let plan = agent_shell::drop::plan_drop(paths, agent_shell::drop::kind_on_disk);
+        if plan.is_empty() {
+            tracing::debug!(?paths, "nothing to open in a drop");
+            return;
+        }
+        if let Some(folder) = &plan.folder {
+            match self.windows.get_mut(id) {
+                Some(window) if window.kind != WindowKind::Error => {
+                    window.run_script(renderer::folder_dropped_script(folder));
+                }
+                _ => tracing::debug!(folder = %folder.display(), "a folder dropped on no page"),
+            }
+        }
+        for file in plan.files {
+            self.resolve(file);
         }
     }
 
@@ -432,6 +473,18 @@ impl App {
                 let _ = proxy.send_event(UserEvent::SaveAsChosen(id, path));
             },
         );
+    }
+
+    /// A folder chooser for window `id`'s page; the answer goes back to
+    /// that page (`renderer::folder_chosen_script`).
+    fn folder_dialog(&mut self, id: WindowId) {
+        let Some(window) = self.windows.get_mut(id) else {
+            return;
+        };
+        let proxy = self.proxy.clone();
+        dialog::choose_folder(window.window.gtk_window().upcast_ref(), move |path| {
+            let _ = proxy.send_event(UserEvent::FolderChosen(id, path));
+        });
     }
 
     fn open_dialog(&mut self, parent: Option<WindowId>) {

@@ -10,6 +10,7 @@
 //! | `{"op":"eval","window":N,"script":"<async function body>"}` | `{"result":..}` or `{"error":..}` |
 //! | `{"op":"close","window":N}` | as the window manager's close button |
 //! | `{"op":"menu","item":"open"\|"close"\|"quit"\|"recent:<n>"}` | the menu action |
+//! | `{"op":"drop","window":N,"paths":["/abs",…]}` | as a drop of those paths on the window (what wry's drag-and-drop handler hands the shell) |
 //! | `{"op":"host"}` | [`HostInfo`]: `{"state","pid"}` |
 //! | `{"op":"screenshot","path":"/abs.png"}` | the whole X screen, via ImageMagick's `import` |
 //!
@@ -49,6 +50,10 @@ pub enum ControlRequest {
     Close { window: u64 },
     /// A menu item (`open`, `close`, `quit`, `recent:<n>`): `{"ok":true}`.
     Menu { item: String },
+    /// As if `paths` were dropped on window `window` (what wry's
+    /// drag-and-drop handler hands the shell; XDND itself cannot be
+    /// synthesized under Xvfb): `{"ok":true}`.
+    Drop { window: u64, paths: Vec<PathBuf> },
     /// The supervisor's view of the host: [`HostInfo`].
     Host,
     /// The whole X screen as a PNG at `path` (ImageMagick's `import`):

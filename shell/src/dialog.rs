@@ -62,6 +62,30 @@ pub fn choose_save_path(
     dialog.show();
 }
 
+/// A folder chooser over `parent` (to open a workspace, say); `on_folder`
+/// gets the chosen folder, or `None` when cancelled.
+pub fn choose_folder(parent: &gtk::Window, on_folder: impl Fn(Option<PathBuf>) + 'static) {
+    let dialog = gtk::FileChooserDialog::with_buttons(
+        Some("Choose a Folder"),
+        Some(parent),
+        gtk::FileChooserAction::SelectFolder,
+        &[
+            ("_Cancel", gtk::ResponseType::Cancel),
+            ("_Select", gtk::ResponseType::Accept),
+        ],
+    );
+    dialog.set_modal(true);
+    dialog.set_create_folders(true);
+    dialog.connect_response(move |dialog, response| {
+        let chosen = (response == gtk::ResponseType::Accept)
+            .then(|| dialog.filename())
+            .flatten();
+        on_folder(chosen);
+        dialog.close();
+    });
+    dialog.show();
+}
+
 /// A message the user should see even when no page can show it (a file
 /// that cannot be opened, say).
 pub fn show_error(parent: Option<&gtk::Window>, title: &str, detail: &str) {

@@ -37,6 +37,10 @@ pub enum UserEvent {
     OpenFiles(Vec<PathBuf>),
     /// What a window's Save As dialog chose (`None`: cancelled).
     SaveAsChosen(WindowId, Option<PathBuf>),
+    /// What a window's folder chooser chose (`None`: cancelled).
+    FolderChosen(WindowId, Option<PathBuf>),
+    /// Files or folders dropped on a window's webview.
+    Dropped(WindowId, Vec<PathBuf>),
     /// The host resolved (or refused) a file to open.
     Resolved(PathBuf, Result<OpenedDocument, String>),
     /// The host's recent files, for the menu.

@@ -15,6 +15,7 @@ pub mod actions;
 #[cfg(feature = "test-hooks")]
 pub mod control;
 pub mod deeplink;
+pub mod drop;
 pub mod error_page;
 pub mod host_calls;
 pub mod renderer;

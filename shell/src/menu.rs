@@ -1,4 +1,5 @@
-//! The menu bar (muda): File > Open…, Open Recent, Close Window, Quit. One
+//! The menu bar (muda): File > Open…, Open Recent, Close Window, Quit;
+//! Help > Keyboard Shortcuts. One
 //! menu shared by every window; a click becomes a [`MenuAction`] on the
 //! event loop.
 
@@ -10,6 +11,7 @@ use muda::{Menu, MenuEvent, MenuId, MenuItem, PredefinedMenuItem, Submenu};
 const OPEN: &str = "file.open";
 const CLOSE: &str = "file.close";
 const QUIT: &str = "file.quit";
+const SHORTCUTS: &str = "help.shortcuts";
 const RECENT_PREFIX: &str = "file.recent.";
 /// How many recent files the menu lists.
 const RECENT_ITEMS: usize = 10;
@@ -21,6 +23,8 @@ pub enum MenuAction {
     OpenRecent(PathBuf),
     CloseWindow,
     Quit,
+    /// Help > Keyboard Shortcuts: the focused window's page shows them.
+    ShowShortcuts,
 }
 
 pub struct AppMenu {
@@ -46,8 +50,22 @@ impl AppMenu {
             ],
         )
         .map_err(|e| e.to_string())?;
+        // F1: a key no text field or editor binding wants (Ctrl+/ is
+        // CodeMirror's toggle-comment, and the menu's keys win).
+        let help = Submenu::with_items(
+            "&Help",
+            true,
+            &[&MenuItem::with_id(
+                SHORTCUTS,
+                "&Keyboard Shortcuts",
+                true,
+                Some(Accelerator::new(None, Code::F1)),
+            )],
+        )
+        .map_err(|e| e.to_string())?;
         let menu = Menu::new();
         menu.append(&file).map_err(|e| e.to_string())?;
+        menu.append(&help).map_err(|e| e.to_string())?;
         MenuEvent::set_event_handler(Some(move |event: MenuEvent| on_click(event.id)));
         let mut this = Self {
             menu,
@@ -99,6 +117,7 @@ impl AppMenu {
             OPEN => Some(MenuAction::Open),
             CLOSE => Some(MenuAction::CloseWindow),
             QUIT => Some(MenuAction::Quit),
+            SHORTCUTS => Some(MenuAction::ShowShortcuts),
             other => {
                 let index: usize = other.strip_prefix(RECENT_PREFIX)?.parse().ok()?;
                 self.recent_paths
@@ -110,13 +129,14 @@ impl AppMenu {
     }
 
     /// The action for a test's `menu` request, by name: `open`, `close`,
-    /// `quit` or `recent:<n>`.
+    /// `quit`, `shortcuts` or `recent:<n>`.
     #[cfg(feature = "test-hooks")]
     pub fn action_by_name(&self, name: &str) -> Option<MenuAction> {
         let id = match name {
             "open" => OPEN.to_owned(),
             "close" => CLOSE.to_owned(),
             "quit" => QUIT.to_owned(),
+            "shortcuts" => SHORTCUTS.to_owned(),
             other => format!("{RECENT_PREFIX}{}", other.strip_prefix("recent:")?),
         };
         self.action(&MenuId::new(id))

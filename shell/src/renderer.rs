@@ -32,8 +32,9 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// web/src/desktop/constants.json, which the TypeScript reads too:
 /// [`ROOT`], the path root the renderer lives under (the host's referer
 /// root too); [`HOST_STATE_EVENT`], the DOM event of host state changes;
-/// `LINK_EVENT`, `LINK_QUEUE`, `CLOSE_REQUESTED_EVENT` and `SAVE_AS_EVENT`
-/// (the deep-link, close-request and Save As events, §7 of
+/// `LINK_EVENT`, `LINK_QUEUE`, `CLOSE_REQUESTED_EVENT`, `SAVE_AS_EVENT`,
+/// `FOLDER_CHOSEN_EVENT`, `FOLDER_DROPPED_EVENT`, `SHOW_SHORTCUTS_EVENT`
+/// (the deep-link, close-request, Save As, folder and shortcuts events, §7 of
 /// docs/rfc/bridge.md); `FORBIDDEN_HEADERS`,
 /// the page's headers the preload never sends.
 mod contract {
@@ -121,8 +122,35 @@ pub fn host_state_script(state: &str, message: Option<&str>) -> String {
 /// `CustomEvent` named [`SAVE_AS_EVENT`] with `{path}` (`null` when
 /// cancelled), dispatched only where the preload defined `window.desktop`.
 pub fn save_as_script(path: Option<&std::path::Path>) -> String {
+    path_event_script(SAVE_AS_EVENT, path)
+}
+
+/// The folder chooser's answer: [`FOLDER_CHOSEN_EVENT`] with `{path}`
+/// (`null` when cancelled).
+pub fn folder_chosen_script(path: Option<&std::path::Path>) -> String {
+    path_event_script(FOLDER_CHOSEN_EVENT, path)
+}
+
+/// A folder dropped on the window: [`FOLDER_DROPPED_EVENT`] with `{path}`.
+pub fn folder_dropped_script(path: &std::path::Path) -> String {
+    path_event_script(FOLDER_DROPPED_EVENT, Some(path))
+}
+
+/// Help > Keyboard Shortcuts: [`SHOW_SHORTCUTS_EVENT`], no detail.
+pub fn show_shortcuts_script() -> String {
+    event_script(SHOW_SHORTCUTS_EVENT, &serde_json::Value::Null)
+}
+
+/// A `CustomEvent` named `event` with `{path}` (a string or `null`).
+fn path_event_script(event: &str, path: Option<&std::path::Path>) -> String {
     let detail = serde_json::json!({ "path": path.map(|p| p.to_string_lossy()) });
-    let event = serde_json::to_string(SAVE_AS_EVENT).expect("a string");
+    event_script(event, &detail)
+}
+
+/// Dispatches a `CustomEvent` named `event` with `detail` on `window`, only
+/// where the preload defined `window.desktop`.
+fn event_script(event: &str, detail: &serde_json::Value) -> String {
+    let event = serde_json::to_string(event).expect("a string");
     format!(
         "if (window.desktop) window.dispatchEvent(new CustomEvent({event}, {{ detail: {detail} }}));"
     )
@@ -513,6 +541,9 @@ mod tests {
         assert_eq!(LINK_QUEUE, "__desktopLinks");
         assert_eq!(CLOSE_REQUESTED_EVENT, "desktop:close-requested");
         assert_eq!(SAVE_AS_EVENT, "desktop:save-as");
+        assert_eq!(FOLDER_CHOSEN_EVENT, "desktop:folder-chosen");
+        assert_eq!(FOLDER_DROPPED_EVENT, "desktop:folder-dropped");
+        assert_eq!(SHOW_SHORTCUTS_EVENT, "desktop:show-shortcuts");
         assert_eq!(
             FORBIDDEN_HEADERS,
             ["authorization", "host", "origin", "referer", "cookie"]
@@ -524,6 +555,23 @@ mod tests {
         let script = host_state_script("failed", Some("exit \"1\"</script>"));
         assert!(script.contains(r#"new CustomEvent("desktop:host-state""#));
         assert!(script.contains(r#""message":"exit \"1\"</script>""#));
+    }
+
+    #[test]
+    fn folder_and_shortcut_scripts_dispatch_their_events() {
+        let dir = std::path::Path::new("/home/me/a \"b\"");
+        assert_eq!(
+            folder_chosen_script(Some(dir)),
+            r#"if (window.desktop) window.dispatchEvent(new CustomEvent("desktop:folder-chosen", { detail: {"path":"/home/me/a \"b\""} }));"#
+        );
+        assert!(folder_chosen_script(None).contains(r#"{ detail: {"path":null} }"#));
+        assert!(folder_dropped_script(dir).contains(
+            r#"new CustomEvent("desktop:folder-dropped", { detail: {"path":"/home/me/a \"b\""} })"#
+        ));
+        assert_eq!(
+            show_shortcuts_script(),
+            r#"if (window.desktop) window.dispatchEvent(new CustomEvent("desktop:show-shortcuts", { detail: null }));"#
+        );
     }
 
     #[test]

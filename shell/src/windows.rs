@@ -19,8 +19,8 @@ use webkit2gtk::{
     PolicyDecisionType, URIRequestExt, WebViewExt,
 };
 use wry::{
-    NewWindowResponse, PageLoadEvent, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix,
-    WebViewExtUnix,
+    DragDropEvent, NewWindowResponse, PageLoadEvent, WebContext, WebView, WebViewBuilder,
+    WebViewBuilderExtUnix, WebViewExtUnix,
 };
 
 use crate::events::UserEvent;
@@ -338,6 +338,11 @@ impl Windows {
         self.map.is_empty()
     }
 
+    /// What opens URLs in the system browser.
+    pub fn opener(&self) -> &ExternalOpener {
+        &self.settings.opener
+    }
+
     pub fn get_mut(&mut self, id: WindowId) -> Option<&mut ShellWindow> {
         self.map.get_mut(&id)
     }
@@ -436,6 +441,15 @@ impl Windows {
                 tracing::debug!(url, "denied a new window");
                 NewWindowResponse::Deny
             });
+        // Files and folders dropped on the page go to the shell, never to
+        // WebKit, which would navigate the window to a dropped file.
+        let drop_proxy = self.proxy.clone();
+        let builder = builder.with_drag_drop_handler(move |event| {
+            if let DragDropEvent::Drop { paths, .. } = event {
+                let _ = drop_proxy.send_event(UserEvent::Dropped(id, paths));
+            }
+            true
+        });
         let builder = report_events(builder, id, &self.proxy, &self.settings);
         let webview = build(builder, &window, &mut self.setup)?;
         // Before the first load, so it decides that one too.

@@ -123,6 +123,13 @@ impl App {
                 }
                 None => call.answer(json!({"error": "no such menu item"})),
             },
+            ControlRequest::Drop { window, paths } => match self.windows.by_number(window) {
+                Some(id) => {
+                    self.dropped(id, &paths);
+                    call.answer(json!({"ok": true}));
+                }
+                None => call.answer(json!({"error": "no such window"})),
+            },
             ControlRequest::Host => {
                 let (state, pid) = match *self.control.host_state.borrow() {
                     HostState::Ready { pid, .. } => ("ready", Some(pid)),
