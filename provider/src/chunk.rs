@@ -92,6 +92,10 @@ struct Usage {
     prompt_tokens: Option<u64>,
     #[serde(default)]
     completion_tokens: Option<u64>,
+    /// What the call cost, when the provider says (OpenRouter's
+    /// `usage.cost`, in credits = US dollars).
+    #[serde(default)]
+    cost: Option<f64>,
 }
 
 /// What the caller should do after a chunk.
@@ -177,6 +181,7 @@ impl ChunkInterpreter {
             out.push(StreamEvent::Usage {
                 input_tokens: usage.prompt_tokens.unwrap_or(0),
                 output_tokens: usage.completion_tokens.unwrap_or(0),
+                cost: usage.cost.filter(|c| c.is_finite() && *c >= 0.0),
             });
         }
         let reason = self
@@ -249,6 +254,29 @@ mod tests {
     }
 
     #[test]
+    fn usage_carries_openrouter_cost_when_reported() {
+        let (events, _) = run(&[
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"cost":0.00042}}"#,
+            "[DONE]",
+        ]);
+        assert_eq!(
+            events[0],
+            StreamEvent::Usage {
+                input_tokens: 3,
+                output_tokens: 2,
+                cost: Some(0.00042),
+            }
+        );
+        let (events, _) = run(&[
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"cost":-1}}"#,
+            "[DONE]",
+        ]);
+        assert!(matches!(events[0], StreamEvent::Usage { cost: None, .. }));
+    }
+
+    #[test]
     fn text_reasoning_usage_and_finish() {
         let (events, outcome) = run(&[
             r#"{"id":"1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
@@ -268,7 +296,8 @@ mod tests {
                 StreamEvent::TextDelta("Hi".into()),
                 StreamEvent::Usage {
                     input_tokens: 3,
-                    output_tokens: 2
+                    output_tokens: 2,
+                    cost: None,
                 },
                 StreamEvent::Finish {
                     reason: FinishReason::Stop

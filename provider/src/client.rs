@@ -75,6 +75,11 @@ impl Client {
         })
     }
 
+    /// The underlying connection pool (the model list shares it).
+    pub(crate) fn plain_http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }

@@ -53,6 +53,10 @@ impl ProviderError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Connect(_) => "provider_connect",
+            // The key was refused (missing, wrong, revoked or without access).
+            Self::Status {
+                status: 401 | 403, ..
+            } => "provider_auth",
             Self::Status { .. } => "provider_status",
             Self::RateLimited { .. } => "provider_rate_limited",
             Self::FirstChunkTimeout(_) | Self::IdleTimeout(_) => "provider_timeout",

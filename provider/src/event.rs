@@ -25,6 +25,9 @@ pub enum StreamEvent {
     Usage {
         input_tokens: u64,
         output_tokens: u64,
+        /// The call's cost when the provider reports it (OpenRouter's
+        /// `usage.cost`); `None` otherwise.
+        cost: Option<f64>,
     },
     /// The end: emitted once, after `[DONE]` (or at the end of the body if
     /// the provider omitted `[DONE]` but sent a `finish_reason`).

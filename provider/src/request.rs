@@ -10,6 +10,45 @@ use crate::endpoint::Endpoint;
 use crate::error::ProviderError;
 use crate::message::{ChatRequest, WireRequest};
 
+/// `{base_url}/{path}`, refused unless http(s). The URL is never echoed:
+/// it may carry a token in its query.
+pub(crate) fn endpoint_url(base_url: &str, path: &str) -> Result<url::Url, ProviderError> {
+    let joined = format!("{}/{path}", base_url.trim_end_matches('/'));
+    url::Url::parse(&joined)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .ok_or_else(|| ProviderError::Connect("the endpoint base URL is not an http(s) URL".into()))
+}
+
+/// `{base_url}/models`.
+pub(crate) fn models_url(base_url: &str) -> Result<url::Url, ProviderError> {
+    endpoint_url(base_url, "models")
+}
+
+/// The bearer key (sensitive) and the endpoint's extra headers (sensitive
+/// too: they are often credentials), inserted last so an endpoint can
+/// override the defaults.
+pub(crate) fn auth_headers(endpoint: &Endpoint) -> Result<HeaderMap, ProviderError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = endpoint.key().filter(|key| !key.is_empty()) {
+        let bearer = Zeroizing::new(format!("Bearer {key}"));
+        let mut value = HeaderValue::from_str(&bearer).map_err(|_| {
+            ProviderError::Connect("the API key is not a valid header value".into())
+        })?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    for (name, value) in &endpoint.extra_headers {
+        let invalid =
+            || ProviderError::Connect("an extra header has an invalid name or value".into());
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    Ok(headers)
+}
+
 pub(crate) struct Prepared {
     pub(crate) url: url::Url,
     pub(crate) headers: HeaderMap,
@@ -20,39 +59,19 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     pub(crate) fn new(endpoint: &Endpoint, request: &ChatRequest) -> Result<Self, ProviderError> {
-        // The URL is never echoed: it may carry a token in its query.
-        let joined = format!(
-            "{}/chat/completions",
-            endpoint.base_url.trim_end_matches('/')
-        );
-        let url = url::Url::parse(&joined)
-            .ok()
-            .filter(|url| matches!(url.scheme(), "http" | "https"))
-            .ok_or_else(|| {
-                ProviderError::Connect("the endpoint base URL is not an http(s) URL".into())
-            })?;
-
-        let mut headers = HeaderMap::new();
+        let url = endpoint_url(&endpoint.base_url, "chat/completions")?;
+        let mut headers = auth_headers(endpoint)?;
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
-        if let Some(key) = endpoint.key().filter(|key| !key.is_empty()) {
-            let bearer = Zeroizing::new(format!("Bearer {key}"));
-            let mut value = HeaderValue::from_str(&bearer).map_err(|_| {
-                ProviderError::Connect("the API key is not a valid header value".into())
-            })?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
-        // Inserted last so an endpoint can override the defaults (e.g. a
-        // gateway that wants its own auth header). Values are marked
-        // sensitive: they are often credentials too.
+        // The endpoint's own headers win over the defaults.
         for (name, value) in &endpoint.extra_headers {
-            let invalid =
-                || ProviderError::Connect("an extra header has an invalid name or value".into());
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
-            let mut value = HeaderValue::from_str(value).map_err(|_| invalid())?;
-            value.set_sensitive(true);
-            headers.insert(name, value);
+            if let (Ok(name), Ok(mut value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                value.set_sensitive(true);
+                headers.insert(name, value);
+            }
         }
 
         let body = serde_json::to_vec(&WireRequest::new(request)).map_err(|err| {

@@ -51,6 +51,7 @@ impl AssistantTurn {
             StreamEvent::Usage {
                 input_tokens,
                 output_tokens,
+                ..
             } => self.usage = Some((*input_tokens, *output_tokens)),
             StreamEvent::Finish { reason } => self.finish = Some(reason.clone()),
         }

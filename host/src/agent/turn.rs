@@ -505,6 +505,7 @@ fn relay(event: StreamEvent, state: &mut StepState, out: &mut Emitter, usage: &m
         StreamEvent::Usage {
             input_tokens,
             output_tokens,
+            ..
         } => {
             usage.0 += input_tokens;
             usage.1 += output_tokens;

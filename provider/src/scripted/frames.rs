@@ -61,6 +61,16 @@ impl FrameWriter {
                 "model": self.model, "choices": [],
                 "usage": {"prompt_tokens": input, "completion_tokens": output, "total_tokens": input + output}
             }))],
+            Scripted::UsageCost {
+                input,
+                output,
+                cost,
+            } => vec![self.data(&json!({
+                "id": self.id, "object": "chat.completion.chunk", "created": self.created,
+                "model": self.model, "choices": [],
+                "usage": {"prompt_tokens": input, "completion_tokens": output,
+                          "total_tokens": input + output, "cost": cost}
+            }))],
             Scripted::ErrorObject { message } => {
                 vec![self.data(&json!({"error": {"message": message, "code": 502}}))]
             }

@@ -51,6 +51,12 @@ pub enum Scripted {
         input: u64,
         output: u64,
     },
+    /// Usage with OpenRouter's `usage.cost` (US dollars).
+    UsageCost {
+        input: u64,
+        output: u64,
+        cost: f64,
+    },
     /// `data: {"error":{"message":…,"code":502}}`, as OpenRouter sends
     /// mid-stream.
     ErrorObject {

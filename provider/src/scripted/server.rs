@@ -39,6 +39,10 @@ struct Shared {
     authorizations: Mutex<Vec<Option<String>>>,
     disconnects: AtomicUsize,
     served: AtomicUsize,
+    /// What `GET …/models` answers: a list, or an error reply.
+    models: Mutex<Result<Vec<serde_json::Value>, (u16, serde_json::Value)>>,
+    /// The `Authorization` header of each `GET …/models`.
+    model_requests: Mutex<Vec<Option<String>>>,
     stop: watch::Receiver<bool>,
 }
 
@@ -50,7 +54,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl ScriptedProvider {
     /// Binds `127.0.0.1:0` and starts serving `script`.
     pub async fn start(script: Vec<Reply>) -> std::io::Result<ScriptedProvider> {
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::start_on(0, script).await
+    }
+
+    /// Binds `127.0.0.1:port` (0: any free port) and starts serving
+    /// `script`; fails when the port is taken.
+    pub async fn start_on(port: u16, script: Vec<Reply>) -> std::io::Result<ScriptedProvider> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         let addr = listener.local_addr()?;
         let (stop, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
@@ -59,6 +69,10 @@ impl ScriptedProvider {
             authorizations: Mutex::new(Vec::new()),
             disconnects: AtomicUsize::new(0),
             served: AtomicUsize::new(0),
+            models: Mutex::new(Ok(vec![serde_json::json!({
+                "id": "scripted/default", "object": "model", "created": 0, "owned_by": "scripted"
+            })])),
+            model_requests: Mutex::new(Vec::new()),
             stop: stop_rx.clone(),
         });
         let router = Router::new()
@@ -109,6 +123,37 @@ impl ScriptedProvider {
         lock(&self.shared.authorizations).clone()
     }
 
+    /// Serves these models on `GET …/models` (`{"object":"list","data":[…]}`),
+    /// each `{"id", "object":"model", "owned_by":"scripted"}` plus `extra`'s
+    /// fields for that id if any (e.g. `name`, `context_length`, `pricing`).
+    /// By default the list is one model, `scripted/default`.
+    pub fn set_models(&self, ids: &[&str]) {
+        let list = ids
+            .iter()
+            .map(|id| serde_json::json!({"id": id, "object": "model", "created": 0, "owned_by": "scripted"}))
+            .collect();
+        *lock(&self.shared.models) = Ok(list);
+    }
+
+    /// Serves exactly these entries as the `data` of the model list.
+    pub fn set_model_entries(&self, entries: Vec<serde_json::Value>) {
+        *lock(&self.shared.models) = Ok(entries);
+    }
+
+    /// `GET …/models` answers `status` with an OpenAI-shaped error body
+    /// (404: a server without a model list).
+    pub fn fail_models(&self, status: u16, message: &str) {
+        *lock(&self.shared.models) = Err((
+            status,
+            serde_json::json!({"error": {"message": message, "code": status}}),
+        ));
+    }
+
+    /// The `Authorization` header of each `GET …/models`, in order.
+    pub fn model_requests(&self) -> Vec<Option<String>> {
+        lock(&self.shared.model_requests).clone()
+    }
+
     /// Streaming answers cut short because the client went away.
     pub fn disconnects(&self) -> usize {
         self.shared.disconnects.load(Ordering::SeqCst)
@@ -153,6 +198,9 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if method == Method::GET && uri.path().ends_with("/models") {
+        return models_response(&shared, &headers);
+    }
     if method != Method::POST || !uri.path().ends_with("/chat/completions") {
         return error_response(StatusCode::NOT_FOUND, "not found");
     }
@@ -164,12 +212,7 @@ async fn handle(
         .unwrap_or("scripted")
         .to_owned();
     lock(&shared.requests).push(request);
-    lock(&shared.authorizations).push(
-        headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned),
-    );
+    lock(&shared.authorizations).push(authorization(&headers));
     let sequence = shared.served.fetch_add(1, Ordering::SeqCst);
     let Some(reply) = lock(&shared.script).pop_front() else {
         return error_response(StatusCode::INTERNAL_SERVER_ERROR, "script exhausted");
@@ -190,6 +233,24 @@ async fn handle(
             response
         }
         Reply::Stream { events } => stream_response(&shared, sequence, model, events),
+    }
+}
+
+fn authorization(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn models_response(shared: &Shared, headers: &HeaderMap) -> Response {
+    lock(&shared.model_requests).push(authorization(headers));
+    match &*lock(&shared.models) {
+        Ok(list) => Json(serde_json::json!({"object": "list", "data": list})).into_response(),
+        Err((status, body)) => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, Json(body.clone())).into_response()
+        }
     }
 }
 

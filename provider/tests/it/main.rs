@@ -5,4 +5,5 @@ mod common;
 
 mod binary;
 mod failures;
+mod models;
 mod streaming;

@@ -30,7 +30,8 @@ async fn plain_answer() {
             StreamEvent::TextDelta("world".into()),
             StreamEvent::Usage {
                 input_tokens: 10,
-                output_tokens: 3
+                output_tokens: 3,
+                cost: None,
             },
             StreamEvent::Finish {
                 reason: FinishReason::Stop
@@ -208,7 +209,8 @@ async fn reasoning_deltas_comments_and_usage() {
             StreamEvent::TextDelta("Answer".into()),
             StreamEvent::Usage {
                 input_tokens: 1234,
-                output_tokens: 56
+                output_tokens: 56,
+                cost: None,
             },
             StreamEvent::Finish {
                 reason: FinishReason::Length
