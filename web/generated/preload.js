@@ -5,6 +5,7 @@
 	var root = "/desktop";
 	var hostStateEvent = "desktop:host-state";
 	var saveAsEvent = "desktop:save-as";
+	var folderChosenEvent = "desktop:folder-chosen";
 	var forbiddenHeaders = [
 		"authorization",
 		"host",
@@ -36,21 +37,24 @@
 		}).then((r) => {
 			if (!r.ok) throw new Error("the shell refused " + name + " (" + r.status + ")");
 		});
+		const askForPath = (name, body, answer) => new Promise((resolve, reject) => {
+			const listener = (event) => {
+				removeListener(answer, listener);
+				const path = event.detail?.path;
+				resolve(typeof path === "string" ? path : null);
+			};
+			addListener(answer, listener);
+			shellAction(name, body).catch((error) => {
+				removeListener(answer, listener);
+				reject(error);
+			});
+		});
 		const shell = Object.freeze({
 			open: (path) => shellAction("open", { path: String(path) }),
 			openDialog: () => shellAction("open-dialog", {}),
-			saveDialog: (name) => new Promise((resolve, reject) => {
-				const listener = (event) => {
-					removeListener(saveAsEvent, listener);
-					const path = event.detail?.path;
-					resolve(typeof path === "string" ? path : null);
-				};
-				addListener(saveAsEvent, listener);
-				shellAction("save-dialog", { name: String(name) }).catch((error) => {
-					removeListener(saveAsEvent, listener);
-					reject(error);
-				});
-			}),
+			saveDialog: (name) => askForPath("save-dialog", { name: String(name) }, saveAsEvent),
+			chooseFolder: () => askForPath("folder-dialog", {}, folderChosenEvent),
+			openExternal: (url) => shellAction("open-external", { url: String(url) }),
 			setDirty: (dirty) => shellAction("dirty", { dirty: dirty === true }),
 			close: () => shellAction("close", {}),
 			quit: () => shellAction("quit", {})

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createContext, runInContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { forbiddenHeaders, hostStateEvent, saveAsEvent } from '../src/desktop/constants.json';
+import { folderChosenEvent, forbiddenHeaders, hostStateEvent, saveAsEvent } from '../src/desktop/constants.json';
 import type { DesktopBridge, HostStateEvent } from '../src/desktop/types';
 
 const PRELOAD = readFileSync(new URL('../generated/preload.js', import.meta.url), 'utf8');
@@ -89,7 +89,16 @@ describe('the preload', () => {
     expect(Object.isFrozen(desktop)).toBe(true);
     expect(Object.isFrozen(desktop.shell)).toBe(true);
     expect(Object.keys(desktop)).toEqual(['fetch', 'onHostState', 'shell']);
-    expect(Object.keys(desktop.shell!)).toEqual(['open', 'openDialog', 'saveDialog', 'setDirty', 'close', 'quit']);
+    expect(Object.keys(desktop.shell!)).toEqual([
+      'open',
+      'openDialog',
+      'saveDialog',
+      'chooseFolder',
+      'openExternal',
+      'setDirty',
+      'close',
+      'quit',
+    ]);
   });
 
   it('fetch goes to hostapi://host without the forbidden headers, whatever the page did since', async () => {
@@ -165,6 +174,45 @@ describe('the preload', () => {
     ]);
     const refused = load({ status: 400 }).window.desktop!.shell!.saveDialog('a.md');
     await expect(refused).rejects.toThrow('save-dialog');
+  });
+
+  it('chooseFolder asks the shell and resolves with the folder its one answer event brings', async () => {
+    const page = load();
+    const shell = page.window.desktop!.shell!;
+    const chosen = shell.chooseFolder();
+    // Another dialog's answer is not this one's.
+    page.dispatch(saveAsEvent, { path: '/home/me/copy.md' });
+    page.dispatch(folderChosenEvent, { path: '/home/me/project' });
+    await expect(chosen).resolves.toBe('/home/me/project');
+    const cancelled = shell.chooseFolder();
+    page.dispatch(folderChosenEvent, { path: null });
+    await expect(cancelled).resolves.toBeNull();
+    const malformed = shell.chooseFolder();
+    page.dispatch(folderChosenEvent, { path: 42 });
+    await expect(malformed).resolves.toBeNull();
+    expect(page.listeners.get(folderChosenEvent)?.size ?? 0).toBe(0);
+    expect(page.calls.map((c) => [c.url, c.init.body])).toEqual([
+      ['hostapi://shell/folder-dialog', '{}'],
+      ['hostapi://shell/folder-dialog', '{}'],
+      ['hostapi://shell/folder-dialog', '{}'],
+    ]);
+    const refusedPage = load({ status: 400 });
+    await expect(refusedPage.window.desktop!.shell!.chooseFolder()).rejects.toThrow('folder-dialog');
+    expect(refusedPage.listeners.get(folderChosenEvent)?.size ?? 0).toBe(0);
+  });
+
+  it('openExternal posts the URL as a string and rejects when the shell refuses it', async () => {
+    const page = load();
+    await page.window.desktop!.shell!.openExternal('https://example.com/a');
+    await page.window.desktop!.shell!.openExternal(7 as unknown as string);
+    expect(page.calls.map((c) => [c.url, c.init.body])).toEqual([
+      ['hostapi://shell/open-external', '{"url":"https://example.com/a"}'],
+      ['hostapi://shell/open-external', '{"url":"7"}'],
+    ]);
+    const refused = load({ status: 400 }).window.desktop!.shell!;
+    await expect(refused.openExternal('javascript:alert(1)')).rejects.toThrow(
+      'the shell refused open-external (400)',
+    );
   });
 
   it('shell actions post JSON to hostapi://shell/ and reject on any answer but 2xx', async () => {

@@ -7,7 +7,14 @@
 // of it in ./api.ts. The contract: docs/rfc/bridge.md; its constants are
 // in ./constants.json, which the shell's build reads too.
 
-import { closeRequestedEvent, hostStateEvent, linkEvent, linkQueue } from './constants.json';
+import {
+  closeRequestedEvent,
+  folderDroppedEvent,
+  hostStateEvent,
+  linkEvent,
+  linkQueue,
+  showShortcutsEvent,
+} from './constants.json';
 import type { components, paths } from './openapi.gen';
 
 /** Options of `window.desktop.fetch`; a strict subset of `RequestInit`. */
@@ -66,6 +73,23 @@ export function takeLinkRequests(): unknown[] {
  * `desktop.shell.close()` — or keeps the window open. */
 export const CLOSE_REQUESTED_EVENT = closeRequestedEvent;
 
+/** Payload of the `desktop:folder-dropped` event: an absolute folder path. */
+export interface FolderDroppedEvent {
+  path: string;
+}
+
+/** Name of the DOM event (`CustomEvent<FolderDroppedEvent>`) the shell
+ * dispatches on a window's page when the user drops a folder on the window
+ * (the first one, when several are dropped). The page opens it as a
+ * workspace. Dropped files are not the page's: each opens in its own
+ * document window, as File > Open does. */
+export const FOLDER_DROPPED_EVENT = folderDroppedEvent;
+
+/** Name of the DOM event (`CustomEvent`, no detail) the shell dispatches on
+ * the focused window's page for Help > Keyboard Shortcuts (F1). The page
+ * shows its list of shortcuts. */
+export const SHOW_SHORTCUTS_EVENT = showShortcutsEvent;
+
 /** What the page may ask of the native shell (not the host). Every call goes
  * through the same custom scheme and Origin check as `fetch`; it resolves
  * once the shell took the request. Only the real shell offers it. */
@@ -78,6 +102,13 @@ export interface DesktopShell {
   /** Shows a native Save As dialog proposing `name`; the chosen absolute
    * path, or null when cancelled. Nothing is written: the page writes. */
   saveDialog(name: string): Promise<string | null>;
+  /** Shows a native folder chooser; the chosen absolute folder path, or null
+   * when cancelled (to open a workspace, say). */
+  chooseFolder(): Promise<string | null>;
+  /** Opens an `http:` or `https:` URL in the system browser (never in this
+   * window). Rejects when the shell refuses the URL: anything but a full
+   * `http(s)://host/...` URL without credentials. */
+  openExternal(url: string): Promise<void>;
   /** Reports whether this window's document has unsaved changes, so closing
    * the window asks first (`desktop:close-requested`). */
   setDirty(dirty: boolean): Promise<void>;

@@ -12,7 +12,7 @@
 // The shell runs it inside a block that binds `__RENDERER_ORIGIN__` to the
 // renderer origin (a JSON string), so the origin never becomes a global.
 
-import { forbiddenHeaders, hostStateEvent, root, saveAsEvent } from '../desktop/constants.json';
+import { folderChosenEvent, forbiddenHeaders, hostStateEvent, root, saveAsEvent } from '../desktop/constants.json';
 import type { DesktopBridge, DesktopFetchInit, DesktopShell, HostStateEvent } from '../desktop/types';
 
 declare const __RENDERER_ORIGIN__: string;
@@ -45,24 +45,27 @@ declare const __RENDERER_ORIGIN__: string;
     }).then((r) => {
       if (!r.ok) throw new Error('the shell refused ' + name + ' (' + r.status + ')');
     });
+  // A shell action the shell answers later with one `{path}` event (the
+  // chosen path, or null when cancelled): a native dialog.
+  const askForPath = (name: string, body: object, answer: string): Promise<string | null> =>
+    new Promise<string | null>((resolve, reject) => {
+      const listener = (event: Event) => {
+        removeListener(answer, listener);
+        const path = (event as CustomEvent<{ path: string | null }>).detail?.path;
+        resolve(typeof path === 'string' ? path : null);
+      };
+      addListener(answer, listener);
+      shellAction(name, body).catch((error) => {
+        removeListener(answer, listener);
+        reject(error);
+      });
+    });
   const shell = Object.freeze({
     open: (path: string) => shellAction('open', { path: String(path) }),
     openDialog: () => shellAction('open-dialog', {}),
-    saveDialog: (name: string) =>
-      new Promise<string | null>((resolve, reject) => {
-        // The shell answers with one `desktop:save-as` event (the chosen
-        // path, or null when cancelled).
-        const listener = (event: Event) => {
-          removeListener(saveAsEvent, listener);
-          const path = (event as CustomEvent<{ path: string | null }>).detail?.path;
-          resolve(typeof path === 'string' ? path : null);
-        };
-        addListener(saveAsEvent, listener);
-        shellAction('save-dialog', { name: String(name) }).catch((error) => {
-          removeListener(saveAsEvent, listener);
-          reject(error);
-        });
-      }),
+    saveDialog: (name: string) => askForPath('save-dialog', { name: String(name) }, saveAsEvent),
+    chooseFolder: () => askForPath('folder-dialog', {}, folderChosenEvent),
+    openExternal: (url: string) => shellAction('open-external', { url: String(url) }),
     setDirty: (dirty: boolean) => shellAction('dirty', { dirty: dirty === true }),
     close: () => shellAction('close', {}),
     quit: () => shellAction('quit', {}),
