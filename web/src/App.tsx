@@ -1,16 +1,51 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useEffectEvent, useRef, useState, type CSSProperties } from 'react';
+import { applyAppearance } from './components/appearance';
 import { ErrorLine, HostStateBanner } from './components/Banners';
 import { LinkConfirm } from './components/LinkConfirm';
+import { droppedPath, folderChooser, FOLDER_DROPPED_EVENT, SHOW_SHORTCUTS_EVENT } from './components/nativeShell';
+import { shortcutOf } from './components/shortcuts';
+import { ShortcutsDialog } from './components/ShortcutsDialog';
+import { Splitter } from './components/Splitter';
 import { openLink, parseLinkRequest } from './desktop/links';
 import { turnContext } from './desktop/transport';
 import { LINK_EVENT, takeLinkRequests, type LinkRequest, type Workspace } from './desktop/types';
 import { DesktopProvider, useDesktop } from './desktop-context';
 import { ChatPanel } from './pages/ChatPanel';
 import { DocumentEditor, type DocumentEditorHandle } from './pages/DocumentEditor';
-import { ProviderSettings } from './pages/ProviderSettings';
+import { Home } from './pages/Home';
 import { RecentFiles } from './pages/RecentFiles';
+import { SessionBar } from './pages/SessionBar';
 import { SessionList } from './pages/SessionList';
+import { Settings } from './pages/Settings';
 import { WorkspacePicker } from './pages/WorkspacePicker';
+
+// The chosen appearance before the first paint.
+if (typeof document !== 'undefined') applyAppearance();
+
+type PaneId = 'sidebar' | 'editor' | 'chat';
+const PANES: PaneId[] = ['sidebar', 'editor', 'chat'];
+const paneElement = (p: PaneId) => document.getElementById(`pane-${p}`);
+
+/** A pane width kept across launches (localStorage), clamped. */
+function usePaneWidth(key: string, initial: number, min: number, max: number) {
+  const [width, setWidth] = useState(() => {
+    try {
+      const v = Number(localStorage.getItem(key));
+      return Number.isFinite(v) && v >= min && v <= max ? v : initial;
+    } catch {
+      return initial;
+    }
+  });
+  const set = (v: number) => {
+    setWidth(v);
+    try {
+      localStorage.setItem(key, String(v));
+    } catch {
+      // not kept
+    }
+  };
+  return [width, set] as const;
+}
 
 /** The document a window was opened for: the shell loads one window per
  * document at `/desktop/?doc=<doc_id>`. */
@@ -48,6 +83,119 @@ function Workbench() {
   const [workspace, setWorkspace] = useState<Workspace | null>(null);
   const [view, setView] = useState<'work' | 'settings'>('work');
   const [openError, setOpenError] = useState<unknown>(null);
+  const [showShortcuts, setShowShortcuts] = useState(false);
+  const [sidebarW, setSidebarW] = usePaneWidth('pane:sidebar', 260, 180, 520);
+  const [chatW, setChatW] = usePaneWidth('pane:chat', 380, 260, 720);
+  const chooseFolder = folderChooser(shell);
+
+  async function openWorkspace(path: string) {
+    setOpenError(null);
+    try {
+      const ws = await api.workspaces.open(path);
+      setWorkspace(ws);
+      setView('work');
+      queries.invalidate(['workspaces']);
+    } catch (e) {
+      setOpenError(e);
+    }
+  }
+
+  async function pickFolder() {
+    if (!chooseFolder) return;
+    try {
+      const path = await chooseFolder();
+      if (path) await openWorkspace(path);
+    } catch (e) {
+      setOpenError(e);
+    }
+  }
+
+  async function newSession() {
+    setOpenError(null);
+    try {
+      const s = await api.sessions.create(
+        windowDoc !== null ? { doc_id: windowDoc } : workspace ? { workspace_id: workspace.id } : {},
+      );
+      queries.invalidate(['sessions']);
+      setView('work');
+      setSessionId(s.id);
+      // Focus the new chat's input once it is there.
+      setTimeout(() => focusChat(), 50);
+    } catch (e) {
+      setOpenError(e);
+    }
+  }
+
+  function focusChat() {
+    const input = document.querySelector<HTMLElement>('#pane-chat textarea, #pane-chat input');
+    (input ?? paneElement('chat'))?.focus();
+  }
+
+  function focusPane(p: PaneId) {
+    if (p === 'chat') return focusChat();
+    paneElement(p)?.focus();
+  }
+
+  function cyclePane(by: number) {
+    const active = document.activeElement;
+    const at = PANES.findIndex((p) => paneElement(p)?.contains(active));
+    const next = PANES[(at + by + PANES.length) % PANES.length]!;
+    if (view !== 'work') setView('work');
+    paneElement(next)?.focus();
+  }
+
+  const onKey = useEffectEvent((e: KeyboardEvent) => {
+    if (e.defaultPrevented) return;
+    const action = shortcutOf(e);
+    if (!action) return;
+    e.preventDefault();
+    switch (action) {
+      case 'new-session':
+        void newSession();
+        break;
+      case 'focus-chat':
+        setView('work');
+        focusChat();
+        break;
+      case 'focus-sidebar':
+        setView('work');
+        focusPane('sidebar');
+        break;
+      case 'focus-editor':
+        setView('work');
+        focusPane('editor');
+        break;
+      case 'next-pane':
+        cyclePane(1);
+        break;
+      case 'previous-pane':
+        cyclePane(-1);
+        break;
+      case 'settings':
+        setView((v) => (v === 'settings' ? 'work' : 'settings'));
+        break;
+      case 'shortcuts':
+        setShowShortcuts(true);
+        break;
+    }
+  });
+  const onFolderDropped = useEffectEvent((e: Event) => {
+    const path = droppedPath(e);
+    if (path) void openWorkspace(path);
+  });
+  useEffect(() => {
+    const key = (e: KeyboardEvent) => onKey(e);
+    const dropped = (e: Event) => onFolderDropped(e);
+    const shortcuts = () => setShowShortcuts(true);
+    window.addEventListener('keydown', key);
+    window.addEventListener(FOLDER_DROPPED_EVENT, dropped);
+    window.addEventListener(SHOW_SHORTCUTS_EVENT, shortcuts);
+    return () => {
+      window.removeEventListener('keydown', key);
+      window.removeEventListener(FOLDER_DROPPED_EVENT, dropped);
+      window.removeEventListener(SHOW_SHORTCUTS_EVENT, shortcuts);
+    };
+  }, []);
 
   // Deep links, which any web page can fire: the shell hands them over
   // (queued until we mount) and we ask the user, one at a time.
@@ -112,61 +260,114 @@ function Workbench() {
           onCancel={() => answerLink(false)}
         />
       )}
-      <nav className="topbar">
-        <button type="button" className={view === 'work' ? 'active' : ''} onClick={() => setView('work')}>
-          Work
-        </button>
-        <button type="button" className={view === 'settings' ? 'active' : ''} onClick={() => setView('settings')}>
-          Provider keys
-        </button>
+      {showShortcuts && <ShortcutsDialog onClose={() => setShowShortcuts(false)} />}
+      <header className="topbar">
+        <span className="brand">Agent</span>
+        <nav aria-label="Views">
+          <button
+            type="button"
+            className={view === 'work' ? 'active' : ''}
+            aria-current={view === 'work' ? 'page' : undefined}
+            onClick={() => setView('work')}
+          >
+            Work
+          </button>
+          <button
+            type="button"
+            className={view === 'settings' ? 'active' : ''}
+            aria-current={view === 'settings' ? 'page' : undefined}
+            title="Provider keys, custom endpoint, tool policy and appearance"
+            onClick={() => setView('settings')}
+          >
+            Settings
+          </button>
+        </nav>
+        {chooseFolder && (
+          <button type="button" onClick={() => void pickFolder()}>
+            Open folder…
+          </button>
+        )}
         {shell && (
           <button type="button" onClick={() => void shell.openDialog().catch(setOpenError)}>
             Open…
           </button>
         )}
-        {workspace && <span className="muted">workspace: {workspace.name}</span>}
-      </nav>
+        {workspace && <span className="muted workspace-name">workspace: {workspace.name}</span>}
+        <span className="spacer" />
+        <button type="button" className="quiet" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (Ctrl+/)" onClick={() => setShowShortcuts(true)}>
+          ⌨
+        </button>
+      </header>
       {view === 'settings' ? (
-        <ProviderSettings />
+        <main className="main" id="pane-settings">
+          <Settings workspace={workspace} />
+        </main>
       ) : (
-        <div className="layout">
-          <aside className="sidebar">
-            <WorkspacePicker selected={workspace} onSelect={setWorkspace} onOpenFile={(p) => void openPath(p)} />
+        <div
+          className="layout"
+          style={{ '--sidebar-w': `${sidebarW}px`, '--chat-w': `${chatW}px` } as CSSProperties}
+        >
+          <aside className="sidebar pane" id="pane-sidebar" tabIndex={-1} aria-label="Workspaces, documents and sessions">
+            <WorkspacePicker
+              selected={workspace}
+              onSelect={setWorkspace}
+              onOpenFile={(p) => void openPath(p)}
+              onChooseFolder={chooseFolder ? () => void pickFolder() : null}
+            />
             <RecentFiles
               selected={docId}
               onSelect={(id, path) => (shell ? void openPath(path) : setDocId(id))}
               onOpenPath={(p) => void openPath(p)}
+              onChooseFile={shell ? () => void shell.openDialog().catch(setOpenError) : null}
             />
             <ErrorLine error={openError} />
             {windowDoc === null && (
               <SessionList selected={sessionId} workspaceId={workspace?.id ?? null} onSelect={setSessionId} />
             )}
           </aside>
-          <main className="main">
+          <Splitter label="Resize the sidebar" value={sidebarW} min={180} max={520} side="left" onChange={setSidebarW} controls="pane-sidebar" />
+          <main className="main pane" id="pane-editor" tabIndex={-1} aria-label="Editor">
             {docId ? (
               <DocumentEditor ref={editor} key={docId} docId={docId} onOpenPath={(p) => void openPath(p)} />
             ) : (
-              <div className="muted">Open a document.</div>
+              <Home
+                onOpenFolder={chooseFolder ? () => void pickFolder() : null}
+                onOpenFile={shell ? () => void shell.openDialog().catch(setOpenError) : null}
+                onWorkspace={(w) => {
+                  setWorkspace(w);
+                  void api.workspaces.open(w.path).catch(() => {}); // marks it recent
+                }}
+                onDocument={(id, path) => (shell ? void openPath(path) : setDocId(id))}
+              />
             )}
           </main>
-          <aside className="chat-column">
+          <Splitter label="Resize the chat" value={chatW} min={260} max={720} side="right" onChange={setChatW} controls="pane-chat" />
+          <aside className="chat-column pane" id="pane-chat" tabIndex={-1} aria-label="Chat">
             {windowDoc !== null && <SessionList selected={sessionId} docId={windowDoc} onSelect={setSessionId} />}
             {sessionId ? (
-              <ChatPanel
-                key={sessionId}
-                sessionId={sessionId}
-                onSettings={() => setView('settings')}
-                // The host may have retitled the session.
-                onTurnEnd={() => queries.invalidate(['sessions'])}
-                context={
-                  windowDoc === null
-                    ? undefined
-                    : () => turnContext(windowDoc, docId === windowDoc ? editor.current?.selectionOnDisk() : null)
-                }
-              />
+              <>
+                <SessionBar key={sessionId} sessionId={sessionId} />
+                <ChatPanel
+                  key={sessionId}
+                  sessionId={sessionId}
+                  onSettings={() => setView('settings')}
+                  // The host may have retitled the session.
+                  onTurnEnd={() => queries.invalidate(['sessions'])}
+                  context={
+                    windowDoc === null
+                      ? undefined
+                      : () => turnContext(windowDoc, docId === windowDoc ? editor.current?.selectionOnDisk() : null)
+                  }
+                />
+              </>
             ) : (
-              <div className="muted">
+              <div className="muted chat-empty">
                 {windowDoc === null ? 'Pick or create a session.' : 'Pick or start a chat about this document.'}
+                <p>
+                  <button type="button" className="primary" onClick={() => void newSession()}>
+                    Start a chat
+                  </button>
+                </p>
               </div>
             )}
           </aside>

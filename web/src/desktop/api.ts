@@ -33,6 +33,95 @@ import type {
 
 export type StoredUIMessage = UIMessage<StoredMessageMetadata>;
 
+// The routes below (models, connection test, local servers, a session's
+// model) are written against their agreed contract until their schemas are
+// generated into openapi.gen.ts; the normalisers accept the shapes the host
+// may settle on (a model as a string or as `{id, name?}`).
+
+/** One model a provider offers. */
+export interface ModelInfo {
+  id: string;
+  name?: string;
+}
+
+/** `GET /providers/{provider}/models`: the (cached) list; `stale` when the
+ * host answered from its cache because the provider could not be asked. */
+export interface ModelList {
+  models: ModelInfo[];
+  stale: boolean;
+}
+
+/** `POST /providers/{provider}/test`. */
+export type ConnectionTest = { ok: true; latency_ms: number } | { ok: false; code: string; message: string };
+
+/** A local OpenAI-compatible server `GET /local-models` found on loopback. */
+export interface LocalServer {
+  /** e.g. `ollama`, `llama.cpp`, `lm-studio`, `vllm`. */
+  kind: string;
+  base_url: string;
+  models: ModelInfo[];
+}
+
+/** What `PATCH /sessions/{id}` takes. */
+export interface SessionUpdate {
+  title?: string;
+  archived?: boolean;
+  provider?: ProviderId;
+  model?: string;
+}
+
+type Loose = Record<string, unknown>;
+
+function toModel(m: unknown): ModelInfo | null {
+  if (typeof m === 'string') return m ? { id: m } : null;
+  if (m && typeof m === 'object') {
+    const o = m as Loose;
+    const id = typeof o.id === 'string' ? o.id : typeof o.name === 'string' ? o.name : typeof o.model === 'string' ? o.model : null;
+    if (!id) return null;
+    const name = typeof o.name === 'string' && o.name !== id ? o.name : undefined;
+    return name ? { id, name } : { id };
+  }
+  return null;
+}
+
+function toModels(list: unknown): ModelInfo[] {
+  return Array.isArray(list) ? list.map(toModel).filter((m): m is ModelInfo => m !== null) : [];
+}
+
+/** Normalises `GET /providers/{p}/models`. */
+export function toModelList(body: unknown): ModelList {
+  const o = (body && typeof body === 'object' ? body : {}) as Loose;
+  const list = Array.isArray(body) ? body : (o.models ?? o.data);
+  return { models: toModels(list), stale: o.stale === true };
+}
+
+/** Normalises `GET /local-models`. */
+export function toLocalServers(body: unknown): LocalServer[] {
+  const o = (body && typeof body === 'object' ? body : {}) as Loose;
+  const list = Array.isArray(body) ? body : (o.servers ?? o.local_models ?? o.found ?? []);
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((s: unknown) => {
+    if (!s || typeof s !== 'object') return [];
+    const x = s as Loose;
+    const base = typeof x.base_url === 'string' ? x.base_url : typeof x.url === 'string' ? x.url : null;
+    if (!base) return [];
+    const kind = [x.kind, x.server, x.name, x.id].find((v): v is string => typeof v === 'string') ?? 'local';
+    return [{ kind, base_url: base, models: toModels(x.models) }];
+  });
+}
+
+/** Normalises `POST /providers/{p}/test`. */
+export function toConnectionTest(body: unknown): ConnectionTest {
+  const o = (body && typeof body === 'object' ? body : {}) as Loose;
+  if (o.ok === true) return { ok: true, latency_ms: typeof o.latency_ms === 'number' ? o.latency_ms : 0 };
+  const err = (o.error && typeof o.error === 'object' ? o.error : o) as Loose;
+  return {
+    ok: false,
+    code: typeof err.code === 'string' ? err.code : 'unknown',
+    message: typeof err.message === 'string' ? err.message : '',
+  };
+}
+
 const seg = encodeURIComponent;
 
 function query(params: Record<string, string | number | boolean | undefined>): string {
@@ -156,7 +245,24 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
       configure: async (provider: ProviderId, settings: ProviderSettings) =>
         (await json<Schemas['ProviderList']>(`/providers/${seg(provider)}`, { method: 'PUT', json: settings }))
           .providers,
+      /** The provider's models (the host caches the list; `stale` when it is
+       * the last known list). HostError with the provider's stable code when
+       * it cannot be asked and nothing is cached. */
+      models: async (provider: ProviderId) => toModelList(await json<unknown>(`/providers/${seg(provider)}/models`)),
+      /** One small request to the provider as configured; a failure is an
+       * answer (`{ok:false, code}`), not a throw. */
+      test: async (provider: ProviderId): Promise<ConnectionTest> => {
+        try {
+          return toConnectionTest(await json<unknown>(`/providers/${seg(provider)}/test`, { method: 'POST', json: {} }));
+        } catch (e) {
+          if (e instanceof HostError) return { ok: false, code: e.code, message: e.message };
+          throw e;
+        }
+      },
     },
+
+    /** OpenAI-compatible servers listening on this machine's loopback. */
+    localModels: async () => toLocalServers(await json<unknown>('/local-models')),
 
     sessions: {
       create: (init: Schemas['CreateSession'] = {}) =>
@@ -166,6 +272,8 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
       rename: (id: string, title: string) => json<Session>(`/sessions/${seg(id)}`, { method: 'PATCH', json: { title } satisfies Schemas['UpdateSession'] }),
       archive: (id: string, archived = true) =>
         json<Session>(`/sessions/${seg(id)}`, { method: 'PATCH', json: { archived } satisfies Schemas['UpdateSession'] }),
+      /** Sets the session's provider and model (later turns use them). */
+      update: (id: string, patch: SessionUpdate) => json<Session>(`/sessions/${seg(id)}`, { method: 'PATCH', json: patch }),
       delete: (id: string) => empty(`/sessions/${seg(id)}`, { method: 'DELETE' }),
       /** Stored messages in the AI SDK UIMessage shape. */
       messages: async (id: string) =>

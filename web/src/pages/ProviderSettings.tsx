@@ -18,8 +18,7 @@ export function ProviderSettings() {
     queries.invalidate(['providers']);
   };
   return (
-    <section className="settings">
-      <h2>Providers</h2>
+    <div>
       <ErrorLine error={secrets.error ?? providers.error} />
       {PROVIDERS.map((p) => (
         <ProviderRow
@@ -30,7 +29,7 @@ export function ProviderSettings() {
           onChange={reload}
         />
       ))}
-    </section>
+    </div>
   );
 }
 
@@ -56,7 +55,7 @@ function ProviderRow({
     <div className="provider">
       <h3>
         {provider}{' '}
-        <span className={status?.available ? 'ok' : 'muted'}>{status?.available ? 'available' : 'not available'}</span>
+        <span className={status?.available ? 'badge ok' : 'badge'}>{status?.available ? 'available' : 'not available'}</span>
       </h3>
       <div>
         Key:{' '}
@@ -83,6 +82,7 @@ function ProviderRow({
           type="password"
           autoComplete="off"
           spellCheck={false}
+          aria-label={`${provider} API key`}
           placeholder={presence?.present ? 'Replace key' : 'API key'}
           value={key}
           onChange={(e) => setKey(e.target.value)}
@@ -103,11 +103,12 @@ function ProviderRow({
         }}
       >
         <input
+          aria-label={`${provider} base URL`}
           placeholder={status?.base_url || (provider === 'custom' ? 'http://127.0.0.1:11434/v1' : 'base URL')}
           value={baseUrl}
           onChange={(e) => setBaseUrl(e.target.value)}
         />
-        <input placeholder={status?.default_model || 'default model'} value={model} onChange={(e) => setModel(e.target.value)} />
+        <input aria-label={`${provider} default model`} placeholder={status?.default_model || 'default model'} value={model} onChange={(e) => setModel(e.target.value)} />
         <button type="submit" disabled={!baseUrl.trim() && !model.trim()}>
           Save settings
         </button>

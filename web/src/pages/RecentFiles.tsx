@@ -7,7 +7,11 @@ export function RecentFiles({
   selected,
   onSelect,
   onOpenPath,
+  onChooseFile = null,
 }: {
+  /** The native Open dialog, when there is one: the path field is then
+   * only a fallback, tucked away. */
+  onChooseFile?: (() => void) | null;
   selected: string | null;
   /** A recent file was picked: its id and its path (the shell opens paths). */
   onSelect: (docId: string, path: string) => void;
@@ -22,6 +26,15 @@ export function RecentFiles({
   return (
     <section className="panel">
       <h2>Documents</h2>
+      {onChooseFile ? (
+        <>
+          <div className="panel-actions">
+            <button type="button" onClick={onChooseFile}>
+              Open file…
+            </button>
+          </div>
+          <details className="fallback">
+            <summary>Type a path instead</summary>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -31,9 +44,27 @@ export function RecentFiles({
           }
         }}
       >
-        <input placeholder="/absolute/path/to/file.md" value={path} onChange={(e) => setPath(e.target.value)} />
+        <input aria-label="File path" placeholder="/absolute/path/to/file.md" value={path} onChange={(e) => setPath(e.target.value)} />
         <button type="submit">Open</button>
       </form>
+          </details>
+        </>
+      ) : (
+        <>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (path.trim()) {
+            onOpenPath(path.trim());
+            setPath('');
+          }
+        }}
+      >
+        <input aria-label="File path" placeholder="/absolute/path/to/file.md" value={path} onChange={(e) => setPath(e.target.value)} />
+        <button type="submit">Open</button>
+      </form>
+        </>
+      )}
       <ErrorLine error={error ?? actionError} />
       <ul className="list">
         {data?.map((r) => (

@@ -39,6 +39,7 @@ export function SessionList({
       <h2>{docId === null ? 'Sessions' : 'Chats about this document'}</h2>
       <button
         type="button"
+        className="primary"
         onClick={() =>
           void act(async () => {
             const s = await api.sessions.create(
@@ -52,6 +53,7 @@ export function SessionList({
       </button>
       <input
         type="search"
+        aria-label="Search sessions"
         placeholder="Search titles and messages"
         value={q}
         onChange={(e) => {

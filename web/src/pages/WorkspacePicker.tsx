@@ -8,7 +8,11 @@ export function WorkspacePicker({
   selected,
   onSelect,
   onOpenFile,
+  onChooseFolder = null,
 }: {
+  /** The native folder chooser, when the shell has one: the path field
+   * is then only a fallback, tucked away. */
+  onChooseFolder?: (() => void) | null;
   selected: Workspace | null;
   onSelect: (w: Workspace | null) => void;
   onOpenFile: (absolutePath: string) => void;
@@ -27,6 +31,15 @@ export function WorkspacePicker({
   return (
     <section className="panel">
       <h2>Workspaces</h2>
+      {onChooseFolder ? (
+        <>
+          <div className="panel-actions">
+            <button type="button" onClick={onChooseFolder}>
+              Open folder…
+            </button>
+          </div>
+          <details className="fallback">
+            <summary>Type a path instead</summary>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -39,9 +52,30 @@ export function WorkspacePicker({
             });
         }}
       >
-        <input placeholder="/absolute/path/to/folder" value={path} onChange={(e) => setPath(e.target.value)} />
+        <input aria-label="Folder path" placeholder="/absolute/path/to/folder" value={path} onChange={(e) => setPath(e.target.value)} />
         <button type="submit">Open</button>
       </form>
+          </details>
+        </>
+      ) : (
+        <>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (path.trim())
+            void act(async () => {
+              const w = await api.workspaces.open(path.trim());
+              setPath('');
+              setDir('');
+              onSelect(w);
+            });
+        }}
+      >
+        <input aria-label="Folder path" placeholder="/absolute/path/to/folder" value={path} onChange={(e) => setPath(e.target.value)} />
+        <button type="submit">Open</button>
+      </form>
+        </>
+      )}
       <ErrorLine error={list.error ?? actionError} />
       <ul className="list">
         {list.data?.map((w) => (
