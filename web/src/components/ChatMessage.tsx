@@ -2,13 +2,16 @@ import { isToolUIPart, type UIMessage } from 'ai';
 import { useRef } from 'react';
 import { fileOfToolCall, mayChangeFiles, toolNameOf, turnIdOf } from '../changes/changes';
 import { useTurnChanges } from '../changes/hooks';
+import { Markdown } from '../chat/Markdown';
+import { MessageActions } from '../chat/MessageActions';
 import { ToolCard } from './ToolCard';
 import { TurnChanges, type TurnChangesHandle } from './TurnChanges';
 
 /**
- * One message of the conversation. A finished answer whose turn may have
- * changed files shows those changes below it, and its write tools link to
- * their file's diff.
+ * One message of the conversation. An answer's text is markdown (never
+ * raw HTML); the user's is plain text. A finished answer whose turn may
+ * have changed files shows those changes below it, and its write tools
+ * link to their file's diff.
  */
 export function ChatMessage({
   sessionId,
@@ -16,6 +19,8 @@ export function ChatMessage({
   finished,
   answered,
   onAnswer,
+  onAlwaysAllow,
+  onRetry,
 }: {
   sessionId: string;
   message: UIMessage;
@@ -23,19 +28,31 @@ export function ChatMessage({
   finished: boolean;
   answered: Record<string, boolean>;
   onAnswer: (approvalId: string, approved: boolean) => void;
+  onAlwaysAllow?: (approvalId: string, tool: string, input: unknown) => void;
+  /** Offered under a failed answer. */
+  onRetry?: () => void;
 }) {
   const turnId = finished && mayChangeFiles(message) ? turnIdOf(message) : null;
   const { data: changes } = useTurnChanges(sessionId, turnId);
   const changesView = useRef<TurnChangesHandle>(null);
+  const assistant = message.role === 'assistant';
 
   return (
     <div className={`message ${message.role}`}>
       {message.parts.map((part, i) => {
-        if (part.type === 'text') return <p key={i} className="text">{part.text}</p>;
+        if (part.type === 'text') {
+          return assistant ? (
+            <Markdown key={i} text={part.text} streaming={!finished} />
+          ) : (
+            <p key={i} className="text user-text">
+              {part.text}
+            </p>
+          );
+        }
         if (part.type === 'reasoning')
           return (
             <details key={i} className="reasoning">
-              <summary>Reasoning</summary>
+              <summary>{!finished && part.state === 'streaming' ? 'Thinking…' : 'Reasoning'}</summary>
               <pre>{part.text}</pre>
             </details>
           );
@@ -48,6 +65,7 @@ export function ChatMessage({
               part={part}
               answered={approvalId === undefined ? undefined : answered[approvalId]}
               onAnswer={onAnswer}
+              onAlwaysAllow={onAlwaysAllow}
               diff={file ? { path: file.path, show: () => changesView.current?.reveal(file.path) } : undefined}
             />
           );
@@ -55,6 +73,7 @@ export function ChatMessage({
         return null;
       })}
       {turnId && <TurnChanges ref={changesView} sessionId={sessionId} turnId={turnId} />}
+      {finished && <MessageActions message={message} onRetry={onRetry} />}
     </div>
   );
 }

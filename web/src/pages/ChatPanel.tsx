@@ -1,7 +1,10 @@
 import { useChat } from '@ai-sdk/react';
 import type { UIMessage } from 'ai';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useChangesFollowSession } from '../changes/hooks';
+import { ExternalLinkContext, shellOpener } from '../chat/links';
+import { messageText } from '../chat/MessageActions';
+import { withAlwaysAllow } from '../chat/policy';
 import { ErrorLine, ProviderDownBanner } from '../components/Banners';
 import { ChatMessage } from '../components/ChatMessage';
 import { isHostError } from '../desktop/errors';
@@ -44,7 +47,11 @@ function Chat({
   onTurnEnd,
   context,
 }: ChatProps & { sessionId: string; initial: UIMessage[] }) {
-  const { api, transport, queries } = useDesktop();
+  const { api, transport, queries, shell } = useDesktop();
+  const openExternal = useMemo(() => shellOpener(shell), [shell]);
+  // The session's workspace: its policy is what "Always allow" writes.
+  const { data: session } = useQuery(['session', sessionId], (a) => a.sessions.get(sessionId));
+  const workspaceId = session?.workspace_id ?? null;
   const { messages, sendMessage, status, error, stop, resumeStream, clearError } = useChat({
     id: sessionId,
     messages: initial,
@@ -90,62 +97,108 @@ function Chat({
     }
   }
 
+  /** Writes the workspace policy so this tool (or this command's
+   * program) is allowed from now on, then approves this call. */
+  async function alwaysAllow(approvalId: string, tool: string, input: unknown) {
+    if (!workspaceId) return;
+    try {
+      const policy = await api.workspaces.policy(workspaceId);
+      await api.workspaces.setPolicy(workspaceId, withAlwaysAllow(policy, tool, input));
+      queries.invalidate(['policy', workspaceId]);
+    } catch (e) {
+      setActionError(e);
+      return;
+    }
+    await answer(approvalId, true);
+  }
+
+  // A failed turn (the stream's error, or a stored answer that ended in an
+  // error) can be tried again: the same request as a new turn.
+  const last = messages[messages.length - 1];
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  const lastStatus = (last?.metadata as { status?: string } | undefined)?.status;
+  const failed =
+    !busy &&
+    lastUser !== undefined &&
+    (error !== undefined || (last?.role === 'assistant' && (lastStatus === 'error' || lastStatus === 'interrupted')));
+  function retry() {
+    if (!lastUser) return;
+    const text = messageText(lastUser);
+    if (!text) return;
+    clearError();
+    setActionError(null);
+    const turnContext = context?.();
+    void sendMessage({ text }, turnContext ? { body: { context: turnContext } } : undefined);
+  }
+
   return (
-    <section className="chat">
-      <div className="messages">
-        {messages.map((m, i) => (
-          <ChatMessage
-            key={m.id}
-            sessionId={sessionId}
-            message={m}
-            finished={!(busy && i === messages.length - 1)}
-            answered={answered}
-            onAnswer={(id, approved) => void answer(id, approved)}
-          />
-        ))}
-      </div>
-      {error && isHostError(error, 'provider_down') ? (
-        <ProviderDownBanner message={error.message} onSettings={onSettings} />
-      ) : error && isHostError(error, 'run_in_flight') ? (
-        <div className="banner warn">
-          A turn is already running in this session.{' '}
-          <button type="button" onClick={() => (clearError(), void resumeStream())}>
-            Follow it
-          </button>
+    <ExternalLinkContext.Provider value={openExternal}>
+      <section className="chat">
+        <div className="messages">
+          {messages.map((m, i) => (
+            <ChatMessage
+              key={m.id}
+              sessionId={sessionId}
+              message={m}
+              finished={!(busy && i === messages.length - 1)}
+              answered={answered}
+              onAnswer={(id, approved) => void answer(id, approved)}
+              onAlwaysAllow={workspaceId ? (id, tool, input) => void alwaysAllow(id, tool, input) : undefined}
+              onRetry={failed && m === last && m.role === 'assistant' ? retry : undefined}
+            />
+          ))}
         </div>
-      ) : (
-        <ErrorLine error={error} />
-      )}
-      <ErrorLine error={actionError} />
-      <form
-        className="composer"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const text = input.trim();
-          if (!text || busy) return;
-          setInput('');
-          setActionError(null);
-          const turnContext = context?.();
-          void sendMessage({ text }, turnContext ? { body: { context: turnContext } } : undefined);
-        }}
-      >
-        <textarea
-          value={input}
-          onChange={(e) => setInput(e.target.value)}
-          placeholder="Ask the agent…"
-          rows={3}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) e.currentTarget.form?.requestSubmit();
-          }}
-        />
-        {busy ? (
-          <button type="button" onClick={() => void abort()}>
-            Stop
-          </button>
-        ) : (
-          <button type="submit">Send</button>
+        {failed && last?.role !== 'assistant' && (
+          <div className="turn-failed">
+            <span className="muted">The turn failed.</span>
+            <button type="button" className="retry-turn" onClick={retry}>
+              Retry
+            </button>
+          </div>
         )}
-      </form>
-    </section>
+        {error && isHostError(error, 'provider_down') ? (
+          <ProviderDownBanner message={error.message} onSettings={onSettings} />
+        ) : error && isHostError(error, 'run_in_flight') ? (
+          <div className="banner warn">
+            A turn is already running in this session.{' '}
+            <button type="button" onClick={() => (clearError(), void resumeStream())}>
+              Follow it
+            </button>
+          </div>
+        ) : (
+          <ErrorLine error={error} />
+        )}
+        <ErrorLine error={actionError} />
+        <form
+          className="composer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const text = input.trim();
+            if (!text || busy) return;
+            setInput('');
+            setActionError(null);
+            const turnContext = context?.();
+            void sendMessage({ text }, turnContext ? { body: { context: turnContext } } : undefined);
+          }}
+        >
+          <textarea
+            value={input}
+            onChange={(e) => setInput(e.target.value)}
+            placeholder="Ask the agent…"
+            rows={3}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) e.currentTarget.form?.requestSubmit();
+            }}
+          />
+          {busy ? (
+            <button type="button" onClick={() => void abort()}>
+              Stop
+            </button>
+          ) : (
+            <button type="submit">Send</button>
+          )}
+        </form>
+      </section>
+    </ExternalLinkContext.Provider>
   );
 }

@@ -1,0 +1,111 @@
+import { code } from '@streamdown/code';
+import type { ReactNode } from 'react';
+import { defaultRehypePlugins, defaultRemarkPlugins, Streamdown, type Components } from 'streamdown';
+import { safeExternalUrl, useOpenExternal } from './links';
+
+// Model output is untrusted (a prompt-injected model writes what a web page
+// told it to). Raw HTML never becomes elements: remark's `html` nodes are
+// turned into plain text before anything else sees them, and rehype-raw is
+// left out, so `<script>`, `<img onerror>`, `<iframe>` and inline handlers
+// show as the characters they are.
+
+interface MdNode {
+  type: string;
+  value?: string;
+  children?: MdNode[];
+}
+
+function htmlToText(node: MdNode): void {
+  if (node.type === 'html') node.type = 'text';
+  node.children?.forEach(htmlToText);
+}
+
+/** remark plugin: every raw HTML node becomes a text node. */
+function remarkHtmlAsText() {
+  return (tree: MdNode) => htmlToText(tree);
+}
+
+const remarkPlugins = [...Object.values(defaultRemarkPlugins), remarkHtmlAsText];
+const rehypePlugins = Object.entries(defaultRehypePlugins)
+  .filter(([name]) => name !== 'raw')
+  .map(([, plugin]) => plugin);
+
+/** Keeps every URL as written: the link and image components below decide. */
+const keepUrl = (url: string) => url;
+
+function Link({ href, children }: { href?: string; children?: ReactNode }) {
+  const open = useOpenExternal();
+  const safe = safeExternalUrl(href);
+  if (!safe) {
+    // Not http(s): shown, never followed.
+    return (
+      <span className="md-link-blocked" title={href ? `Not opened: ${href}` : undefined}>
+        {children}
+      </span>
+    );
+  }
+  return (
+    <a
+      href={safe}
+      className="md-link"
+      title={safe}
+      rel="noreferrer noopener"
+      onClick={(e) => {
+        // The window never navigates: the system browser opens it, or
+        // nothing happens and the title shows the URL.
+        e.preventDefault();
+        open(safe);
+      }}
+    >
+      {children}
+    </a>
+  );
+}
+
+function ImagePlaceholder({ src, alt }: { src?: string | Blob; alt?: string }) {
+  const open = useOpenExternal();
+  const url = typeof src === 'string' ? src : '';
+  const safe = safeExternalUrl(url);
+  // Remote images are not loaded (no fetch without the user's action).
+  return (
+    <span className="md-image" role="img" aria-label={`Image not loaded: ${alt || url}`}>
+      <span className="md-image-alt">{alt ? `🖼 ${alt}` : '🖼 image'}</span>{' '}
+      <span className="md-image-url">{url}</span>
+      {safe && (
+        <button type="button" className="link" onClick={() => open(safe)}>
+          Open image in browser
+        </button>
+      )}
+    </span>
+  );
+}
+
+const components: Components = {
+  p: ({ children }) => <p className="text">{children}</p>,
+  a: ({ href, children }) => <Link href={href}>{children}</Link>,
+  img: ({ src, alt }) => <ImagePlaceholder src={src} alt={alt} />,
+};
+
+const plugins = { code };
+const controls = { code: { copy: true, download: false }, table: { copy: true, download: false, fullscreen: false }, image: false };
+
+export default function MarkdownImpl({ text, streaming }: { text: string; streaming: boolean }) {
+  return (
+    <Streamdown
+      className="md-body"
+      mode={streaming ? 'streaming' : 'static'}
+      isAnimating={streaming}
+      parseIncompleteMarkdown
+      skipHtml={false}
+      remarkPlugins={remarkPlugins}
+      rehypePlugins={rehypePlugins}
+      urlTransform={keepUrl}
+      components={components}
+      plugins={plugins}
+      controls={controls}
+      lineNumbers={false}
+    >
+      {text}
+    </Streamdown>
+  );
+}
