@@ -4,6 +4,8 @@
 //!   the old version or the new one, never a mix, never empty;
 //! - a hundred SIGKILLs during turns and writes on one user-data directory
 //!   leave a sound database, whole documents and replayable sessions;
+//! - SIGKILLs during a turn's revert leave every file one whole version
+//!   (restored or not), and a revert left alone restores all of them;
 //! - a full file system under the user data gives 507 `storage_full`,
 //!   damages nothing, and the next write after space returns succeeds;
 //! - a read-only user-data directory refuses start-up clearly.
@@ -871,4 +873,148 @@ fn a_read_only_user_data_directory_refuses_start_up_clearly() {
         );
         eprintln!("{name}: {status:?}: {}", refusal[0]);
     }
+}
+
+/// Files the revert test's turn writes, and their size.
+const REVERT_FILES: usize = 24;
+const REVERT_SIZE: usize = 192 * 1024;
+
+#[test]
+fn sigkill_during_a_revert_leaves_every_file_whole() {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let ws = files.path().join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    for n in 0..REVERT_FILES {
+        std::fs::write(ws.join(format!("f{n}.txt")), version_of(1, REVERT_SIZE)).unwrap();
+    }
+    // One turn writes every file (version 2), all in one step.
+    let mut events: Vec<Scripted> = (0..REVERT_FILES)
+        .map(|n| Scripted::ToolCall {
+            index: n as u32,
+            id: format!("call_{n}"),
+            name: "write_file".into(),
+            arguments: json!({"path": format!("f{n}.txt"), "content": version_of(2, REVERT_SIZE)})
+                .to_string(),
+            pieces: 1,
+        })
+        .collect();
+    events.extend([
+        Scripted::Finish {
+            reason: "tool_calls".into(),
+        },
+        Scripted::Done,
+    ]);
+    let world = World::builder(vec![
+        Reply::Stream { events },
+        Reply::text_answer("Written."),
+    ])
+    .user_data(data)
+    .start();
+    let workspace = world.host.ok("POST", "/workspaces", json!({"path": ws}))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    world.host.ok(
+        "PUT",
+        &format!("/workspaces/{workspace}/policy"),
+        json!({"tools": {"write_file": "allow"}}),
+    );
+    let session = world
+        .host
+        .ok("POST", "/sessions", json!({"workspace_id": workspace}))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let frames = world.turn_to_end(&session, "write them all");
+    let turn = frames[0]
+        .id
+        .as_deref()
+        .unwrap()
+        .rsplit_once(':')
+        .unwrap()
+        .0
+        .to_owned();
+    let read = |n: usize| std::fs::read_to_string(ws.join(format!("f{n}.txt"))).unwrap();
+    assert!((0..REVERT_FILES).all(|n| read(n) == version_of(2, REVERT_SIZE)));
+    let World {
+        host,
+        provider,
+        dir,
+    } = world;
+    host.stop();
+
+    // How long one revert takes here, request to answer: the kills below
+    // land anywhere in that span.
+    let span = {
+        let host = TestHost::start(dir.path());
+        let started = Instant::now();
+        host.ok(
+            "POST",
+            &format!("/sessions/{session}/turns/{turn}/revert"),
+            json!({"force": true}),
+        );
+        let span = started.elapsed();
+        host.stop();
+        for n in 0..REVERT_FILES {
+            std::fs::write(ws.join(format!("f{n}.txt")), version_of(2, REVERT_SIZE)).unwrap();
+        }
+        span.as_micros().max(1000) as u64
+    };
+
+    // Reverts killed at random moments: every file stays one whole version.
+    let mut rng = 0x5eed_u64 ^ std::process::id() as u64;
+    let mut mixed_seen = false;
+    for round in 0..12 {
+        let host = TestHost::start(dir.path());
+        let pid = host.pid as libc::pid_t;
+        let port = host.port;
+        let mut headers = host.good_headers();
+        headers.push(("Content-Type".into(), "application/json".into()));
+        let path = format!("/sessions/{session}/turns/{turn}/revert");
+        let reverting = std::thread::spawn(move || {
+            try_raw_request(port, "POST", &path, &headers, Some(br#"{"force":true}"#))
+        });
+        std::thread::sleep(Duration::from_micros(next(&mut rng) % span));
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = reverting.join();
+        let mut host = host;
+        host.wait_exit(Duration::from_secs(5))
+            .expect("killed host exits");
+        drop(host);
+        let versions: Vec<usize> = (0..REVERT_FILES)
+            .map(|n| {
+                let content = read(n);
+                assert!(
+                    is_whole_of(&content, REVERT_SIZE),
+                    "round {round}: f{n}.txt is not one whole version"
+                );
+                if content == version_of(1, REVERT_SIZE) {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
+        mixed_seen |= versions.contains(&1) && versions.contains(&2);
+        // Put the turn's version back for the next round.
+        for n in 0..REVERT_FILES {
+            std::fs::write(ws.join(format!("f{n}.txt")), version_of(2, REVERT_SIZE)).unwrap();
+        }
+    }
+    eprintln!(
+        "a revert takes {span} µs here; a kill landed mid-revert (some files restored, some not): {mixed_seen}"
+    );
+
+    // A revert left alone restores everything, byte for byte.
+    let host = TestHost::start(dir.path());
+    host.ok(
+        "POST",
+        &format!("/sessions/{session}/turns/{turn}/revert"),
+        json!({"force": true}),
+    );
+    assert!((0..REVERT_FILES).all(|n| read(n) == version_of(1, REVERT_SIZE)));
+    host.stop();
+    provider.shutdown();
 }
