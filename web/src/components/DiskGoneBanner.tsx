@@ -21,18 +21,23 @@ export function DiskGoneBanner({
   /** Opens the renamed file (absent where nothing can open it). */
   onOpen?: (path: string) => void;
 }) {
+  const saveButtons = (label: string) => (
+    <>
+      <button type="button" className="recreate" onClick={onSave} disabled={saving}>
+        {label}
+      </button>{' '}
+      {onSaveAs && (
+        <button type="button" className="save-as" onClick={onSaveAs} disabled={saving}>
+          Save As…
+        </button>
+      )}
+    </>
+  );
   if (gone.kind === 'removed') {
     return (
       <div className="banner warn disk-gone" role="alert">
         <strong>Deleted on disk.</strong> The file {path} no longer exists; your text is kept here, unsaved.{' '}
-        <button type="button" className="recreate" onClick={onSave} disabled={saving}>
-          Save (create the file again)
-        </button>{' '}
-        {onSaveAs && (
-          <button type="button" className="save-as" onClick={onSaveAs} disabled={saving}>
-            Save As…
-          </button>
-        )}
+        {saveButtons('Save (create the file again)')}
       </div>
     );
   }
@@ -45,14 +50,7 @@ export function DiskGoneBanner({
           Open {gone.path}
         </button>
       )}{' '}
-      <button type="button" className="recreate" onClick={onSave} disabled={saving}>
-        Save to {path} again
-      </button>{' '}
-      {onSaveAs && (
-        <button type="button" className="save-as" onClick={onSaveAs} disabled={saving}>
-          Save As…
-        </button>
-      )}
+      {saveButtons(`Save to ${path} again`)}
     </div>
   );
 }
