@@ -140,7 +140,7 @@ function Body({ s, input, output }: { s: ToolSummary; input: unknown; output: un
     case 'command':
       return (
         <>
-          <pre className="tool-command" aria-label="Command">
+          <pre className="tool-cmdline" aria-label="Command">
             $ {s.command}
           </pre>
           {s.stdout !== undefined && s.stdout !== '' && (
