@@ -38,6 +38,7 @@ use crate::events::Events;
 use crate::handshake::Handshake;
 use crate::lifeline::{stopped, StopReason};
 use crate::local_socket::LocalSocket;
+use crate::models::Models;
 use crate::recent::Recent;
 use crate::routes;
 use crate::secrets::Secrets;
@@ -98,7 +99,7 @@ impl AgentHost {
             AuthFile::new(opened.user_data.auth_path()),
             &opened.user_data.root().to_string_lossy(),
         );
-        let (state, db) = opened.collaborators(secrets, started)?;
+        let (state, db) = opened.collaborators(secrets, started, Models::default_local())?;
         let Opened {
             user_data, lock, ..
         } = opened;
@@ -254,6 +255,7 @@ impl Opened {
         &self,
         secrets: SecretStore,
         started: Instant,
+        local_servers: Vec<(String, u16)>,
     ) -> Result<(Arc<AppState>, Arc<Database>), StartError> {
         let user_data = &self.user_data;
         let db = Arc::new(Database::open(&user_data.database_path())?);
@@ -283,6 +285,7 @@ impl Opened {
             self.protected.clone(),
             events.clone(),
         ));
+        let models = Arc::new(Models::new(providers.clone(), local_servers));
         let agent = Arc::new(Agent::new(
             db.clone(),
             workspaces.clone(),
@@ -299,6 +302,7 @@ impl Opened {
             events,
             workspaces,
             agent,
+            models,
             secrets,
             openapi: routes::openapi_json(),
         });
@@ -325,13 +329,23 @@ impl InProcessHost {
     /// Opens (creating it if needed) and locks `user_data`, and builds the
     /// collaborators over it.
     pub fn open(user_data: &Path) -> Result<InProcessHost, StartError> {
+        Self::open_with_local_servers(user_data, Models::default_local())
+    }
+
+    /// As [`InProcessHost::open`], with `GET /local-models` probing these
+    /// `(server name, 127.0.0.1 port)` pairs instead of the common local
+    /// servers' ports (tests bind a scripted server on a free port).
+    pub fn open_with_local_servers(
+        user_data: &Path,
+        local_servers: Vec<(String, u16)>,
+    ) -> Result<InProcessHost, StartError> {
         let opened = Opened::open(user_data)?;
         let secrets = SecretStore::with_backend(
             AuthFile::new(opened.user_data.auth_path()),
             &opened.user_data.root().to_string_lossy(),
             Some(SecretBackend::File),
         );
-        let (state, _db) = opened.collaborators(secrets, Instant::now())?;
+        let (state, _db) = opened.collaborators(secrets, Instant::now(), local_servers)?;
         Ok(InProcessHost {
             state,
             _lock: opened.lock,

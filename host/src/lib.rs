@@ -39,6 +39,7 @@ mod http;
 mod ids;
 pub mod lifeline;
 mod local_socket;
+mod models;
 #[cfg(test)]
 mod proptests;
 mod recent;

@@ -7,6 +7,7 @@ use crate::agent::Agent;
 
 use crate::documents::Documents;
 use crate::events::Events;
+use crate::models::Models;
 use crate::recent::Recent;
 use crate::secrets::Secrets;
 use crate::workspaces::Workspaces;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub recent: Recent,
     pub workspaces: Arc<Workspaces>,
     pub agent: Arc<Agent>,
+    /// Model lists, connection tests, local servers.
+    pub models: Arc<Models>,
     pub secrets: Secrets,
     /// The OpenAPI document, rendered once at start.
     pub openapi: String,

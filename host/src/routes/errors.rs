@@ -21,6 +21,7 @@ use crate::blocking::Blocked;
 use crate::changes::ChangesError;
 use crate::documents::DocumentError;
 use crate::files::FileError;
+use crate::models::ModelsError;
 use crate::recent::RecentError;
 use crate::secrets::SecretsError;
 use crate::workspaces::WorkspaceError;
@@ -191,6 +192,32 @@ impl From<ProvidersError> for ApiError {
             E::InvalidRetries => refusal(StatusCode::BAD_REQUEST, "invalid_retries", &e),
             E::InvalidBaseUrl(_) => refusal(StatusCode::BAD_REQUEST, "invalid_base_url", &e),
             E::Storage(e) => storage(e),
+        }
+    }
+}
+
+/// A provider that failed a request the host made for a client (a model
+/// list): the provider's stable code (`provider_connect`, `provider_auth`,
+/// `provider_status`, `provider_rate_limited`, `provider_timeout`, …, the
+/// codes a turn's `error` chunk ends with), 504 for a timeout, else 502.
+/// The message is the provider error's `Display`: scrubbed of the key,
+/// without the URL.
+pub(crate) fn provider_failure(e: &agent_provider::ProviderError) -> ApiError {
+    let status = if e.code() == "provider_timeout" {
+        StatusCode::GATEWAY_TIMEOUT
+    } else {
+        StatusCode::BAD_GATEWAY
+    };
+    refusal(status, e.code(), e)
+}
+
+impl From<ModelsError> for ApiError {
+    fn from(e: ModelsError) -> Self {
+        match e {
+            ModelsError::Providers(e) => e.into(),
+            ModelsError::Provider(ref inner) => provider_failure(inner),
+            ModelsError::Client(_) => fault(&e),
+            ModelsError::Blocked(e) => e.into(),
         }
     }
 }

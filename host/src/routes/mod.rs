@@ -61,6 +61,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/providers", get(providers::list))
         .route("/providers/{provider}", put(providers::configure))
+        .route("/providers/{provider}/models", get(providers::models))
+        .route("/providers/{provider}/test", post(providers::test))
+        .route("/local-models", get(providers::local_models))
         .route("/sessions", get(sessions::list).post(sessions::create))
         .route(
             "/sessions/{id}",
@@ -124,6 +127,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         secrets::delete,
         providers::list,
         providers::configure,
+        providers::models,
+        providers::test,
+        providers::local_models,
         providers::get_policy,
         providers::set_policy,
         sessions::create,

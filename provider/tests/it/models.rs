@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use agent_provider::{
-    is_missing_models_route, probe_client, probe_models, Client, Endpoint, StreamEvent, Zeroizing,
+    is_missing_models_route, Client, Endpoint, LocalProbe, StreamEvent, Zeroizing,
 };
 
 use crate::common::{collect, fast_config, open};
@@ -88,8 +88,9 @@ async fn a_silent_server_times_out() {
 async fn the_probe_reads_a_local_list_and_never_follows_redirects() {
     let server = ScriptedProvider::start(vec![]).await.unwrap();
     server.set_models(&["llama3.2"]);
-    let http = probe_client(Duration::from_millis(300)).unwrap();
-    let models = probe_models(&http, &server.base_url(), Duration::from_millis(300))
+    let probe = LocalProbe::new(Duration::from_millis(300)).unwrap();
+    let models = probe
+        .models(&server.base_url(), Duration::from_millis(300))
         .await
         .unwrap();
     assert_eq!(models[0].id, "llama3.2");
@@ -113,13 +114,10 @@ async fn the_probe_reads_a_local_list_and_never_follows_redirects() {
                 .await;
         }
     });
-    let error = probe_models(
-        &http,
-        &format!("http://{addr}/v1"),
-        Duration::from_millis(300),
-    )
-    .await
-    .unwrap_err();
+    let error = probe
+        .models(&format!("http://{addr}/v1"), Duration::from_millis(300))
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), "provider_status");
 }
 

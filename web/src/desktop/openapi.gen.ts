@@ -356,6 +356,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/local-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local OpenAI-compatible servers: asks only 127.0.0.1 on the common
+         *     ports (Ollama 11434, llama.cpp 8080, LM Studio 1234, vLLM 8000) for
+         *     `/v1/models`, concurrently, 300 ms each, no redirects.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LocalServers"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -480,6 +519,133 @@ export interface paths {
             };
         };
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers/{provider}/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The provider's models (`GET {base_url}/models`), cached 5 minutes. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Ask the provider even when the cached list is fresh. */
+                    refresh?: boolean;
+                };
+                header?: never;
+                path: {
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The list; `stale: true` with `error` when the provider failed and this is the last list it gave */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelListBody"];
+                    };
+                };
+                /** @description `unknown_provider` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `provider_down`: the provider is not configured (no key, or no base URL) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the provider failed and no list was fetched before: `provider_connect`, `provider_auth`, `provider_status`, `provider_rate_limited`, `provider_protocol`, `provider_error`, `provider_interrupted` */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `provider_timeout` */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers/{provider}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes one small request with the provider's current settings (its
+         *     model list, or a chat request when it has no `/models`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description `{ok: true, latency_ms}` or `{ok: false, code, message}` */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConnectionTest"];
+                    };
+                };
+                /** @description `unknown_provider` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -2079,6 +2245,18 @@ export interface components {
             pattern: string;
             permission: components["schemas"]["Permission"];
         };
+        /** @description The result of a connection test. */
+        ConnectionTest: {
+            /** @description Without `ok`: `provider_down` (not configured) or a provider code. */
+            code?: string | null;
+            /**
+             * Format: int64
+             * @description With `ok`: how long the request took.
+             */
+            latency_ms?: number | null;
+            message?: string | null;
+            ok: boolean;
+        };
         CreateSession: {
             /**
              * @description The session belongs to this document (exclusive with
@@ -2219,6 +2397,17 @@ export interface components {
             /** @description `<run>-<seq>`; send the last one seen as `Last-Event-ID`. */
             id: string;
         };
+        /** @description A local OpenAI-compatible server that answered. */
+        LocalServerBody: {
+            /** @description `http://127.0.0.1:<port>/v1`, ready for `PUT /providers/custom`. */
+            base_url: string;
+            models: components["schemas"]["Model"][];
+            /** @description `ollama`, `llama.cpp`, `lm-studio` or `vllm` (by port). */
+            server: string;
+        };
+        LocalServers: {
+            servers: components["schemas"]["LocalServerBody"][];
+        };
         /** @description A stored message in the AI SDK `UIMessage` shape (`parts` as streamed). */
         Message: {
             id: string;
@@ -2239,6 +2428,36 @@ export interface components {
              *     are `GET /sessions/{id}/turns/{turn_id}/changes`.
              */
             turnId?: string | null;
+        };
+        /** @description One model of a provider's or a local server's list. */
+        Model: {
+            /**
+             * Format: int64
+             * @description Tokens of context, when the provider says.
+             */
+            context_length?: number | null;
+            id: string;
+            /** @description A display name, when the provider gives one (OpenRouter). */
+            name?: string | null;
+            pricing?: null | components["schemas"]["ModelPricing"];
+        };
+        ModelListBody: {
+            error?: null | components["schemas"]["ErrorDetail"];
+            /**
+             * Format: int64
+             * @description When this list was fetched from the provider (ms since the epoch).
+             */
+            fetched_at_ms: number;
+            models: components["schemas"]["Model"][];
+            /**
+             * @description True when the provider failed just now and this is the last list
+             *     it gave; `error` says why.
+             */
+            stale: boolean;
+        };
+        ModelPricing: {
+            completion?: string | null;
+            prompt?: string | null;
         };
         /** @description `POST /documents`: open a file, or create one (Save As). */
         OpenDocumentRequest: {

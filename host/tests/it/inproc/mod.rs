@@ -8,6 +8,7 @@
 mod agent;
 mod documents;
 mod live;
+mod models;
 mod sessions;
 mod workspaces;
 
@@ -62,9 +63,20 @@ impl Reply {
 
 impl Host {
     pub fn new() -> Host {
+        Self::with_local_servers(None)
+    }
+
+    /// A host whose `GET /local-models` probes these `(name, port)` pairs
+    /// (`None`: the real common ports).
+    pub fn with_local_servers(local: Option<Vec<(String, u16)>>) -> Host {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("files")).unwrap();
-        let host = InProcessHost::open(&dir.path().join("data")).expect("in-process host");
+        let data = dir.path().join("data");
+        let host = match local {
+            Some(local) => InProcessHost::open_with_local_servers(&data, local),
+            None => InProcessHost::open(&data),
+        }
+        .expect("in-process host");
         Host { host, dir }
     }
 
