@@ -55,7 +55,7 @@ pub use error::{ProviderError, MAX_MESSAGE_CHARS};
 pub use event::{FinishReason, StreamEvent};
 pub use id::Provider;
 pub use message::{ChatMessage, ChatRequest, FunctionCall, ToolCall, ToolSpec};
-pub use models::{is_missing_models_route, probe_client, probe_models, ModelInfo, ModelPricing};
+pub use models::{is_missing_models_route, LocalProbe, ModelInfo, ModelPricing};
 pub use stream::ChatStream;
 pub use turn::AssistantTurn;
 pub use zeroize::Zeroizing;

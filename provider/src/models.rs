@@ -75,26 +75,44 @@ impl Client {
     }
 }
 
-/// `GET {base_url}/models` on a local server, with no key, no redirects
-/// and an overall `limit`: the probe for local OpenAI-compatible servers.
-pub async fn probe_models(
-    http: &reqwest::Client,
-    base_url: &str,
-    limit: Duration,
-) -> Result<Vec<ModelInfo>, ProviderError> {
-    let url = models_url(base_url)?;
-    fetch_models(http, url, reqwest::header::HeaderMap::new(), limit, None).await
+/// The probe for local OpenAI-compatible servers: `GET {base_url}/models`
+/// with no key, no proxy and no redirects followed (a redirect is a
+/// failed probe, never a hop to another host). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct LocalProbe {
+    http: reqwest::Client,
 }
 
-/// An HTTP client that never follows redirects, for [`probe_models`].
-pub fn probe_client(connect_timeout: Duration) -> Result<reqwest::Client, ProviderError> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .connect_timeout(connect_timeout)
-        .user_agent(concat!("agent-host/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|err| ProviderError::Connect(format!("could not set up HTTP: {}", describe(&err))))
+impl LocalProbe {
+    pub fn new(connect_timeout: Duration) -> Result<Self, ProviderError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(connect_timeout)
+            .user_agent(concat!("agent-host/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| {
+                ProviderError::Connect(format!("could not set up HTTP: {}", describe(&err)))
+            })?;
+        Ok(Self { http })
+    }
+
+    /// The server's models, within `limit` overall.
+    pub async fn models(
+        &self,
+        base_url: &str,
+        limit: Duration,
+    ) -> Result<Vec<ModelInfo>, ProviderError> {
+        let url = models_url(base_url)?;
+        fetch_models(
+            &self.http,
+            url,
+            reqwest::header::HeaderMap::new(),
+            limit,
+            None,
+        )
+        .await
+    }
 }
 
 async fn fetch_models(
