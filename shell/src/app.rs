@@ -475,16 +475,26 @@ impl App {
         );
     }
 
-    /// A folder chooser for window `id`'s page; the answer goes back to
-    /// that page (`renderer::folder_chosen_script`).
+    /// A folder chooser for window `id`'s page, starting in its document's
+    /// folder (else the home folder); the answer goes back to that page
+    /// (`renderer::folder_chosen_script`).
     fn folder_dialog(&mut self, id: WindowId) {
         let Some(window) = self.windows.get_mut(id) else {
             return;
         };
+        let start = match &window.kind {
+            WindowKind::Document { path, .. } => path.parent().map(Path::to_path_buf),
+            _ => None,
+        }
+        .or_else(|| std::env::var_os("HOME").map(PathBuf::from));
         let proxy = self.proxy.clone();
-        dialog::choose_folder(window.window.gtk_window().upcast_ref(), move |path| {
-            let _ = proxy.send_event(UserEvent::FolderChosen(id, path));
-        });
+        dialog::choose_folder(
+            window.window.gtk_window().upcast_ref(),
+            start.as_deref(),
+            move |path| {
+                let _ = proxy.send_event(UserEvent::FolderChosen(id, path));
+            },
+        );
     }
 
     fn open_dialog(&mut self, parent: Option<WindowId>) {

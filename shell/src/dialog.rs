@@ -62,9 +62,14 @@ pub fn choose_save_path(
     dialog.show();
 }
 
-/// A folder chooser over `parent` (to open a workspace, say); `on_folder`
-/// gets the chosen folder, or `None` when cancelled.
-pub fn choose_folder(parent: &gtk::Window, on_folder: impl Fn(Option<PathBuf>) + 'static) {
+/// A folder chooser over `parent` (to open a workspace, say), showing
+/// `start` (GTK would show Recent, where nothing can be selected);
+/// `on_folder` gets the chosen folder, or `None` when cancelled.
+pub fn choose_folder(
+    parent: &gtk::Window,
+    start: Option<&std::path::Path>,
+    on_folder: impl Fn(Option<PathBuf>) + 'static,
+) {
     let dialog = gtk::FileChooserDialog::with_buttons(
         Some("Choose a Folder"),
         Some(parent),
@@ -76,6 +81,9 @@ pub fn choose_folder(parent: &gtk::Window, on_folder: impl Fn(Option<PathBuf>) +
     );
     dialog.set_modal(true);
     dialog.set_create_folders(true);
+    if let Some(start) = start {
+        dialog.set_current_folder(start);
+    }
     dialog.connect_response(move |dialog, response| {
         let chosen = (response == gtk::ResponseType::Accept)
             .then(|| dialog.filename())

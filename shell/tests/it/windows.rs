@@ -974,3 +974,217 @@ fn document_window_eventually(path: &Path) -> impl Fn(&[WindowInfo]) -> Option<W
             .cloned()
     }
 }
+
+/// Polls the page until `expression` is not `undefined`; its value.
+fn page_value(expression: &str) -> String {
+    format!(
+        r#"
+const deadline = Date.now() + 20000;
+while (Date.now() < deadline) {{
+  const value = {expression};
+  if (value !== undefined) return value;
+  await new Promise((r) => setTimeout(r, 50));
+}}
+throw new Error('the page never got it');
+"#
+    )
+}
+
+/// The first visible window titled exactly `title`, waiting for it.
+fn x_window(shell: &Shell, title: &str) -> String {
+    xdotool(
+        shell,
+        &[
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            &format!("^{title}$"),
+        ],
+    )
+    .lines()
+    .next()
+    .unwrap_or_else(|| panic!("no window {title:?} on the display"))
+    .to_owned()
+}
+
+/// `shell.chooseFolder()` shows GTK's folder chooser over the window and
+/// resolves with the folder picked there (typed with real keys), then with
+/// `null` when the chooser is cancelled.
+#[test]
+fn choose_folder_answers_with_the_folder_picked_in_the_real_dialog() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir
+        .path()
+        .canonicalize()
+        .expect("canonical")
+        .join("project-7f3a");
+    std::fs::create_dir(&project).expect("mkdir");
+    let shell = Shell::start_with(dir.path(), host_binary(), &[], &[], &[], true);
+    let id = shell.wait_window("home window", home_window).id;
+    let ask = r#"
+window.__folder = undefined;
+window.desktop.shell.chooseFolder().then((p) => { window.__folder = p; }, (e) => { window.__folder = 'error: ' + e; });
+return true;
+"#;
+    shell.eval(id, ask);
+    let dialog = x_window(&shell, "Choose a Folder");
+    // No window manager under Xvfb: focus the dialog ourselves. Ctrl+L
+    // opens the location field; the folder's path replaces what it holds,
+    // Return goes there, and Select (Alt+S) picks the folder shown.
+    xdotool(&shell, &["windowfocus", "--sync", &dialog]);
+    xdotool(&shell, &["key", "ctrl+l"]);
+    std::thread::sleep(Duration::from_millis(300));
+    xdotool(&shell, &["key", "ctrl+a"]);
+    let typed = format!("{}/", project.to_str().expect("utf-8"));
+    xdotool(&shell, &["type", "--delay", "20", &typed]);
+    xdotool(&shell, &["key", "Return"]);
+    std::thread::sleep(Duration::from_millis(500));
+    xdotool(&shell, &["key", "alt+s"]);
+    let chosen = shell.eval(id, &page_value("window.__folder"));
+    assert_eq!(
+        chosen.as_str().map(|p| p.trim_end_matches('/')),
+        project.to_str(),
+        "stderr:\n{}",
+        shell.stderr()
+    );
+
+    shell.eval(id, ask);
+    let dialog = x_window(&shell, "Choose a Folder");
+    xdotool(&shell, &["windowfocus", "--sync", &dialog]);
+    xdotool(&shell, &["key", "Escape"]);
+    assert_eq!(
+        shell.eval(id, &page_value("window.__folder")),
+        serde_json::Value::Null
+    );
+}
+
+/// `shell.openExternal` hands a full `http(s)` URL to the system browser
+/// (the test opener) and refuses everything else with 400; the window
+/// stays where it was.
+#[test]
+fn open_external_hands_only_web_urls_to_the_system_browser() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opened = dir.path().join("opened.txt");
+    let opener = crate::common::script(
+        dir.path(),
+        "opener",
+        &format!("printf '%s\\n' \"$1\" >> '{}'", opened.display()),
+    );
+    let shell = Shell::start_with(
+        dir.path(),
+        host_binary(),
+        &[],
+        &[],
+        &[("AGENT_SHELL_TEST_OPENER", opener.as_os_str())],
+        false,
+    );
+    let id = shell.wait_window("home window", home_window).id;
+    let start = shell.eval(id, "return location.href;");
+    let outcomes = shell.eval(
+        id,
+        r#"
+const outcomes = {};
+for (const url of ['javascript:alert(1)', 'data:text/html,x', 'file:///etc/passwd', '/desktop/',
+                   'example.com', 'https://', 'https://user@example.invalid/', 'https://example.invalid/docs?a=1']) {
+  outcomes[url] = await window.desktop.shell.openExternal(url).then(() => 'opened', (e) => e.message);
+}
+return outcomes;
+"#,
+    );
+    let refused = "the shell refused open-external (400)";
+    assert_eq!(
+        outcomes,
+        json!({
+            "javascript:alert(1)": refused,
+            "data:text/html,x": refused,
+            "file:///etc/passwd": refused,
+            "/desktop/": refused,
+            "example.com": refused,
+            "https://": refused,
+            "https://user@example.invalid/": refused,
+            "https://example.invalid/docs?a=1": "opened",
+        })
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            std::fs::read_to_string(&opened).unwrap_or_default()
+                == "https://example.invalid/docs?a=1\n"
+        }),
+        "opened: {:?}; stderr:\n{}",
+        std::fs::read_to_string(&opened),
+        shell.stderr()
+    );
+    assert_eq!(shell.eval(id, "return location.href;"), start);
+}
+
+/// A drop on a window (what wry's drag-and-drop handler hands the shell;
+/// XDND cannot be synthesized under Xvfb, so the control socket stands in
+/// for the GTK signal): the file opens in its document window, the folder
+/// goes to the page as `desktop:folder-dropped`, a link is ignored, and the
+/// window stays on its page. F1 (a real key) and Help > Keyboard Shortcuts
+/// tell the focused page `desktop:show-shortcuts`.
+#[test]
+fn drops_open_files_hand_folders_to_the_page_and_f1_asks_for_shortcuts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("canonical");
+    let file = root.join("dropped.md");
+    std::fs::write(&file, "dropped-marker-41c0\n").expect("write");
+    let folder = root.join("workspace-9d2e");
+    std::fs::create_dir(&folder).expect("mkdir");
+    let shell = Shell::start_with(dir.path(), host_binary(), &[], &[], &[], true);
+    let id = shell.wait_window("home window", home_window).id;
+    let start = shell.eval(id, "return location.href;");
+    shell.eval(
+        id,
+        r#"
+window.__folders = [];
+window.__shortcuts = 0;
+addEventListener('desktop:folder-dropped', (e) => window.__folders.push(e.detail.path));
+addEventListener('desktop:show-shortcuts', () => { window.__shortcuts += 1; });
+return true;
+"#,
+    );
+    let answer = shell.request(&agent_shell::ControlRequest::Drop {
+        window: id,
+        paths: vec![
+            "https://example.invalid/page".into(),
+            file.clone(),
+            folder.clone(),
+            root.join("missing.md"),
+        ],
+    });
+    assert_eq!(answer, json!({"ok": true}));
+    let document = shell.wait_window("the dropped file's window", document_window(&file));
+    shell.eval(document.id, &editor_text_containing("dropped-marker-41c0"));
+    assert_eq!(
+        shell.eval(
+            id,
+            &page_value("window.__folders.length ? window.__folders : undefined")
+        ),
+        json!([folder.to_str().expect("utf-8")])
+    );
+    assert_eq!(shell.eval(id, "return location.href;"), start);
+
+    // The real key, in the focused home window.
+    let home = x_window(&shell, "Agent");
+    xdotool(&shell, &["windowfocus", "--sync", &home]);
+    shell.wait_window("the home window focused", |windows| {
+        windows.iter().find(|w| w.id == id && w.focused).cloned()
+    });
+    xdotool(&shell, &["key", "F1"]);
+    assert_eq!(
+        shell.eval(id, &page_value("window.__shortcuts || undefined")),
+        json!(1),
+        "stderr:\n{}",
+        shell.stderr()
+    );
+    assert_eq!(shell.menu("shortcuts"), json!({"ok": true}));
+    assert_eq!(
+        shell.eval(
+            id,
+            &page_value("window.__shortcuts > 1 ? window.__shortcuts : undefined")
+        ),
+        json!(2)
+    );
+}
