@@ -93,6 +93,7 @@ describe('markdown', () => {
       '[a](javascript:window.__pwned=1) [b](data:text/html,<script>x</script>) [c](file:///etc/passwd) [d](JAVASCRIPT:alert(1))',
     );
     expect(container.querySelectorAll('a').length).toBe(0);
+    expect(container.querySelectorAll('.md-link-blocked').length).toBe(4);
     for (const span of container.querySelectorAll('.md-link-blocked')) (span as HTMLElement).click();
     expect(open).not.toHaveBeenCalled();
     assertInert();

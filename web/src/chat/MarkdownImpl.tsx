@@ -26,8 +26,11 @@ function remarkHtmlAsText() {
 }
 
 const remarkPlugins = [...Object.values(defaultRemarkPlugins), remarkHtmlAsText];
+// rehype-sanitize stays (a second line: it strips `javascript:` URLs and
+// unknown attributes); rehype-harden goes, the components below decide
+// about links and images themselves.
 const rehypePlugins = Object.entries(defaultRehypePlugins)
-  .filter(([name]) => name !== 'raw')
+  .filter(([name]) => name !== 'raw' && name !== 'harden')
   .map(([, plugin]) => plugin);
 
 /** Keeps every URL as written: the link and image components below decide. */
