@@ -6,7 +6,9 @@
 //! error window when the host cannot start; a screenshot that is not blank;
 //! deep links that ask in the page before opening anything; a clean window
 //! taking an outside change in place, and the agent's `edit_document`; the
-//! title marking unsaved changes.
+//! title marking unsaved changes; Save As and the folder chooser through
+//! the real GTK dialogs; `shell.openExternal`; drops (through the control
+//! socket's `drop`, as XDND cannot be synthesized here) and F1.
 //!
 //! Runs under `dbus-run-session -- xvfb-run -a` (packages installed by
 //! scripts/setup.sh) unless `DISPLAY` is set.
