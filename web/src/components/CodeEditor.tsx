@@ -20,10 +20,12 @@ interface Props {
    * editor starts and whenever the selection or the text changes. */
   onSelection?: (selection: { from: number; to: number }) => void;
   readOnly?: boolean;
+  /** The text area's accessible name. */
+  label?: string;
 }
 
 /** Plain CodeMirror 6 with markdown; Mod-s saves. */
-export function CodeEditor({ value, revision, push = null, onChange, onSave, onSelection, readOnly = false }: Props) {
+export function CodeEditor({ value, revision, push = null, onChange, onSave, onSelection, readOnly = false, label = 'Document text' }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   // The latest props, for the editor's callbacks and for the next
@@ -52,6 +54,7 @@ export function CodeEditor({ value, revision, push = null, onChange, onSave, onS
           markdown(),
           EditorView.lineWrapping,
           EditorState.readOnly.of(readOnly),
+          EditorView.contentAttributes.of({ 'aria-label': label }),
           EditorView.updateListener.of((u) => {
             if (u.transactions.some((t) => t.docChanged && !t.annotation(fromDisk))) {
               latest.current.onChange(u.state.doc.toString());
@@ -69,7 +72,7 @@ export function CodeEditor({ value, revision, push = null, onChange, onSave, onS
       v.destroy();
       view.current = null;
     };
-  }, [revision, readOnly]);
+  }, [revision, readOnly, label]);
 
   useEffect(() => {
     const v = view.current;

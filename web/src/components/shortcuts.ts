@@ -30,7 +30,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { action: 'shortcuts', keys: ['Ctrl', '/'], label: 'Keyboard shortcuts' },
   { action: null, keys: ['Ctrl', 'Enter'], label: 'Send the message (in the chat input)' },
   { action: null, keys: ['Ctrl', 'S'], label: 'Save the document (in the editor)' },
-  { action: null, keys: ['←', '→'], label: 'Resize a pane (on a focused splitter; Shift: faster)' },
+  { action: null, keys: ['← / →'], label: 'Resize a pane (on a focused splitter; Shift: faster)' },
   { action: null, keys: ['Esc'], label: 'Close a dialog' },
 ];
 

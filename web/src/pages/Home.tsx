@@ -51,7 +51,7 @@ export function Home({
           <ul className="recent-list">
             {workspaces.data?.slice(0, SHOWN).map((w) => (
               <li key={w.id}>
-                <button type="button" onClick={() => onWorkspace(w)} aria-label={`Workspace ${w.name} (${w.path})`}>
+                <button type="button" onClick={() => onWorkspace(w)}>
                   <span className="name">
                     {w.pinned ? '★ ' : ''}
                     {w.name}

@@ -1,0 +1,237 @@
+// End-to-end: every screen of the renderer in light and dark, against a
+// real agent host (and the scripted provider where a provider is needed),
+// at 1024×700. Each screen is saved under target/screens/, and checked:
+// not blank, no horizontal overflow, and no serious or critical axe-core
+// violation. Plus the keyboard: shortcuts, the dialog's focus trap, the
+// splitters, and the appearance override.
+//
+//   npm --prefix web run e2e:screens     (prerequisites: see world.mjs)
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { REPO, startWorld, useBrowser, withPage } from './world.mjs';
+
+const SCREENS = join(REPO, 'target', 'screens');
+const VIEWPORT = { width: 1024, height: 700 };
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+useBrowser({ artifacts: SCREENS });
+
+const script = [
+  {
+    kind: 'stream',
+    events: [
+      { kind: 'text', text: 'Hello from the **scripted** provider.' },
+      { kind: 'finish', reason: 'stop' },
+      { kind: 'done' },
+    ],
+  },
+];
+
+/** Saves the screen and checks it: several colours (not blank), nothing
+ * wider than the window, and axe-core finds no serious or critical issue. */
+async function checkScreen(page, name) {
+  await page.waitForTimeout(150); // let a layout settle (fonts, lists)
+  const png = await page.screenshot({ path: join(SCREENS, `${name}.png`) });
+  const colours = await page.evaluate(async (b64) => {
+    const img = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
+    const canvas = new OffscreenCanvas(img.width, img.height);
+    const g = canvas.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const data = g.getImageData(0, 0, img.width, img.height).data;
+    const seen = new Set();
+    for (let i = 0; i < data.length && seen.size < 64; i += 4 * 97) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    return seen.size;
+  }, png.toString('base64'));
+  assert.ok(colours >= 8, `${name}: the screenshot is (nearly) blank (${colours} colours)`);
+
+  const overflow = await page.evaluate(() => {
+    const out = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth + 1) out.push(`document ${root.scrollWidth} > ${root.clientWidth}`);
+    for (const el of document.querySelectorAll('.sidebar, .main, .chat-column, .settings, .home, .topbar, .session-bar')) {
+      if (el.scrollWidth > el.clientWidth + 1) out.push(`${el.className} ${el.scrollWidth} > ${el.clientWidth}`);
+    }
+    return out;
+  });
+  assert.deepEqual(overflow, [], `${name}: horizontal overflow`);
+
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join('\n    ')}`);
+  });
+  assert.deepEqual(violations, [], `${name}: axe violations:\n${violations.join('\n')}`);
+}
+
+const home = (page) => page.getByRole('heading', { name: 'Sessions' }).waitFor();
+
+for (const scheme of ['light', 'dark']) {
+  describe(`screens (${scheme})`, () => {
+    test(`first run: no provider, the guide offers a key or a local server (${scheme})`, async (t) => {
+      const world = await startWorld({ name: `first-run-${scheme}` });
+      t.after(world.stop);
+      await withPage(world, { name: `first-run-${scheme}`, ready: home, viewport: VIEWPORT, colorScheme: scheme, artifacts: SCREENS }, async ({ page }) => {
+        await page.getByRole('heading', { name: 'Connect a model to start' }).waitFor();
+        await page.getByRole('button', { name: 'Save key' }).waitFor();
+        // Whatever the probe found (or not), it has answered.
+        await page.locator('.first-run').getByText(/None found|Use |no_route|not found/i).first().waitFor();
+        await checkScreen(page, `first-run-${scheme}`);
+      });
+    });
+
+    describe(`with a provider, a workspace and a document (${scheme})`, () => {
+      let world;
+      before(async () => {
+        world = await startWorld({ name: `screens-${scheme}`, script });
+        const folder = join(world.dir, 'project');
+        mkdirSync(folder);
+        writeFileSync(join(folder, 'notes.md'), '# Notes\n\nSome text.\n');
+        await world.host.api('POST', '/workspaces', { path: folder });
+        await world.host.api('POST', '/documents', { path: join(folder, 'notes.md') });
+        const s = await world.host.api('POST', '/sessions', { title: 'Plan the release' });
+        world.sessionId = s.id;
+      });
+      after(() => world?.stop());
+      const opts = (name) => ({ name: `${name}-${scheme}`, ready: home, viewport: VIEWPORT, colorScheme: scheme, artifacts: SCREENS });
+
+      test(`home: recent workspaces and documents (${scheme})`, async () => {
+        await withPage(world, opts('home'), async ({ page }) => {
+          const workspaces = page.locator('.card').filter({ has: page.getByRole('heading', { name: 'Recent workspaces' }) });
+          await workspaces.getByText('project', { exact: true }).waitFor();
+          const docs = page.locator('.card').filter({ has: page.getByRole('heading', { name: 'Recent documents' }) });
+          await docs.getByText('notes.md', { exact: true }).waitFor();
+          assert.equal(await page.locator('.first-run').count(), 0, 'no first-run guide with a provider');
+          const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+          assert.equal(bg === 'rgb(255, 255, 255)', scheme === 'light', `background ${bg} follows ${scheme}`);
+          await checkScreen(page, `home-${scheme}`);
+        });
+      });
+
+      test(`session: chat, model picker and usage (${scheme})`, async () => {
+        await withPage(world, opts('session'), async ({ page }) => {
+          await page.locator('.panel').getByRole('button', { name: /Plan the release/ }).click();
+          await page.getByRole('group', { name: 'Session model and usage' }).waitFor();
+          await page.getByLabel('Model', { exact: true }).waitFor();
+          await page.locator('.usage').getByText(/tokens/).waitFor();
+          await checkScreen(page, `session-${scheme}`);
+        });
+      });
+
+      test(`document open in the editor (${scheme})`, async () => {
+        await withPage(world, opts('document'), async ({ page }) => {
+          await page.locator('.card').getByRole('button', { name: /notes\.md/ }).click();
+          await page.locator('.cm-content').getByText('Some text.').waitFor();
+          await checkScreen(page, `document-${scheme}`);
+        });
+      });
+
+      test(`settings: keys, custom endpoint, tool policy, appearance (${scheme})`, async () => {
+        await withPage(world, opts('settings'), async ({ page }) => {
+          await page.getByRole('button', { name: 'Settings', exact: true }).click();
+          await page.getByRole('heading', { name: 'Custom endpoint' }).waitFor();
+          await page.getByRole('heading', { name: 'Tool policy' }).waitFor();
+          await page.getByRole('radiogroup', { name: 'run_command permission' }).waitFor();
+          await checkScreen(page, `settings-${scheme}`);
+          await page.getByRole('heading', { name: 'Tool policy' }).scrollIntoViewIfNeeded();
+          await page.screenshot({ path: join(SCREENS, `settings-policy-${scheme}.png`) });
+        });
+      });
+
+      test(`keyboard shortcuts dialog: opened by Ctrl+/ and the shell's event, focus trapped and restored (${scheme})`, async () => {
+        await withPage(world, opts('shortcuts'), async ({ page }) => {
+          const trigger = page.getByRole('button', { name: 'Keyboard shortcuts' });
+          await trigger.focus();
+          await page.keyboard.press('Control+/');
+          const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+          await dialog.waitFor();
+          assert.ok(await dialog.evaluate((d) => d.contains(document.activeElement)), 'focus moved into the dialog');
+          for (let i = 0; i < 4; i++) {
+            await page.keyboard.press('Tab');
+            assert.ok(await dialog.evaluate((d) => d.contains(document.activeElement)), 'Tab stays in the dialog');
+          }
+          await page.keyboard.press('Shift+Tab');
+          assert.ok(await dialog.evaluate((d) => d.contains(document.activeElement)), 'Shift+Tab stays in the dialog');
+          await checkScreen(page, `shortcuts-${scheme}`);
+          await page.keyboard.press('Escape');
+          await dialog.waitFor({ state: 'detached' });
+          assert.equal(await trigger.evaluate((b) => b === document.activeElement), true, 'focus restored');
+
+          await page.evaluate(() => window.dispatchEvent(new CustomEvent('desktop:show-shortcuts')));
+          await dialog.waitFor();
+          await page.keyboard.press('Escape');
+          await dialog.waitFor({ state: 'detached' });
+        });
+      });
+    });
+  });
+}
+
+describe('keyboard and native opening', () => {
+  let world;
+  before(async () => {
+    world = await startWorld({ name: 'keyboard', script });
+  });
+  after(() => world?.stop());
+  const opts = { name: 'keyboard', ready: home, viewport: VIEWPORT, artifacts: SCREENS };
+
+  test('Ctrl+Alt+N starts a session and focuses its input; F6 moves between panes; splitters resize by keyboard', async () => {
+    await withPage(world, opts, async ({ page, host }) => {
+      await page.locator('body').click({ position: { x: 600, y: 400 } });
+      await page.keyboard.press('Control+Alt+n');
+      await page.getByPlaceholder('Ask the agent…').waitFor();
+      await page.waitForFunction(() => document.activeElement?.closest('#pane-chat') !== null);
+      const { total } = await host.api('GET', '/sessions');
+      assert.equal(total, 1, 'one session created');
+
+      await page.keyboard.press('F6');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'pane-sidebar');
+      await page.keyboard.press('F6');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'pane-editor');
+      await page.keyboard.press('Shift+F6');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'pane-sidebar');
+      await page.keyboard.press('Control+l');
+      await page.waitForFunction(() => document.activeElement?.closest('#pane-chat') !== null);
+
+      const splitter = page.getByRole('separator', { name: 'Resize the sidebar' });
+      const before = Number(await splitter.getAttribute('aria-valuenow'));
+      await splitter.focus();
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowRight');
+      const afterWidth = Number(await splitter.getAttribute('aria-valuenow'));
+      assert.equal(afterWidth, before + 32);
+      const real = await page.locator('#pane-sidebar').evaluate((el) => el.getBoundingClientRect().width);
+      assert.ok(Math.abs(real - afterWidth) <= 1, `the sidebar is ${real}px wide`);
+    });
+  });
+
+  test('a folder dropped on the window (desktop:folder-dropped) opens as the workspace', async () => {
+    const folder = join(world.dir, 'dropped');
+    mkdirSync(folder, { recursive: true });
+    await withPage(world, opts, async ({ page }) => {
+      await page.evaluate((path) => window.dispatchEvent(new CustomEvent('desktop:folder-dropped', { detail: { path } })), folder);
+      await page.locator('.topbar').getByText('workspace: dropped').waitFor();
+    });
+  });
+
+  test('Appearance: Dark overrides a light system and is kept across reloads', async () => {
+    await withPage(world, opts, async ({ page }) => {
+      await page.keyboard.press('Control+,');
+      await page.getByRole('radio', { name: 'Dark' }).check();
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+      const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.notEqual(dark, 'rgb(255, 255, 255)');
+      await page.reload();
+      await home(page);
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+      await page.keyboard.press('Control+,');
+      await page.getByRole('radio', { name: 'System' }).check();
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
+    });
+  });
+});
