@@ -24,19 +24,7 @@ use serde_json::json;
 use testkit::{alive, eventually, host_binary, run_ok, signal, TestProvider};
 
 fn document_window(path: &Path) -> impl Fn(&[WindowInfo]) -> Option<WindowInfo> {
-    let path = path
-        .canonicalize()
-        .expect("canonical")
-        .to_string_lossy()
-        .into_owned();
-    move |windows| {
-        windows
-            .iter()
-            .find(|w| {
-                w.kind == "document" && w.path.as_deref() == Some(path.as_str()) && w.page_ready
-            })
-            .cloned()
-    }
+    document_window_eventually(&path.canonicalize().expect("canonical"))
 }
 
 /// Waits in the page until the editor shows `needle`; returns its text.
@@ -964,7 +952,8 @@ throw new Error('no Save As: ' + document.body.innerText.slice(0, 300));
     assert!(!doc.exists(), "the old path stays deleted");
 }
 
-/// [`document_window`] for a file that does not exist yet.
+/// The ready document window of `path` (as given: a file that does not
+/// exist yet cannot be canonicalised).
 fn document_window_eventually(path: &Path) -> impl Fn(&[WindowInfo]) -> Option<WindowInfo> {
     let path = path.to_string_lossy().into_owned();
     move |windows| {
