@@ -9,11 +9,6 @@ export const MARKDOWN_LIMIT = 60_000;
 // document editor window does not load them up front.
 const MarkdownImpl = lazy(() => import('./MarkdownImpl'));
 
-/** Starts loading the markdown renderer (a chat is about to show). */
-export function preloadMarkdown(): void {
-  void import('./MarkdownImpl');
-}
-
 /**
  * Model text as markdown: streaming-safe (unterminated blocks), GFM,
  * highlighted code; never raw HTML, links only http(s) through the shell,
