@@ -26,6 +26,8 @@ const MIGRATIONS: &[&str] = &[
     // 4: documents and the agent: a session's document, the content-
     // addressed checkpoints of the files each turn changed.
     include_str!("migrations/004_changes.sql"),
+    // 5: a session's chosen model, each turn's usage and cost.
+    include_str!("migrations/005_models_usage.sql"),
 ];
 
 /// The schema version this build writes and understands.

@@ -27,6 +27,8 @@ pub struct SessionRow {
     pub archived: bool,
     pub input_tokens: i64,
     pub output_tokens: i64,
+    /// The user chose `provider`/`model` (see [`choose_session_model`]).
+    pub model_chosen: bool,
 }
 
 /// What a new session starts with.
@@ -52,7 +54,7 @@ pub struct SessionQuery {
 }
 
 const SESSION_COLUMNS: &str = "id, title, workspace_id, provider, model, created_at_ms, \
-     updated_at_ms, archived, input_tokens, output_tokens, doc_id";
+     updated_at_ms, archived, input_tokens, output_tokens, doc_id, model_chosen";
 
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
@@ -67,6 +69,7 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
         input_tokens: row.get(8)?,
         output_tokens: row.get(9)?,
         doc_id: row.get(10)?,
+        model_chosen: row.get::<_, i64>(11)? != 0,
     })
 }
 
@@ -199,6 +202,37 @@ pub fn set_session_model(
     Ok(())
 }
 
+/// The user's choice of provider and model for a session: kept (and
+/// marked chosen) until the next choice; a turn that names none uses it.
+pub fn choose_session_model(
+    conn: &Connection,
+    id: &str,
+    provider: Option<&str>,
+    model: Option<&str>,
+    now_ms: i64,
+) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE sessions SET provider = ?2, model = ?3, model_chosen = 1, updated_at_ms = ?4
+         WHERE id = ?1",
+        params![id, provider, model, now_ms],
+    )? == 1)
+}
+
+/// A turn's usage, and its cost when the provider reported one.
+pub fn set_turn_usage(
+    conn: &Connection,
+    turn_id: &str,
+    input: u64,
+    output: u64,
+    cost: Option<f64>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE turns SET input_tokens = ?2, output_tokens = ?3, cost = ?4 WHERE id = ?1",
+        params![turn_id, input as i64, output as i64, cost],
+    )?;
+    Ok(())
+}
+
 pub fn add_usage(conn: &Connection, id: &str, input: u64, output: u64) -> Result<()> {
     conn.execute(
         "UPDATE sessions SET input_tokens = input_tokens + ?2,
@@ -209,7 +243,7 @@ pub fn add_usage(conn: &Connection, id: &str, input: u64, output: u64) -> Result
 }
 
 /// A message with its parts, in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MessageRow {
     pub id: String,
     pub role: String,
@@ -217,6 +251,10 @@ pub struct MessageRow {
     pub created_at_ms: i64,
     /// The turn that wrote an assistant message (its changes, its undo).
     pub turn_id: Option<String>,
+    /// The turn's `(input, output)` tokens, once it ended.
+    pub usage: Option<(i64, i64)>,
+    /// The turn's cost, when the provider reported one.
+    pub cost: Option<f64>,
     pub parts: Vec<PartRow>,
 }
 
@@ -276,9 +314,11 @@ pub fn set_message_status(conn: &Connection, message_id: &str, status: &str) -> 
 /// All messages of a session, oldest first, with their parts.
 pub fn list_messages(conn: &Connection, session_id: &str) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare(
-        "SELECT m.id, m.role, m.status, m.created_at_ms,
-                (SELECT t.id FROM turns t WHERE t.message_id = m.id LIMIT 1)
-         FROM messages m WHERE m.session_id = ?1 ORDER BY m.seq",
+        "SELECT m.id, m.role, m.status, m.created_at_ms, t.id, t.input_tokens,
+                t.output_tokens, t.cost
+         FROM messages m
+         LEFT JOIN turns t ON t.rowid = (SELECT rowid FROM turns WHERE message_id = m.id LIMIT 1)
+         WHERE m.session_id = ?1 ORDER BY m.seq",
     )?;
     let mut messages = stmt
         .query_map([session_id], |r| {
@@ -288,6 +328,11 @@ pub fn list_messages(conn: &Connection, session_id: &str) -> Result<Vec<MessageR
                 status: r.get(2)?,
                 created_at_ms: r.get(3)?,
                 turn_id: r.get(4)?,
+                usage: match (r.get::<_, Option<i64>>(5)?, r.get::<_, Option<i64>>(6)?) {
+                    (Some(input), Some(output)) => Some((input, output)),
+                    _ => None,
+                },
+                cost: r.get(7)?,
                 parts: Vec::new(),
             })
         })?

@@ -72,6 +72,8 @@ pub enum AgentError {
     InvalidTitle,
     #[error("the message is empty")]
     EmptyMessage,
+    #[error("a model name has 1 to {MAX_MODEL_CHARS} characters")]
+    InvalidModel,
     #[error("the message is larger than 256 KiB")]
     MessageTooLarge,
     #[error("max_steps must be between 1 and {MAX_STEPS_LIMIT}")]
@@ -95,6 +97,14 @@ pub enum AgentError {
     #[error(transparent)]
     Blocked(#[from] Blocked),
 }
+
+/// A provider and/or model chosen for a session.
+pub struct ModelChoice {
+    pub provider: Option<Provider>,
+    pub model: Option<String>,
+}
+
+const MAX_MODEL_CHARS: usize = 200;
 
 /// What a client sends to start a turn.
 pub struct TurnRequest {
@@ -239,8 +249,15 @@ impl Agent {
         id: String,
         title: Option<String>,
         archived: Option<bool>,
+        choice: Option<ModelChoice>,
     ) -> Result<SessionRow, AgentError> {
         let title = title.map(|t| clean_title(&t)).transpose()?;
+        if let Some(model) = choice.as_ref().and_then(|c| c.model.as_deref()) {
+            let model = model.trim();
+            if model.is_empty() || model.chars().count() > MAX_MODEL_CHARS {
+                return Err(AgentError::InvalidModel);
+            }
+        }
         let db = self.db.clone();
         run_blocking(move || {
             let conn = db.lock();
@@ -250,6 +267,23 @@ impl Agent {
             }
             if let Some(archived) = archived {
                 sessions::set_archived(&conn, &id, archived, now_ms())?;
+            }
+            if let Some(choice) = choice {
+                let current = get_in(&conn, &id)?;
+                // A model alone keeps the session's provider; a provider
+                // alone starts with its default model.
+                let (provider, model) = match (choice.provider, choice.model) {
+                    (Some(p), model) => (Some(p.id().to_owned()), model),
+                    (None, model) => (current.provider, model),
+                };
+                let model = model.map(|m| m.trim().to_owned());
+                sessions::choose_session_model(
+                    &conn,
+                    &id,
+                    provider.as_deref(),
+                    model.as_deref(),
+                    now_ms(),
+                )?;
             }
             get_in(&conn, &id)
         })
@@ -467,13 +501,26 @@ impl Agent {
         request: TurnRequest,
         max_steps: u32,
     ) -> Result<TurnSpec, AgentError> {
+        // The session's chosen provider and model, for a turn naming none.
+        let chosen_provider = session
+            .model_chosen
+            .then(|| session.provider.as_deref().and_then(Provider::parse))
+            .flatten();
         let providers = self.providers.clone();
-        let explicit = request.provider;
+        let explicit = request.provider.or(chosen_provider);
         let resolved =
             run_blocking(move || Ok::<_, AgentError>(providers.resolve(explicit)?)).await?;
+        // The chosen model goes with the chosen provider (or with whichever
+        // resolves when the choice named none).
+        let chosen_model = session
+            .model
+            .clone()
+            .filter(|_| session.model_chosen)
+            .filter(|_| chosen_provider.is_none_or(|p| p == resolved.provider));
         let model = request
             .model
             .filter(|m| !m.trim().is_empty())
+            .or(chosen_model)
             .unwrap_or_else(|| resolved.default_model.clone());
         let client = self
             .client_for(resolved.client_config.clone())

@@ -30,6 +30,7 @@ pub enum Op {
         session_id: String,
         input: u64,
         output: u64,
+        cost: Option<f64>,
     },
     MessageStatus {
         message_id: String,
@@ -108,7 +109,11 @@ fn write(db: &Database, turn_id: &str, ops: Vec<Op>) -> agent_storage::Result<()
                 session_id,
                 input,
                 output,
-            } => sessions::add_usage(&tx, &session_id, input, output)?,
+                cost,
+            } => {
+                sessions::add_usage(&tx, &session_id, input, output)?;
+                sessions::set_turn_usage(&tx, turn_id, input, output, cost)?;
+            }
             Op::MessageStatus { message_id, status } => {
                 sessions::set_message_status(&tx, &message_id, status)?
             }

@@ -285,7 +285,7 @@ pub async fn run_turn(spec: TurnSpec) -> Outcome {
 
     let specs: Vec<ToolSpec> = tools.specs();
 
-    let mut usage = (0u64, 0u64);
+    let mut usage = Usage::default();
     let mut abort = run.watch_abort();
     let mut outcome = Outcome::Complete;
     let mut finish_reason = "stop";
@@ -394,7 +394,10 @@ pub async fn run_turn(spec: TurnSpec) -> Outcome {
         Outcome::Error => {}
         Outcome::Complete => {
             let mut meta = metadata;
-            meta["usage"] = json!({"inputTokens": usage.0, "outputTokens": usage.1});
+            meta["usage"] = json!({"inputTokens": usage.input, "outputTokens": usage.output});
+            if let Some(cost) = usage.cost {
+                meta["usage"]["cost"] = json!(cost);
+            }
             out.emit(UiChunk::Finish {
                 finish_reason,
                 message_metadata: meta,
@@ -404,8 +407,9 @@ pub async fn run_turn(spec: TurnSpec) -> Outcome {
     out.push(Arc::from(DONE));
     out.persister.send(Op::Usage {
         session_id,
-        input: usage.0,
-        output: usage.1,
+        input: usage.input,
+        output: usage.output,
+        cost: usage.cost,
     });
     out.persister.send(Op::MessageStatus {
         message_id,
@@ -440,7 +444,17 @@ fn provider_failed(out: &Emitter, e: &ProviderError) {
     });
 }
 
-fn relay(event: StreamEvent, state: &mut StepState, out: &mut Emitter, usage: &mut (u64, u64)) {
+/// A turn's tokens over all its model calls, and its cost when every call
+/// that reported usage reported one.
+#[derive(Default)]
+struct Usage {
+    input: u64,
+    output: u64,
+    cost: Option<f64>,
+    calls: u32,
+}
+
+fn relay(event: StreamEvent, state: &mut StepState, out: &mut Emitter, usage: &mut Usage) {
     match event {
         StreamEvent::TextDelta(delta) => {
             state.close_reasoning(out);
@@ -505,10 +519,18 @@ fn relay(event: StreamEvent, state: &mut StepState, out: &mut Emitter, usage: &m
         StreamEvent::Usage {
             input_tokens,
             output_tokens,
-            ..
+            cost,
         } => {
-            usage.0 += input_tokens;
-            usage.1 += output_tokens;
+            usage.input += input_tokens;
+            usage.output += output_tokens;
+            // A cost only when each call said what it cost: a partial sum
+            // would understate it.
+            usage.cost = match (usage.calls, usage.cost, cost) {
+                (0, _, Some(c)) => Some(c),
+                (_, Some(sum), Some(c)) => Some(sum + c),
+                _ => None,
+            };
+            usage.calls += 1;
         }
         StreamEvent::Finish { reason } => state.finish = Some(reason),
     }

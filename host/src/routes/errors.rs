@@ -247,6 +247,7 @@ impl From<AgentError> for ApiError {
             E::Changes(e) => e.into(),
             E::InvalidTitle => refusal(StatusCode::BAD_REQUEST, "invalid_title", &e),
             E::EmptyMessage => refusal(StatusCode::BAD_REQUEST, "invalid_message", &e),
+            E::InvalidModel => refusal(StatusCode::BAD_REQUEST, "invalid_model", &e),
             E::MessageTooLarge => refusal(StatusCode::PAYLOAD_TOO_LARGE, "invalid_message", &e),
             E::InvalidMaxSteps => refusal(StatusCode::BAD_REQUEST, "invalid_max_steps", &e),
             E::RunInFlight => refusal(StatusCode::CONFLICT, "run_in_flight", &e),

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::sse::{self, StatusEvent};
-use crate::agent::{TurnContext, TurnRequest};
+use crate::agent::{ModelChoice, TurnContext, TurnRequest};
 use crate::api::ErrorResponse;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -34,6 +34,11 @@ pub struct Session {
     pub updated_at_ms: i64,
     pub archived: bool,
     pub usage: Usage,
+    /// `provider`/`model` were chosen with `PATCH /sessions/{id}`: a turn
+    /// that names none uses them. Otherwise they say what the latest turn
+    /// used, and a turn uses the first configured provider and its default
+    /// model.
+    pub model_chosen: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -58,6 +63,7 @@ impl From<SessionRow> for Session {
                 input_tokens: row.input_tokens,
                 output_tokens: row.output_tokens,
             },
+            model_chosen: row.model_chosen,
         }
     }
 }
@@ -106,6 +112,13 @@ pub struct UpdateSession {
     pub title: Option<String>,
     #[serde(default)]
     pub archived: Option<bool>,
+    /// The session's provider from now on (`openrouter`, `ai-gateway`,
+    /// `custom`); without `model`, the provider's default model.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// The session's model from now on (with the session's provider).
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 /// A stored message in the AI SDK `UIMessage` shape (`parts` as streamed).
@@ -127,6 +140,18 @@ pub struct MessageMetadata {
     /// are `GET /sessions/{id}/turns/{turn_id}/changes`.
     #[serde(rename = "turnId", skip_serializing_if = "Option::is_none")]
     pub turn_id: Option<String>,
+    /// The answer's turn's tokens (all its model calls), once it ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<MessageUsage>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageUsage {
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    /// US dollars, when the provider reported it (OpenRouter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -240,17 +265,33 @@ pub async fn get(
 #[utoipa::path(patch, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)),
     request_body = UpdateSession,
     responses((status = 200, body = Session),
-              (status = 400, description = "`invalid_title`", body = ErrorResponse),
-              (status = 404, description = "`unknown_session`", body = ErrorResponse)))]
+              (status = 400, description = "`invalid_title`, `invalid_model`", body = ErrorResponse),
+              (status = 404, description = "`unknown_session`, `unknown_provider`", body = ErrorResponse)))]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateSession>,
 ) -> Result<Json<Session>, ApiError> {
+    let provider = body
+        .provider
+        .as_deref()
+        .map(|p| {
+            Provider::parse(p).ok_or_else(|| {
+                ApiError::not_found(
+                    "unknown_provider",
+                    "expected openrouter, ai-gateway or custom",
+                )
+            })
+        })
+        .transpose()?;
+    let choice = (provider.is_some() || body.model.is_some()).then_some(ModelChoice {
+        provider,
+        model: body.model,
+    });
     Ok(Json(
         state
             .agent
-            .update_session(id, body.title, body.archived)
+            .update_session(id, body.title, body.archived, choice)
             .await?
             .into(),
     ))
@@ -294,6 +335,11 @@ fn to_message(row: MessageRow) -> Message {
             status: row.status,
             created_at_ms: row.created_at_ms,
             turn_id: row.turn_id,
+            usage: row.usage.map(|(input_tokens, output_tokens)| MessageUsage {
+                input_tokens,
+                output_tokens,
+                cost: row.cost,
+            }),
         },
     }
 }

@@ -1163,7 +1163,7 @@ export interface paths {
                         "application/json": components["schemas"]["Session"];
                     };
                 };
-                /** @description `invalid_title` */
+                /** @description `invalid_title`, `invalid_model` */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1172,7 +1172,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description `unknown_session` */
+                /** @description `unknown_session`, `unknown_provider` */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2428,6 +2428,18 @@ export interface components {
              *     are `GET /sessions/{id}/turns/{turn_id}/changes`.
              */
             turnId?: string | null;
+            usage?: null | components["schemas"]["MessageUsage"];
+        };
+        MessageUsage: {
+            /**
+             * Format: double
+             * @description US dollars, when the provider reported it (OpenRouter).
+             */
+            cost?: number | null;
+            /** Format: int64 */
+            input_tokens: number;
+            /** Format: int64 */
+            output_tokens: number;
         };
         /** @description One model of a provider's or a local server's list. */
         Model: {
@@ -2571,6 +2583,13 @@ export interface components {
             doc_id?: string | null;
             id: string;
             model?: string | null;
+            /**
+             * @description `provider`/`model` were chosen with `PATCH /sessions/{id}`: a turn
+             *     that names none uses them. Otherwise they say what the latest turn
+             *     used, and a turn uses the first configured provider and its default
+             *     model.
+             */
+            model_chosen: boolean;
             provider?: string | null;
             title: string;
             /** Format: int64 */
@@ -2638,6 +2657,13 @@ export interface components {
         };
         UpdateSession: {
             archived?: boolean | null;
+            /** @description The session's model from now on (with the session's provider). */
+            model?: string | null;
+            /**
+             * @description The session's provider from now on (`openrouter`, `ai-gateway`,
+             *     `custom`); without `model`, the provider's default model.
+             */
+            provider?: string | null;
             title?: string | null;
         };
         Usage: {
