@@ -9,7 +9,8 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { REPO, startWorld, useBrowser, withPage } from './world.mjs';
@@ -232,6 +233,93 @@ describe('keyboard and native opening', () => {
       await page.keyboard.press('Control+,');
       await page.getByRole('radio', { name: 'System' }).check();
       assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
+    });
+  });
+});
+
+describe('models, the connection test and local servers (real host)', () => {
+  const spec = JSON.parse(readFileSync(join(REPO, 'docs', 'rfc', 'openapi.json'), 'utf8'));
+  const patchTakesModel = Boolean(spec.components.schemas.UpdateSession?.properties?.model);
+
+  test('the model picker lists the scripted provider’s models; the choice is stored on the session', async (t) => {
+    const world = await startWorld({ name: 'models', script });
+    t.after(world.stop);
+    const { models } = await world.host.api('GET', '/providers/openrouter/models');
+    assert.ok(models.length > 0, 'the scripted provider lists models');
+    const s = await world.host.api('POST', '/sessions', { title: 'Pick a model' });
+    await withPage(world, { name: 'models', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page, host }) => {
+      await page.locator('.panel').getByRole('button', { name: /Pick a model/ }).click();
+      const select = page.getByLabel('Model', { exact: true });
+      await page.waitForFunction((id) => [...document.querySelectorAll('#session-model option')].some((o) => o.value === id), models[0].id);
+      if (!patchTakesModel) {
+        t.diagnostic('PATCH /sessions/{id} does not take a model yet: the choice is not checked');
+        return;
+      }
+      await select.selectOption(models[0].id);
+      const until = Date.now() + 10_000;
+      let stored;
+      while (Date.now() < until) {
+        stored = await host.api('GET', `/sessions/${encodeURIComponent(s.id)}`);
+        if (stored.model === models[0].id) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(stored.model, models[0].id);
+    });
+  });
+
+  test('Settings > Custom endpoint: Test connection reports success, then the stable code of a failure', async (t) => {
+    const world = await startWorld({ name: 'connection', script });
+    t.after(world.stop);
+    await withPage(world, { name: 'connection', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page, provider }) => {
+      await page.getByRole('button', { name: 'Settings', exact: true }).click();
+      const url = page.getByLabel('Base URL', { exact: true });
+      await url.fill(provider.baseUrl);
+      await page.getByLabel('Model', { exact: true }).fill('scripted');
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      await page.locator('.test-result').getByText(/Connected in \d+ ms/).waitFor();
+      await page.locator('.settings-section').filter({ hasText: 'Custom endpoint' }).screenshot({ path: join(SCREENS, 'connection-ok.png') });
+
+      await url.fill('http://127.0.0.1:9/v1'); // nothing listens on discard
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      const failed = page.locator('.test-result').getByText(/Failed: [a-z_]+/);
+      await failed.waitFor();
+      t.diagnostic(`failure shown: ${await failed.textContent()}`);
+      await page.locator('.settings-section').filter({ hasText: 'Custom endpoint' }).screenshot({ path: join(SCREENS, 'connection-failed.png') });
+    });
+  });
+
+  test('first run finds a server on a local port and one click configures the custom provider', async (t) => {
+    // An LM Studio stand-in on its port (skipped when something holds it).
+    const server = createServer((req, res) => {
+      if (req.url?.endsWith('/models')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'local-e2e-model', object: 'model' }] }));
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    const listening = await new Promise((resolveListen) => {
+      server.once('error', () => resolveListen(false));
+      server.listen(1234, '127.0.0.1', () => resolveListen(true));
+    });
+    if (!listening) {
+      t.skip('127.0.0.1:1234 is taken');
+      return;
+    }
+    t.after(() => new Promise((r) => server.close(() => r())));
+    const world = await startWorld({ name: 'local' });
+    t.after(world.stop);
+    await withPage(world, { name: 'local', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page, host }) => {
+      const found = page.getByRole('list', { name: 'Local servers found' });
+      await found.getByText('http://127.0.0.1:1234/v1').waitFor();
+      await checkScreen(page, 'first-run-local-server');
+      await found.getByRole('button', { name: /^Use / }).click();
+      await page.locator('.first-run').waitFor({ state: 'detached' });
+      const { providers } = await host.api('GET', '/providers');
+      const custom = providers.find((p) => p.provider === 'custom');
+      assert.equal(custom.base_url, 'http://127.0.0.1:1234/v1');
+      assert.equal(custom.default_model, 'local-e2e-model');
+      assert.equal(custom.available, true);
     });
   });
 });

@@ -91,6 +91,11 @@ describe('the new routes’ answers', () => {
       stale: true,
     });
     expect(toModelList({ data: [{ id: 'x' }] })).toEqual({ models: [{ id: 'x' }], stale: false });
+    expect(toModelList({ models: [{ id: 'y' }], stale: true, fetched_at_ms: 1, error: { code: 'provider_timeout', message: 'slow' } })).toEqual({
+      models: [{ id: 'y' }],
+      stale: true,
+      error: { code: 'provider_timeout', message: 'slow' },
+    });
     expect(toModelList(null)).toEqual({ models: [], stale: false });
   });
 
@@ -258,6 +263,18 @@ describe('model picker', () => {
     await until(() => expect(h.calls.some((c) => c.init.method === 'PATCH')).toBe(true));
     expect(JSON.parse(h.calls.find((c) => c.init.method === 'PATCH')!.init.body!)).toEqual({ provider: 'openrouter', model: 'b/two' });
     expect(JSON.parse(localStorage.getItem('models:openrouter')!)).toEqual([{ id: 'a/one' }, { id: 'b/two' }]);
+  });
+
+  it('a stale list from the host: its code, and that list', async () => {
+    const h = host({
+      'GET /sessions/ses_1': () => json(session),
+      'GET /providers': () => json(providers),
+      'GET /providers/openrouter/models': () =>
+        json({ models: [{ id: 'cached/one' }], stale: true, fetched_at_ms: 1, error: { code: 'provider_unreachable', message: 'x' } }),
+    });
+    await render(h.wrap(createElement(SessionBar, { sessionId: 'ses_1' })));
+    await until(() => expect(container.textContent).toContain('Provider unavailable (provider_unreachable)'));
+    expect([...container.querySelectorAll('#session-model option')].map((o) => o.textContent)).toEqual(['Provider default', 'cached/one']);
   });
 
   it('a provider that is down: the stable code, and the last known list', async () => {

@@ -33,10 +33,11 @@ import type {
 
 export type StoredUIMessage = UIMessage<StoredMessageMetadata>;
 
-// The routes below (models, connection test, local servers, a session's
-// model) are written against their agreed contract until their schemas are
-// generated into openapi.gen.ts; the normalisers accept the shapes the host
-// may settle on (a model as a string or as `{id, name?}`).
+// Models, the connection test and local servers: their generated shapes
+// (ModelListBody, ConnectionTest, LocalServers) narrowed to what the page
+// shows; the normalisers drop entries without an id or base URL. A
+// session's provider and model (`PATCH /sessions/{id}`) are typed here
+// until UpdateSession has them.
 
 /** One model a provider offers. */
 export interface ModelInfo {
@@ -45,10 +46,12 @@ export interface ModelInfo {
 }
 
 /** `GET /providers/{provider}/models`: the (cached) list; `stale` when the
- * host answered from its cache because the provider could not be asked. */
+ * provider failed just now and this is the last list it gave (`error` says
+ * why, with the provider's stable code). */
 export interface ModelList {
   models: ModelInfo[];
   stale: boolean;
+  error?: { code: string; message: string };
 }
 
 /** `POST /providers/{provider}/test`. */
@@ -92,7 +95,10 @@ function toModels(list: unknown): ModelInfo[] {
 export function toModelList(body: unknown): ModelList {
   const o = (body && typeof body === 'object' ? body : {}) as Loose;
   const list = Array.isArray(body) ? body : (o.models ?? o.data);
-  return { models: toModels(list), stale: o.stale === true };
+  const err = o.error && typeof o.error === 'object' ? (o.error as Loose) : null;
+  const out: ModelList = { models: toModels(list), stale: o.stale === true };
+  if (err && typeof err.code === 'string') out.error = { code: err.code, message: typeof err.message === 'string' ? err.message : '' };
+  return out;
 }
 
 /** Normalises `GET /local-models`. */
@@ -248,12 +254,13 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
       /** The provider's models (the host caches the list; `stale` when it is
        * the last known list). HostError with the provider's stable code when
        * it cannot be asked and nothing is cached. */
-      models: async (provider: ProviderId) => toModelList(await json<unknown>(`/providers/${seg(provider)}/models`)),
+      models: async (provider: ProviderId, refresh = false) =>
+        toModelList(await json<Schemas['ModelListBody']>(`/providers/${seg(provider)}/models${query({ refresh: refresh || undefined })}`)),
       /** One small request to the provider as configured; a failure is an
        * answer (`{ok:false, code}`), not a throw. */
       test: async (provider: ProviderId): Promise<ConnectionTest> => {
         try {
-          return toConnectionTest(await json<unknown>(`/providers/${seg(provider)}/test`, { method: 'POST', json: {} }));
+          return toConnectionTest(await json<Schemas['ConnectionTest']>(`/providers/${seg(provider)}/test`, { method: 'POST' }));
         } catch (e) {
           if (e instanceof HostError) return { ok: false, code: e.code, message: e.message };
           throw e;
@@ -262,7 +269,7 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
     },
 
     /** OpenAI-compatible servers listening on this machine's loopback. */
-    localModels: async () => toLocalServers(await json<unknown>('/local-models')),
+    localModels: async () => toLocalServers(await json<Schemas['LocalServers']>('/local-models')),
 
     sessions: {
       create: (init: Schemas['CreateSession'] = {}) =>

@@ -59,7 +59,11 @@ function ModelPicker({ session, available }: { session: Session; available: Prov
   const list = models.data?.models.length ? models.data.models : provider ? lastKnownModels(provider) : [];
   const current = session.model ?? '';
   const options = current && !list.some((m) => m.id === current) ? [{ id: current }, ...list] : list;
-  const down = models.error ? (isHostError(models.error) ? models.error.code : errorText(models.error)) : null;
+  const down = models.error
+    ? isHostError(models.error)
+      ? models.error.code
+      : errorText(models.error)
+    : (models.data?.error?.code ?? null);
 
   async function save(patch: { provider?: ProviderId; model?: string }) {
     setSaveError(null);
@@ -121,7 +125,7 @@ function ModelPicker({ session, available }: { session: Session; available: Prov
         <span className="model-status muted" role="status">
           {down
             ? `Provider unavailable (${down})${list.length ? ': showing the last known models' : ''}.`
-            : 'Showing the cached model list.'}
+            : 'Showing the last known model list.'}
         </span>
       )}
       {saveError !== null && <span className="model-status error-line">{errorText(saveError)}</span>}
