@@ -128,6 +128,7 @@ for (const scheme of ['light', 'dark']) {
         await withPage(world, opts('document'), async ({ page }) => {
           await page.locator('.card').getByRole('button', { name: /notes\.md/ }).click();
           await page.locator('.cm-content').getByText('Some text.').waitFor();
+          assert.equal(await page.title(), 'notes.md — Agent');
           await checkScreen(page, `document-${scheme}`);
         });
       });

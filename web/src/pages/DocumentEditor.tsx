@@ -277,6 +277,17 @@ export function DocumentEditor({
     void shell?.setDirty(unsaved).catch(() => {});
   }, [shell, unsaved]);
   useEffect(() => () => void shell?.setDirty(false).catch(() => {}), [shell]);
+  // The page's title as the shell titles the window: the file, and a dot
+  // while it has unsaved changes.
+  const fileName = model?.path.split('/').pop() ?? null;
+  useEffect(() => {
+    if (fileName === null) return;
+    const before = document.title;
+    document.title = `${unsaved ? '• ' : ''}${fileName} — Agent`;
+    return () => {
+      document.title = before;
+    };
+  }, [fileName, unsaved]);
   useEffect(() => {
     const asked = () => setCloseAsked(true);
     window.addEventListener(CLOSE_REQUESTED_EVENT, asked);
