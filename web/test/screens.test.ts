@@ -339,3 +339,24 @@ describe('settings', () => {
     await until(() => expect(container.textContent).toContain('Saved.'));
   });
 });
+
+describe('opening things', () => {
+  it('with the native folder chooser the path field is only a fallback, tucked away', async () => {
+    const { WorkspacePicker } = await import('../src/pages/WorkspacePicker');
+    const h = host({ 'GET /workspaces': () => json({ workspaces: [] }) });
+    const onChooseFolder = vi.fn();
+    await render(h.wrap(createElement(WorkspacePicker, { selected: null, onSelect: () => {}, onOpenFile: () => {}, onChooseFolder })));
+    await act(async () => button('Open folder…').click());
+    expect(onChooseFolder).toHaveBeenCalledOnce();
+    const input = container.querySelector('input[aria-label="Folder path"]')!;
+    expect(input.closest('details')).not.toBeNull();
+  });
+
+  it('without it the path field is there as before', async () => {
+    const { WorkspacePicker } = await import('../src/pages/WorkspacePicker');
+    const h = host({ 'GET /workspaces': () => json({ workspaces: [] }) });
+    await render(h.wrap(createElement(WorkspacePicker, { selected: null, onSelect: () => {}, onOpenFile: () => {} })));
+    expect(container.querySelector('input[aria-label="Folder path"]')!.closest('details')).toBeNull();
+    expect(container.textContent).not.toContain('Open folder…');
+  });
+});
