@@ -182,7 +182,7 @@ describe('keyboard and native opening', () => {
   after(() => world?.stop());
   const opts = { name: 'keyboard', ready: home, viewport: VIEWPORT, artifacts: SCREENS };
 
-  test('Ctrl+Alt+N starts a session and focuses its input; F6 moves between panes; splitters resize by keyboard', async () => {
+  test('Ctrl+Alt+N starts a session and focuses its input, Ctrl+Enter sends, focus is visible; F6 moves between panes; splitters resize by keyboard', async () => {
     await withPage(world, opts, async ({ page, host }) => {
       await page.locator('body').click({ position: { x: 600, y: 400 } });
       await page.keyboard.press('Control+Alt+n');
@@ -190,6 +190,25 @@ describe('keyboard and native opening', () => {
       await page.waitForFunction(() => document.activeElement?.closest('#pane-chat') !== null);
       const { total } = await host.api('GET', '/sessions');
       assert.equal(total, 1, 'one session created');
+      // The main flow by keyboard only: type, send with Ctrl+Enter, the answer.
+      await page.keyboard.type('Hello?');
+      await page.keyboard.press('Control+Enter');
+      await page.locator('.message.assistant').getByText(/Hello from the/).waitFor();
+      await page.getByRole('button', { name: 'Send', exact: true }).waitFor();
+
+      // Focus is visible: Tab through the first controls, each one outlined.
+      await page.locator('#pane-sidebar').focus();
+      for (let i = 0; i < 6; i++) {
+        await page.keyboard.press('Tab');
+        const outline = await page.evaluate(() => {
+          const el = document.activeElement;
+          const st = getComputedStyle(el);
+          return `${el.tagName} ${st.outlineStyle} ${st.outlineWidth}`;
+        });
+        assert.doesNotMatch(outline, / none | 0px$/, `focus visible on ${outline}`);
+      }
+      await page.keyboard.press('Control+l');
+      await page.waitForFunction(() => document.activeElement?.closest('#pane-chat') !== null);
 
       await page.keyboard.press('F6');
       assert.equal(await page.evaluate(() => document.activeElement?.id), 'pane-sidebar');
