@@ -483,7 +483,8 @@ pub async fn changes(
 #[utoipa::path(post, path = "/sessions/{id}/turns/{turn_id}/revert", tag = "changes",
     params(("id" = String, Path), ("turn_id" = String, Path)), request_body = RevertRequest,
     responses((status = 200, body = crate::changes::Reverted),
-              (status = 404, description = "`unknown_session`, `unknown_turn`", body = ErrorResponse),
+              (status = 403, description = "`workspace_not_allowed`: the session's workspace may no longer be one", body = ErrorResponse),
+              (status = 404, description = "`unknown_session`, `unknown_turn`; `unknown_workspace`, `unknown_document`: the session's workspace or document is gone", body = ErrorResponse),
               (status = 409, description = "`changed_since`: files changed since the turn (their paths in `files`)", body = RevertConflict),
               (status = 410, description = "`checkpoint_pruned`", body = ErrorResponse)))]
 pub async fn revert_turn(
@@ -498,7 +499,8 @@ pub async fn revert_turn(
 #[utoipa::path(post, path = "/sessions/{id}/changes/{change_id}/revert", tag = "changes",
     params(("id" = String, Path), ("change_id" = String, Path)), request_body = RevertRequest,
     responses((status = 200, body = crate::changes::Reverted),
-              (status = 404, description = "`unknown_session`, `unknown_turn`", body = ErrorResponse),
+              (status = 403, description = "`workspace_not_allowed`: the session's workspace may no longer be one", body = ErrorResponse),
+              (status = 404, description = "`unknown_session`, `unknown_turn`; `unknown_workspace`, `unknown_document`: the session's workspace or document is gone", body = ErrorResponse),
               (status = 409, description = "`changed_since`", body = RevertConflict),
               (status = 410, description = "`checkpoint_pruned`", body = ErrorResponse)))]
 pub async fn revert_change(

@@ -1314,7 +1314,16 @@ export interface paths {
                         "application/json": components["schemas"]["Reverted"];
                     };
                 };
-                /** @description `unknown_session`, `unknown_turn` */
+                /** @description `workspace_not_allowed`: the session's workspace may no longer be one */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `unknown_session`, `unknown_turn`; `unknown_workspace`, `unknown_document`: the session's workspace or document is gone */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1675,7 +1684,16 @@ export interface paths {
                         "application/json": components["schemas"]["Reverted"];
                     };
                 };
-                /** @description `unknown_session`, `unknown_turn` */
+                /** @description `workspace_not_allowed`: the session's workspace may no longer be one */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `unknown_session`, `unknown_turn`; `unknown_workspace`, `unknown_document`: the session's workspace or document is gone */
                 404: {
                     headers: {
                         [name: string]: unknown;
