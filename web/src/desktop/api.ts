@@ -36,8 +36,7 @@ export type StoredUIMessage = UIMessage<StoredMessageMetadata>;
 // Models, the connection test and local servers: their generated shapes
 // (ModelListBody, ConnectionTest, LocalServers) narrowed to what the page
 // shows; the normalisers drop entries without an id or base URL. A
-// session's provider and model (`PATCH /sessions/{id}`) are typed here
-// until UpdateSession has them.
+// session's provider and model go through `PATCH /sessions/{id}`.
 
 /** One model a provider offers. */
 export interface ModelInfo {
@@ -65,13 +64,8 @@ export interface LocalServer {
   models: ModelInfo[];
 }
 
-/** What `PATCH /sessions/{id}` takes. */
-export interface SessionUpdate {
-  title?: string;
-  archived?: boolean;
-  provider?: ProviderId;
-  model?: string;
-}
+/** What `PATCH /sessions/{id}` takes (the provider narrowed to the ids). */
+export type SessionUpdate = Omit<Schemas['UpdateSession'], 'provider'> & { provider?: ProviderId };
 
 type Loose = Record<string, unknown>;
 
