@@ -17,6 +17,25 @@
 //! | URI not `hostapi://host/<plain path>`, bad header value | 400 | `bridge_bad_request` |
 //! | no host (the supervisor is restarting it) | 503 | `host_restarting` |
 //! | host unreachable | 502 | `bridge_host_unavailable` |
+//!
+//! In-process, as the tests drive it ([`MemorySink`] collects the answer):
+//!
+//! ```no_run
+//! use renderer_bridge::{Bridge, BridgeConfig, BridgeRequest, MemorySink};
+//! # async fn demo(config: BridgeConfig) {
+//! let bridge = Bridge::new(config);
+//! let request = BridgeRequest {
+//!     method: "GET".into(),
+//!     uri: "hostapi://host/health".into(),
+//!     headers: vec![("origin".into(), "http://127.0.0.1:4173".into())],
+//!     body: None,
+//! };
+//! let sink = MemorySink::new();
+//! let _ = bridge.handle(request, sink.clone()).await;
+//! let answer = sink.captured(); // status, headers, body
+//! # let _ = answer;
+//! # }
+//! ```
 
 mod bridge;
 mod config;

@@ -17,6 +17,16 @@
 //! - **A database newer than the code is refused** before anything is
 //!   written to it ([`StorageError::SchemaTooNew`]).
 //! - A corrupt store is an error, never silently reset to empty.
+//!
+//! ```no_run
+//! use agent_storage::{open_database, write_atomic, FileMode, UserData, UserDataLock};
+//!
+//! let user_data = UserData::prepare("/home/me/.local/share/agent-host".as_ref()).unwrap();
+//! let _lock = UserDataLock::acquire(&user_data).unwrap();
+//! let conn = open_database(&user_data.database_path()).unwrap();
+//! write_atomic("/home/me/notes/plan.md".as_ref(), b"# Plan\n", FileMode::Preserve).unwrap();
+//! # let _ = conn;
+//! ```
 
 pub mod atomic;
 pub mod auth_file;

@@ -6,7 +6,28 @@
 //! not offered without one), and `web_fetch` only connects to vetted public
 //! addresses. Each call takes the model's raw argument text and returns
 //! JSON or a [`ToolError`] that the loop hands back to the model; nothing
-//! here panics on bad input.
+//! here panics on bad input. A [`ChangeObserver`] in the context hears every
+//! file a tool wrote, with its content before and after.
+//!
+//! ```no_run
+//! use agent_containment::ContainedRoot;
+//! use agent_tools::{available, call, FetchPolicy, Sandbox, ToolContext};
+//!
+//! # async fn demo() {
+//! let ctx = ToolContext {
+//!     root: ContainedRoot::new("/home/me/project".as_ref()).unwrap(),
+//!     sandbox: Sandbox::detect(),
+//!     protected_paths: Vec::new(),
+//!     home: None,
+//!     read_only_paths: Vec::new(),
+//!     fetch: FetchPolicy::default(),
+//!     observer: Default::default(),
+//! };
+//! let offered: Vec<&str> = available(&ctx).iter().map(|t| t.name).collect();
+//! let answer = call(&ctx, "read_file", r#"{"path": "README.md"}"#).await;
+//! # let _ = (offered, answer);
+//! # }
+//! ```
 
 mod args;
 mod changes;
