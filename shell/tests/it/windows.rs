@@ -13,7 +13,7 @@
 //! Runs under `dbus-run-session -- xvfb-run -a` (packages installed by
 //! scripts/setup.sh) unless `DISPLAY` is set.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,23 @@ use testkit::{alive, eventually, host_binary, run_ok, signal, TestProvider};
 
 fn document_window(path: &Path) -> impl Fn(&[WindowInfo]) -> Option<WindowInfo> {
     document_window_eventually(&path.canonicalize().expect("canonical"))
+}
+
+/// A shell started on a new document `name` in `dir` holding `text`, its
+/// window open and the editor showing `shown`: the shell, the window and
+/// the file's path.
+fn shell_on_document(
+    dir: &Path,
+    name: &str,
+    text: &str,
+    shown: &str,
+) -> (Shell, WindowInfo, PathBuf) {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    let shell = Shell::start(dir, host_binary(), &[&path]);
+    let window = shell.wait_window("document window", document_window(&path));
+    shell.eval(window.id, &editor_text_containing(shown));
+    (shell, window, path)
 }
 
 /// Waits in the page until the editor shows `needle`; returns its text.
@@ -257,12 +274,9 @@ throw new Error('no close dialog');
 #[test]
 fn a_hung_page_with_unsaved_changes_does_not_keep_its_window() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("hung.md");
-    std::fs::write(&file, "hung-marker\n").expect("write");
-    let mut shell = Shell::start(dir.path(), host_binary(), &[&file]);
-    let window = shell.wait_window("document window", document_window(&file));
+    let (mut shell, window, _) =
+        shell_on_document(dir.path(), "hung.md", "hung-marker\n", "hung-marker");
     let id = window.id;
-    shell.eval(id, &editor_text_containing("hung-marker"));
     shell.eval(id, &type_text("unsaved "));
     wait_dirty(&shell, id, true);
     // The page stops answering.
@@ -291,12 +305,13 @@ fn a_hung_page_with_unsaved_changes_does_not_keep_its_window() {
 #[test]
 fn a_killed_host_is_replaced_and_the_next_save_succeeds() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("notes.txt");
-    std::fs::write(&file, "before-kill-3b8e\n").expect("write");
-    let shell = Shell::start(dir.path(), host_binary(), &[&file]);
-    let window = shell.wait_window("document window", document_window(&file));
+    let (shell, window, file) = shell_on_document(
+        dir.path(),
+        "notes.txt",
+        "before-kill-3b8e\n",
+        "before-kill-3b8e",
+    );
     let id = window.id;
-    shell.eval(id, &editor_text_containing("before-kill-3b8e"));
 
     let first_host = shell.host_pid().expect("a ready host");
     signal(first_host, libc::SIGKILL);
@@ -779,12 +794,13 @@ fn assert_not_blank(png: &Path) {
 #[test]
 fn a_clean_document_window_takes_an_outside_change_without_a_reload() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let doc = dir.path().join("live.md");
-    std::fs::write(&doc, "# Live\n\nbefore-marker-0a1b\n").expect("write");
-    let shell = Shell::start(dir.path(), host_binary(), &[&doc]);
-    let window = shell.wait_window("document window", document_window(&doc));
+    let (shell, window, doc) = shell_on_document(
+        dir.path(),
+        "live.md",
+        "# Live\n\nbefore-marker-0a1b\n",
+        "before-marker-0a1b",
+    );
     let id = window.id;
-    shell.eval(id, &editor_text_containing("before-marker-0a1b"));
     // Marks the page: a reload would lose it.
     shell.eval(id, "window.__sameDocument = 42; return true;");
 
@@ -861,12 +877,13 @@ fn the_agent_edits_the_open_document_and_the_window_shows_it_in_place() {
         .expect("a provider script"),
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    let doc = dir.path().join("plan.md");
-    std::fs::write(&doc, "# Plan\n\na rambling line\n").expect("write");
-    let shell = Shell::start(dir.path(), host_binary(), &[&doc]);
-    let window = shell.wait_window("document window", document_window(&doc));
+    let (shell, window, doc) = shell_on_document(
+        dir.path(),
+        "plan.md",
+        "# Plan\n\na rambling line\n",
+        "a rambling line",
+    );
     let id = window.id;
-    shell.eval(id, &editor_text_containing("a rambling line"));
     shell.eval(id, "window.__sameDocument = 7; return true;");
 
     let script = AGENT_TURN
@@ -894,12 +911,13 @@ fn the_agent_edits_the_open_document_and_the_window_shows_it_in_place() {
 #[test]
 fn a_deleted_document_with_unsaved_text_is_saved_as_a_new_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let doc = dir.path().join("doomed.md");
-    std::fs::write(&doc, "doomed-marker-2b9e\n").expect("write");
-    let shell = Shell::start(dir.path(), host_binary(), &[&doc]);
-    let window = shell.wait_window("document window", document_window(&doc));
+    let (shell, window, doc) = shell_on_document(
+        dir.path(),
+        "doomed.md",
+        "doomed-marker-2b9e\n",
+        "doomed-marker-2b9e",
+    );
     let id = window.id;
-    shell.eval(id, &editor_text_containing("doomed-marker-2b9e"));
     assert_eq!(shell.eval(id, &type_text("unsaved-5c1d ")), "dirty");
 
     std::fs::remove_file(&doc).expect("delete");
