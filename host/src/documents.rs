@@ -113,15 +113,8 @@ impl Documents {
         let protected = self.protected.clone();
         run_blocking(move || {
             let canonical = canonical_file(Path::new(&path))?;
-            if agent_containment::is_protected(&canonical, &protected) {
-                return Err(FileError::Path(ContainmentError::Protected).into());
-            }
-            let doc_id = ids::document_id(&canonical);
-            register_document(&db.lock(), &doc_id, &canonical, now_ms())?;
-            Ok(DocumentRef {
-                doc_id,
-                path: canonical,
-            })
+            refuse_protected(&canonical, &protected)?;
+            record(&db, canonical)
         })
         .await
         .inspect(|doc| self.live.watch(doc, None))
@@ -140,34 +133,21 @@ impl Documents {
         let protected = self.protected.clone();
         let write_lock = self.write_lock.clone();
         run_blocking(move || {
-            let path = Path::new(&path);
-            if path.as_os_str().as_encoded_bytes().contains(&0) {
-                return Err(DocumentError::NulByte);
-            }
+            let path = client_path(Path::new(&path))?;
             let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
                 return Err(DocumentError::NotAbsolute);
             };
-            if !path.is_absolute() || Path::new(name).components().count() != 1 {
-                return Err(DocumentError::NotAbsolute);
-            }
             let parent = std::fs::canonicalize(parent).map_err(FileError::from)?;
             if !parent.is_dir() {
                 return Err(FileError::NotADirectory.into());
             }
             let target = parent.join(name);
-            if agent_containment::is_protected(&target, &protected) {
-                return Err(FileError::Path(ContainmentError::Protected).into());
-            }
+            refuse_protected(&target, &protected)?;
             {
                 let _guard = write_lock.lock().unwrap_or_else(|p| p.into_inner());
                 files::write_text_if_unchanged(&target, &content, files::Expected::Absent)?;
             }
-            let doc_id = ids::document_id(&target);
-            register_document(&db.lock(), &doc_id, &target, now_ms())?;
-            Ok(DocumentRef {
-                doc_id,
-                path: target,
-            })
+            record(&db, target)
         })
         .await
         .inspect(|doc| self.live.watch(doc, None))
@@ -357,14 +337,34 @@ fn resolve_blocking(db: &Database, doc_id: String) -> Result<DocumentRef, Docume
     Ok(DocumentRef { doc_id, path })
 }
 
-fn canonical_file(path: &Path) -> Result<PathBuf, DocumentError> {
+/// Credentials and the host's own data are never documents.
+fn refuse_protected(path: &Path, protected: &[PathBuf]) -> Result<(), DocumentError> {
+    if agent_containment::is_protected(path, protected) {
+        return Err(FileError::Path(ContainmentError::Protected).into());
+    }
+    Ok(())
+}
+
+/// Records `path` (canonical, checked) as a document: its stable id.
+fn record(db: &Database, path: PathBuf) -> Result<DocumentRef, DocumentError> {
+    let doc_id = ids::document_id(&path);
+    register_document(&db.lock(), &doc_id, &path, now_ms())?;
+    Ok(DocumentRef { doc_id, path })
+}
+
+/// A client's path, refused unless absolute and free of NUL bytes.
+fn client_path(path: &Path) -> Result<&Path, DocumentError> {
     if path.as_os_str().as_encoded_bytes().contains(&0) {
         return Err(DocumentError::NulByte);
     }
     if !path.is_absolute() {
         return Err(DocumentError::NotAbsolute);
     }
-    let canonical = std::fs::canonicalize(path).map_err(FileError::from)?;
+    Ok(path)
+}
+
+fn canonical_file(path: &Path) -> Result<PathBuf, DocumentError> {
+    let canonical = std::fs::canonicalize(client_path(path)?).map_err(FileError::from)?;
     if !canonical.is_file() {
         return Err(FileError::NotAFile.into());
     }
