@@ -81,6 +81,28 @@ const ALLOW_ALL = {
   read_only_paths: [],
 };
 
+/** A workspace folder with `files` in `world`, its policy (when given), a
+ * session in it, and the home page with that session open. */
+async function withWorkspaceSession(world, name, { files = {}, policy } = {}, body) {
+  const folder = join(world.dir, name);
+  mkdirSync(folder);
+  for (const [f, content] of Object.entries(files)) writeFileSync(join(folder, f), content);
+  const workspace = await world.host.api('POST', '/workspaces', { path: folder });
+  if (policy) await world.host.api('PUT', `/workspaces/${encodeURIComponent(workspace.id)}/policy`, policy);
+  const session = await world.host.api('POST', '/sessions', { workspace_id: workspace.id });
+  await withPage(
+    world,
+    {
+      name,
+      ready: async (page) => {
+        await page.locator(`button.link[title="${session.id}"]`).click();
+        await page.getByPlaceholder('Ask the agent…').waitFor();
+      },
+    },
+    (w) => body({ ...w, folder, workspace, session }),
+  );
+}
+
 describe('chat rendering (one host)', () => {
   let world;
 
@@ -89,27 +111,7 @@ describe('chat rendering (one host)', () => {
   });
   after(() => world?.stop());
 
-  /** A workspace folder with `files`, its policy (when given), a session in
-   * it, and the home page with that session open. */
-  async function withSession(name, { files = {}, policy } = {}, body) {
-    const folder = join(world.dir, name);
-    mkdirSync(folder);
-    for (const [f, content] of Object.entries(files)) writeFileSync(join(folder, f), content);
-    const workspace = await world.host.api('POST', '/workspaces', { path: folder });
-    if (policy) await world.host.api('PUT', `/workspaces/${encodeURIComponent(workspace.id)}/policy`, policy);
-    const session = await world.host.api('POST', '/sessions', { workspace_id: workspace.id });
-    await withPage(
-      world,
-      {
-        name,
-        ready: async (page) => {
-          await page.locator(`button.link[title="${session.id}"]`).click();
-          await page.getByPlaceholder('Ask the agent…').waitFor();
-        },
-      },
-      (w) => body({ ...w, folder, workspace, session }),
-    );
-  }
+  const withSession = (name, options, body) => withWorkspaceSession(world, name, options, body);
 
   test('markdown: a code block renders as code, a table as a table, raw HTML and javascript: links stay inert, remote images are not loaded', async () => {
     await withSession('markdown', {}, async ({ page }) => {
@@ -187,6 +189,114 @@ describe('chat rendering (one host)', () => {
       const policy = await host.api('GET', path);
       assert.equal(policy.tools.write_file, 'allow', 'the stored policy now allows write_file');
       assert.equal(policy.tools.run_command, 'ask', 'nothing else changed');
+    });
+  });
+});
+
+/** The stored conversation: role, status and text of each message. */
+async function stored(host, sessionId) {
+  const { messages } = await host.api('GET', `/sessions/${encodeURIComponent(sessionId)}/messages`);
+  return messages.map((m) => ({
+    role: m.role,
+    status: m.metadata?.status,
+    turnId: m.metadata?.turnId,
+    text: m.parts
+      .filter((p) => p.type === 'text')
+      .map((p) => p.text)
+      .join(''),
+  }));
+}
+
+describe('a failed turn and Retry', () => {
+  const QUESTION = 'What is 6 × 7?';
+  const script = [
+    // Before any token: a gateway error (the provider client would retry it
+    // itself; max_retries 0 below lets it reach the user).
+    { kind: 'error', status: 502, body: { error: { message: 'upstream bad gateway', code: 502 } } },
+    // Mid-stream: part of an answer, then OpenRouter's error object.
+    stream([{ kind: 'text', text: 'Six times seven ' }, { kind: 'error_object', message: 'upstream overloaded' }]),
+    text('It is 42.'),
+  ];
+
+  test('the error and Retry show; Retry sends the same message again and the next reply lands (also after a reload)', async (t) => {
+    const world = await startWorld({ name: 'retry', script });
+    t.after(world.stop);
+    const { host, provider } = world;
+    await host.api('PUT', '/providers/openrouter', { base_url: provider.baseUrl, max_retries: 0 });
+    const session = await host.api('POST', '/sessions', {});
+    const openSession = async (page) => {
+      await page.locator(`button.link[title="${session.id}"]`).click();
+      await page.getByPlaceholder('Ask the agent…').waitFor();
+    };
+    await withPage(world, { name: 'retry', ready: openSession }, async ({ page }) => {
+      const retry = page.getByRole('button', { name: 'Retry', exact: true });
+      const errorLine = page.locator('section.chat > .error-line');
+      const answers = page.locator('.message.assistant');
+
+      // 1. A 502 before any token: the error with its stable code, and Retry.
+      await send(page, QUESTION);
+      await errorLine.getByText('upstream bad gateway (provider_status)').waitFor();
+      await retry.waitFor();
+      assert.equal(await retry.count(), 1, 'one Retry, under the failed answer');
+      assert.equal(await answers.last().locator('.retry-turn').count(), 1, 'Retry sits under the failed answer');
+      await page.getByRole('button', { name: 'Send', exact: true }).waitFor();
+      let messages = await stored(host, session.id);
+      assert.deepEqual(
+        messages.map((m) => [m.role, m.status, m.text]),
+        [
+          ['user', 'complete', QUESTION],
+          ['assistant', 'error', ''],
+        ],
+        'the host stored the question and a failed, empty answer',
+      );
+
+      // A reload: Retry is still offered (from the stored status).
+      await page.reload();
+      await openSession(page);
+      await retry.waitFor();
+      const reasonAfterReload = await page.locator('section.chat').getByText(/provider_status/).count();
+      t.diagnostic(`after a reload the failed answer ${reasonAfterReload ? 'says' : 'does not say'} why it failed`);
+
+      // 2. Retry: the same question again; this time the answer breaks off.
+      await retry.click();
+      await answers.last().getByText('Six times seven', { exact: true }).waitFor();
+      await errorLine.getByText('upstream overloaded (provider_error)').waitFor();
+      await retry.waitFor();
+      assert.equal(await retry.count(), 1, 'one Retry, under the newest failed answer');
+      assert.equal(await answers.last().locator('.retry-turn').count(), 1);
+
+      // 3. Retry again: the third scripted reply, and no error or Retry left.
+      await retry.click();
+      await answers.last().getByText('It is 42.', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Send', exact: true }).waitFor();
+      assert.equal(await errorLine.count(), 0, 'the error is cleared');
+      assert.equal(await retry.count(), 0, 'no Retry after a good answer');
+
+      // The host: the last turn is the question and its complete answer;
+      // every earlier answer is marked failed.
+      messages = await stored(host, session.id);
+      t.diagnostic(`stored: ${JSON.stringify(messages.map((m) => `${m.role}/${m.status}: ${m.text}`))}`);
+      const lastAnswer = messages.at(-1);
+      assert.equal(lastAnswer.role, 'assistant');
+      assert.equal(lastAnswer.status, 'complete');
+      assert.equal(lastAnswer.text, 'It is 42.');
+      assert.deepEqual(messages.at(-2), { role: 'user', status: 'complete', turnId: undefined, text: QUESTION });
+      const earlier = messages.slice(0, -1).filter((m) => m.role === 'assistant');
+      assert.ok(earlier.every((m) => m.status === 'error'), 'each earlier answer is stored as failed');
+      assert.ok(messages.filter((m) => m.role === 'user').every((m) => m.text === QUESTION), 'Retry sent the same text');
+      assert.equal(new Set(messages.map((m) => m.turnId).filter(Boolean)).size, messages.filter((m) => m.role === 'assistant').length, 'one turn per answer');
+
+      // What a user expects but the app does not do yet (reported in issue 10):
+      // a retried question is asked once, in the page and in the session.
+      const shownQuestions = await page.locator('.message.user').getByText(QUESTION, { exact: true }).count();
+      const storedQuestions = messages.filter((m) => m.role === 'user').length;
+      await t.test('the retried question is stored and shown once', { todo: 'Retry starts a new turn with a new user message (ChatPanel.tsx retry → POST /sessions/{id}/turns)' }, () => {
+        assert.equal(storedQuestions, 1, `stored ${storedQuestions} times`);
+        assert.equal(shownQuestions, 1, `shown ${shownQuestions} times`);
+      });
+      await t.test('a stored failed answer still says why after a reload', { todo: 'the error text is not stored with the answer' }, () => {
+        assert.ok(reasonAfterReload > 0);
+      });
     });
   });
 });
