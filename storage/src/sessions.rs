@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::Result;
 
 /// One session row.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SessionRow {
     pub id: String,
     pub title: String,
@@ -27,6 +27,13 @@ pub struct SessionRow {
     pub archived: bool,
     pub input_tokens: i64,
     pub output_tokens: i64,
+    /// The sum of its turns' costs (US dollars), `None` when no turn
+    /// reported one. Summed from `turns` when the row is read.
+    pub cost: Option<f64>,
+    /// `cost` leaves out a turn that used tokens without reporting a cost
+    /// (another provider, or a call without it), so it is a lower bound.
+    /// Only ever true with a `cost`.
+    pub cost_partial: bool,
     /// The user chose `provider`/`model` (see [`choose_session_model`]).
     pub model_chosen: bool,
 }
@@ -53,8 +60,19 @@ pub struct SessionQuery {
     pub offset: u32,
 }
 
+/// A session's columns, then the sum of its turns' costs and whether that
+/// sum misses a turn. It does when a turn whose tokens count in the
+/// session's total has no cost: the turn used tokens (one that failed or
+/// was aborted before any usage has 0 and adds nothing), or it ended before
+/// migration 5 kept usage per turn (NULL tokens and not `running` or
+/// `interrupted`: those never added their tokens). The subqueries use the
+/// `turns_by_session` index.
 const SESSION_COLUMNS: &str = "id, title, workspace_id, provider, model, created_at_ms, \
-     updated_at_ms, archived, input_tokens, output_tokens, doc_id, model_chosen";
+     updated_at_ms, archived, input_tokens, output_tokens, doc_id, model_chosen, \
+     (SELECT SUM(t.cost) FROM turns t WHERE t.session_id = sessions.id), \
+     EXISTS (SELECT 1 FROM turns t WHERE t.session_id = sessions.id AND t.cost IS NULL \
+       AND (t.input_tokens > 0 OR t.output_tokens > 0 \
+            OR (t.input_tokens IS NULL AND t.status NOT IN ('running', 'interrupted'))))";
 
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
@@ -70,6 +88,8 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
         output_tokens: row.get(9)?,
         doc_id: row.get(10)?,
         model_chosen: row.get::<_, i64>(11)? != 0,
+        cost: row.get(12)?,
+        cost_partial: row.get::<_, Option<f64>>(12)?.is_some() && row.get::<_, i64>(13)? != 0,
     })
 }
 
@@ -454,4 +474,62 @@ pub fn mark_interrupted(conn: &Connection, now_ms: i64) -> Result<usize> {
         "UPDATE turns SET status = 'interrupted', finished_at_ms = ?1 WHERE status = 'running'",
         [now_ms],
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Which turns make a session's cost partial, on a real file.
+    #[test]
+    fn a_cost_is_partial_when_a_turn_that_counted_tokens_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::open_database(&dir.path().join("sessions.db")).unwrap();
+        create_session(
+            &conn,
+            &NewSession {
+                id: "ses_1",
+                title: "t",
+                workspace_id: None,
+                doc_id: None,
+                now_ms: 1,
+            },
+        )
+        .unwrap();
+        let turn = |id: &str, status: &str, usage: Option<(u64, Option<f64>)>| {
+            let message = format!("msg_{id}");
+            insert_message(&conn, &message, "ses_1", "assistant", "complete", 2).unwrap();
+            create_turn(&conn, id, "ses_1", &message, 2).unwrap();
+            if let Some((tokens, cost)) = usage {
+                set_turn_usage(&conn, id, tokens, 0, cost).unwrap();
+            }
+            if status != "running" {
+                finish_turn(&conn, id, status, 3).unwrap();
+            }
+            let row = get_session(&conn, "ses_1").unwrap().unwrap();
+            (row.cost, row.cost_partial)
+        };
+        // No cost yet: never partial.
+        assert_eq!(turn("t1", "complete", Some((5, None))), (None, false));
+        conn.execute("DELETE FROM turns", []).unwrap();
+        assert_eq!(
+            turn("t2", "complete", Some((5, Some(0.5)))),
+            (Some(0.5), false)
+        );
+        // Running, interrupted, or failed before any usage: nothing counted.
+        assert_eq!(turn("t3", "running", None), (Some(0.5), false));
+        assert_eq!(turn("t4", "interrupted", None), (Some(0.5), false));
+        assert_eq!(turn("t5", "error", Some((0, None))), (Some(0.5), false));
+        assert_eq!(
+            turn("t6", "complete", Some((3, Some(0.25)))),
+            (Some(0.75), false)
+        );
+        // Ended before usage was kept per turn: its tokens counted, its cost
+        // is unknown.
+        assert_eq!(turn("t7", "complete", None), (Some(0.75), true));
+        conn.execute("DELETE FROM turns WHERE id = 't7'", [])
+            .unwrap();
+        // Used tokens without a cost.
+        assert_eq!(turn("t8", "aborted", Some((2, None))), (Some(0.75), true));
+    }
 }

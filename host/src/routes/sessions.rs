@@ -41,10 +41,19 @@ pub struct Session {
     pub model_chosen: bool,
 }
 
+/// What a session used over all its turns.
 #[derive(Serialize, ToSchema)]
 pub struct Usage {
     pub input_tokens: i64,
     pub output_tokens: i64,
+    /// US dollars: the sum of the costs its turns' answers report
+    /// (`metadata.usage.cost`); null when none reported one.
+    pub cost: Option<f64>,
+    /// The sum leaves out a turn that used tokens without a reported cost
+    /// (a provider that does not report it, or a turn mixing calls that
+    /// did and did not), so the real cost is at least `cost`. Only true
+    /// when `cost` is a number.
+    pub cost_partial: bool,
 }
 
 impl From<SessionRow> for Session {
@@ -62,6 +71,8 @@ impl From<SessionRow> for Session {
             usage: Usage {
                 input_tokens: row.input_tokens,
                 output_tokens: row.output_tokens,
+                cost: row.cost,
+                cost_partial: row.cost_partial,
             },
             model_chosen: row.model_chosen,
         }

@@ -2684,7 +2684,21 @@ export interface components {
             provider?: string | null;
             title?: string | null;
         };
+        /** @description What a session used over all its turns. */
         Usage: {
+            /**
+             * Format: double
+             * @description US dollars: the sum of the costs its turns' answers report
+             *     (`metadata.usage.cost`); null when none reported one.
+             */
+            cost?: number | null;
+            /**
+             * @description The sum leaves out a turn that used tokens without a reported cost
+             *     (a provider that does not report it, or a turn mixing calls that
+             *     did and did not), so the real cost is at least `cost`. Only true
+             *     when `cost` is a number.
+             */
+            cost_partial: boolean;
             /** Format: int64 */
             input_tokens: number;
             /** Format: int64 */

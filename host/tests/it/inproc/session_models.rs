@@ -1,6 +1,7 @@
 //! A model chosen per session (`PATCH /sessions/{id} {provider?, model?}`)
 //! reaches the next turn's provider request; each stored answer carries
-//! its turn's usage (and cost when the provider reports one).
+//! its turn's usage (and cost when the provider reports one), and a
+//! session its turns' summed cost.
 
 use agent_provider::scripted::{Reply, Scripted, ScriptedProvider};
 use serde_json::{json, Value};
@@ -105,31 +106,40 @@ async fn bad_choices_are_refused() {
     assert_eq!(row["model"], Value::Null);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_answer_carries_its_turns_usage_and_cost_when_reported() {
-    let with_cost = Reply::Stream {
+/// An answer whose usage carries OpenRouter's `usage.cost`.
+fn costed(text: &str, input: u64, output: u64, cost: f64) -> Reply {
+    Reply::Stream {
         events: vec![
-            Scripted::Text {
-                text: "priced".into(),
-            },
+            Scripted::Text { text: text.into() },
             Scripted::Finish {
                 reason: "stop".into(),
             },
             Scripted::UsageCost {
-                input: 12,
-                output: 3,
-                cost: 0.0042,
+                input,
+                output,
+                cost,
             },
             Scripted::Done,
         ],
-    };
-    let provider = ScriptedProvider::start(vec![Reply::text_answer("plain answer"), with_cost])
-        .await
-        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_answer_carries_its_turns_usage_and_cost_when_reported() {
+    let provider = ScriptedProvider::start(vec![
+        Reply::text_answer("plain answer"),
+        costed("priced", 12, 3, 0.0042),
+    ])
+    .await
+    .unwrap();
     let host = Host::new();
     host.use_provider(&provider).await;
     let session = host.session(json!({})).await;
     turn(&host, &session, json!({"message": "first"})).await;
+    // No turn reported a cost: none, and nothing partial about it.
+    let row = host.get(&format!("/sessions/{session}")).await.json();
+    assert_eq!(row["usage"]["cost"], Value::Null, "{row}");
+    assert_eq!(row["usage"]["cost_partial"], false);
     let stream = host
         .call(
             "POST",
@@ -162,4 +172,49 @@ async fn each_answer_carries_its_turns_usage_and_cost_when_reported() {
     let row = host.get(&format!("/sessions/{session}")).await.json();
     assert_eq!(row["usage"]["input_tokens"], 22);
     assert_eq!(row["usage"]["output_tokens"], 5);
+    // One costed turn and one that used tokens without a cost: the sum is
+    // what is known, marked partial.
+    assert_eq!(row["usage"]["cost"], 0.0042);
+    assert_eq!(row["usage"]["cost_partial"], true);
+    let list = host.get("/sessions").await.json();
+    assert_eq!(list["sessions"][0]["usage"], row["usage"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sessions_cost_is_the_sum_of_its_turns() {
+    let provider = ScriptedProvider::start(vec![
+        costed("one", 100, 20, 0.0031),
+        // Refused before any usage: it used nothing, so the sum is whole.
+        Reply::Error {
+            status: 400,
+            body: json!({"error": {"message": "bad request"}}),
+            retry_after: None,
+        },
+        costed("two", 200, 40, 0.0125),
+    ])
+    .await
+    .unwrap();
+    let host = Host::new();
+    host.use_provider(&provider).await;
+    let session = host.session(json!({})).await;
+    let other = host.session(json!({})).await;
+    turn(&host, &session, json!({"message": "a"})).await;
+    turn(&host, &session, json!({"message": "b"})).await;
+    turn(&host, &session, json!({"message": "c"})).await;
+    let messages = host
+        .get(&format!("/sessions/{session}/messages"))
+        .await
+        .json();
+    assert_eq!(messages["messages"][3]["metadata"]["status"], "error");
+
+    let row = host.get(&format!("/sessions/{session}")).await.json();
+    assert_eq!(row["usage"]["input_tokens"], 300);
+    assert_eq!(row["usage"]["output_tokens"], 60);
+    let cost = row["usage"]["cost"].as_f64().unwrap();
+    assert!((cost - 0.0156).abs() < 1e-12, "{cost}");
+    assert_eq!(row["usage"]["cost_partial"], false);
+    // Another session's turns are not in it.
+    let row = host.get(&format!("/sessions/{other}")).await.json();
+    assert_eq!(row["usage"]["cost"], Value::Null);
+    assert_eq!(row["usage"]["cost_partial"], false);
 }
