@@ -4,24 +4,11 @@
 
 import type { UIMessage } from 'ai';
 import { act, createElement } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MessageActions, messageText } from '../src/chat/MessageActions';
+import { mountPerTest } from './dom';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let container: HTMLDivElement;
-let root: Root;
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-  vi.unstubAllGlobals();
-});
+const dom = mountPerTest();
 
 const answer: UIMessage = {
   id: 'm1',
@@ -33,7 +20,8 @@ const answer: UIMessage = {
   ],
 };
 
-const button = (name: string) => [...container.querySelectorAll('button')].find((b) => b.textContent === name);
+/** The button named `name`, or undefined. */
+const button = (name: string) => [...dom.container.querySelectorAll('button')].find((b) => b.textContent === name);
 
 describe('message actions', () => {
   it('the text of a message is its text parts, not its reasoning', () => {
@@ -43,7 +31,7 @@ describe('message actions', () => {
   it('Copy writes the message to the clipboard and says so', async () => {
     const writeText = vi.fn(() => Promise.resolve());
     vi.stubGlobal('navigator', { clipboard: { writeText } });
-    act(() => root.render(createElement(MessageActions, { message: answer })));
+    act(() => dom.root.render(createElement(MessageActions, { message: answer })));
     await act(async () => button('Copy')!.click());
     expect(writeText).toHaveBeenCalledWith('First **part**.\n\n<script>x</script>');
     expect(button('Copied')).toBeDefined();
@@ -51,22 +39,22 @@ describe('message actions', () => {
 
   it('a refused clipboard says the copy failed', async () => {
     vi.stubGlobal('navigator', { clipboard: { writeText: () => Promise.reject(new Error('denied')) } });
-    act(() => root.render(createElement(MessageActions, { message: answer })));
+    act(() => dom.root.render(createElement(MessageActions, { message: answer })));
     await act(async () => button('Copy')!.click());
     expect(button('Copy failed')).toBeDefined();
   });
 
   it('Retry only when offered, and it calls back', () => {
-    act(() => root.render(createElement(MessageActions, { message: answer })));
+    act(() => dom.root.render(createElement(MessageActions, { message: answer })));
     expect(button('Retry')).toBeUndefined();
     const onRetry = vi.fn();
-    act(() => root.render(createElement(MessageActions, { message: answer, onRetry })));
+    act(() => dom.root.render(createElement(MessageActions, { message: answer, onRetry })));
     act(() => button('Retry')!.click());
     expect(onRetry).toHaveBeenCalledOnce();
   });
 
   it('no Copy for a message without text', () => {
-    act(() => root.render(createElement(MessageActions, { message: { id: 'm2', role: 'assistant', parts: [] } })));
+    act(() => dom.root.render(createElement(MessageActions, { message: { id: 'm2', role: 'assistant', parts: [] } })));
     expect(button('Copy')).toBeUndefined();
   });
 });

@@ -6,35 +6,25 @@
 
 import type { DynamicToolUIPart } from 'ai';
 import { act, createElement } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { alwaysAllowLabel, withAlwaysAllow } from '../src/chat/policy';
 import { commandPattern, editLines, OUTPUT_LIMIT } from '../src/chat/tools';
 import { ToolCard } from '../src/components/ToolCard';
 import type { ToolPolicy } from '../src/desktop/types';
+import { mountPerTest } from './dom';
 
 declare global {
   interface Window {
     __pwned?: number;
   }
 }
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
 const IMG = '<img src=x onerror="window.__pwned=1">';
 const SCRIPT = '<script>window.__pwned=1</script>';
 const IFRAME = '<iframe src="javascript:window.__pwned=1"></iframe>';
 const EVIL = `${IMG} ${SCRIPT} ${IFRAME}`;
 
-let container: HTMLDivElement;
-let root: Root;
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
+const dom = mountPerTest();
 afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
   delete window.__pwned;
 });
 
@@ -47,16 +37,16 @@ function part(toolName: string, input: unknown, extra: Partial<Part> & { state: 
 function render(p: Part, props: Partial<Parameters<typeof ToolCard>[0]> = {}) {
   const onAnswer = vi.fn();
   const onAlwaysAllow = vi.fn();
-  act(() => root.render(createElement(ToolCard, { part: p, onAnswer, onAlwaysAllow, ...props })));
-  const card = container.querySelector('details.tool-card') as HTMLDetailsElement;
+  act(() => dom.root.render(createElement(ToolCard, { part: p, onAnswer, onAlwaysAllow, ...props })));
+  const card = dom.container.querySelector('details.tool-card') as HTMLDetailsElement;
   return { card, onAnswer, onAlwaysAllow };
 }
 
-const text = (sel: string) => container.querySelector(sel)?.textContent ?? null;
+const text = (sel: string) => dom.container.querySelector(sel)?.textContent ?? null;
 
 function assertInert() {
   expect(window.__pwned).toBeUndefined();
-  expect(container.querySelectorAll('script, img, iframe, a').length).toBe(0);
+  expect(dom.container.querySelectorAll('script, img, iframe, a').length).toBe(0);
 }
 
 describe('tool cards', () => {
@@ -79,7 +69,7 @@ describe('tool cards', () => {
     render(part('grep_files', { pattern: 'TODO', glob: '*.rs' }, { state: 'output-available', output: JSON.stringify({ matches: [{ path: 'a', line: 1, text: EVIL }], truncated: true }) }));
     expect(text('.tool-subject')).toBe('TODO in . (*.rs)');
     expect(text('.tool-meta')).toBe('1 match');
-    expect(container.textContent).toContain('truncated');
+    expect(dom.container.textContent).toContain('truncated');
     assertInert();
   });
 
@@ -93,21 +83,21 @@ describe('tool cards', () => {
     const { card } = render(part('write_file', { path: 'out.txt', content: `hi\n${EVIL}` }, { state: 'output-available', output: { path: 'out.txt', bytes: 3 } }));
     expect(card.open).toBe(true);
     expect(text('.tool-subject')).toBe('out.txt');
-    const rows = [...container.querySelectorAll('.edit-diff .diff-add')].map((r) => r.textContent);
+    const rows = [...dom.container.querySelectorAll('.edit-diff .diff-add')].map((r) => r.textContent);
     expect(rows).toEqual(['+added: hi', `+added: ${EVIL}`]);
     assertInert();
   });
 
   it('edit_file: the old and new text as a small diff', () => {
     render(part('edit_file', { path: 'a.rs', old_string: 'keep\nold line', new_string: 'keep\nnew line' }, { state: 'output-available', output: { path: 'a.rs', replacements: 1 } }));
-    expect([...container.querySelectorAll('.edit-diff .diff-del')].map((r) => r.textContent)).toEqual(['−removed: old line']);
-    expect([...container.querySelectorAll('.edit-diff .diff-add')].map((r) => r.textContent)).toEqual(['+added: new line']);
+    expect([...dom.container.querySelectorAll('.edit-diff .diff-del')].map((r) => r.textContent)).toEqual(['−removed: old line']);
+    expect([...dom.container.querySelectorAll('.edit-diff .diff-add')].map((r) => r.textContent)).toEqual(['+added: new line']);
     expect(text('.tool-meta')).toBe('1 replacement');
   });
 
   it('edit_document: each edit as a diff', () => {
     render(part('edit_document', { edits: [{ old: 'A', new: 'B' }, { old: 'C', new: `D ${SCRIPT}` }] }, { state: 'input-available' }));
-    expect(container.querySelectorAll('.edit-diff').length).toBe(2);
+    expect(dom.container.querySelectorAll('.edit-diff').length).toBe(2);
     expect(text('.tool-meta')).toBe('2 edits');
     assertInert();
   });
@@ -119,21 +109,21 @@ describe('tool cards', () => {
     expect(card.open).toBe(true);
     expect(text('.tool-cmdline')).toBe('$ cargo test');
     expect(text('.exit-code')).toBe('exit 101');
-    expect(container.querySelector('.exit-code')!.classList.contains('exit-fail')).toBe(true);
+    expect(dom.container.querySelector('.exit-code')!.classList.contains('exit-fail')).toBe(true);
     expect(text('.tool-stdout .tool-output')).toBe(`ok ${EVIL}`);
-    expect((container.querySelector('.tool-stderr') as HTMLDetailsElement).open).toBe(true);
+    expect((dom.container.querySelector('.tool-stderr') as HTMLDetailsElement).open).toBe(true);
     assertInert();
   });
 
   it('run_command killed: no exit code, "timed out"', () => {
     render(part('run_command', { command: 'sleep 999' }, { state: 'output-available', output: { exit_code: null, stdout: '', stderr: '', truncated: false, timed_out: true } }));
-    expect(container.textContent).toContain('timed out');
+    expect(dom.container.textContent).toContain('timed out');
   });
 
   it('web_fetch: the URL, status, and the body as text (never a link, never loaded)', () => {
     render(part('web_fetch', { url: 'https://example.com/x' }, { state: 'output-available', output: { url: 'https://example.com/x', status: 200, content_type: 'text/html', body: `<html>${EVIL}<a href="javascript:x">y</a></html>`, truncated: false } }));
     expect(text('.tool-subject')).toBe('https://example.com/x');
-    expect(container.textContent).toContain('HTTP 200');
+    expect(dom.container.textContent).toContain('HTTP 200');
     expect(text('.tool-raw .tool-output')).toContain(SCRIPT);
     assertInert();
   });
@@ -142,7 +132,7 @@ describe('tool cards', () => {
     const big = 'x'.repeat(OUTPUT_LIMIT * 3);
     render(part('run_command', { command: 'yes' }, { state: 'output-available', output: { exit_code: 0, stdout: big, stderr: '' } }));
     expect(text('.tool-stdout .tool-output')!.length).toBe(OUTPUT_LIMIT);
-    const btn = [...container.querySelectorAll('button')].find((b) => b.textContent?.startsWith('Show all'))!;
+    const btn = [...dom.container.querySelectorAll('button')].find((b) => b.textContent?.startsWith('Show all'))!;
     act(() => btn.click());
     expect(text('.tool-stdout .tool-output')!.length).toBe(big.length);
   });
@@ -153,12 +143,12 @@ describe('tool cards', () => {
     expect(text('[data-state]')).toBe('failed');
     assertInert();
     render(part('write_file', { path: 'x' , content: '' }, { state: 'output-denied' } as never));
-    expect(container.textContent).toContain('Denied.');
+    expect(dom.container.textContent).toContain('Denied.');
   });
 
   it('an unknown tool shows its input and output as text', () => {
     render(part('mystery', { a: EVIL }, { state: 'output-available', output: EVIL }));
-    expect(container.textContent).toContain(SCRIPT);
+    expect(dom.container.textContent).toContain(SCRIPT);
     assertInert();
   });
 });
@@ -169,9 +159,9 @@ describe('approval cards', () => {
 
   it('show the diff and answer Approve / Deny / Always allow', () => {
     const { onAnswer, onAlwaysAllow } = render(asking('write_file', { path: 'out.txt', content: 'hi' }));
-    expect(container.querySelector('.edit-diff .diff-add')?.textContent).toBe('+added: hi');
+    expect(dom.container.querySelector('.edit-diff .diff-add')?.textContent).toBe('+added: hi');
     expect(text('.approval-question')).toBe('Write this file?');
-    const buttons = [...container.querySelectorAll('.approval-card button')] as HTMLButtonElement[];
+    const buttons = [...dom.container.querySelectorAll('.approval-card button')] as HTMLButtonElement[];
     expect(buttons.map((b) => b.textContent)).toEqual(['Approve', 'Deny', 'Always allow write_file in this workspace']);
     act(() => buttons[0]!.click());
     expect(onAnswer).toHaveBeenLastCalledWith('ap1', true);
@@ -184,17 +174,17 @@ describe('approval cards', () => {
   it('show the command; no Always allow for a line no rule can allow, nor without a workspace', () => {
     render(asking('run_command', { command: 'curl x | sh' }));
     expect(text('.tool-cmdline')).toBe('$ curl x | sh');
-    expect([...container.querySelectorAll('.approval-card button')].map((b) => b.textContent)).toEqual(['Approve', 'Deny']);
+    expect([...dom.container.querySelectorAll('.approval-card button')].map((b) => b.textContent)).toEqual(['Approve', 'Deny']);
     render(asking('run_command', { command: 'git status' }));
-    expect(container.textContent).toContain('Always allow “git *” in this workspace');
+    expect(dom.container.textContent).toContain('Always allow “git *” in this workspace');
     render(asking('write_file', { path: 'a', content: '' }), { onAlwaysAllow: undefined });
-    expect([...container.querySelectorAll('.approval-card button')].map((b) => b.textContent)).toEqual(['Approve', 'Deny']);
+    expect([...dom.container.querySelectorAll('.approval-card button')].map((b) => b.textContent)).toEqual(['Approve', 'Deny']);
   });
 
   it('once answered, say so and wait', () => {
     render(asking('write_file', { path: 'a', content: '' }), { answered: true });
-    expect(container.querySelectorAll('.approval-card button').length).toBe(0);
-    expect(container.textContent).toContain('Approved; waiting for the host…');
+    expect(dom.container.querySelectorAll('.approval-card button').length).toBe(0);
+    expect(dom.container.textContent).toContain('Approved; waiting for the host…');
   });
 });
 

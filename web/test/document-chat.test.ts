@@ -8,10 +8,10 @@ import { EditorSelection } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { createElement } from 'react';
 import { flushSync } from 'react-dom';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../src/App';
 import type { DesktopBridge } from '../src/desktop/types';
+import { mountPerTest } from './dom';
 import { fakeBridge } from './fake-bridge';
 import { errorResponse, recordedBody, sseResponse } from './fixtures/turn';
 
@@ -58,47 +58,34 @@ function fakeHost() {
   });
 }
 
-let container: HTMLDivElement;
-let root: Root;
+const dom = mountPerTest({ act: false });
 
 // jsdom does no layout; CodeMirror measures text ranges.
 const emptyRects = Object.assign([], { item: () => null }) as unknown as DOMRectList;
 Range.prototype.getClientRects ??= () => emptyRects;
 Range.prototype.getBoundingClientRect ??= () => new DOMRect();
 
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
-
 afterEach(() => {
-  root.unmount();
-  container.remove();
   window.history.replaceState(null, '', '/');
 });
 
 function open(search: string, bridge: DesktopBridge) {
   window.history.replaceState(null, '', `/desktop/${search}`);
   Object.defineProperty(window, 'desktop', { value: bridge, configurable: true });
-  flushSync(() => root.render(createElement(App)));
+  flushSync(() => dom.root.render(createElement(App)));
 }
 
-function button(name: string): HTMLButtonElement {
-  const found = [...container.querySelectorAll('button')].find((b) => b.textContent?.trim() === name);
-  if (!found) throw new Error(`no button ${name}`);
-  return found;
-}
+const { button } = dom;
 
 function view(): EditorView {
-  const dom = container.querySelector<HTMLElement>('.cm-editor');
-  const v = dom && EditorView.findFromDOM(dom);
+  const el = dom.container.querySelector<HTMLElement>('.cm-editor');
+  const v = el && EditorView.findFromDOM(el);
   if (!v) throw new Error('no editor');
   return v;
 }
 
 function typeMessage(text: string) {
-  const area = container.querySelector('textarea')!;
+  const area = dom.container.querySelector('textarea')!;
   Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(area, text);
   area.dispatchEvent(new Event('input', { bubbles: true }));
 }
@@ -107,13 +94,13 @@ describe('a document window\'s chat', () => {
   it('lists the document\'s sessions, creates one for it and sends the selection with the turn', async () => {
     const host = fakeHost();
     open(`?doc=${DOC}`, host.bridge);
-    await vi.waitFor(() => expect(container.textContent).toContain('About the plan'));
-    expect(container.textContent).toContain('Chats about this document');
-    expect(container.textContent).not.toContain('Elsewhere');
+    await vi.waitFor(() => expect(dom.container.textContent).toContain('About the plan'));
+    expect(dom.container.textContent).toContain('Chats about this document');
+    expect(dom.container.textContent).not.toContain('Elsewhere');
     expect(host.calls.some((c) => c.path.startsWith('/sessions?') && c.path.includes(`doc_id=${DOC}`))).toBe(true);
 
     button('New session').click();
-    await vi.waitFor(() => expect(container.querySelector('textarea')).not.toBeNull());
+    await vi.waitFor(() => expect(dom.container.querySelector('textarea')).not.toBeNull());
     const created = host.calls.find((c) => c.path === '/sessions' && c.init.method === 'POST');
     expect(JSON.parse(created!.init.body!)).toEqual({ doc_id: DOC });
 
@@ -157,11 +144,11 @@ describe('a document window\'s chat', () => {
   it('the home window lists every session and sends no document context', async () => {
     const host = fakeHost();
     open('', host.bridge);
-    await vi.waitFor(() => expect(container.textContent).toContain('Elsewhere'));
-    expect(container.textContent).not.toContain('Chats about this document');
+    await vi.waitFor(() => expect(dom.container.textContent).toContain('Elsewhere'));
+    expect(dom.container.textContent).not.toContain('Chats about this document');
     expect(host.calls.some((c) => c.path.includes('doc_id='))).toBe(false);
     button('New session').click();
-    await vi.waitFor(() => expect(container.querySelector('textarea')).not.toBeNull());
+    await vi.waitFor(() => expect(dom.container.querySelector('textarea')).not.toBeNull());
     const created = host.calls.find((c) => c.path === '/sessions' && c.init.method === 'POST');
     expect(JSON.parse(created!.init.body!)).toEqual({});
     typeMessage('Hello');

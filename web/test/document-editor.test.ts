@@ -8,13 +8,13 @@ import { EditorSelection } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { createElement } from 'react';
 import { flushSync } from 'react-dom';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { HostEvent } from '../src/desktop/events';
 import type { DesktopFetchInit } from '../src/desktop/types';
 import { DesktopProvider } from '../src/desktop-context';
 import { MARK_MINE } from '../src/documents/merge';
 import { DocumentEditor } from '../src/pages/DocumentEditor';
+import { mountPerTest } from './dom';
 import { fakeBridge } from './fake-bridge';
 import { errorResponse } from './fixtures/turn';
 
@@ -66,31 +66,19 @@ function fakeHost(initial: string) {
   };
 }
 
-let container: HTMLDivElement;
-let root: Root;
+const dom = mountPerTest({ act: false });
 
 // jsdom does no layout; CodeMirror measures text ranges.
 const emptyRects = Object.assign([], { item: () => null }) as unknown as DOMRectList;
 Range.prototype.getClientRects ??= () => emptyRects;
 Range.prototype.getBoundingClientRect ??= () => new DOMRect();
 
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
-
-afterEach(() => {
-  root.unmount();
-  container.remove();
-});
-
 const editorText = () => view().state.doc.toString();
-const statusText = () => container.querySelector('.status')?.textContent;
+const statusText = () => dom.container.querySelector('.status')?.textContent;
 
 function view(): EditorView {
-  const dom = container.querySelector<HTMLElement>('.cm-editor');
-  const v = dom && EditorView.findFromDOM(dom);
+  const el = dom.container.querySelector<HTMLElement>('.cm-editor');
+  const v = el && EditorView.findFromDOM(el);
   if (!v) throw new Error('no editor');
   return v;
 }
@@ -100,18 +88,12 @@ function type(text: string, at = 0) {
   view().dispatch({ changes: { from: at, insert: text }, userEvent: 'input.type' });
 }
 
-function button(name: string | RegExp): HTMLButtonElement {
-  const found = [...container.querySelectorAll('button')].find((b) =>
-    typeof name === 'string' ? b.textContent === name : name.test(b.textContent ?? ''),
-  );
-  if (!found) throw new Error(`no button ${name}`);
-  return found;
-}
+const { button } = dom;
 
 async function open(initial: string, onOpenPath?: (path: string) => void) {
   const host = fakeHost(initial);
   flushSync(() =>
-    root.render(
+    dom.root.render(
       createElement(DesktopProvider, {
         bridge: host.bridge,
         children: createElement(DocumentEditor, { docId: DOC, onOpenPath }),
@@ -126,7 +108,7 @@ async function open(initial: string, onOpenPath?: (path: string) => void) {
 describe('DocumentEditor live changes', () => {
   it('a clean editor takes an agent edit in place: same editor, cursor on the same text', async () => {
     const host = await open('# Plan\n\nSecond section.\n');
-    const editor = container.querySelector('.cm-editor');
+    const editor = dom.container.querySelector('.cm-editor');
     const at = editorText().indexOf('section');
     view().dispatch({ selection: EditorSelection.single(at) });
 
@@ -134,12 +116,12 @@ describe('DocumentEditor live changes', () => {
     host.send({ type: 'document.changed', doc_id: DOC, version, source: 'agent' });
     await vi.waitFor(() => expect(editorText()).toBe('# Plan\n\nA new first section.\n\nSecond section.\n'));
 
-    expect(container.querySelector('.cm-editor')).toBe(editor); // not recreated
+    expect(dom.container.querySelector('.cm-editor')).toBe(editor); // not recreated
     const head = view().state.selection.main.head;
     expect(view().state.sliceDoc(head, head + 'section'.length)).toBe('section');
     expect(view().state.doc.lineAt(head).text).toBe('Second section.');
     expect(statusText()).toBe('saved');
-    expect(container.querySelector('.cm-content')?.textContent).toContain('A new first section.');
+    expect(dom.container.querySelector('.cm-content')?.textContent).toContain('A new first section.');
   });
 
   it('its own Save coming back as an event reads nothing again; another document’s event is ignored', async () => {
@@ -154,7 +136,7 @@ describe('DocumentEditor live changes', () => {
     host.send({ type: 'document.removed', doc_id: 'doc_other' });
     await new Promise((r) => setTimeout(r, 30));
     expect(host.reads()).toBe(reads);
-    expect(container.querySelector('[role="alert"]')).toBeNull();
+    expect(dom.container.querySelector('[role="alert"]')).toBeNull();
     expect(host.puts()).toEqual([{ content: 'ba\n', expected_mtime: '1' }]);
   });
 
@@ -164,13 +146,13 @@ describe('DocumentEditor live changes', () => {
     await vi.waitFor(() => expect(statusText()).toBe('dirty'));
     const version = host.write('one\ntwo\nthree, theirs\n');
     host.send({ type: 'document.changed', doc_id: DOC, version, source });
-    await vi.waitFor(() => expect(container.querySelector('.disk-change')).not.toBeNull());
+    await vi.waitFor(() => expect(dom.container.querySelector('.disk-change')).not.toBeNull());
     return { host, version };
   }
 
   it('a dirty editor is asked: the banner names who changed it and shows the diff', async () => {
     await dirtyWithChange('external');
-    const banner = container.querySelector('.disk-change')!;
+    const banner = dom.container.querySelector('.disk-change')!;
     expect(banner.querySelector('[role="alert"]')?.textContent).toBe(
       'Changed on disk by another program. You have unsaved changes; nothing is lost until you choose.',
     );
@@ -187,17 +169,17 @@ describe('DocumentEditor live changes', () => {
 
   it('Take theirs: their text, nothing unsaved', async () => {
     await dirtyWithChange('agent');
-    expect(container.querySelector('.disk-change')?.textContent).toContain('Changed on disk by the agent');
+    expect(dom.container.querySelector('.disk-change')?.textContent).toContain('Changed on disk by the agent');
     button(/^Take theirs/).click();
     await vi.waitFor(() => expect(editorText()).toBe('one\ntwo\nthree, theirs\n'));
     expect(statusText()).toBe('saved');
-    expect(container.querySelector('.disk-change')).toBeNull();
+    expect(dom.container.querySelector('.disk-change')).toBeNull();
   });
 
   it('Keep mine: my text stays, and Save overwrites their version knowingly (no 409)', async () => {
     const { host, version } = await dirtyWithChange('agent');
     button(/^Keep mine/).click();
-    await vi.waitFor(() => expect(container.querySelector('.disk-change')).toBeNull());
+    await vi.waitFor(() => expect(dom.container.querySelector('.disk-change')).toBeNull());
     expect(editorText()).toBe('mine: one\ntwo\nthree\n');
     expect(statusText()).toBe('dirty');
     button('Save').click();
@@ -221,10 +203,10 @@ describe('DocumentEditor live changes', () => {
     view().dispatch({ changes: { from: 0, to: 4, insert: 'my line' }, userEvent: 'input.type' });
     const version = host.write('their line\n');
     host.send({ type: 'document.changed', doc_id: DOC, version, source: 'agent' });
-    await vi.waitFor(() => expect(container.querySelector('.disk-change')).not.toBeNull());
+    await vi.waitFor(() => expect(dom.container.querySelector('.disk-change')).not.toBeNull());
     button('Merge both').click();
     await vi.waitFor(() => expect(editorText()).toBe(`${MARK_MINE}\nmy line\n=======\ntheir line\n>>>>>>> theirs\n`));
-    expect(container.querySelector('.merge-conflicts')?.getAttribute('role')).toBe('status');
+    expect(dom.container.querySelector('.merge-conflicts')?.getAttribute('role')).toBe('status');
     expect(statusText()).toBe('dirty');
   });
 
@@ -233,7 +215,7 @@ describe('DocumentEditor live changes', () => {
     type('mine ');
     host.write('theirs\n'); // no event: the Save finds out
     button('Save').click();
-    await vi.waitFor(() => expect(container.querySelector('.disk-change')).not.toBeNull());
+    await vi.waitFor(() => expect(dom.container.querySelector('.disk-change')).not.toBeNull());
     expect(statusText()).toBe('conflict');
     button(/^Take theirs/).click();
     await vi.waitFor(() => expect(editorText()).toBe('theirs\n'));
@@ -244,23 +226,23 @@ describe('DocumentEditor live changes', () => {
     const host = await open('keep me\n');
     host.file.exists = false;
     host.send({ type: 'document.removed', doc_id: DOC });
-    await vi.waitFor(() => expect(container.querySelector('.disk-gone')).not.toBeNull());
-    expect(container.querySelector('.disk-gone')?.textContent).toContain('Deleted on disk');
+    await vi.waitFor(() => expect(dom.container.querySelector('.disk-gone')).not.toBeNull());
+    expect(dom.container.querySelector('.disk-gone')?.textContent).toContain('Deleted on disk');
     expect(statusText()).toBe('dirty');
     expect(editorText()).toBe('keep me\n');
     button('Save (create the file again)').click();
     await vi.waitFor(() => expect(statusText()).toBe('saved'));
     expect(host.puts()).toEqual([{ content: 'keep me\n', recreate: true }]);
     expect(host.file.exists).toBe(true);
-    expect(container.querySelector('.disk-gone')).toBeNull();
+    expect(dom.container.querySelector('.disk-gone')).toBeNull();
   });
 
   it('renamed on disk: says where to, and opens it through the app’s open flow', async () => {
     const opened: string[] = [];
     const host = await open('text\n', (p) => opened.push(p));
     host.send({ type: 'document.moved', doc_id: DOC, path: '/home/u/renamed.md' });
-    await vi.waitFor(() => expect(container.querySelector('.disk-gone')).not.toBeNull());
-    expect(container.querySelector('.moved-path')?.textContent).toBe('/home/u/renamed.md');
+    await vi.waitFor(() => expect(dom.container.querySelector('.disk-gone')).not.toBeNull());
+    expect(dom.container.querySelector('.moved-path')?.textContent).toBe('/home/u/renamed.md');
     button('Open /home/u/renamed.md').click();
     expect(opened).toEqual(['/home/u/renamed.md']);
     expect(editorText()).toBe('text\n');
@@ -274,14 +256,14 @@ describe('DocumentEditor live changes', () => {
     type('mine ');
     host.write('v3\n');
     host.send({ type: 'resync' });
-    await vi.waitFor(() => expect(container.querySelector('.disk-change')).not.toBeNull());
-    expect(container.querySelector('.disk-change')?.textContent).toContain('Changed on disk.');
+    await vi.waitFor(() => expect(dom.container.querySelector('.disk-change')).not.toBeNull());
+    expect(dom.container.querySelector('.disk-change')?.textContent).toContain('Changed on disk.');
     // Nothing changed since: a resync asks nothing.
     button(/^Keep mine/).click();
     const reads = host.reads();
     host.send({ type: 'resync' });
     await vi.waitFor(() => expect(host.reads()).toBe(reads + 1));
     await new Promise((r) => setTimeout(r, 20));
-    expect(container.querySelector('.disk-change')).toBeNull();
+    expect(dom.container.querySelector('.disk-change')).toBeNull();
   });
 });

@@ -6,7 +6,6 @@
 // endpoint's connection test and the tool policy editor.
 
 import { act, createElement, type ReactElement } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyAppearance, readAppearance, setAppearance } from '../src/components/appearance';
 import { Dialog } from '../src/components/Dialog';
@@ -19,31 +18,22 @@ import { DesktopProvider } from '../src/desktop-context';
 import { FirstRun } from '../src/pages/FirstRun';
 import { SessionBar } from '../src/pages/SessionBar';
 import { CustomEndpoint, PolicyFields } from '../src/pages/Settings';
+import { mountPerTest } from './dom';
 import { fakeBridge } from './fake-bridge';
 import { errorResponse } from './fixtures/turn';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
 const json = (v: unknown) => new Response(JSON.stringify(v), { headers: { 'content-type': 'application/json' } });
 
-let root: Root | null = null;
-let container: HTMLElement;
-
+const dom = mountPerTest();
 beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
   localStorage.clear();
 });
 afterEach(() => {
-  act(() => root?.unmount());
-  root = null;
-  container.remove();
   document.documentElement.removeAttribute('data-theme');
 });
 
 async function render(el: ReactElement) {
-  root = createRoot(container);
-  await act(async () => root!.render(el));
+  await act(async () => dom.root.render(el));
 }
 
 /** Waits (in act) until `check` stops throwing. */
@@ -60,13 +50,7 @@ async function until(check: () => void, ms = 2000) {
   }
 }
 
-function button(name: string | RegExp): HTMLButtonElement {
-  const found = [...container.querySelectorAll('button')].find((b) =>
-    typeof name === 'string' ? b.textContent?.trim() === name : name.test(b.textContent ?? ''),
-  );
-  if (!found) throw new Error(`no button ${String(name)}`);
-  return found;
-}
+const { button } = dom;
 
 /** A fake host answering by `METHOD path`. */
 function host(routes: Record<string, (init: DesktopFetchInit) => Response>) {
@@ -172,7 +156,7 @@ describe('Splitter and Dialog', () => {
   it('the splitter resizes by keyboard, clamped', async () => {
     const onChange = vi.fn();
     await render(createElement(Splitter, { label: 'Resize', value: 200, min: 180, max: 240, side: 'left', onChange }));
-    const sep = container.querySelector<HTMLElement>('[role="separator"]')!;
+    const sep = dom.container.querySelector<HTMLElement>('[role="separator"]')!;
     expect(sep.getAttribute('aria-valuenow')).toBe('200');
     expect(sep.tabIndex).toBe(0);
     act(() => void sep.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true })));
@@ -193,7 +177,7 @@ describe('Splitter and Dialog', () => {
         children: [createElement('button', { type: 'button', key: 1 }, 'One'), createElement('button', { type: 'button', key: 2 }, 'Two')],
       }),
     );
-    const dialog = container.querySelector<HTMLElement>('[role="dialog"]')!;
+    const dialog = dom.container.querySelector<HTMLElement>('[role="dialog"]')!;
     expect(dialog.getAttribute('aria-modal')).toBe('true');
     const buttons = [...dialog.querySelectorAll('button')];
     expect(document.activeElement).toBe(buttons[0]); // Close
@@ -204,8 +188,7 @@ describe('Splitter and Dialog', () => {
     expect(document.activeElement).toBe(buttons.at(-1));
     act(() => void dialog.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })));
     expect(onClose).toHaveBeenCalledOnce();
-    act(() => root!.unmount());
-    root = null;
+    dom.unmount();
     expect(document.activeElement).toBe(before);
     before.remove();
   });
@@ -219,7 +202,7 @@ describe('first run', () => {
       'PUT /providers/custom': () => json({ providers: [] }),
     });
     await render(h.wrap(createElement(FirstRun)));
-    await until(() => expect(container.textContent).toContain('http://127.0.0.1:11434/v1'));
+    await until(() => expect(dom.container.textContent).toContain('http://127.0.0.1:11434/v1'));
     await act(async () => button('Use Ollama').click());
     await until(() => expect(h.calls.some((c) => c.path === '/providers/custom')).toBe(true));
     const put = h.calls.find((c) => c.path === '/providers/custom')!;
@@ -232,8 +215,8 @@ describe('first run', () => {
       'PUT /secrets/openrouter': () => json({ provider: 'openrouter', present: true }),
     });
     await render(h.wrap(createElement(FirstRun)));
-    await until(() => expect(container.textContent).toContain('None found'));
-    const input = container.querySelector<HTMLInputElement>('input[type="password"]')!;
+    await until(() => expect(dom.container.textContent).toContain('None found'));
+    const input = dom.container.querySelector<HTMLInputElement>('input[type="password"]')!;
     await act(async () => type(input, 'sk-or-1'));
     await act(async () => button('Save key').click());
     await until(() => expect(h.calls.some((c) => c.path === '/secrets/openrouter')).toBe(true));
@@ -253,9 +236,9 @@ describe('model picker', () => {
       'PATCH /sessions/ses_1': (init) => json({ ...session, ...JSON.parse(init.body!) }),
     });
     await render(h.wrap(createElement(SessionBar, { sessionId: 'ses_1' })));
-    await until(() => expect(container.querySelectorAll('#session-model option')).toHaveLength(3));
-    expect(container.textContent).toContain('1.2k tokens');
-    const select = container.querySelector<HTMLSelectElement>('#session-model')!;
+    await until(() => expect(dom.container.querySelectorAll('#session-model option')).toHaveLength(3));
+    expect(dom.container.textContent).toContain('1.2k tokens');
+    const select = dom.container.querySelector<HTMLSelectElement>('#session-model')!;
     await act(async () => {
       select.value = 'b/two';
       select.dispatchEvent(new Event('change', { bubbles: true }));
@@ -273,8 +256,8 @@ describe('model picker', () => {
         json({ models: [{ id: 'cached/one' }], stale: true, fetched_at_ms: 1, error: { code: 'provider_unreachable', message: 'x' } }),
     });
     await render(h.wrap(createElement(SessionBar, { sessionId: 'ses_1' })));
-    await until(() => expect(container.textContent).toContain('Provider unavailable (provider_unreachable)'));
-    expect([...container.querySelectorAll('#session-model option')].map((o) => o.textContent)).toEqual(['Provider default', 'cached/one']);
+    await until(() => expect(dom.container.textContent).toContain('Provider unavailable (provider_unreachable)'));
+    expect([...dom.container.querySelectorAll('#session-model option')].map((o) => o.textContent)).toEqual(['Provider default', 'cached/one']);
   });
 
   it('a provider that is down: the stable code, and the last known list', async () => {
@@ -285,8 +268,8 @@ describe('model picker', () => {
       'GET /providers/openrouter/models': () => errorResponse(502, 'provider_down', 'unreachable'),
     });
     await render(h.wrap(createElement(SessionBar, { sessionId: 'ses_1' })));
-    await until(() => expect(container.textContent).toContain('Provider unavailable (provider_down)'));
-    expect([...container.querySelectorAll('#session-model option')].map((o) => o.textContent)).toEqual(['Provider default', 'kept/model']);
+    await until(() => expect(dom.container.textContent).toContain('Provider unavailable (provider_down)'));
+    expect([...dom.container.querySelectorAll('#session-model option')].map((o) => o.textContent)).toEqual(['Provider default', 'kept/model']);
   });
 });
 
@@ -299,13 +282,13 @@ describe('settings', () => {
       'POST /providers/custom/test': () => json(answer),
     });
     await render(h.wrap(createElement(CustomEndpoint)));
-    await act(async () => type(container.querySelector<HTMLInputElement>('#custom-url')!, 'http://127.0.0.1:8080/v1'));
+    await act(async () => type(dom.container.querySelector<HTMLInputElement>('#custom-url')!, 'http://127.0.0.1:8080/v1'));
     await act(async () => button('Test connection').click());
-    await until(() => expect(container.textContent).toContain('Connected in 12 ms'));
+    await until(() => expect(dom.container.textContent).toContain('Connected in 12 ms'));
     expect(JSON.parse(h.calls.find((c) => c.path === '/providers/custom')!.init.body!)).toMatchObject({ base_url: 'http://127.0.0.1:8080/v1' });
     answer = { ok: false, code: 'provider_unauthorized', message: 'the key was refused' };
     await act(async () => button('Test connection').click());
-    await until(() => expect(container.textContent).toContain('Failed: provider_unauthorized'));
+    await until(() => expect(dom.container.textContent).toContain('Failed: provider_unauthorized'));
   });
 
   it('the policy editor sets permissions and orders command patterns', async () => {
@@ -319,11 +302,11 @@ describe('settings', () => {
     };
     const onSave = vi.fn<(p: ToolPolicy) => Promise<void>>(async () => {});
     await render(createElement(PolicyFields, { initial, onSave }));
-    const deny = container.querySelector<HTMLInputElement>('input[name="tool-web_fetch"][value="deny"]')!;
+    const deny = dom.container.querySelector<HTMLInputElement>('input[name="tool-web_fetch"][value="deny"]')!;
     await act(async () => deny.click());
     await act(async () => button('↓').click()); // the first pattern moves down
     await act(async () => button('Add pattern').click());
-    const inputs = container.querySelectorAll<HTMLInputElement>('.command-rules input');
+    const inputs = dom.container.querySelectorAll<HTMLInputElement>('.command-rules input');
     await act(async () => type(inputs[2]!, 'git status'));
     await act(async () => button('Save policy').click());
     await until(() => expect(onSave).toHaveBeenCalledOnce());
@@ -336,7 +319,7 @@ describe('settings', () => {
       ],
       read_only_paths: ['~/.cargo'],
     });
-    await until(() => expect(container.textContent).toContain('Saved.'));
+    await until(() => expect(dom.container.textContent).toContain('Saved.'));
   });
 });
 
@@ -348,7 +331,7 @@ describe('opening things', () => {
     await render(h.wrap(createElement(WorkspacePicker, { selected: null, onSelect: () => {}, onOpenFile: () => {}, onChooseFolder })));
     await act(async () => button('Open folder…').click());
     expect(onChooseFolder).toHaveBeenCalledOnce();
-    const input = container.querySelector('input[aria-label="Folder path"]')!;
+    const input = dom.container.querySelector('input[aria-label="Folder path"]')!;
     expect(input.closest('details')).not.toBeNull();
   });
 
@@ -356,7 +339,7 @@ describe('opening things', () => {
     const { WorkspacePicker } = await import('../src/pages/WorkspacePicker');
     const h = host({ 'GET /workspaces': () => json({ workspaces: [] }) });
     await render(h.wrap(createElement(WorkspacePicker, { selected: null, onSelect: () => {}, onOpenFile: () => {} })));
-    expect(container.querySelector('input[aria-label="Folder path"]')!.closest('details')).toBeNull();
-    expect(container.textContent).not.toContain('Open folder…');
+    expect(dom.container.querySelector('input[aria-label="Folder path"]')!.closest('details')).toBeNull();
+    expect(dom.container.textContent).not.toContain('Open folder…');
   });
 });

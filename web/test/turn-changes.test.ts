@@ -7,12 +7,12 @@
 import type { UIMessage } from 'ai';
 import { createElement } from 'react';
 import { flushSync } from 'react-dom';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useChangesFollowSession } from '../src/changes/hooks';
 import { ChatMessage } from '../src/components/ChatMessage';
 import type { DesktopFetchInit, TurnChanges } from '../src/desktop/types';
 import { DesktopProvider } from '../src/desktop-context';
+import { mountPerTest } from './dom';
 import { fakeBridge } from './fake-bridge';
 import { errorResponse } from './fixtures/turn';
 
@@ -88,18 +88,8 @@ function fakeHost(opts: { changes?: () => Response; reverts?: Answer[]; redos?: 
   };
 }
 
-let container: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
-
+const dom = mountPerTest({ act: false });
 afterEach(() => {
-  root.unmount();
-  container.remove();
   delete window.__pwned;
 });
 
@@ -112,7 +102,7 @@ function Followed(props: Parameters<typeof ChatMessage>[0]) {
 
 function render(host: ReturnType<typeof fakeHost>, message = ANSWER, finished = true) {
   flushSync(() =>
-    root.render(
+    dom.root.render(
       createElement(DesktopProvider, {
         bridge: host.bridge,
         children: createElement(Followed, { sessionId: S, message, finished, answered: {}, onAnswer: () => {} }),
@@ -121,15 +111,9 @@ function render(host: ReturnType<typeof fakeHost>, message = ANSWER, finished = 
   );
 }
 
-function button(name: string | RegExp): HTMLButtonElement {
-  const found = [...container.querySelectorAll('button')].find((b) =>
-    typeof name === 'string' ? b.textContent === name : name.test(b.textContent ?? ''),
-  );
-  if (!found) throw new Error(`no button ${String(name)} in: ${container.textContent}`);
-  return found;
-}
+const { button } = dom;
 
-const text = () => container.textContent ?? '';
+const text = () => dom.container.textContent ?? '';
 const bodies = (calls: { path: string; init: DesktopFetchInit }[], part: string) =>
   calls.filter((c) => c.path.includes(part)).map((c) => JSON.parse(c.init.body ?? 'null'));
 
@@ -138,8 +122,8 @@ describe('a turn\'s changes in the chat', () => {
     const host = fakeHost();
     render(host);
     await vi.waitFor(() => expect(text()).toContain('1 file changed'));
-    expect(container.querySelector('.changes-summary')?.textContent).toBe('1 file changed +2 −1');
-    const rows = [...container.querySelectorAll('.unified-diff .diff-row')];
+    expect(dom.container.querySelector('.changes-summary')?.textContent).toBe('1 file changed +2 −1');
+    const rows = [...dom.container.querySelectorAll('.unified-diff .diff-row')];
     expect(rows.map((r) => r.className.replace('diff-row ', ''))).toEqual([
       'diff-hunk',
       'diff-same',
@@ -148,10 +132,10 @@ describe('a turn\'s changes in the chat', () => {
       'diff-add',
     ]);
     expect(rows[4]!.textContent).toContain(IMG + SCRIPT);
-    expect(container.querySelectorAll('img, script').length).toBe(0);
+    expect(dom.container.querySelectorAll('img, script').length).toBe(0);
     expect(window.__pwned).toBeUndefined();
     // The small turn's diff is open at once.
-    expect(container.querySelector<HTMLDetailsElement>('details.changed-file')?.open).toBe(true);
+    expect(dom.container.querySelector<HTMLDetailsElement>('details.changed-file')?.open).toBe(true);
   });
 
   it('asks nothing while the answer streams, or of an answer without writes', async () => {
@@ -166,7 +150,7 @@ describe('a turn\'s changes in the chat', () => {
   it('the write tool card opens and focuses its file\'s diff', async () => {
     render(fakeHost());
     await vi.waitFor(() => button('Show the diff of plan.md'));
-    const details = container.querySelector<HTMLDetailsElement>('details.changed-file')!;
+    const details = dom.container.querySelector<HTMLDetailsElement>('details.changed-file')!;
     details.querySelector('summary')!.click(); // the user closes it
     await vi.waitFor(() => expect(details.open).toBe(false));
     button('Show the diff of plan.md').click();
@@ -188,12 +172,12 @@ describe('a turn\'s changes in the chat', () => {
     await vi.waitFor(() => button('Undo this turn’s changes'));
     button('Undo this turn’s changes').click();
 
-    await vi.waitFor(() => expect(container.querySelector('[role="alert"]')?.textContent).toContain('Not undone'));
-    expect(container.querySelector('.undo-files')?.textContent).toBe(`${PATH}${IMG}`);
-    expect(container.querySelectorAll('img').length).toBe(0);
+    await vi.waitFor(() => expect(dom.container.querySelector('[role="alert"]')?.textContent).toContain('Not undone'));
+    expect(dom.container.querySelector('.undo-files')?.textContent).toBe(`${PATH}${IMG}`);
+    expect(dom.container.querySelectorAll('img').length).toBe(0);
     button('Undo anyway').click();
 
-    await vi.waitFor(() => expect(container.querySelector('[role="status"]')?.textContent).toContain('Undone.'));
+    await vi.waitFor(() => expect(dom.container.querySelector('[role="status"]')?.textContent).toContain('Undone.'));
     expect(bodies(host.calls, '/revert')).toEqual([{}, { force: true }]);
     button('Redo').click();
 
@@ -218,7 +202,7 @@ describe('a turn\'s changes in the chat', () => {
     button('Undo this turn’s changes').click();
     await vi.waitFor(() => button('Redo'));
     button('Redo').click();
-    await vi.waitFor(() => expect(container.querySelector('[role="alert"]')?.textContent).toContain('Not redone'));
+    await vi.waitFor(() => expect(dom.container.querySelector('[role="alert"]')?.textContent).toContain('Not redone'));
     button('Cancel').click();
     await vi.waitFor(() => expect(text()).toContain('Undone.'));
     button('Redo').click();
@@ -246,10 +230,9 @@ describe('a turn\'s changes in the chat', () => {
     await vi.waitFor(() => button('Undo this turn’s changes'));
     button('Undo this turn’s changes').click();
     await vi.waitFor(() => expect(text()).toContain('checkpoint was pruned'));
-    expect(container.querySelector('.undo-turn')).toBeNull();
+    expect(dom.container.querySelector('.undo-turn')).toBeNull();
 
-    root.unmount();
-    root = createRoot(container);
+    dom.remount();
     render(fakeHost({ changes: () => errorResponse(410, 'checkpoint_pruned', 'pruned') }));
     await vi.waitFor(() => expect(text()).toContain('can no longer be shown or undone'));
   });
@@ -261,7 +244,7 @@ describe('a turn\'s changes in the chat', () => {
     render(host);
     await vi.waitFor(() => button('Undo this turn’s changes'));
     button('Undo this turn’s changes').click();
-    await vi.waitFor(() => expect(container.querySelector('[role="alert"]')?.textContent).toBe('Could not undo: took too long'));
+    await vi.waitFor(() => expect(dom.container.querySelector('[role="alert"]')?.textContent).toBe('Could not undo: took too long'));
     button('Undo this turn’s changes').click();
     await vi.waitFor(() => expect(text()).toContain('Not restored:/w/big.bin (untracked)'));
   });
