@@ -181,6 +181,19 @@ describe('approval cards', () => {
     expect([...dom.container.querySelectorAll('.approval-card button')].map((b) => b.textContent)).toEqual(['Approve', 'Deny']);
   });
 
+  it('answering by keyboard keeps the focus on the card (its buttons go away, the focus does not fall to <body>)', () => {
+    for (const which of ['Approve', 'Deny', 'Always allow write_file in this workspace']) {
+      const { onAnswer, onAlwaysAllow } = render(asking('write_file', { path: 'a', content: '' }));
+      const button = dom.button(which);
+      button.focus();
+      act(() => button.click());
+      const props = { onAnswer, onAlwaysAllow, answered: which !== 'Deny' };
+      act(() => dom.root.render(createElement(ToolCard, { part: asking('write_file', { path: 'a', content: '' }), ...props })));
+      expect(dom.container.querySelectorAll('.approval-card button').length).toBe(0);
+      expect(document.activeElement).toBe(dom.container.querySelector('details.tool-card > summary'));
+    }
+  });
+
   it('once answered, say so and wait', () => {
     render(asking('write_file', { path: 'a', content: '' }), { answered: true });
     expect(dom.container.querySelectorAll('.approval-card button').length).toBe(0);

@@ -1,5 +1,5 @@
 import { getToolName, type DynamicToolUIPart, type ToolUIPart } from 'ai';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { baseName } from '../changes/changes';
 import { ApprovalCard } from '../chat/ApprovalCard';
 import { editLines, OUTPUT_LIMIT, summarize, type ToolSummary } from '../chat/tools';
@@ -47,6 +47,13 @@ export function ToolCard({
   const openAtFirst = s.kind === 'write' || s.kind === 'command' || !!asking || part.state === 'output-error';
   const [open, setOpen] = useState<boolean | null>(null);
   const isOpen = open ?? openAtFirst;
+  // Answering replaces the approval's buttons; the focus moves to this
+  // card's summary first so that it stays here, not on <body>.
+  const summary = useRef<HTMLElement>(null);
+  const keepingFocus = (answer: () => void) => () => {
+    summary.current?.focus();
+    answer();
+  };
 
   return (
     <details
@@ -58,7 +65,7 @@ export function ToolCard({
         if (now !== isOpen) setOpen(now);
       }}
     >
-      <summary>
+      <summary ref={summary}>
         <span className="tool-name">{name}</span>
         <span className="tool-subject" title={subject(s)}>
           {subject(s)}
@@ -87,8 +94,8 @@ export function ToolCard({
             tool={name}
             input={part.input}
             answered={answered}
-            onAnswer={(approved) => onAnswer(approvalId, approved)}
-            onAlwaysAllow={onAlwaysAllow && (() => onAlwaysAllow(approvalId, name, part.input))}
+            onAnswer={(approved) => keepingFocus(() => onAnswer(approvalId, approved))()}
+            onAlwaysAllow={onAlwaysAllow && keepingFocus(() => onAlwaysAllow(approvalId, name, part.input))}
           />
         )}
       </div>
