@@ -1,15 +1,24 @@
 // @vitest-environment jsdom
 //
-// Model output rendered as markdown: raw HTML stays text, only http(s)
-// links open (through the shell, never by navigating), remote images are
-// placeholders, and a 1 MB reply does not freeze the page.
+// Model output and the user's messages rendered as markdown: raw HTML stays
+// text, only http(s) links open (through the shell, never by navigating),
+// remote images are placeholders, and a 1 MB reply does not freeze the
+// page. Code is highlighted in the design tokens' colours, each readable
+// (WCAG AA) on the code background in light and in dark.
 
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { UIMessage } from 'ai';
 import { act, createElement } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExternalLinkContext, safeExternalUrl } from '../src/chat/links';
 import { Markdown, MARKDOWN_LIMIT } from '../src/chat/Markdown';
-import MarkdownImpl from '../src/chat/MarkdownImpl';
+import MarkdownImpl, { codeTheme } from '../src/chat/MarkdownImpl';
+import { ChatMessage } from '../src/components/ChatMessage';
+import { DesktopProvider } from '../src/desktop-context';
+import { fakeBridge } from './fake-bridge';
 
 declare global {
   interface Window {
@@ -159,5 +168,171 @@ describe('long messages', () => {
     await render(bad, undefined, true);
     expect(container.textContent?.length).toBeGreaterThan(0);
     assertInert();
+  });
+});
+
+describe('user messages', () => {
+  function userMessage(text: string): UIMessage {
+    return { id: 'u1', role: 'user', parts: [{ type: 'text', text }] };
+  }
+
+  /** The user's message as the chat shows it, markdown loaded. */
+  async function renderUser(text: string, open = vi.fn(() => true)) {
+    const host = fakeBridge(() => new Response('{}', { status: 404 }));
+    await act(async () => {
+      root.render(
+        createElement(DesktopProvider, {
+          bridge: host.bridge,
+          children: createElement(ExternalLinkContext.Provider, {
+            value: open,
+            // Not finished: a user message is never a stream all the same.
+            children: createElement(ChatMessage, {
+              sessionId: 'ses_1',
+              message: userMessage(text),
+              finished: false,
+              answered: {},
+              onAnswer: () => {},
+            }),
+          }),
+        }),
+      );
+    });
+    await vi.waitFor(() => expect(container.querySelector('.message.user .md-body')).not.toBeNull());
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    return { open, host };
+  }
+
+  it('renders headings, lists, code and http(s) links as the answers do', async () => {
+    const { open } = await renderUser(
+      '# Plan\n\n- one with `inline`\n- two\n\nSee [the docs](https://example.com/d).\n\n```ts\nconst answer = 42;\n```\n',
+    );
+    const msg = container.querySelector('.message.user')!;
+    expect(msg.querySelector('.md-fallback')).toBeNull();
+    expect(msg.querySelector('h1')?.textContent).toBe('Plan');
+    expect(msg.querySelectorAll('li').length).toBe(2);
+    expect(msg.querySelector(':not(pre) > code')?.textContent).toBe('inline');
+    expect(msg.querySelector('pre code')?.textContent).toContain('const answer = 42;');
+    const a = msg.querySelector('a.md-link')!;
+    expect(a.getAttribute('href')).toBe('https://example.com/d');
+    const click = new MouseEvent('click', { bubbles: true, cancelable: true });
+    a.dispatchEvent(click);
+    expect(click.defaultPrevented).toBe(true);
+    expect(open).toHaveBeenCalledWith('https://example.com/d');
+  });
+
+  it('keeps pasted <script>, <img onerror> and handlers as text, and never follows javascript:', async () => {
+    const pasted = [
+      '<script>window.__pwned=1</script>',
+      '',
+      'before <img src=x onerror="window.__pwned=1"> after',
+      '',
+      '<div onclick="window.__pwned=1">click</div>',
+      '',
+      'Then [run](javascript:window.__pwned=1) it.',
+      '',
+      '![cat](https://tracker.example/cat.png)',
+    ].join('\n');
+    const { open } = await renderUser(pasted);
+    assertInert();
+    const msg = container.querySelector('.message.user')!;
+    expect(msg.textContent).toContain('<script>window.__pwned=1</script>');
+    expect(msg.textContent).toContain('<img src=x onerror="window.__pwned=1">');
+    expect(msg.textContent).toContain('<div onclick="window.__pwned=1">');
+    expect(msg.querySelectorAll('a').length).toBe(0);
+    const blocked = msg.querySelector('.md-link-blocked') as HTMLElement;
+    expect(blocked.textContent).toBe('run');
+    blocked.click();
+    expect(open).not.toHaveBeenCalled();
+    expect(msg.querySelector('.md-image')?.textContent).toContain('https://tracker.example/cat.png');
+    expect(window.__pwned).toBeUndefined();
+  });
+
+  it('is rendered as written, not completed as a stream would be', async () => {
+    await renderUser('**not closed and `open');
+    const msg = container.querySelector('.message.user')!;
+    expect(msg.querySelector('strong, code')).toBeNull();
+    expect(msg.textContent).toContain('**not closed and `open');
+  });
+
+  it('a long message is truncated behind "Show all" too', async () => {
+    await renderUser('x'.repeat(MARKDOWN_LIMIT + 10));
+    expect(container.querySelector('.message.user .md-truncated')?.textContent).toContain('Show all');
+  });
+});
+
+describe('code colours follow the design tokens', () => {
+  // (jsdom's URL is not one node:fs takes.)
+  const css = (file: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../src', file), 'utf8');
+  /** The custom properties set in the first block after `selector`. */
+  function block(source: string, selector: string): Map<string, string> {
+    const at = source.indexOf(selector);
+    expect(at, selector).toBeGreaterThanOrEqual(0);
+    const body = source.slice(source.indexOf('{', at) + 1, source.indexOf('}', at));
+    return new Map([...body.matchAll(/(--[\w-]+):\s*([^;]+);/g)].map((m) => [m[1]!, m[2]!.trim()]));
+  }
+  function luminance(hex: string): number {
+    const [r, g, b] = [1, 3, 5].map((i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    }) as [number, number, number];
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  }
+  function contrast(a: string, b: string): number {
+    const [la, lb] = [luminance(a), luminance(b)];
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+  /** The custom properties the theme's token colours read. */
+  const themeVars = [
+    ...new Set(
+      [...JSON.stringify(codeTheme).matchAll(/"foreground":"var\((--[\w-]+)\)"/g)].map((m) => m[1]!),
+    ),
+  ];
+
+  it('every colour of the Shiki theme is a token', () => {
+    const colours = [...JSON.stringify(codeTheme).matchAll(/"(?:foreground|background|editor\.\w+)":"([^"]+)"/g)];
+    expect(colours.length).toBeGreaterThan(5);
+    for (const [, colour] of colours) expect(colour).toMatch(/^var\(--color-[\w-]+\)$/);
+    expect(themeVars).toContain('--color-code-keyword');
+    expect(themeVars).toContain('--color-text');
+  });
+
+  it('each token is defined light and dark (system and chosen) with AA contrast on the code background', () => {
+    const styles = css('styles.css');
+    const light = block(styles, ':root {');
+    const systemDark = block(styles, ":root:not([data-theme='light'])");
+    const chosenDark = block(styles, ":root[data-theme='dark']");
+    for (const [name, scheme] of [
+      ['light', light],
+      ['dark (system)', systemDark],
+      ['dark (chosen)', chosenDark],
+    ] as const) {
+      const bg = scheme.get('--color-code-bg')!;
+      expect(bg, name).toMatch(/^#[0-9a-f]{6}$/);
+      for (const v of themeVars) {
+        const colour = scheme.get(v);
+        expect(colour, `${v} in ${name}`).toMatch(/^#[0-9a-f]{6}$/);
+        expect(contrast(colour!, bg), `${v} ${colour} on ${bg} in ${name}`).toBeGreaterThanOrEqual(4.5);
+      }
+    }
+    for (const v of themeVars) expect(chosenDark.get(v), v).toBe(systemDark.get(v));
+    // Light-on-dark and dark-on-light.
+    expect(luminance(chosenDark.get('--color-code-bg')!)).toBeLessThan(0.05);
+    expect(luminance(light.get('--color-code-bg')!)).toBeGreaterThan(0.8);
+  });
+
+  it('a highlighted token carries its token colour, which chat.css applies', async () => {
+    await render('```ts\nconst answer = 42; // the answer\n```\n');
+    const tokens = () => [...container.querySelectorAll<HTMLElement>('pre code span span')];
+    await vi.waitFor(
+      () => expect(tokens().find((t) => t.textContent === 'const')?.style.getPropertyValue('--sdm-c')).toBe('var(--color-code-keyword)'),
+      { timeout: 5000 },
+    );
+    const comment = tokens().find((t) => t.textContent?.includes('the answer'))!;
+    expect(comment.style.getPropertyValue('--sdm-c')).toBe('var(--color-code-comment)');
+    expect(tokens().find((t) => t.textContent === '42')?.style.getPropertyValue('--sdm-c')).toBe('var(--color-code-constant)');
+    // Streamdown's own classes are Tailwind's, which this app does not ship.
+    expect(css('chat/chat.css')).toMatch(/code-block-body'\] code > span > span \{\s*color: var\(--sdm-c/);
   });
 });

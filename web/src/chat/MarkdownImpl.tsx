@@ -1,4 +1,4 @@
-import { code } from '@streamdown/code';
+import { createCodePlugin, type ThemeInput } from '@streamdown/code';
 import type { ReactNode } from 'react';
 import { defaultRehypePlugins, defaultRemarkPlugins, Streamdown, type Components } from 'streamdown';
 import { safeExternalUrl, useOpenExternal } from './links';
@@ -89,6 +89,63 @@ const components: Components = {
   img: ({ src, alt }) => <ImagePlaceholder src={src} alt={alt} />,
 };
 
+/**
+ * Shiki's theme for code blocks: every colour is one of the design tokens
+ * (`var(--color-code-*)`, defined in styles.css for light and dark), so code
+ * follows the app's scheme, the system's or the one chosen in Settings, and
+ * a switch restyles the blocks already shown without highlighting again.
+ * Shiki keeps non-hex colours as written; Streamdown puts each token's colour
+ * in its `--sdm-c` property, which chat.css applies.
+ */
+export const codeTheme = {
+  name: 'agent-tokens',
+  type: 'light',
+  // No `colors`: Shiki rewrites that object in place. The default
+  // foreground and background are the first, scopeless setting.
+  tokenColors: [
+    { settings: { foreground: 'var(--color-text)', background: 'var(--color-code-bg)' } },
+    {
+      scope: ['comment', 'punctuation.definition.comment', 'string.comment', 'string.quoted.docstring.multi'],
+      settings: { foreground: 'var(--color-code-comment)', fontStyle: 'italic' },
+    },
+    {
+      scope: ['keyword', 'storage', 'storage.type', 'storage.modifier', 'keyword.operator', 'punctuation.definition.template-expression', 'markup.heading'],
+      settings: { foreground: 'var(--color-code-keyword)' },
+    },
+    {
+      scope: ['string', 'string.regexp', 'punctuation.definition.string', 'markup.inline.raw', 'markup.fenced_code', 'constant.other.symbol'],
+      settings: { foreground: 'var(--color-code-string)' },
+    },
+    {
+      scope: ['constant', 'constant.numeric', 'constant.language', 'constant.character', 'support.constant', 'variable.other.constant', 'variable.language', 'support.type.property-name', 'meta.property-name', 'entity.other.attribute-name', 'markup.underline.link'],
+      settings: { foreground: 'var(--color-code-constant)' },
+    },
+    {
+      scope: ['entity.name.function', 'support.function', 'meta.function-call entity.name.function', 'entity.name.function.macro'],
+      settings: { foreground: 'var(--color-code-function)' },
+    },
+    {
+      scope: ['entity.name.type', 'entity.name.class', 'entity.name.namespace', 'entity.other.inherited-class', 'support.type', 'support.class', 'variable.parameter', 'variable.other.enummember'],
+      settings: { foreground: 'var(--color-code-type)' },
+    },
+    {
+      scope: ['entity.name.tag', 'support.type.property-name.css', 'markup.inserted', 'punctuation.definition.inserted'],
+      settings: { foreground: 'var(--color-code-tag)' },
+    },
+    {
+      scope: ['markup.deleted', 'punctuation.definition.deleted', 'invalid', 'invalid.illegal'],
+      settings: { foreground: 'var(--color-code-deleted)' },
+    },
+    // Template `${…}` and member access read as plain code.
+    {
+      scope: ['meta.template.expression', 'keyword.operator.accessor', 'meta.embedded'],
+      settings: { foreground: 'var(--color-text)' },
+    },
+  ],
+} satisfies ThemeInput;
+
+// The same theme for "light" and "dark": the tokens switch, not the theme.
+const code = createCodePlugin({ themes: [codeTheme, codeTheme] });
 const plugins = { code };
 const controls = { code: { copy: true, download: false }, table: { copy: true, download: false, fullscreen: false }, image: false };
 

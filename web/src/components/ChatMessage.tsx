@@ -8,10 +8,13 @@ import { ToolCard } from './ToolCard';
 import { TurnChanges, type TurnChangesHandle } from './TurnChanges';
 
 /**
- * One message of the conversation. An answer's text is markdown (never
- * raw HTML); the user's is plain text. A finished answer whose turn may
- * have changed files shows those changes below it, and its write tools
- * link to their file's diff.
+ * One message of the conversation. Its text, the answer's and the user's,
+ * is markdown through the same safe renderer (chat/Markdown: raw HTML shown
+ * as text, only http(s) links, opened by the shell, remote images as
+ * placeholders, long text behind "Show all"); the user's is rendered
+ * statically, never as a stream. A finished answer whose turn may have
+ * changed files shows those changes below it, and its write tools link to
+ * their file's diff.
  */
 export function ChatMessage({
   sessionId,
@@ -41,13 +44,7 @@ export function ChatMessage({
     <div className={`message ${message.role}`}>
       {message.parts.map((part, i) => {
         if (part.type === 'text') {
-          return assistant ? (
-            <Markdown key={i} text={part.text} streaming={!finished} />
-          ) : (
-            <p key={i} className="text user-text">
-              {part.text}
-            </p>
-          );
+          return <Markdown key={i} text={part.text} streaming={assistant && !finished} />;
         }
         if (part.type === 'reasoning')
           return (
