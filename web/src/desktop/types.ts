@@ -202,6 +202,10 @@ export type ProviderId = 'openrouter' | 'ai-gateway' | 'custom';
 /** The `status` of a stored message (`MessageMetadata.status`). */
 export type MessageStatus = 'complete' | 'streaming' | 'aborted' | 'error' | 'interrupted';
 
+/** A turn's tokens, and its cost in US dollars when the provider reported
+ * one for every call (`metadata.usage` of a stored answer). */
+export type MessageUsage = Schemas['MessageUsage'];
+
 /** Metadata the host attaches to stored messages (`GET .../messages`). */
 export type StoredMessageMetadata = Omit<Schemas['MessageMetadata'], 'status'> & { status: MessageStatus };
 

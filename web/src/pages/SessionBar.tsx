@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ModelInfo } from '../desktop/api';
 import { isHostError } from '../desktop/errors';
-import type { ProviderId, Session } from '../desktop/types';
+import type { ProviderId, Session, Usage } from '../desktop/types';
 import { useDesktop, useQuery } from '../desktop-context';
 import { errorText } from '../hooks';
 
@@ -37,8 +37,26 @@ export function formatTokens(n: number): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
+const DOLLARS = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+
+/** US dollars as the provider reported them: under a cent with up to four
+ * significant digits (`$0.0031`, `$0.000125`), otherwise in cents
+ * (`$0.42`, `$1,234.50`). */
+export function formatCost(usd: number): string {
+  if (!Number.isFinite(usd) || usd < 0) return '';
+  if (usd === 0 || usd >= 0.01) return DOLLARS.format(usd);
+  // Decimals down to the fourth significant digit, trailing zeros dropped.
+  const decimals = 3 - Math.floor(Math.log10(usd));
+  const text = usd.toFixed(decimals).replace(/0+$/, '');
+  // Rounding can reach a cent (0.0099999 → 0.0100): cents then.
+  return Number(text) >= 0.01 ? DOLLARS.format(Number(text)) : `$${text}`;
+}
+
 /** Above a session's chat: its provider and model (stored on the session;
- * the next turns use them) and the tokens it has used. */
+ * the next turns use them) and the tokens it has used, with their cost
+ * when the provider reported one. It is read again after each turn: the
+ * host's `session.updated` event (sent once the turn's usage is stored)
+ * and the chat's `onTurnEnd` invalidate `['sessions']`. */
 export function SessionBar({ sessionId }: { sessionId: string }) {
   const session = useQuery(['sessions', 'one', sessionId], (api) => api.sessions.get(sessionId));
   const providers = useQuery(['providers'], (api) => api.providers.list());
@@ -121,6 +139,7 @@ function ModelPicker({ session, available }: { session: Session; available: Prov
           ({usage.input_tokens} in, {usage.output_tokens} out)
         </span>
       </span>
+      <SessionCost usage={usage} />
       {(down || models.data?.stale) && (
         <span className="model-status muted" role="status">
           {down
@@ -130,5 +149,22 @@ function ModelPicker({ session, available }: { session: Session; available: Prov
       )}
       {saveError !== null && <span className="model-status error-line">{errorText(saveError)}</span>}
     </div>
+  );
+}
+
+/** The session's cost when any turn reported one. A partial sum (some
+ * turns used tokens without a cost) is a lower bound and says so. */
+function SessionCost({ usage }: { usage: Usage }) {
+  const cost = usage.cost;
+  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) return null;
+  const partial = usage.cost_partial === true;
+  return (
+    <span
+      className="usage session-cost"
+      title={partial ? `At least ${formatCost(cost)}: some turns reported no cost` : 'Cost reported by the provider'}
+    >
+      {partial ? `≥ ${formatCost(cost)}` : formatCost(cost)}
+      {partial && <span className="sr-only"> (at least: some turns reported no cost)</span>}
+    </span>
   );
 }
