@@ -86,6 +86,8 @@ describe('a turn’s usage under its answer', () => {
     expect(line(answer({ status: 'complete', usage: { input_tokens: 1, output_tokens: 1 } }, 'user'))).toBeNull();
     expect(line(answer({ status: 'streaming' }))).toBeNull();
     expect(line(answer(undefined))).toBeNull();
+    // A turn that failed before any usage: no "0 tokens" line.
+    expect(line(answer({ status: 'error', usage: { input_tokens: 0, output_tokens: 0 } }))).toBeNull();
     for (const usage of [null, 'x', { input_tokens: '10', output_tokens: 2 }, { input_tokens: -1, output_tokens: 2 }, { output_tokens: 2 }]) {
       expect(usageOf(answer({ usage }))).toBeNull();
     }

@@ -61,6 +61,9 @@ export function MessageActions({ message, onRetry }: { message: UIMessage; onRet
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
   const text = messageText(message);
   const usage = usageOf(message);
+  // A turn that failed before any model call reported usage has 0 tokens:
+  // nothing worth a line.
+  const used = usage !== null && (usage.input_tokens + usage.output_tokens > 0 || typeof usage.cost === 'number');
   return (
     <div className="message-actions">
       {text !== '' && (
@@ -85,7 +88,7 @@ export function MessageActions({ message, onRetry }: { message: UIMessage; onRet
           Retry
         </button>
       )}
-      {usage && <TurnUsage usage={usage} />}
+      {used && <TurnUsage usage={usage} />}
     </div>
   );
 }
