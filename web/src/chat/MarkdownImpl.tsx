@@ -85,6 +85,8 @@ function ImagePlaceholder({ src, alt }: { src?: string | Blob; alt?: string }) {
 
 const components: Components = {
   p: ({ children }) => <p className="text">{children}</p>,
+  // Streamdown's is a span styled by a Tailwind class this app does not have.
+  strong: ({ children }) => <strong>{children}</strong>,
   a: ({ href, children }) => <Link href={href}>{children}</Link>,
   img: ({ src, alt }) => <ImagePlaceholder src={src} alt={alt} />,
 };
@@ -164,6 +166,7 @@ export default function MarkdownImpl({ text, streaming }: { text: string; stream
       plugins={plugins}
       controls={controls}
       lineNumbers={false}
+      codeBlockMaxHeight={0}
     >
       {text}
     </Streamdown>
