@@ -47,12 +47,15 @@ pub struct Usage {
     pub input_tokens: i64,
     pub output_tokens: i64,
     /// US dollars: the sum of the costs its turns' answers report
-    /// (`metadata.usage.cost`); null when none reported one.
+    /// (`metadata.usage.cost`); absent when none reported one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
-    /// The sum leaves out a turn that used tokens without a reported cost
-    /// (a provider that does not report it, or a turn mixing calls that
-    /// did and did not), so the real cost is at least `cost`. Only true
-    /// when `cost` is a number.
+    /// Present (true) when the sum leaves out a turn that used tokens
+    /// without a reported cost (a provider that does not report it, or a
+    /// turn mixing calls that did and did not): the real cost is at least
+    /// `cost`. Absent when `cost` covers every turn, and without a `cost`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
     pub cost_partial: bool,
 }
 

@@ -2689,16 +2689,16 @@ export interface components {
             /**
              * Format: double
              * @description US dollars: the sum of the costs its turns' answers report
-             *     (`metadata.usage.cost`); null when none reported one.
+             *     (`metadata.usage.cost`); absent when none reported one.
              */
             cost?: number | null;
             /**
-             * @description The sum leaves out a turn that used tokens without a reported cost
-             *     (a provider that does not report it, or a turn mixing calls that
-             *     did and did not), so the real cost is at least `cost`. Only true
-             *     when `cost` is a number.
+             * @description Present (true) when the sum leaves out a turn that used tokens
+             *     without a reported cost (a provider that does not report it, or a
+             *     turn mixing calls that did and did not): the real cost is at least
+             *     `cost`. Absent when `cost` covers every turn, and without a `cost`.
              */
-            cost_partial: boolean;
+            cost_partial?: boolean;
             /** Format: int64 */
             input_tokens: number;
             /** Format: int64 */
