@@ -167,6 +167,7 @@ export default function MarkdownImpl({ text, streaming }: { text: string; stream
       controls={controls}
       lineNumbers={false}
       codeBlockMaxHeight={0}
+      tableMaxHeight={0}
     >
       {text}
     </Streamdown>
