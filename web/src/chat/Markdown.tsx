@@ -10,9 +10,12 @@ export const MARKDOWN_LIMIT = 60_000;
 const MarkdownImpl = lazy(() => import('./MarkdownImpl'));
 
 /**
- * Model text as markdown: streaming-safe (unterminated blocks), GFM,
- * highlighted code; never raw HTML, links only http(s) through the shell,
- * remote images as placeholders. Plain text until the renderer has loaded.
+ * Chat text as markdown, the model's and the user's alike: GFM, code
+ * highlighted in the design tokens' colours; never raw HTML, links only
+ * http(s) through the shell, remote images as placeholders. `streaming`
+ * (an answer still arriving) renders unterminated blocks as if closed;
+ * otherwise the text is rendered as written. Plain text until the renderer
+ * has loaded.
  */
 export function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
   const [all, setAll] = useState(false);
