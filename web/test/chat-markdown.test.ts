@@ -253,10 +253,11 @@ describe('user messages', () => {
   });
 
   it('is rendered as written, not completed as a stream would be', async () => {
-    await renderUser('**not closed and `open');
+    await renderUser('**not closed and `open\nsecond line');
     const msg = container.querySelector('.message.user')!;
     expect(msg.querySelector('strong, code')).toBeNull();
-    expect(msg.textContent).toContain('**not closed and `open');
+    // One paragraph keeping its line break (p.text is white-space: pre-wrap).
+    expect(msg.querySelector('p.text')?.textContent).toBe('**not closed and `open\nsecond line');
   });
 
   it('a long message is truncated behind "Show all" too', async () => {
