@@ -45,7 +45,15 @@ npm --prefix web test
 
 echo "== web renderer: end-to-end in headless Chromium against the real host" >&2
 cargo build --locked -p agent-host -p agent-provider --features agent-provider/scripted --bins
-npm --prefix web run e2e
+# What CI keeps (PNGs only, about 1 MB): every screen light and dark with
+# screens.json and an index.html gallery, and each e2e file's screenshots
+# (a failing test's page included). Printed even when the e2e run fails.
+ARTIFACTS_DIR="$PWD/target/ci-artifacts"
+rm -rf "$ARTIFACTS_DIR/screens" "$ARTIFACTS_DIR/e2e"
+e2e_status=0
+E2E_SCREENS="$ARTIFACTS_DIR/screens" E2E_ARTIFACTS="$ARTIFACTS_DIR/e2e" npm --prefix web run e2e || e2e_status=$?
+echo "== e2e artifacts: $ARTIFACTS_DIR/screens/index.html (screens.json beside it), $ARTIFACTS_DIR/e2e/<test file>/*.png" >&2
+if [ "$e2e_status" -ne 0 ]; then exit "$e2e_status"; fi
 
 echo "== API fuzzing: schemathesis against the live host's OpenAPI" >&2
 target/api-fuzz-venv/bin/python tests/api-fuzz/run.py --max-examples 20

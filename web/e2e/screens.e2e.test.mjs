@@ -1,25 +1,162 @@
 // End-to-end: every screen of the renderer in light and dark, against a
 // real agent host (and the scripted provider where a provider is needed),
-// at 1024×700. Each screen is saved under target/screens/, and checked:
-// not blank, no horizontal overflow, and no serious or critical axe-core
-// violation. Plus the keyboard: shortcuts, the dialog's focus trap, the
-// splitters, and the appearance override.
+// at 1024×700. Each screen is saved under target/screens/ (E2E_SCREENS:
+// scripts/test.sh uses target/ci-artifacts/screens/), and checked: not
+// blank, no horizontal overflow, and no serious or critical axe-core
+// violation. The folder describes itself: screens.json (each PNG's name,
+// scheme, size and check results) and index.html (a gallery of them).
+// Plus the keyboard: shortcuts, the dialog's focus trap, the splitters,
+// and the appearance override.
 //
 //   npm --prefix web run e2e:screens     (prerequisites: see world.mjs)
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { REPO, startWorld, useBrowser, withPage } from './world.mjs';
+import { join, resolve } from 'node:path';
+import { REPO, browserVersion, startWorld, useBrowser, withPage } from './world.mjs';
 
-const SCREENS = join(REPO, 'target', 'screens');
+const SCREENS = process.env.E2E_SCREENS ? resolve(process.env.E2E_SCREENS) : join(REPO, 'target', 'screens');
 const VIEWPORT = { width: 1024, height: 700 };
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 useBrowser({ artifacts: SCREENS });
+
+// ---------------------------------------------------------------------------
+// The folder's own description: what each PNG is and what its checks found.
+
+/** name → { name, scheme, test, checks } for every PNG this file saved. */
+const shots = new Map();
+const started = new Date();
+let currentTest = null;
+beforeEach((t) => {
+  currentTest = t.name;
+});
+
+/** Records a saved PNG (checks: null for a plain, unchecked screenshot). */
+function record(name, { scheme, test, checks = null }) {
+  shots.set(name, { name, file: `${name}.png`, scheme, test, checks });
+}
+
+/** The page's colour scheme as the app sees it: its own override
+ * (data-theme) or the system's. */
+function schemeOf(page) {
+  return page.evaluate(
+    () => document.documentElement.dataset.theme ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'),
+  );
+}
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(file) {
+  const b = readFileSync(file);
+  return b.length >= 24 && b.toString('latin1', 12, 16) === 'IHDR'
+    ? { width: b.readUInt32BE(16), height: b.readUInt32BE(20) }
+    : null;
+}
+
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+const esc = (v) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** screens.json and index.html for every PNG in SCREENS: the ones this run
+ * recorded with their checks, any other (a failure's screenshot) as such. */
+function writeManifest() {
+  mkdirSync(SCREENS, { recursive: true });
+  const screens = readdirSync(SCREENS)
+    .filter((f) => f.endsWith('.png'))
+    .map((file) => {
+      const name = file.slice(0, -4);
+      const shot = shots.get(name) ?? {
+        name,
+        file,
+        scheme: /-dark(-failure)?$/.test(name) ? 'dark' : /-light(-failure)?$/.test(name) ? 'light' : null,
+        test: name.endsWith('-failure') ? 'the page when a test failed' : null,
+        checks: null,
+      };
+      const checks = shot.checks;
+      const ok = checks ? checks.nonBlank.ok && checks.overflow.ok && checks.axe.ok : null;
+      const kind = name.endsWith('-failure') ? 'failure' : checks ? 'screen' : 'screenshot';
+      return { ...shot, kind, size: pngSize(join(SCREENS, file)), bytes: statSync(join(SCREENS, file)).size, ok };
+    })
+    // Failures first, then the checked screens (light beside dark), then details.
+    .sort((a, b) => {
+      const rank = (s) => [['failure', 'screen', 'screenshot'].indexOf(s.kind), s.name.replace(/-(light|dark)(?=-failure$|$)/, ''), s.scheme === 'dark' ? 1 : 0];
+      const [x, y] = [rank(a), rank(b)];
+      return x[0] - y[0] || x[1].localeCompare(y[1]) || x[2] - y[2];
+    });
+  const checked = screens.filter((s) => s.checks);
+  const manifest = {
+    what: 'Every screen of the renderer, light and dark, against a real agent host (web/e2e/screens.e2e.test.mjs)',
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    viewport: VIEWPORT,
+    chromium: browserVersion(),
+    commit: gitCommit(),
+    checks: {
+      nonBlank: 'at least 8 distinct colours sampled from the PNG',
+      overflow: 'no horizontal overflow of the document or of .sidebar, .main, .chat-column, .settings, .home, .topbar, .session-bar',
+      axe: 'axe-core finds no serious or critical violation (every violation found is listed)',
+    },
+    summary: {
+      pngs: screens.length,
+      checked: checked.length,
+      passed: checked.filter((s) => s.ok).length,
+      failed: checked.filter((s) => !s.ok).map((s) => s.name),
+      failureScreenshots: screens.filter((s) => s.kind === 'failure').map((s) => s.name),
+    },
+    screens,
+  };
+  writeFileSync(join(SCREENS, 'screens.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+
+  const mark = (ok) => (ok ? '<span class="ok">✓</span>' : '<span class="bad">✗</span>');
+  const figure = (s) => {
+    const c = s.checks;
+    const lines = c
+      ? [
+          `${mark(c.nonBlank.ok)} not blank (${c.nonBlank.colours} colours)`,
+          `${mark(c.overflow.ok)} no horizontal overflow${c.overflow.ok ? '' : `: ${esc(c.overflow.found.join('; '))}`}`,
+          `${mark(c.axe.ok)} axe: ${c.axe.violations.length ? esc(c.axe.violations.map((v) => `${v.id} (${v.impact})`).join(', ')) : 'no violations'}`,
+        ]
+      : [s.kind === 'failure' ? '<span class="bad">a test failed here</span>' : 'not checked (a detail)'];
+    return `<figure class="${s.kind}${s.ok === false ? ' failed' : ''}" id="${esc(s.name)}">
+<a href="${esc(s.file)}"><img src="${esc(s.file)}" alt="${esc(s.name)}" loading="lazy"${s.size ? ` width="${s.size.width}" height="${s.size.height}"` : ''}></a>
+<figcaption><b>${esc(s.name)}</b> <span class="muted">${esc(s.scheme ?? '')} ${s.size ? `${s.size.width}×${s.size.height}` : ''} ${Math.round(s.bytes / 1024)} KB</span><br>${lines.join('<br>')}</figcaption>
+</figure>`;
+  };
+  const { summary } = manifest;
+  writeFileSync(
+    join(SCREENS, 'index.html'),
+    `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Renderer screens</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;background:#f6f8fa;color:#1f2328}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:1rem}
+figure{margin:0;background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:.5rem}
+figure.failed,figure.failure{border-color:#cf222e;border-width:2px}
+img{width:100%;height:auto;border:1px solid #d0d7de}
+.ok{color:#1a7f37}.bad{color:#cf222e;font-weight:600}.muted{color:#59636e}
+</style></head><body>
+<h1>Renderer screens</h1>
+<p>${esc(manifest.what)}. Viewport ${VIEWPORT.width}×${VIEWPORT.height}, Chromium ${esc(manifest.chromium ?? '?')}, ${esc(manifest.finished)}.
+${summary.checked} checked screens: ${summary.passed} passed${summary.failed.length ? `, <span class="bad">failed: ${esc(summary.failed.join(', '))}</span>` : ''}${summary.failureScreenshots.length ? `; <span class="bad">failure screenshots: ${esc(summary.failureScreenshots.join(', '))}</span>` : ''}. Details in <a href="screens.json">screens.json</a>.</p>
+<div class="grid">
+${screens.map(figure).join('\n')}
+</div>
+</body></html>
+`,
+  );
+}
+
+after(writeManifest);
 
 const script = [
   {
@@ -33,7 +170,8 @@ const script = [
 ];
 
 /** Saves the screen and checks it: several colours (not blank), nothing
- * wider than the window, and axe-core finds no serious or critical issue. */
+ * wider than the window, and axe-core finds no serious or critical issue.
+ * Every result is recorded for screens.json before any is asserted. */
 async function checkScreen(page, name) {
   await page.waitForTimeout(150); // let a layout settle (fonts, lists)
   const png = await page.screenshot({ path: join(SCREENS, `${name}.png`) });
@@ -47,7 +185,6 @@ async function checkScreen(page, name) {
     for (let i = 0; i < data.length && seen.size < 64; i += 4 * 97) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
     return seen.size;
   }, png.toString('base64'));
-  assert.ok(colours >= 8, `${name}: the screenshot is (nearly) blank (${colours} colours)`);
 
   const overflow = await page.evaluate(() => {
     const out = [];
@@ -58,16 +195,34 @@ async function checkScreen(page, name) {
     }
     return out;
   });
-  assert.deepEqual(overflow, [], `${name}: horizontal overflow`);
 
   await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
+  const found = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join('\n    ')}`);
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map((n) => n.target.join(' ')) }));
   });
+  const serious = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+
+  record(name, {
+    scheme: await schemeOf(page),
+    test: currentTest,
+    checks: {
+      nonBlank: { ok: colours >= 8, colours },
+      overflow: { ok: overflow.length === 0, found: overflow },
+      axe: { ok: serious.length === 0, violations: found },
+    },
+  });
+
+  assert.ok(colours >= 8, `${name}: the screenshot is (nearly) blank (${colours} colours)`);
+  assert.deepEqual(overflow, [], `${name}: horizontal overflow`);
+  const violations = serious.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.join('\n    ')}`);
   assert.deepEqual(violations, [], `${name}: axe violations:\n${violations.join('\n')}`);
+}
+
+/** A plain screenshot of a detail (a page or an element), not checked. */
+async function shot(page, target, name) {
+  await target.screenshot({ path: join(SCREENS, `${name}.png`) });
+  record(name, { scheme: await schemeOf(page), test: currentTest, checks: null });
 }
 
 const home = (page) => page.getByRole('heading', { name: 'Sessions' }).waitFor();
@@ -141,7 +296,7 @@ for (const scheme of ['light', 'dark']) {
           await page.getByRole('radiogroup', { name: 'run_command permission' }).waitFor();
           await checkScreen(page, `settings-${scheme}`);
           await page.getByRole('heading', { name: 'Tool policy' }).scrollIntoViewIfNeeded();
-          await page.screenshot({ path: join(SCREENS, `settings-policy-${scheme}.png`) });
+          await shot(page, page, `settings-policy-${scheme}`);
         });
       });
 
@@ -297,14 +452,14 @@ describe('models, the connection test and local servers (real host)', () => {
       await page.getByLabel('Model', { exact: true }).fill('scripted');
       await page.getByRole('button', { name: 'Test connection' }).click();
       await page.locator('.test-result').getByText(/Connected in \d+ ms/).waitFor();
-      await page.locator('.settings-section').filter({ hasText: 'Custom endpoint' }).screenshot({ path: join(SCREENS, 'connection-ok.png') });
+      await shot(page, page.locator('.settings-section').filter({ hasText: 'Custom endpoint' }), 'connection-ok');
 
       await url.fill('http://127.0.0.1:9/v1'); // nothing listens on discard
       await page.getByRole('button', { name: 'Test connection' }).click();
       const failed = page.locator('.test-result').getByText(/Failed: [a-z_]+/);
       await failed.waitFor();
       t.diagnostic(`failure shown: ${await failed.textContent()}`);
-      await page.locator('.settings-section').filter({ hasText: 'Custom endpoint' }).screenshot({ path: join(SCREENS, 'connection-failed.png') });
+      await shot(page, page.locator('.settings-section').filter({ hasText: 'Custom endpoint' }), 'connection-failed');
     });
   });
 

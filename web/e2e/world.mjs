@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -30,7 +30,14 @@ export const HERE = dirname(fileURLToPath(import.meta.url));
 export const WEB = resolve(HERE, '..');
 export const REPO = resolve(WEB, '..');
 export const DIST = join(WEB, 'dist');
-export const ARTIFACTS = join(HERE, 'artifacts');
+/** Where e2e screenshots go: `E2E_ARTIFACTS` (absolute, or relative to the
+ * working directory; scripts/test.sh points it into target/ci-artifacts)
+ * or web/e2e/artifacts. */
+export const ARTIFACTS_ROOT = process.env.E2E_ARTIFACTS ? resolve(process.env.E2E_ARTIFACTS) : join(HERE, 'artifacts');
+/** This test file's own folder under ARTIFACTS_ROOT (`node --test` runs each
+ * file in its own process: `chat` for chat.e2e.test.mjs), so the files run
+ * one after another never empty each other's screenshots. */
+export const ARTIFACTS = join(ARTIFACTS_ROOT, basename(process.argv[1] ?? '').replace(/\.e2e\.test\.mjs$|\.mjs$/, '') || 'e2e');
 export const HOST_BIN = join(REPO, 'target', 'debug', 'agent-host');
 export const PROVIDER_BIN = join(REPO, 'target', 'debug', 'scripted-provider');
 export const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
@@ -323,6 +330,11 @@ function preload({ rendererOrigin, rendererRoot, hostBase, authorization, forbid
 
 let browser;
 let staticServer;
+
+/** The Chromium version (after useBrowser's before hook). */
+export function browserVersion() {
+  return browser?.version() ?? null;
+}
 
 /** The renderer origin's static server (after useBrowser's before hook). */
 export function rendererOrigin() {
