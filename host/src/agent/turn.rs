@@ -394,7 +394,7 @@ pub async fn run_turn(spec: TurnSpec) -> Outcome {
         Outcome::Error => {}
         Outcome::Complete => {
             let mut meta = metadata;
-            meta["usage"] = json!({"inputTokens": usage.input, "outputTokens": usage.output});
+            meta["usage"] = json!({"input_tokens": usage.input, "output_tokens": usage.output});
             if let Some(cost) = usage.cost {
                 meta["usage"]["cost"] = json!(cost);
             }

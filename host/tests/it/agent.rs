@@ -72,7 +72,7 @@ fn plain_answer_streams_as_ui_message_chunks_and_persists() {
     }
     let finish = frames[frames.len() - 2].json();
     assert_eq!(finish["finishReason"], "stop");
-    assert_eq!(finish["messageMetadata"]["usage"]["inputTokens"], 10);
+    assert_eq!(finish["messageMetadata"]["usage"]["input_tokens"], 10);
 
     // What the provider saw: the key as a Bearer token, the user's message, streaming on.
     assert_eq!(

@@ -15,10 +15,9 @@ const count = (v: unknown): number | null => (typeof v === 'number' && Number.is
 
 /**
  * An answer's turn's usage, or null (user messages, a turn not ended, a
- * malformed value). A stored answer (`GET /sessions/{id}/messages`) spells
- * it `input_tokens`/`output_tokens`; the live stream's `finish` chunk,
- * which the AI SDK merges into the message's metadata, `inputTokens`/
- * `outputTokens` (docs/rfc/stream.md). Both are read.
+ * malformed value): the stored answer's `metadata.usage`, or the live
+ * stream's `finish` metadata, which the AI SDK merges into the message
+ * (the same shape, docs/rfc/stream.md).
  */
 export function usageOf(message: UIMessage): MessageUsage | null {
   if (message.role !== 'assistant') return null;
@@ -27,8 +26,8 @@ export function usageOf(message: UIMessage): MessageUsage | null {
   const usage = (meta as { usage?: unknown }).usage;
   if (typeof usage !== 'object' || usage === null) return null;
   const u = usage as Record<string, unknown>;
-  const input = count(u.input_tokens ?? u.inputTokens);
-  const output = count(u.output_tokens ?? u.outputTokens);
+  const input = count(u.input_tokens);
+  const output = count(u.output_tokens);
   if (input === null || output === null) return null;
   return { input_tokens: input, output_tokens: output, cost: count(u.cost) };
 }
