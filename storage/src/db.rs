@@ -28,6 +28,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_changes.sql"),
     // 5: a session's chosen model, each turn's usage and cost.
     include_str!("migrations/005_models_usage.sql"),
+    // 6: retrying a failed turn (the answer it replaced is kept, marked
+    // superseded) and why a turn failed.
+    include_str!("migrations/006_retry.sql"),
 ];
 
 /// The schema version this build writes and understands.

@@ -275,8 +275,24 @@ pub struct MessageRow {
     pub usage: Option<(i64, i64)>,
     /// The turn's cost, when the provider reported one.
     pub cost: Option<f64>,
+    /// Why the answer's turn failed (`error` or `interrupted`).
+    pub error: Option<TurnError>,
     pub parts: Vec<PartRow>,
 }
+
+/// Why a turn failed: a stable code and a message a person can read
+/// (never a key: provider messages are scrubbed before they get here).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TurnError {
+    pub code: String,
+    pub message: String,
+}
+
+/// What a turn the host died in says (see [`mark_interrupted`]).
+pub const HOST_STOPPED: (&str, &str) = (
+    "host_stopped",
+    "the host stopped while this turn was running",
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PartRow {
@@ -331,14 +347,25 @@ pub fn set_message_status(conn: &Connection, message_id: &str, status: &str) -> 
     Ok(())
 }
 
-/// All messages of a session, oldest first, with their parts.
+/// Marks an answer as replaced by the retry turn `by_turn`: it stays
+/// stored but [`list_messages`] leaves it out (and search forgets its
+/// text, by migration 6's trigger).
+pub fn supersede_message(conn: &Connection, message_id: &str, by_turn: &str) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE messages SET superseded_by = ?2 WHERE id = ?1 AND superseded_by IS NULL",
+        params![message_id, by_turn],
+    )? == 1)
+}
+
+/// The messages of a session, oldest first, with their parts; answers a
+/// retry replaced ([`supersede_message`]) are left out.
 pub fn list_messages(conn: &Connection, session_id: &str) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare(
         "SELECT m.id, m.role, m.status, m.created_at_ms, t.id, t.input_tokens,
-                t.output_tokens, t.cost
+                t.output_tokens, t.cost, t.error_code, t.error_message
          FROM messages m
          LEFT JOIN turns t ON t.rowid = (SELECT rowid FROM turns WHERE message_id = m.id LIMIT 1)
-         WHERE m.session_id = ?1 ORDER BY m.seq",
+         WHERE m.session_id = ?1 AND m.superseded_by IS NULL ORDER BY m.seq",
     )?;
     let mut messages = stmt
         .query_map([session_id], |r| {
@@ -353,6 +380,16 @@ pub fn list_messages(conn: &Connection, session_id: &str) -> Result<Vec<MessageR
                     _ => None,
                 },
                 cost: r.get(7)?,
+                error: match (
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                ) {
+                    (Some(code), message) => Some(TurnError {
+                        code,
+                        message: message.unwrap_or_default(),
+                    }),
+                    _ => None,
+                },
                 parts: Vec::new(),
             })
         })?
@@ -400,6 +437,15 @@ pub fn finish_turn(conn: &Connection, id: &str, status: &str, now_ms: i64) -> Re
     conn.execute(
         "UPDATE turns SET status = ?2, finished_at_ms = ?3 WHERE id = ?1",
         params![id, status, now_ms],
+    )?;
+    Ok(())
+}
+
+/// Why turn `id` failed (see [`TurnError`]).
+pub fn set_turn_error(conn: &Connection, id: &str, code: &str, message: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE turns SET error_code = ?2, error_message = ?3 WHERE id = ?1",
+        params![id, code, message],
     )?;
     Ok(())
 }
@@ -463,16 +509,20 @@ pub fn chunks_after(conn: &Connection, turn_id: &str, after: u64) -> Result<Vec<
 }
 
 /// At start-up: turns left `running` by a crash become `interrupted`, and so
-/// do their half-streamed messages. Returns how many turns were affected.
+/// do their half-streamed messages; their error is [`HOST_STOPPED`].
+/// Returns how many turns were affected.
 pub fn mark_interrupted(conn: &Connection, now_ms: i64) -> Result<usize> {
     conn.execute(
         "UPDATE messages SET status = 'interrupted'
          WHERE id IN (SELECT message_id FROM turns WHERE status = 'running')",
         [],
     )?;
+    let (code, message) = HOST_STOPPED;
     Ok(conn.execute(
-        "UPDATE turns SET status = 'interrupted', finished_at_ms = ?1 WHERE status = 'running'",
-        [now_ms],
+        "UPDATE turns SET status = 'interrupted', finished_at_ms = ?1,
+                          error_code = ?2, error_message = ?3
+         WHERE status = 'running'",
+        params![now_ms, code, message],
     )?)
 }
 
@@ -531,5 +581,90 @@ mod tests {
             .unwrap();
         // Used tokens without a cost.
         assert_eq!(turn("t8", "aborted", Some((2, None))), (Some(0.75), true));
+    }
+
+    /// A superseded answer is kept but no longer listed or searched; a
+    /// failed turn's error and a crashed turn's are read back with it.
+    #[test]
+    fn a_superseded_answer_is_kept_unlisted_and_unsearched_and_errors_are_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::open_database(&dir.path().join("sessions.db")).unwrap();
+        create_session(
+            &conn,
+            &NewSession {
+                id: "ses_1",
+                title: "t",
+                workspace_id: None,
+                doc_id: None,
+                now_ms: 1,
+            },
+        )
+        .unwrap();
+        let answer = |message: &str, turn: &str, text: &str| {
+            insert_message(&conn, message, "ses_1", "assistant", "error", 2).unwrap();
+            put_part(
+                &conn,
+                message,
+                0,
+                "text",
+                &format!(r#"{{"type":"text","text":"{text}"}}"#),
+            )
+            .unwrap();
+            create_turn(&conn, turn, "ses_1", message, 2).unwrap();
+        };
+        let found = |q: &str| {
+            let query = SessionQuery {
+                filter: Some(q.to_owned()),
+                limit: 10,
+                ..Default::default()
+            };
+            list_sessions(&conn, &query).unwrap().1
+        };
+        answer("msg_a", "t1", "pelicans partial");
+        set_turn_error(&conn, "t1", "provider_error", "upstream overloaded").unwrap();
+        finish_turn(&conn, "t1", "error", 3).unwrap();
+        assert_eq!(found("pelicans"), 1);
+        let listed = list_messages(&conn, "ses_1").unwrap();
+        assert_eq!(
+            listed[0].error,
+            Some(TurnError {
+                code: "provider_error".into(),
+                message: "upstream overloaded".into()
+            })
+        );
+
+        assert!(supersede_message(&conn, "msg_a", "t2").unwrap());
+        assert!(!supersede_message(&conn, "msg_a", "t3").unwrap(), "once");
+        answer("msg_b", "t2", "flamingos");
+        assert_eq!(
+            list_messages(&conn, "ses_1")
+                .unwrap()
+                .iter()
+                .map(|m| m.id.as_str())
+                .collect::<Vec<_>>(),
+            ["msg_b"]
+        );
+        assert_eq!(found("pelicans"), 0, "the superseded text is not searched");
+        assert_eq!(found("flamingos"), 1);
+        let kept: String = conn
+            .query_row(
+                "SELECT superseded_by FROM messages WHERE id = 'msg_a'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kept, "t2");
+
+        // t2 is still running when the host dies.
+        assert_eq!(mark_interrupted(&conn, 4).unwrap(), 1);
+        let listed = list_messages(&conn, "ses_1").unwrap();
+        assert_eq!(listed[0].status, "interrupted");
+        assert_eq!(
+            listed[0].error,
+            Some(TurnError {
+                code: HOST_STOPPED.0.into(),
+                message: HOST_STOPPED.1.into()
+            })
+        );
     }
 }
