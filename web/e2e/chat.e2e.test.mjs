@@ -1,8 +1,10 @@
-// End-to-end: the chat's rendering against the real host and the scripted
-// provider (see world.mjs): markdown with code, a tool card of each shape
-// from one scripted turn, and an approval's "Always allow" writing the
-// workspace policy. One host and one provider for the whole file (the
-// script holds every scenario's replies, in order).
+// End-to-end: the chat against the real host and the scripted provider
+// (see world.mjs). One host for the rendering scenarios (its script holds
+// their replies in order, so run that describe whole): markdown with code,
+// a tool card of each shape, an approval's "Always allow" writing the
+// workspace policy, an answer's tokens and cost and the session's sum, the
+// user's markdown and code colours in the dark scheme. Then a host each
+// for a failed turn and Retry, and for the approval by keyboard only.
 //
 //   npm --prefix web run e2e
 
@@ -73,6 +75,11 @@ const SCRIPTED = [
   // always allow
   calls([['write_file', { path: 'allowed.txt', content: 'ok' }]]),
   text('Wrote allowed.txt.'),
+  // usage and cost: two answers with OpenRouter's usage.cost
+  stream([{ kind: 'text', text: 'The first answer.' }, { kind: 'finish', reason: 'stop' }, { kind: 'usage_cost', input: 1200, output: 34, cost: 0.0031 }]),
+  stream([{ kind: 'text', text: 'The second answer.' }, { kind: 'finish', reason: 'stop' }, { kind: 'usage_cost', input: 900, output: 66, cost: 0.0143 }]),
+  // dark code blocks
+  text('Mine:\n\n```rust\nfn main() {\n    let x = 42; // the answer\n}\n```\n'),
 ];
 
 const ALLOW_ALL = {
@@ -83,7 +90,7 @@ const ALLOW_ALL = {
 
 /** A workspace folder with `files` in `world`, its policy (when given), a
  * session in it, and the home page with that session open. */
-async function withWorkspaceSession(world, name, { files = {}, policy } = {}, body) {
+async function withWorkspaceSession(world, name, { files = {}, policy, colorScheme } = {}, body) {
   const folder = join(world.dir, name);
   mkdirSync(folder);
   for (const [f, content] of Object.entries(files)) writeFileSync(join(folder, f), content);
@@ -94,6 +101,7 @@ async function withWorkspaceSession(world, name, { files = {}, policy } = {}, bo
     world,
     {
       name,
+      colorScheme,
       ready: async (page) => {
         await page.locator(`button.link[title="${session.id}"]`).click();
         await page.getByPlaceholder('Ask the agent…').waitFor();
@@ -191,6 +199,86 @@ describe('chat rendering (one host)', () => {
       assert.equal(policy.tools.run_command, 'ask', 'nothing else changed');
     });
   });
+
+  test('usage: an answer with a reported cost shows its tokens and cost under it, the session bar the session\u2019s sum (live and after a reload)', async () => {
+    await withSession('usage', {}, async ({ page, host, session }) => {
+      const answers = page.locator('.message.assistant');
+      const bar = page.getByRole('group', { name: 'Session model and usage' });
+      await send(page, 'What does this cost?');
+      await answers.last().getByText('The first answer.', { exact: true }).waitFor();
+      await answers.last().locator('.turn-usage', { hasText: '1.2k tokens' }).locator('.turn-cost', { hasText: /^\$0\.0031$/ }).waitFor();
+      await bar.locator('.session-cost', { hasText: /^\$0\.0031$/ }).waitFor();
+
+      await send(page, 'And this?');
+      await answers.last().getByText('The second answer.', { exact: true }).waitFor();
+      // From a cent on, in cents.
+      await answers.last().locator('.turn-usage', { hasText: '966 tokens' }).locator('.turn-cost', { hasText: /^\$0\.01$/ }).waitFor();
+      // The session: 0.0031 + 0.0143 = 0.0174 dollars; 2,200 tokens.
+      await bar.locator('.session-cost', { hasText: /^\$0\.02$/ }).waitFor();
+      await bar.locator('.usage', { hasText: '2.2k tokens' }).first().waitFor();
+      const stored = await host.api('GET', `/sessions/${encodeURIComponent(session.id)}`);
+      assert.deepEqual({ ...stored.usage, cost: Math.round(stored.usage.cost * 1e6) / 1e6 }, { input_tokens: 2100, output_tokens: 100, cost: 0.0174 });
+
+      // From the stored messages: the same lines.
+      await page.reload();
+      await page.locator(`button.link[title="${session.id}"]`).click();
+      await answers.nth(1).getByText('The second answer.', { exact: true }).waitFor();
+      assert.deepEqual(await page.locator('.message.assistant .turn-cost').allTextContents(), ['$0.0031', '$0.01']);
+      assert.equal(await page.locator('.message.user .turn-usage').count(), 0, 'no usage under the user\u2019s messages');
+      await bar.locator('.session-cost', { hasText: /^\$0\.02$/ }).waitFor();
+    });
+  });
+
+  test('dark: the user\u2019s message is markdown (strong, code), and code blocks are light text on a dark background', async () => {
+    await withSession('dark-code', { colorScheme: 'dark' }, async ({ page }) => {
+      await send(page, 'Here is **bold** and `code`:\n\n```js\nconst a = "s"; // c\n```');
+      const mine = page.locator('.message.user').last();
+      await mine.locator('strong', { hasText: /^bold$/ }).waitFor();
+      await mine.locator('p code', { hasText: /^code$/ }).waitFor();
+      assert.ok(!(await mine.textContent()).includes('**'), 'no markdown syntax left in the text');
+      await page.locator('.message.assistant').last().locator('pre code', { hasText: 'let x = 42;' }).waitFor();
+
+      // Highlighted (several token colours) once Shiki has loaded; then each
+      // token against the block's background.
+      await page.waitForFunction(() => {
+        const blocks = document.querySelectorAll('.message pre code');
+        return blocks.length === 2 && [...blocks].every((c) => new Set([...c.querySelectorAll('span > span')].map((s) => getComputedStyle(s).color)).size >= 3);
+      });
+      const blocks = await page.evaluate(() => {
+        const rgb = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
+        const lum = ([r, g, b]) => {
+          const f = (v) => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+        };
+        const background = (el) => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+          }
+          return [255, 255, 255];
+        };
+        return [...document.querySelectorAll('.message pre code')].map((code) => {
+          const bg = lum(background(code));
+          const tokens = [...code.querySelectorAll('span > span')].filter((s) => s.textContent.trim());
+          return {
+            who: code.closest('.message').classList.contains('user') ? 'user' : 'assistant',
+            bg,
+            tokens: tokens.map((s) => {
+              const l = lum(rgb(getComputedStyle(s).color));
+              return { text: s.textContent.trim(), lum: l, contrast: (l + 0.05) / (bg + 0.05) };
+            }),
+          };
+        });
+      });
+      for (const b of blocks) {
+        assert.ok(b.bg < 0.05, `${b.who}'s code block background is dark (luminance ${b.bg.toFixed(3)})`);
+        for (const tok of b.tokens) {
+          assert.ok(tok.lum > 0.15 && tok.contrast >= 4.5, `${b.who}'s "${tok.text}" is light on it (luminance ${tok.lum.toFixed(3)}, contrast ${tok.contrast.toFixed(1)}:1)`);
+        }
+      }
+      await page.screenshot({ path: join(ARTIFACTS, 'chat-dark-code.png'), fullPage: true });
+    });
+  });
 });
 
 /** The stored conversation: role, status and text of each message. */
@@ -239,6 +327,7 @@ describe('a failed turn and Retry', () => {
       await retry.waitFor();
       assert.equal(await retry.count(), 1, 'one Retry, under the failed answer');
       assert.equal(await answers.last().locator('.retry-turn').count(), 1, 'Retry sits under the failed answer');
+      assert.equal(await answers.last().locator('.turn-usage').count(), 0, 'no usage line for a turn without any');
       await page.getByRole('button', { name: 'Send', exact: true }).waitFor();
       let messages = await stored(host, session.id);
       assert.deepEqual(
