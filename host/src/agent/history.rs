@@ -38,6 +38,18 @@ pub fn system_prompt(workspace: Option<&Path>, document: Option<&DocumentPrompt>
     ChatMessage::System { content }
 }
 
+/// A stored message's text: its text parts, one per line.
+pub fn text_of(message: &MessageRow) -> String {
+    message
+        .parts
+        .iter()
+        .filter_map(|p| serde_json::from_str::<Value>(&p.body).ok())
+        .filter(|p| p["type"] == "text")
+        .filter_map(|p| p["text"].as_str().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// User messages become user turns; an assistant message becomes one
 /// assistant turn (its text and every tool call) followed by one tool
 /// message per call, so the provider always sees answered tool calls.

@@ -83,6 +83,14 @@ pub enum AgentError {
     RunInFlight,
     #[error("this session has no turn yet")]
     NoTurn,
+    /// A retry, but the session's last answer did not fail (or there is
+    /// none, or it answered another message than the client's).
+    #[error("the session's last answer did not fail, so there is nothing to retry; send the message as a new one")]
+    NothingToRetry,
+    /// A retry of a failed turn that changed files: replacing its answer
+    /// would hide those changes and their undo.
+    #[error("the failed answer changed files; retrying it would hide those changes and their Undo, so send a new message instead")]
+    RetryAfterChanges,
     #[error("no pending approval with this id in the running turn")]
     UnknownApproval,
     #[error(transparent)]
@@ -106,9 +114,22 @@ pub struct ModelChoice {
 
 const MAX_MODEL_CHARS: usize = 200;
 
+/// What a turn answers.
+pub enum Prompt {
+    /// A new user message, stored before the turn starts.
+    Message(String),
+    /// The session's last user message again, because its answer failed
+    /// (`error` or `interrupted`): the failed answer is marked superseded
+    /// (kept, no longer listed or sent to the model) and the question is not
+    /// stored again. `expected`: the text the client means to retry; when
+    /// the stored question differs, [`AgentError::NothingToRetry`] (the
+    /// client's message never reached a turn).
+    Retry { expected: Option<String> },
+}
+
 /// What a client sends to start a turn.
 pub struct TurnRequest {
-    pub message: String,
+    pub prompt: Prompt,
     pub provider: Option<Provider>,
     pub model: Option<String>,
     pub max_steps: Option<u32>,
@@ -403,19 +424,24 @@ impl Agent {
         }
     }
 
-    /// Starts a turn and returns the stream of its frames from the start.
-    /// Refusals (unknown session, turn in flight, no provider) come before
-    /// any stream opens.
+    /// Starts a turn (a new message, or a retry of the failed last one)
+    /// and returns the stream of its frames from the start. Refusals
+    /// (unknown session, turn in flight, nothing to retry, no provider) come
+    /// before any stream opens.
     pub async fn start_turn(
         self: &Arc<Self>,
         session_id: String,
         request: TurnRequest,
     ) -> Result<TurnStream, AgentError> {
-        if request.message.trim().is_empty() {
-            return Err(AgentError::EmptyMessage);
-        }
-        if request.message.len() > MAX_MESSAGE_BYTES {
-            return Err(AgentError::MessageTooLarge);
+        match &request.prompt {
+            Prompt::Message(message) if message.trim().is_empty() => {
+                return Err(AgentError::EmptyMessage)
+            }
+            Prompt::Message(text)
+            | Prompt::Retry {
+                expected: Some(text),
+            } if text.len() > MAX_MESSAGE_BYTES => return Err(AgentError::MessageTooLarge),
+            _ => {}
         }
         let max_steps = request.max_steps.unwrap_or(DEFAULT_MAX_STEPS);
         if !(1..=MAX_STEPS_LIMIT).contains(&max_steps) {
@@ -435,14 +461,15 @@ impl Agent {
         }
         match self.prepare_turn(&session, &run, request, max_steps).await {
             Ok(spec) => {
+                let stream = run.clone();
                 let status = spec.status.clone();
                 status.send_replace(SessionStatus::Busy);
                 let agent = self.clone();
                 tokio::spawn(async move {
                     let outcome = run_turn(spec).await;
-                    agent.finish_run(&session_id, &turn_id, outcome);
+                    agent.finish_run(&session_id, &turn_id, &run, outcome);
                 });
-                Ok(TurnStream::live(run, 0))
+                Ok(TurnStream::live(stream, 0))
             }
             Err(e) => {
                 self.runs
@@ -454,7 +481,11 @@ impl Agent {
         }
     }
 
-    fn finish_run(&self, session_id: &str, turn_id: &str, outcome: Outcome) {
+    /// A turn ended and everything it wrote is stored: the session is
+    /// freed and its status set, and only then is the run's log closed, so
+    /// a client that read the stream to its end finds the session idle and
+    /// can start (or retry) the next turn at once, never `run_in_flight`.
+    fn finish_run(&self, session_id: &str, turn_id: &str, run: &Run, outcome: Outcome) {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         if runs.get(session_id).is_some_and(|r| r.turn_id == turn_id) {
             runs.remove(session_id);
@@ -492,6 +523,7 @@ impl Agent {
         self.events.publish(HostEvent::SessionUpdated {
             session_id: session_id.to_owned(),
         });
+        run.close();
     }
 
     async fn prepare_turn(
@@ -501,6 +533,15 @@ impl Agent {
         request: TurnRequest,
         max_steps: u32,
     ) -> Result<TurnSpec, AgentError> {
+        // A retry is refused before anything else (the provider included):
+        // a client told `nothing_to_retry` sends its message as a new turn.
+        if let Prompt::Retry { expected } = &request.prompt {
+            let db = self.db.clone();
+            let id = session.id.clone();
+            let expected = expected.clone();
+            run_blocking(move || retry_target(&db.lock(), &id, expected.as_deref()).map(drop))
+                .await?;
+        }
         // The session's chosen provider and model, for a turn naming none.
         let chosen_provider = session
             .model_chosen
@@ -584,22 +625,48 @@ impl Agent {
         let db = self.db.clone();
         let session_id = session.id.clone();
         let turn_id = run.turn_id.clone();
-        let message = request.message;
+        let prompt = request.prompt;
         let provider_id = resolved.provider.id();
         let model_name = model.clone();
         let retitle = session.title == "New session";
         let (message_id, history) = run_blocking(move || {
             let mut conn = db.lock();
-            let past = sessions::list_messages(&conn, &session_id)?;
+            let (past, retried, message) = match prompt {
+                Prompt::Message(message) => {
+                    (sessions::list_messages(&conn, &session_id)?, None, message)
+                }
+                // Checked again under the lock that this write holds.
+                Prompt::Retry { expected } => {
+                    let target = retry_target(&conn, &session_id, expected.as_deref())?;
+                    (target.past, Some(target.failed), target.question)
+                }
+            };
             // One transaction: a crash leaves all of the turn's start (user
-            // message, assistant message, turn row) or none of it, never a
-            // `streaming` message without the turn row that ends it.
+            // message or superseded answer, assistant message, turn row) or
+            // none of it, never a `streaming` message without the turn row
+            // that ends it.
             let conn = conn.transaction().map_err(StorageError::from)?;
             let now = now_ms();
-            let user_id = random_id("msg_");
-            sessions::insert_message(&conn, &user_id, &session_id, "user", "complete", now)?;
-            let part = json!({"type": "text", "text": message}).to_string();
-            sessions::put_part(&conn, &user_id, 0, "text", &part)?;
+            match &retried {
+                None => {
+                    let user_id = random_id("msg_");
+                    sessions::insert_message(
+                        &conn,
+                        &user_id,
+                        &session_id,
+                        "user",
+                        "complete",
+                        now,
+                    )?;
+                    let part = json!({"type": "text", "text": message}).to_string();
+                    sessions::put_part(&conn, &user_id, 0, "text", &part)?;
+                }
+                Some(failed) => {
+                    if !sessions::supersede_message(&conn, failed, &turn_id)? {
+                        return Err(AgentError::NothingToRetry);
+                    }
+                }
+            }
             let assistant_id = random_id("msg_");
             sessions::insert_message(
                 &conn,
@@ -611,7 +678,7 @@ impl Agent {
             )?;
             sessions::create_turn(&conn, &turn_id, &session_id, &assistant_id, now)?;
             sessions::set_session_model(&conn, &session_id, provider_id, &model_name, now)?;
-            if retitle {
+            if retitle && retried.is_none() {
                 let title: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
                 let title: String = title.chars().take(60).collect();
                 sessions::rename_session(&conn, &session_id, &title, now)?;
@@ -764,6 +831,56 @@ impl Agent {
             run.abort();
         }
     }
+}
+
+/// What a retry answers again: the question and the messages before it,
+/// and the failed answer it replaces.
+struct RetryTarget {
+    past: Vec<MessageRow>,
+    question: String,
+    failed: String,
+}
+
+/// The session's retryable last turn: its last listed message is an
+/// answer that failed (`error`, or `interrupted` by a host that died)
+/// right after the user's question, the question is `expected` (when the
+/// client says which it means), and its turn changed no file (superseding
+/// the answer would hide those changes and their undo).
+fn retry_target(
+    conn: &rusqlite::Connection,
+    session_id: &str,
+    expected: Option<&str>,
+) -> Result<RetryTarget, AgentError> {
+    let mut messages = sessions::list_messages(conn, session_id)?;
+    let n = messages.len();
+    let (Some(failed), Some(asked)) = (messages.last(), n.checked_sub(2).map(|i| &messages[i]))
+    else {
+        return Err(AgentError::NothingToRetry);
+    };
+    let failed_turn = match &failed.turn_id {
+        Some(turn)
+            if failed.role == "assistant"
+                && matches!(failed.status.as_str(), "error" | "interrupted")
+                && asked.role == "user" =>
+        {
+            turn.clone()
+        }
+        _ => return Err(AgentError::NothingToRetry),
+    };
+    let question = history::text_of(asked);
+    if expected.is_some_and(|e| e.trim() != question.trim()) {
+        return Err(AgentError::NothingToRetry);
+    }
+    if agent_storage::changes::change_set(conn, &failed_turn)?.is_some() {
+        return Err(AgentError::RetryAfterChanges);
+    }
+    let failed = failed.id.clone();
+    messages.truncate(n - 2);
+    Ok(RetryTarget {
+        past: messages,
+        question,
+        failed,
+    })
 }
 
 fn clean_title(title: &str) -> Result<String, AgentError> {

@@ -40,6 +40,11 @@ pub enum Op {
         turn_id: String,
         status: &'static str,
     },
+    /// Why the turn failed: the code and message its `error` chunk gave.
+    TurnError {
+        code: &'static str,
+        message: String,
+    },
 }
 
 /// Most operations committed in one transaction.
@@ -119,6 +124,9 @@ fn write(db: &Database, turn_id: &str, ops: Vec<Op>) -> agent_storage::Result<()
             }
             Op::FinishTurn { turn_id, status } => {
                 sessions::finish_turn(&tx, &turn_id, status, now)?
+            }
+            Op::TurnError { code, message } => {
+                sessions::set_turn_error(&tx, turn_id, code, &message)?
             }
         }
     }

@@ -255,7 +255,8 @@ impl StepState {
     }
 }
 
-/// Runs the turn to its end and closes the run's log.
+/// Runs the turn to its end, everything written; the log is left open for
+/// the caller to close.
 pub async fn run_turn(spec: TurnSpec) -> Outcome {
     let TurnSpec {
         run,
@@ -419,9 +420,9 @@ pub async fn run_turn(spec: TurnSpec) -> Outcome {
         turn_id: run.turn_id.clone(),
         status: outcome.as_str(),
     });
-    // Everything is on disk before the run leaves memory.
+    // Everything is on disk before the run leaves memory. The caller
+    // closes the log (`Run::close`) once the session is free again.
     out.persister.finish().await;
-    run.close();
     outcome
 }
 
@@ -437,10 +438,17 @@ async fn aborted(abort: &mut watch::Receiver<bool>) {
     }
 }
 
+/// The stream's `error` chunk, and the same reason stored with the turn
+/// (the answer's `metadata.error` after a reload). The provider error's
+/// `Display` is scrubbed of the key and has no URL.
 fn provider_failed(out: &Emitter, e: &ProviderError) {
     tracing::warn!(code = e.code(), error = %e, "provider call failed");
     out.emit(UiChunk::Error {
         error_text: format!("{} ({})", e, e.code()),
+    });
+    out.persister.send(Op::TurnError {
+        code: e.code(),
+        message: e.to_string(),
     });
 }
 

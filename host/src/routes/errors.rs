@@ -252,6 +252,8 @@ impl From<AgentError> for ApiError {
             E::InvalidMaxSteps => refusal(StatusCode::BAD_REQUEST, "invalid_max_steps", &e),
             E::RunInFlight => refusal(StatusCode::CONFLICT, "run_in_flight", &e),
             E::NoTurn => refusal(StatusCode::NOT_FOUND, "no_turn", &e),
+            E::NothingToRetry => refusal(StatusCode::CONFLICT, "nothing_to_retry", &e),
+            E::RetryAfterChanges => refusal(StatusCode::CONFLICT, "retry_after_changes", &e),
             E::UnknownApproval => refusal(StatusCode::NOT_FOUND, "unknown_approval", &e),
             E::Providers(e) => e.into(),
             E::Client(_) => fault(&e),

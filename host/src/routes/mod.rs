@@ -73,6 +73,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/sessions/{id}/messages", get(sessions::messages))
         .route("/sessions/{id}/turns", post(sessions::start_turn))
+        .route("/sessions/{id}/turns/retry", post(sessions::retry_turn))
         .route("/sessions/{id}/stream", get(sessions::resume))
         .route("/sessions/{id}/abort", post(sessions::abort))
         .route(
@@ -139,6 +140,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         sessions::delete,
         sessions::messages,
         sessions::start_turn,
+        sessions::retry_turn,
         sessions::resume,
         sessions::abort,
         sessions::approve,

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::sse::{self, StatusEvent};
-use crate::agent::{ModelChoice, TurnContext, TurnRequest};
+use crate::agent::{ModelChoice, Prompt, TurnContext, TurnRequest};
 use crate::api::ErrorResponse;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -157,6 +157,20 @@ pub struct MessageMetadata {
     /// The answer's turn's tokens (all its model calls), once it ended.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<MessageUsage>,
+    /// Why the answer failed (status `error` or `interrupted`): what its
+    /// stream's `error` chunk said, kept for a reload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<MessageError>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageError {
+    /// A stable code: the provider's (`provider_status`, `provider_error`,
+    /// `provider_timeout`, …) or `host_stopped` (the host died while the
+    /// turn ran).
+    pub code: String,
+    /// What happened, for a person (never a key).
+    pub message: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -187,6 +201,29 @@ pub struct StartTurn {
     pub max_steps: Option<u32>,
     /// What the user is looking at: the model sees the selection quoted
     /// with its line numbers.
+    #[serde(default)]
+    pub context: Option<TurnContextBody>,
+}
+
+/// `POST /sessions/{id}/turns/retry`: a turn's options, without a message
+/// (the stored question is answered again).
+#[derive(Deserialize, ToSchema)]
+pub struct RetryTurn {
+    /// The text of the user message the client means to retry. When the
+    /// session's failed turn answered another message (the client's was
+    /// refused before it was stored), 409 `nothing_to_retry`: send it as a
+    /// new turn.
+    #[serde(default)]
+    pub expected_message: Option<String>,
+    /// `openrouter`, `ai-gateway` or `custom`; skips the resolution order.
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Model calls allowed in this turn (default 20, at most 50).
+    #[serde(default)]
+    pub max_steps: Option<u32>,
+    /// What the user is looking at (as when starting a turn).
     #[serde(default)]
     pub context: Option<TurnContextBody>,
 }
@@ -354,6 +391,10 @@ fn to_message(row: MessageRow) -> Message {
                 output_tokens,
                 cost: row.cost,
             }),
+            error: row.error.map(|e| MessageError {
+                code: e.code,
+                message: e.message,
+            }),
         },
     }
 }
@@ -374,8 +415,54 @@ pub async fn start_turn(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StartTurn>,
 ) -> Result<Response, ApiError> {
-    let provider = body
-        .provider
+    let request = turn_request(
+        Prompt::Message(body.message),
+        body.provider,
+        body.model,
+        body.max_steps,
+        body.context,
+    )?;
+    Ok(sse::turn(state.agent.start_turn(id, request).await?))
+}
+
+/// Answers the session's last user message again because its answer
+/// failed (status `error` or `interrupted`), and streams the new turn like
+/// `POST /sessions/{id}/turns`. The question is not stored again; the
+/// failed answer is kept but superseded: no longer listed by
+/// `GET /sessions/{id}/messages` nor sent to the model. The title is
+/// unchanged.
+#[utoipa::path(post, path = "/sessions/{id}/turns/retry", tag = "agent", params(("id" = String, Path)),
+    request_body = RetryTurn,
+    responses((status = 200, description = "UI message stream", content_type = "text/event-stream"),
+              (status = 400, description = "`invalid_max_steps`", body = ErrorResponse),
+              (status = 404, description = "`unknown_session`, `unknown_provider`", body = ErrorResponse),
+              (status = 409, description = "`nothing_to_retry`: the last answer did not fail, there is none, or it answered another message than `expected_message`; `retry_after_changes`: the failed turn changed files (send a new message, so its changes and their Undo stay); `run_in_flight`, `provider_down`", body = ErrorResponse),
+              (status = 413, description = "`invalid_message`: `expected_message` over 256 KiB", body = ErrorResponse)))]
+pub async fn retry_turn(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RetryTurn>,
+) -> Result<Response, ApiError> {
+    let request = turn_request(
+        Prompt::Retry {
+            expected: body.expected_message,
+        },
+        body.provider,
+        body.model,
+        body.max_steps,
+        body.context,
+    )?;
+    Ok(sse::turn(state.agent.start_turn(id, request).await?))
+}
+
+fn turn_request(
+    prompt: Prompt,
+    provider: Option<String>,
+    model: Option<String>,
+    max_steps: Option<u32>,
+    context: Option<TurnContextBody>,
+) -> Result<TurnRequest, ApiError> {
+    let provider = provider
         .as_deref()
         .map(|p| {
             Provider::parse(p).ok_or_else(|| {
@@ -386,23 +473,16 @@ pub async fn start_turn(
             })
         })
         .transpose()?;
-    let frames = state
-        .agent
-        .start_turn(
-            id,
-            TurnRequest {
-                message: body.message,
-                provider,
-                model: body.model,
-                max_steps: body.max_steps,
-                context: body.context.map(|c| TurnContext {
-                    doc_id: c.doc_id,
-                    selection: c.selection.map(|s| (s.from, s.to)),
-                }),
-            },
-        )
-        .await?;
-    Ok(sse::turn(frames))
+    Ok(TurnRequest {
+        prompt,
+        provider,
+        model,
+        max_steps,
+        context: context.map(|c| TurnContext {
+            doc_id: c.doc_id,
+            selection: c.selection.map(|s| (s.from, s.to)),
+        }),
+    })
 }
 
 /// Resumes the session's current or latest turn after `Last-Event-ID`

@@ -1590,6 +1590,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sessions/{id}/turns/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answers the session's last user message again because its answer
+         *     failed (status `error` or `interrupted`), and streams the new turn like
+         *     `POST /sessions/{id}/turns`. The question is not stored again; the
+         *     failed answer is kept but superseded: no longer listed by
+         *     `GET /sessions/{id}/messages` nor sent to the model. The title is
+         *     unchanged.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RetryTurn"];
+                };
+            };
+            responses: {
+                /** @description UI message stream */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": unknown;
+                    };
+                };
+                /** @description `invalid_max_steps` */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `unknown_session`, `unknown_provider` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `nothing_to_retry`: the last answer did not fail, there is none, or it answered another message than `expected_message`; `retry_after_changes`: the failed turn changed files (send a new message, so its changes and their Undo stay); `run_in_flight`, `provider_down` */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `invalid_message`: `expected_message` over 256 KiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sessions/{id}/turns/{turn_id}/changes": {
         parameters: {
             query?: never;
@@ -2433,12 +2518,23 @@ export interface components {
             parts: Record<string, never>[];
             role: string;
         };
+        MessageError: {
+            /**
+             * @description A stable code: the provider's (`provider_status`, `provider_error`,
+             *     `provider_timeout`, …) or `host_stopped` (the host died while the
+             *     turn ran).
+             */
+            code: string;
+            /** @description What happened, for a person (never a key). */
+            message: string;
+        };
         MessageList: {
             messages: components["schemas"]["Message"][];
         };
         MessageMetadata: {
             /** Format: int64 */
             created_at_ms: number;
+            error?: null | components["schemas"]["MessageError"];
             /** @description `complete`, `streaming`, `aborted`, `error` or `interrupted`. */
             status: string;
             /**
@@ -2551,6 +2647,28 @@ export interface components {
         RecentList: {
             /** @description Pinned first, then most recent first. */
             entries: components["schemas"]["RecentFile"][];
+        };
+        /**
+         * @description `POST /sessions/{id}/turns/retry`: a turn's options, without a message
+         *     (the stored question is answered again).
+         */
+        RetryTurn: {
+            context?: null | components["schemas"]["TurnContextBody"];
+            /**
+             * @description The text of the user message the client means to retry. When the
+             *     session's failed turn answered another message (the client's was
+             *     refused before it was stored), 409 `nothing_to_retry`: send it as a
+             *     new turn.
+             */
+            expected_message?: string | null;
+            /**
+             * Format: int32
+             * @description Model calls allowed in this turn (default 20, at most 50).
+             */
+            max_steps?: number | null;
+            model?: string | null;
+            /** @description `openrouter`, `ai-gateway` or `custom`; skips the resolution order. */
+            provider?: string | null;
         };
         /** @description A revert refused because files changed since the turn. */
         RevertConflict: {

@@ -9,6 +9,7 @@ mod agent;
 mod documents;
 mod live;
 mod models;
+mod retry;
 mod session_models;
 mod sessions;
 mod workspaces;
