@@ -45,7 +45,7 @@ npm --prefix web test
 
 echo "== web renderer: end-to-end in headless Chromium against the real host" >&2
 cargo build --locked -p agent-host -p agent-provider --features agent-provider/scripted --bins
-# What CI keeps (PNGs only, about 1 MB): every screen light and dark with
+# What CI keeps (PNGs only, about 2 MB): every screen light and dark with
 # screens.json and an index.html gallery, and each e2e file's screenshots
 # (a failing test's page included). Printed even when the e2e run fails.
 ARTIFACTS_DIR="$PWD/target/ci-artifacts"
