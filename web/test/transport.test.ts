@@ -79,19 +79,71 @@ describe('DesktopChatTransport.sendMessages', () => {
     await expect(collect(stream)).rejects.toThrow();
   });
 
-  it('refuses regenerate (the host has no such operation)', async () => {
+});
+
+describe('regenerate: the host\'s retry of a failed turn', () => {
+  const question = userMessage('What is 6 × 7?');
+  const regenerate = (transport: DesktopChatTransport, messages: UIMessage[], body?: object) =>
+    transport.sendMessages({
+      trigger: 'regenerate-message',
+      chatId: SESSION,
+      messageId: undefined,
+      messages,
+      abortSignal: undefined,
+      body,
+    });
+
+  it('posts to /turns/retry with the question it means and the turn\'s options, and yields the new turn', async () => {
     const { bridge, calls } = fakeBridge(() => sseResponse(recordedBody()));
+    const transport = new DesktopChatTransport({ bridge, turn: { model: 'some/model' } });
+    const chunks = await collect(await regenerate(transport, [question], { context: turnContext('doc_1', { from: 1, to: 3 }) }));
+
+    expect(calls.map((c) => c.path)).toEqual([`/sessions/${SESSION}/turns/retry`]);
+    expect(calls[0]!.init.method).toBe('POST');
+    expect(calls[0]!.init.headers?.['content-type']).toBe('application/json');
+    expect(JSON.parse(calls[0]!.init.body!)).toEqual({
+      expected_message: 'What is 6 × 7?',
+      model: 'some/model',
+      context: { doc_id: 'doc_1', selection: { from: 1, to: 3 } },
+    });
+    expect(chunks).toEqual(CHUNKS);
+    expect(transport.lastEventId(SESSION)).toBe(`${TURN}:${CHUNKS.length}`);
+  });
+
+  it('sends the question as a new turn when the host never stored it (nothing_to_retry)', async () => {
+    const { bridge, calls } = fakeBridge((path) =>
+      path.endsWith('/retry') ? errorResponse(409, 'nothing_to_retry', 'nothing to retry') : sseResponse(recordedBody()),
+    );
     const transport = new DesktopChatTransport({ bridge });
-    await expect(
-      transport.sendMessages({
-        trigger: 'regenerate-message',
-        chatId: SESSION,
-        messageId: 'a1',
-        messages: [userMessage('hi')],
-        abortSignal: undefined,
-      }),
-    ).rejects.toMatchObject({ code: 'unsupported' });
-    expect(calls).toHaveLength(0);
+    const chunks = await collect(await regenerate(transport, [question], { model: 'm' }));
+    expect(calls.map((c) => c.path)).toEqual([`/sessions/${SESSION}/turns/retry`, `/sessions/${SESSION}/turns`]);
+    expect(JSON.parse(calls[1]!.init.body!)).toEqual({ message: 'What is 6 × 7?', model: 'm' });
+    expect(chunks).toEqual(CHUNKS);
+  });
+
+  it('reports the other refusals as they are, without sending the question again', async () => {
+    for (const [status, code] of [
+      [409, 'retry_after_changes'],
+      [409, 'run_in_flight'],
+      [404, 'unknown_session'],
+    ] as const) {
+      const { bridge, calls } = fakeBridge(() => errorResponse(status, code, 'refused'));
+      const err = await regenerate(new DesktopChatTransport({ bridge }), [question]).catch((e: unknown) => e);
+      expect(isHostError(err, code)).toBe(true);
+      expect(calls).toHaveLength(1);
+    }
+    const { bridge } = fakeBridge(() => errorResponse(409, 'provider_down', 'no provider is configured'));
+    expect(await regenerate(new DesktopChatTransport({ bridge }), [question]).catch((e: unknown) => e)).toBeInstanceOf(
+      ProviderDownError,
+    );
+  });
+
+  it('without a question to fall back on, nothing_to_retry is the answer', async () => {
+    const { bridge, calls } = fakeBridge(() => errorResponse(409, 'nothing_to_retry', 'nothing to retry'));
+    const err = await regenerate(new DesktopChatTransport({ bridge }), []).catch((e: unknown) => e);
+    expect(isHostError(err, 'nothing_to_retry')).toBe(true);
+    expect(calls).toHaveLength(1);
+    expect(JSON.parse(calls[0]!.init.body!)).toEqual({});
   });
 });
 

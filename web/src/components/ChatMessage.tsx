@@ -14,8 +14,22 @@ import { TurnChanges, type TurnChangesHandle } from './TurnChanges';
  * placeholders, long text behind "Show all"); the user's is rendered
  * statically, never as a stream. A finished answer whose turn may have
  * changed files shows those changes below it, and its write tools link to
- * their file's diff.
+ * their file's diff. A stored answer that failed says why (its
+ * `metadata.error`, kept by the host, so a reload still tells); one whose
+ * turn changed files is not offered Retry (the host refuses it: the retry
+ * would hide those changes and their Undo), only a new message.
  */
+/** Why a stored answer failed (`metadata.error {code, message}`), or null. */
+export function failureOf(message: UIMessage): { code: string; message: string } | null {
+  if (message.role !== 'assistant') return null;
+  const meta = message.metadata;
+  if (typeof meta !== 'object' || meta === null) return null;
+  const error = (meta as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, message: text } = error as Record<string, unknown>;
+  return typeof code === 'string' && code !== '' ? { code, message: typeof text === 'string' ? text : '' } : null;
+}
+
 export function ChatMessage({
   sessionId,
   message,
@@ -39,6 +53,8 @@ export function ChatMessage({
   const { data: changes } = useTurnChanges(sessionId, turnId);
   const changesView = useRef<TurnChangesHandle>(null);
   const assistant = message.role === 'assistant';
+  const failure = finished ? failureOf(message) : null;
+  const changedFiles = (changes?.files.length ?? 0) > 0;
 
   return (
     <div className={`message ${message.role}`}>
@@ -69,8 +85,16 @@ export function ChatMessage({
         }
         return null;
       })}
+      {failure && (
+        <p className="answer-failed error-line" role="note">
+          The answer failed: {failure.message ? `${failure.message} ` : ''}({failure.code})
+        </p>
+      )}
       {turnId && <TurnChanges ref={changesView} sessionId={sessionId} turnId={turnId} />}
-      {finished && <MessageActions message={message} onRetry={onRetry} />}
+      {onRetry && changedFiles && (
+        <p className="muted retry-changed">This turn changed files, so it cannot be retried; send a new message to try again.</p>
+      )}
+      {finished && <MessageActions message={message} onRetry={changedFiles ? undefined : onRetry} />}
     </div>
   );
 }

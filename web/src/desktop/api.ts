@@ -133,6 +133,10 @@ function query(params: Record<string, string | number | boolean | undefined>): s
   return s ? `?${s}` : '';
 }
 
+/** The options of `POST /sessions/{id}/turns/retry`: a turn's options,
+ * and the text of the question the caller means to retry. */
+export type RetryTurnOptions = StartTurnOptions & { expected_message?: string };
+
 export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) = getDesktop) {
   const desktop = typeof bridge === 'function' ? bridge : () => bridge;
 
@@ -311,6 +315,23 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
         return raw(`/sessions/${seg(sessionId)}/turns`, {
           method: 'POST',
           json: { message, ...rest } satisfies Schemas['StartTurn'],
+          headers: { accept: 'text/event-stream' },
+          signal,
+        });
+      },
+      /** Answers the session's last user message again because its answer
+       * failed (`error`/`interrupted`): the host supersedes the failed answer
+       * and does not store the question again; the same stream as
+       * `startTurn`. `expected_message`: the question the caller means.
+       * Refusals throw before any stream: HostError `nothing_to_retry` (the
+       * last answer did not fail, or answered another message),
+       * `retry_after_changes` (the failed turn changed files: send a new
+       * message), `run_in_flight`, ProviderDownError. */
+      retryTurn: (sessionId: string, opts: RetryTurnOptions = {}) => {
+        const { signal, ...rest } = opts;
+        return raw(`/sessions/${seg(sessionId)}/turns/retry`, {
+          method: 'POST',
+          json: rest satisfies Schemas['RetryTurn'],
           headers: { accept: 'text/event-stream' },
           signal,
         });

@@ -9,6 +9,12 @@
 // A turn's options come from the transport's `turn` and the call's `body`
 // (`sendMessage(msg, {body: {context: turnContext(docId, selection)}})`);
 // only the fields of `POST /sessions/{id}/turns` are sent (`turnOptions`).
+//
+// `regenerate()` (trigger `regenerate-message`) is the host's retry of a
+// failed turn, `POST /sessions/{id}/turns/retry`: the same question answered
+// again, stored once. When the host has nothing to retry for that question
+// (the failed request was refused before anything was stored, e.g.
+// `provider_down`), the question is sent as a new turn instead.
 
 import { parseJsonEventStream } from '@ai-sdk/provider-utils';
 import { uiMessageChunkSchema, type ChatTransport, type UIMessage, type UIMessageChunk } from 'ai';
@@ -91,20 +97,37 @@ export class DesktopChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
   async sendMessages(
     options: Parameters<ChatTransport<UI_MESSAGE>['sendMessages']>[0],
   ): Promise<ReadableStream<UIMessageChunk>> {
-    if (options.trigger === 'regenerate-message') {
-      throw new HostError('unsupported', 'Regenerating an answer is not supported; send a new message.');
-    }
     const last = options.messages[options.messages.length - 1];
+    const turn = { ...turnOptions(this.turn), ...turnOptions(options.body), signal: options.abortSignal };
+    if (options.trigger === 'regenerate-message') {
+      // The AI SDK has dropped the failed answer: the last message is the
+      // question to answer again.
+      return this.retry(options.chatId, last?.role === 'user' ? messageText(last) : undefined, turn);
+    }
     if (!last || last.role !== 'user') {
       throw new HostError('invalid_body', 'The last message must be the user’s.');
     }
     this.lastIds.delete(options.chatId);
-    const res = await this.api.agent.startTurn(options.chatId, messageText(last), {
-      ...turnOptions(this.turn),
-      ...turnOptions(options.body),
-      signal: options.abortSignal,
-    });
+    const res = await this.api.agent.startTurn(options.chatId, messageText(last), turn);
     return this.chunks(options.chatId, res);
+  }
+
+  /** Retries the session's failed last turn on `question`; when the host
+   * never stored that question (`nothing_to_retry`), starts a turn with it. */
+  private async retry(
+    chatId: string,
+    question: string | undefined,
+    turn: Omit<StartTurnOptions, 'signal'> & { signal?: AbortSignal },
+  ): Promise<ReadableStream<UIMessageChunk>> {
+    this.lastIds.delete(chatId);
+    let res: Response;
+    try {
+      res = await this.api.agent.retryTurn(chatId, question ? { ...turn, expected_message: question } : turn);
+    } catch (e) {
+      if (!question || !isHostError(e, 'nothing_to_retry')) throw e;
+      res = await this.api.agent.startTurn(chatId, question, turn);
+    }
+    return this.chunks(chatId, res);
   }
 
   async reconnectToStream(
