@@ -1,4 +1,5 @@
 import { useEffect, useEffectEvent, useRef, useState, type CSSProperties } from 'react';
+import { flushSync } from 'react-dom';
 import { applyAppearance } from './components/appearance';
 import { ErrorLine, HostStateBanner } from './components/Banners';
 import { LinkConfirm } from './components/LinkConfirm';
@@ -25,6 +26,35 @@ if (typeof document !== 'undefined') applyAppearance();
 type PaneId = 'sidebar' | 'editor' | 'chat';
 const PANES: PaneId[] = ['sidebar', 'editor', 'chat'];
 const paneElement = (p: PaneId) => document.getElementById(`pane-${p}`);
+const CHAT_INPUT = '#pane-chat textarea, #pane-chat input';
+
+/**
+ * Focuses the chat's input as soon as it is there: a new session's chat
+ * shows "Loading…" until its messages arrive, however long that takes.
+ * Meanwhile the chat pane holds the focus; if the user moves it elsewhere
+ * it is left there. Returns a function that stops waiting.
+ */
+function focusChatInputWhenThere(): () => void {
+  const pane = paneElement('chat');
+  const now = document.querySelector<HTMLElement>(CHAT_INPUT);
+  if (now || !pane) {
+    (now ?? pane)?.focus();
+    return () => {};
+  }
+  pane.focus();
+  const observer = new MutationObserver(() => {
+    const waiting = document.activeElement === pane || document.activeElement === document.body;
+    const input = document.querySelector<HTMLElement>(CHAT_INPUT);
+    if (!waiting || input) observer.disconnect();
+    if (waiting && input) input.focus();
+  });
+  observer.observe(pane, { childList: true, subtree: true });
+  const giveUp = setTimeout(() => observer.disconnect(), 30_000);
+  return () => {
+    clearTimeout(giveUp);
+    observer.disconnect();
+  };
+}
 
 /** A pane width kept across launches (localStorage), clamped. */
 function usePaneWidth(key: string, initial: number, min: number, max: number) {
@@ -80,6 +110,7 @@ function Workbench() {
   // The editor, whose selection goes with a document session's turns.
   const editor = useRef<DocumentEditorHandle>(null);
   const [sessionId, setSessionId] = useState<string | null>(null);
+  const stopFocusWait = useRef<() => void>(() => {});
   const [workspace, setWorkspace] = useState<Workspace | null>(null);
   const [view, setView] = useState<'work' | 'settings'>('work');
   const [openError, setOpenError] = useState<unknown>(null);
@@ -117,17 +148,21 @@ function Workbench() {
         windowDoc !== null ? { doc_id: windowDoc } : workspace ? { workspace_id: workspace.id } : {},
       );
       queries.invalidate(['sessions']);
-      setView('work');
-      setSessionId(s.id);
-      // Focus the new chat's input once it is there.
-      setTimeout(() => focusChat(), 50);
+      // The new chat in place now (not the previous session's input), then
+      // its input focused once it has loaded.
+      flushSync(() => {
+        setView('work');
+        setSessionId(s.id);
+      });
+      stopFocusWait.current();
+      stopFocusWait.current = focusChatInputWhenThere();
     } catch (e) {
       setOpenError(e);
     }
   }
 
   function focusChat() {
-    const input = document.querySelector<HTMLElement>('#pane-chat textarea, #pane-chat input');
+    const input = document.querySelector<HTMLElement>(CHAT_INPUT);
     (input ?? paneElement('chat'))?.focus();
   }
 
