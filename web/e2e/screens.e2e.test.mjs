@@ -363,12 +363,21 @@ describe('keyboard and native opening', () => {
       await page.keyboard.press('Control+l');
       await page.waitForFunction(() => document.activeElement?.closest('#pane-chat') !== null);
 
+      // The home window's chat stands alone: F6 goes sidebar ⇄ chat.
       await page.keyboard.press('F6');
       assert.equal(await page.evaluate(() => document.activeElement?.id), 'pane-sidebar');
       await page.keyboard.press('F6');
-      assert.equal(await page.evaluate(() => document.activeElement?.id), 'pane-editor');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'pane-chat');
       await page.keyboard.press('Shift+F6');
       assert.equal(await page.evaluate(() => document.activeElement?.id), 'pane-sidebar');
+      // ← Home leaves the chat for the home pane, F6 then reaches it.
+      await page.getByRole('button', { name: '← Home' }).click();
+      await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+      await page.locator('#pane-sidebar').focus();
+      await page.keyboard.press('F6');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'pane-editor');
+      await page.locator('#pane-sidebar .list').getByRole('button', { name: 'Hello?', exact: true }).click();
+      await page.locator('#pane-chat textarea').waitFor();
       await page.keyboard.press('Control+l');
       await page.waitForFunction(() => document.activeElement?.closest('#pane-chat') !== null);
 

@@ -172,11 +172,16 @@ function Workbench() {
   }
 
   function cyclePane(by: number) {
+    if (view !== 'work') {
+      setView('work');
+      return;
+    }
+    // The panes this window shows now (the home window's chat stands alone).
+    const panes = PANES.filter((p) => paneElement(p) !== null);
     const active = document.activeElement;
-    const at = PANES.findIndex((p) => paneElement(p)?.contains(active));
-    const next = PANES[(at + by + PANES.length) % PANES.length]!;
-    if (view !== 'work') setView('work');
-    paneElement(next)?.focus();
+    const at = panes.findIndex((p) => paneElement(p)?.contains(active));
+    const next = panes[(at + by + panes.length) % panes.length];
+    if (next) paneElement(next)?.focus();
   }
 
   const onKey = useEffectEvent((e: KeyboardEvent) => {
@@ -283,6 +288,37 @@ function Workbench() {
     }
   }
 
+  // The home window without a document of its own: the chat is the main
+  // pane (the shell opens documents in their own windows); with an open
+  // document (in a browser, or a document window) it sits beside it.
+  const chatAlone = windowDoc === null && docId === null;
+  const home = (
+    <Home
+      onNewSession={() => void newSession()}
+      onOpenFolder={chooseFolder ? () => void pickFolder() : null}
+      onOpenFile={shell ? () => void shell.openDialog().catch(setOpenError) : null}
+      onWorkspace={(w) => {
+        setWorkspace(w);
+        void api.workspaces.open(w.path).catch(() => {}); // marks it recent
+      }}
+      onDocument={(id, path) => (shell ? void openPath(path) : setDocId(id))}
+    />
+  );
+  const chatPanel = (id: string) => (
+    <ChatPanel
+      key={id}
+      sessionId={id}
+      onSettings={() => setView('settings')}
+      // The host may have retitled the session.
+      onTurnEnd={() => queries.invalidate(['sessions'])}
+      context={
+        windowDoc === null
+          ? undefined
+          : () => turnContext(windowDoc, docId === windowDoc ? editor.current?.selectionOnDisk() : null)
+      }
+    />
+  );
+
   return (
     <div className="app">
       <HostStateBanner host={hostState} />
@@ -339,7 +375,7 @@ function Workbench() {
         </main>
       ) : (
         <div
-          className="layout"
+          className={chatAlone ? 'layout chat-alone' : 'layout'}
           style={{ '--sidebar-w': `${sidebarW}px`, '--chat-w': `${chatW}px` } as CSSProperties}
         >
           <aside className="sidebar pane" id="pane-sidebar" tabIndex={-1} aria-label="Workspaces, documents and sessions">
@@ -361,51 +397,48 @@ function Workbench() {
             )}
           </aside>
           <Splitter label="Resize the sidebar" value={sidebarW} min={180} max={520} side="left" onChange={setSidebarW} controls="pane-sidebar" />
-          <main className="main pane" id="pane-editor" tabIndex={-1} aria-label="Editor">
-            {docId ? (
-              <DocumentEditor ref={editor} key={docId} docId={docId} onOpenPath={(p) => void openPath(p)} />
-            ) : (
-              <Home
-                onOpenFolder={chooseFolder ? () => void pickFolder() : null}
-                onOpenFile={shell ? () => void shell.openDialog().catch(setOpenError) : null}
-                onWorkspace={(w) => {
-                  setWorkspace(w);
-                  void api.workspaces.open(w.path).catch(() => {}); // marks it recent
-                }}
-                onDocument={(id, path) => (shell ? void openPath(path) : setDocId(id))}
-              />
-            )}
-          </main>
-          <Splitter label="Resize the chat" value={chatW} min={260} max={720} side="right" onChange={setChatW} controls="pane-chat" />
-          <aside className="chat-column pane" id="pane-chat" tabIndex={-1} aria-label="Chat">
-            {windowDoc !== null && <SessionList selected={sessionId} docId={windowDoc} onSelect={setSessionId} />}
-            {sessionId ? (
-              <>
-                <SessionBar key={sessionId} sessionId={sessionId} />
-                <ChatPanel
-                  key={sessionId}
-                  sessionId={sessionId}
-                  onSettings={() => setView('settings')}
-                  // The host may have retitled the session.
-                  onTurnEnd={() => queries.invalidate(['sessions'])}
-                  context={
-                    windowDoc === null
-                      ? undefined
-                      : () => turnContext(windowDoc, docId === windowDoc ? editor.current?.selectionOnDisk() : null)
-                  }
-                />
-              </>
-            ) : (
-              <div className="muted chat-empty">
-                {windowDoc === null ? 'Pick or create a session.' : 'Pick or start a chat about this document.'}
-                <p>
-                  <button type="button" className="primary" onClick={() => void newSession()}>
-                    Start a chat
+          {chatAlone ? (
+            sessionId ? (
+              <main className="main pane chat-main" id="pane-chat" tabIndex={-1} aria-label="Chat">
+                <div className="chat-main-head">
+                  <button type="button" className="quiet" onClick={() => setSessionId(null)} title="Recent workspaces and documents">
+                    ← Home
                   </button>
-                </p>
-              </div>
-            )}
-          </aside>
+                  <SessionBar key={sessionId} sessionId={sessionId} />
+                </div>
+                {chatPanel(sessionId)}
+              </main>
+            ) : (
+              <main className="main pane" id="pane-editor" tabIndex={-1} aria-label="Home">
+                {home}
+              </main>
+            )
+          ) : (
+            <>
+              <main className="main pane" id="pane-editor" tabIndex={-1} aria-label="Editor">
+                {docId ? <DocumentEditor ref={editor} key={docId} docId={docId} onOpenPath={(p) => void openPath(p)} /> : home}
+              </main>
+              <Splitter label="Resize the chat" value={chatW} min={260} max={720} side="right" onChange={setChatW} controls="pane-chat" />
+              <aside className="chat-column pane" id="pane-chat" tabIndex={-1} aria-label="Chat">
+                {windowDoc !== null && <SessionList selected={sessionId} docId={windowDoc} onSelect={setSessionId} />}
+                {sessionId ? (
+                  <>
+                    <SessionBar key={sessionId} sessionId={sessionId} />
+                    {chatPanel(sessionId)}
+                  </>
+                ) : (
+                  <div className="muted chat-empty">
+                    {windowDoc === null ? 'Pick or create a session.' : 'Pick or start a chat about this document.'}
+                    <p>
+                      <button type="button" className="primary" onClick={() => void newSession()}>
+                        Start a chat
+                      </button>
+                    </p>
+                  </div>
+                )}
+              </aside>
+            </>
+          )}
         </div>
       )}
     </div>

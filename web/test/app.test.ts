@@ -38,7 +38,7 @@ describe('App shell', () => {
       location: { search: '?doc=doc_123' },
     };
     const html = renderToString(createElement(App));
-    expect(html).not.toContain('Open a document.');
+    expect(html).not.toContain('Welcome back');
     expect(html).toContain('Open…');
   });
 
@@ -46,7 +46,7 @@ describe('App shell', () => {
     const { bridge } = fakeBridge(() => new Response('{}'));
     (globalThis as { window?: unknown }).window = { desktop: bridge, location: { search: '' } };
     const html = renderToString(createElement(App));
-    expect(html).toContain('Open a document.');
+    expect(html).toContain('Welcome back');
     expect(html).not.toContain('Open…');
   });
 });

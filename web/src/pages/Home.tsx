@@ -5,14 +5,17 @@ import { FirstRun } from './FirstRun';
 
 const SHOWN = 8;
 
-/** The home window's main pane: the first-run guide while no provider is
- * available, opening a folder or a file, and what was open lately. */
+/** The home window's main pane while no session is open: the first-run
+ * guide while no provider is available, starting a session, opening a
+ * folder or a file, and what was open lately. */
 export function Home({
+  onNewSession,
   onOpenFolder,
   onOpenFile,
   onWorkspace,
   onDocument,
 }: {
+  onNewSession: () => void;
   /** Shows the native folder chooser; null without one (the sidebar's path
    * field is the fallback). */
   onOpenFolder: (() => void) | null;
@@ -27,22 +30,23 @@ export function Home({
   return (
     <div className="home">
       <h1>Welcome back</h1>
-      <p className="muted">Open a document. Or open a folder as a workspace and start a session about it.</p>
+      <p className="muted">Start a session, open a document, or open a folder as a workspace and start a session about it.</p>
       {noProvider && <FirstRun />}
-      {(onOpenFolder || onOpenFile) && (
-        <div className="home-actions">
-          {onOpenFolder && (
-            <button type="button" className="primary" onClick={onOpenFolder}>
-              Open folder…
-            </button>
-          )}
-          {onOpenFile && (
-            <button type="button" onClick={onOpenFile}>
-              Open file…
-            </button>
-          )}
-        </div>
-      )}
+      <div className="home-actions">
+        <button type="button" className="primary" onClick={onNewSession} title="A new session (Ctrl+Alt+N)">
+          Start a chat
+        </button>
+        {onOpenFolder && (
+          <button type="button" onClick={onOpenFolder}>
+            Open folder…
+          </button>
+        )}
+        {onOpenFile && (
+          <button type="button" onClick={onOpenFile}>
+            Open file…
+          </button>
+        )}
+      </div>
       <div className="home-grid">
         <section className="card" aria-labelledby="home-workspaces">
           <h2 id="home-workspaces">Recent workspaces</h2>
