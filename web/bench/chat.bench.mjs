@@ -1,0 +1,454 @@
+// The renderer's chat benchmark: the built renderer (web/dist) in headless
+// Chromium against the real agent host (target/debug) and the scripted
+// OpenAI-compatible provider, through web/e2e/world.mjs's harness. Prints
+// figures; asserts nothing about them.
+//
+//   cargo build -p agent-host -p agent-provider --features agent-provider/scripted --bins
+//   npm --prefix web run build
+//   npm --prefix web run bench [-- --runs 5 --turns 500 --deltas 10000 --part all|open|stream]
+//
+// open:   a session of 2 × `turns` messages (each answer a paragraph, a fenced
+//         code block and a line), built through POST /sessions/{id}/turns;
+//         from the click on the session in the list to the conversation
+//         rendered and interactive (definitions in docs/benchmarks.md,
+//         "Renderer").
+// stream: one answer of `deltas` text deltas; main-thread long tasks (Long
+//         Tasks API, > 50 ms) while it streams, and the delay from the last
+//         delta reaching the page's socket to the DOM showing it.
+//
+// The last stdout line is JSON with every sample.
+
+import { test } from 'node:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { send, startWorld, useBrowser, withPage, within } from '../e2e/world.mjs';
+import { codeAnswer, deltaCount, deltaReply, fmt, median, runTurn, textReply } from './helpers.mjs';
+import { startProxy } from './proxy.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    turns: { type: 'string', default: '500' },
+    deltas: { type: 'string', default: '10000' },
+    part: { type: 'string', default: 'all' },
+    quiet: { type: 'string', default: '1000' },
+    profile: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
+  },
+});
+const RUNS = Number(opts.runs);
+const TURNS = Number(opts.turns);
+const DELTAS = Number(opts.deltas);
+const QUIET_MS = Number(opts.quiet);
+const PART = opts.part;
+const PROFILE = opts.profile;
+const TRACE = opts.trace;
+const MARKER = 'QZXENDMARKERQZX';
+const PAUSE_MS = 400; // after the last delta, before the finish
+const RUN_LIMIT_MS = 120_000;
+
+const ARTIFACTS = join(import.meta.dirname, 'artifacts');
+useBrowser({ artifacts: ARTIFACTS });
+
+const out = { date: new Date().toISOString(), runs: RUNS, turns: TURNS, deltas: DELTAS, quietMs: QUIET_MS };
+const log = (...a) => console.log(...a);
+
+// ---------------------------------------------------------------------------
+// In-page probes (serialised by Playwright; no closures over this file)
+
+/** Before the click on the session: long tasks, the click's time, and a
+ * per-frame check of how far the conversation has rendered. */
+function installOpenProbe({ sessionId, messages, codeBlocks }) {
+  const b = (window.__bench = { click: null, longtasks: [], marks: {}, key: null });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) b.longtasks.push([e.startTime, e.duration]);
+  }).observe({ type: 'longtask' });
+  const mark = (name) => {
+    if (b.marks[name] === undefined) b.marks[name] = performance.now();
+  };
+  // Live collections: cheap to read every frame.
+  const msgs = document.getElementsByClassName('message');
+  const fallbacks = document.getElementsByClassName('md-fallback');
+  const blocks = document.getElementsByTagName('pre');
+  function visibleRendered(list) {
+    const box = list.getBoundingClientRect();
+    let seen = 0;
+    for (const m of list.querySelectorAll('.message')) {
+      const r = m.getBoundingClientRect();
+      if (r.bottom < box.top) continue;
+      if (r.top > box.bottom) break;
+      seen++;
+      if (m.classList.contains('assistant')) {
+        if (m.getElementsByClassName('md-fallback').length) return false;
+        const pre = m.querySelector('[data-streamdown="code-block-body"] pre');
+        if (!pre || !pre.querySelector('span[style]')) return false;
+      }
+    }
+    return seen > 0;
+  }
+  function frame() {
+    const list = document.querySelector('.chat .messages');
+    if (list && msgs.length > 0) mark('first');
+    if (list && b.marks.visible === undefined && visibleRendered(list)) mark('visible');
+    if (b.marks.all === undefined && msgs.length >= messages && fallbacks.length === 0) {
+      let rendered = 0;
+      for (const pre of blocks) if (pre.closest('[data-streamdown="code-block-body"]')) rendered++;
+      if (rendered >= codeBlocks) mark('all');
+    }
+    if (b.marks.all !== undefined && b.marks.highlighted === undefined) {
+      let plain = 0;
+      for (const pre of blocks) if (pre.closest('[data-streamdown="code-block-body"]') && !pre.querySelector('span[style]')) plain++;
+      if (plain === 0) mark('highlighted');
+    }
+    if (b.marks.highlighted === undefined || b.marks.visible === undefined) requestAnimationFrame(frame);
+  }
+  addEventListener(
+    'click',
+    (e) => {
+      if (b.click === null && e.target instanceof Element && e.target.closest(`button.link[title="${sessionId}"]`)) {
+        b.click = e.timeStamp;
+        requestAnimationFrame(frame);
+      }
+    },
+    true,
+  );
+}
+
+/** A keypress probe on the composer: from the keydown's timestamp to its
+ * `input` event being handled, and to the next frame after it. */
+function armKeyProbe() {
+  const b = window.__bench;
+  const ta = document.querySelector('.composer textarea');
+  b.key = { down: null, input: null, frame: null };
+  ta.addEventListener('keydown', (e) => (b.key.down = e.timeStamp), { once: true });
+  ta.addEventListener(
+    'input',
+    () => {
+      b.key.input = performance.now();
+      requestAnimationFrame(() => (b.key.frame = performance.now()));
+    },
+    { once: true },
+  );
+}
+
+/** Before Send: long tasks and the moment the DOM first holds `marker`. */
+function installStreamProbe({ marker }) {
+  const b = (window.__bench = { longtasks: [], caught: null, caughtFrame: null, frames: [] });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) b.longtasks.push([e.startTime, e.duration]);
+  }).observe({ type: 'longtask' });
+  const has = (n) => (n.nodeType === Node.TEXT_NODE ? n.data : n.textContent ?? '').includes(marker);
+  const mo = new MutationObserver((muts) => {
+    for (const m of muts) {
+      if (m.type === 'characterData' ? has(m.target) : [...m.addedNodes].some(has)) {
+        b.caught = performance.now();
+        mo.disconnect();
+        requestAnimationFrame(() => (b.caughtFrame = performance.now()));
+        return;
+      }
+    }
+  });
+  mo.observe(document.querySelector('.chat'), { subtree: true, childList: true, characterData: true });
+  // Frame gaps while streaming (a long task shows as a long gap).
+  let last = performance.now();
+  const tick = (t) => {
+    b.frames.push(t - last);
+    last = t;
+    if (b.caughtFrame === null || performance.now() - b.caughtFrame < 2000) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+
+/** Long tasks in [from, to): count, longest, total time over 50 ms. */
+function taskStats(longtasks, from, to = Infinity) {
+  const inRange = longtasks.filter(([s]) => s >= from && s < to);
+  return {
+    count: inRange.length,
+    longest: inRange.reduce((m, [, d]) => Math.max(m, d), 0),
+    blocking: inRange.reduce((n, [, d]) => n + Math.max(0, d - 50), 0),
+    lastEnd: inRange.reduce((m, [s, d]) => Math.max(m, s + d), from),
+  };
+}
+
+/** Waits until no long task has ended for `quietMs` after `from` (page
+ * time); returns the long tasks seen. */
+async function waitQuiet(page, from, quietMs) {
+  await page.waitForFunction(
+    ({ from, quietMs }) => {
+      const b = window.__bench;
+      const lastEnd = b.longtasks.reduce((m, [s, d]) => Math.max(m, s + d), from);
+      return performance.now() - lastEnd >= quietMs;
+    },
+    { from, quietMs },
+    { polling: 100, timeout: RUN_LIMIT_MS },
+  );
+  return page.evaluate(() => window.__bench.longtasks);
+}
+
+/** Offset of the page's performance clock from this process's: page =
+ * here + offset, to within half a round trip (reported). */
+async function clockOffset(page) {
+  let best = null;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const p = await page.evaluate(() => performance.now());
+    const t1 = performance.now();
+    if (!best || t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: p - (t0 + t1) / 2 };
+  }
+  return best;
+}
+
+/** With --profile: a CPU profile of `body` in the page, written to
+ * artifacts/<name>.cpuprofile (Chrome DevTools opens it). */
+async function profiled(page, name, body) {
+  if (TRACE && PROFILE) return traced(page, name, () => cpuProfiled(page, name, body));
+  if (TRACE) return traced(page, name, body);
+  if (!PROFILE) return body();
+  return cpuProfiled(page, name, body);
+}
+
+async function cpuProfiled(page, name, body) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  try {
+    return await body();
+  } finally {
+    const { profile } = await cdp.send('Profiler.stop');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, `${name}.cpuprofile`), JSON.stringify(profile));
+    await cdp.detach();
+  }
+}
+
+/** With --trace: a DevTools timeline trace of `body`, written to
+ * artifacts/<name>.trace.json, and what the page's long tasks spent their
+ * time on (top-level events inside each main-thread task over 50 ms). */
+async function traced(page, name, body) {
+  const cdp = await page.context().newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', ({ value }) => events.push(...value));
+  const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+  await cdp.send('Tracing.start', {
+    categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8,v8.execute,blink.user_timing',
+    transferMode: 'ReportEvents',
+  });
+  try {
+    return await body();
+  } finally {
+    await cdp.send('Tracing.end');
+    await done;
+    await cdp.detach();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, `${name}.trace.json`), JSON.stringify({ traceEvents: events }));
+    const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+    const onMain = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X');
+    const tasks = onMain.filter((e) => e.name === 'RunTask' && e.dur > 50_000);
+    for (const t of tasks) {
+      const inside = onMain.filter((e) => e !== t && e.ts >= t.ts && e.ts + (e.dur ?? 0) <= t.ts + t.dur);
+      const by = new Map();
+      for (const e of inside) by.set(e.name, (by.get(e.name) ?? 0) + (e.dur ?? 0));
+      const top = [...by].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, d]) => `${n} ${(d / 1000).toFixed(0)}`);
+      log(`    long task ${(t.dur / 1000).toFixed(0)} ms: ${top.join(', ')}`);
+    }
+    writeFileSync(join(ARTIFACTS, `${name}.longtasks.json`), JSON.stringify(tasks.map((t) => [t.ts, t.dur])));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// open: a long session
+
+async function openLongSession(world, sessionId) {
+  const samples = [];
+  for (let run = 0; run < RUNS; run++) {
+    await within(RUN_LIMIT_MS, `open run ${run}`, withPage(
+      world,
+      { name: `bench-open-${run}`, artifacts: ARTIFACTS, ready: (page) => page.locator(`button.link[title="${sessionId}"]`).waitFor() },
+      async ({ page }) => {
+        await page.evaluate(installOpenProbe, { sessionId, messages: 2 * TURNS, codeBlocks: TURNS });
+        await profiled(page, `open-${run}`, async () => {
+          await page.locator(`button.link[title="${sessionId}"]`).click();
+          await page.waitForFunction(() => window.__bench.marks.all !== undefined, null, { polling: 'raf', timeout: RUN_LIMIT_MS });
+        });
+        // A key right away: how soon does the composer answer?
+        const textarea = page.locator('.composer textarea');
+        await page.evaluate(armKeyProbe);
+        await textarea.press('x');
+        await page.waitForFunction(() => window.__bench.key.frame !== null, null, { timeout: RUN_LIMIT_MS });
+        const keyNow = await page.evaluate(() => ({ ...window.__bench.key, all: window.__bench.marks.all }));
+        await page.waitForFunction(() => window.__bench.marks.highlighted !== undefined, null, { timeout: RUN_LIMIT_MS });
+        const click = await page.evaluate(() => window.__bench.click);
+        const longtasks = await waitQuiet(page, click, QUIET_MS);
+        // And once quiet.
+        await page.evaluate(armKeyProbe);
+        await textarea.press('y');
+        await page.waitForFunction(() => window.__bench.key.frame !== null, null, { timeout: RUN_LIMIT_MS });
+        const b = await page.evaluate(() => {
+          const fetches = performance
+            .getEntriesByType('resource')
+            .filter((e) => e.name.includes('/messages'))
+            .map((e) => [e.startTime, e.responseEnd, e.encodedBodySize || e.transferSize]);
+          return { ...window.__bench, fetches, domMessages: document.getElementsByClassName('message').length };
+        });
+        const tasks = taskStats(longtasks, click);
+        const rel = (t) => t - click;
+        const fetch = b.fetches.filter(([s]) => s >= click).pop();
+        const sample = {
+          first: rel(b.marks.first),
+          visible: rel(b.marks.visible),
+          all: rel(b.marks.all),
+          highlighted: rel(b.marks.highlighted),
+          interactive: Math.max(rel(b.marks.all), rel(tasks.lastEnd)),
+          fetch: fetch ? fetch[1] - fetch[0] : null,
+          fetchEnd: fetch ? rel(fetch[1]) : null,
+          longTasks: tasks.count,
+          longestTask: tasks.longest,
+          blocking: tasks.blocking,
+          keyAtAll: { at: rel(keyNow.down), input: keyNow.input - keyNow.down, frame: keyNow.frame - keyNow.down },
+          keyQuiet: { input: b.key.input - b.key.down, frame: b.key.frame - b.key.down },
+          domMessages: b.domMessages,
+        };
+        samples.push(sample);
+        log(
+          `  open run ${run + 1}/${RUNS}: first ${fmt(sample.first)} ms, visible ${fmt(sample.visible)}, all ${fmt(sample.all)}, ` +
+            `highlighted ${fmt(sample.highlighted)}, interactive ${fmt(sample.interactive)} ` +
+            `(messages fetch ${fmt(sample.fetch)} ms, ends at ${fmt(sample.fetchEnd)}); long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
+            `blocking ${fmt(sample.blocking)} ms; key at "all": input ${fmt(sample.keyAtAll.input)} ms, frame ${fmt(sample.keyAtAll.frame)} ms; ` +
+            `key when quiet: frame ${fmt(sample.keyQuiet.frame)} ms; ${sample.domMessages} .message in the DOM`,
+        );
+      },
+    ));
+  }
+  return samples;
+}
+
+// ---------------------------------------------------------------------------
+// stream: one long answer
+
+async function streamLongAnswer(world, proxy) {
+  const samples = [];
+  const viaProxy = { ...world, host: { ...world.host, base: proxy.base } };
+  for (let run = 0; run < RUNS; run++) {
+    const session = await world.host.api('POST', '/sessions', {});
+    await within(RUN_LIMIT_MS, `stream run ${run}`, withPage(
+      viaProxy,
+      {
+        name: `bench-stream-${run}`,
+        artifacts: ARTIFACTS,
+        ready: async (page) => {
+          await page.locator(`button.link[title="${session.id}"]`).click();
+          await page.locator('.composer textarea').waitFor();
+        },
+      },
+      async ({ page }) => {
+        await page.evaluate(installStreamProbe, { marker: MARKER });
+        const armed = proxy.watch(MARKER);
+        const sentAt = await page.evaluate(() => performance.now());
+        await profiled(page, `stream-${run}`, async () => {
+          await send(page, `Stream ${DELTAS} deltas (${run})`);
+          await page.waitForFunction(() => window.__bench.caughtFrame !== null, null, { polling: 100, timeout: RUN_LIMIT_MS });
+        });
+        await page.locator('.message.assistant .message-actions').last().waitFor({ timeout: RUN_LIMIT_MS });
+        const longtasks = await waitQuiet(page, sentAt, QUIET_MS);
+        const clock = await clockOffset(page);
+        const b = await page.evaluate(() => {
+          const turn = performance
+            .getEntriesByType('resource')
+            .filter((e) => e.name.endsWith('/turns'))
+            .pop();
+          return { ...window.__bench, turn: turn ? [turn.startTime, turn.responseEnd] : null };
+        });
+        if (armed.at === null) throw new Error('the proxy never saw the marker');
+        const arrived = armed.at + clock.offset;
+        const tasks = taskStats(longtasks, sentAt);
+        const sample = {
+          longTasks: tasks.count,
+          longestTask: tasks.longest,
+          blocking: tasks.blocking,
+          caughtUp: b.caught - arrived,
+          caughtUpFrame: b.caughtFrame - arrived,
+          streamMs: b.turn ? arrived - b.turn[0] : null,
+          clockRtt: clock.rtt,
+          longestFrameGap: Math.max(...b.frames),
+        };
+        samples.push(sample);
+        log(
+          `  stream run ${run + 1}/${RUNS}: long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
+            `blocking ${fmt(sample.blocking)} ms; last delta → DOM ${fmt(sample.caughtUp)} ms (→ next frame ${fmt(sample.caughtUpFrame)}); ` +
+            `request → last delta ${fmt(sample.streamMs)} ms; longest frame gap ${fmt(sample.longestFrameGap)} ms; clock ±${fmt(clock.rtt / 2)} ms`,
+        );
+      },
+    ));
+  }
+  return samples;
+}
+
+// ---------------------------------------------------------------------------
+
+function summarise(name, samples, keys) {
+  const row = {};
+  for (const k of keys) {
+    const get = (s) => k.split('.').reduce((o, p) => o?.[p], s);
+    const xs = samples.map(get).filter((x) => typeof x === 'number');
+    row[k] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+  }
+  log(`\n${name} (n=${samples.length}; median [min – max]):`);
+  for (const [k, v] of Object.entries(row)) log(`  ${k.padEnd(20)} ${fmt(v.median).padStart(9)}  [${fmt(v.min)} – ${fmt(v.max)}]`);
+  return row;
+}
+
+// One node:test test only because world.mjs's useBrowser() sets the browser
+// up in a root `before` hook, and a test is what runs after those hooks
+// (root hooks run concurrently with each other). It prints, never asserts.
+test('chat benchmark (prints figures)', async () => {
+  const reply = deltaReply(DELTAS, MARKER, PAUSE_MS);
+  if (deltaCount(reply) !== DELTAS) throw new Error(`the stream reply has ${deltaCount(reply)} deltas, not ${DELTAS}`);
+  const doOpen = PART === 'all' || PART === 'open';
+  const doStream = PART === 'all' || PART === 'stream';
+  const script = [
+    ...(doOpen ? Array.from({ length: TURNS }, (_, i) => textReply(codeAnswer(i))) : []),
+    ...(doStream ? Array.from({ length: RUNS }, () => reply) : []),
+  ];
+  const world = await startWorld({ name: 'bench', script });
+  let proxy;
+  try {
+    log(`chat bench: ${RUNS} runs; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    if (doOpen) {
+      const session = await world.host.api('POST', '/sessions', {});
+      const t0 = performance.now();
+      for (let i = 0; i < TURNS; i++) await runTurn(world.host, session.id, `Question ${i}: how do I sum a list?`);
+      const built = performance.now() - t0;
+      const { messages } = await world.host.api('GET', `/sessions/${encodeURIComponent(session.id)}/messages`);
+      if (messages.length !== 2 * TURNS) throw new Error(`the session has ${messages.length} messages, not ${2 * TURNS}`);
+      const bytes = JSON.stringify({ messages }).length;
+      log(`open: ${messages.length} messages (${(bytes / 1e6).toFixed(2)} MB of JSON) built by ${TURNS} turns in ${(built / 1000).toFixed(1)} s`);
+      const samples = await openLongSession(world, session.id);
+      out.open = {
+        messages: messages.length,
+        jsonBytes: bytes,
+        summary: summarise('open a session', samples, [
+          'first', 'visible', 'all', 'highlighted', 'interactive', 'fetch', 'longTasks', 'longestTask', 'blocking',
+          'keyAtAll.input', 'keyAtAll.frame', 'keyQuiet.frame',
+        ]),
+        samples,
+      };
+    }
+    if (doStream) {
+      proxy = await startProxy(world.host.base);
+      log(`stream: ${DELTAS} deltas per answer`);
+      const samples = await streamLongAnswer(world, proxy);
+      out.stream = {
+        summary: summarise('stream an answer', samples, [
+          'longTasks', 'longestTask', 'blocking', 'caughtUp', 'caughtUpFrame', 'streamMs', 'longestFrameGap',
+        ]),
+        samples,
+      };
+    }
+  } finally {
+    await proxy?.stop();
+    await world.stop();
+  }
+  log(JSON.stringify(out));
+});

@@ -1,0 +1,156 @@
+// What the renderer benchmark needs besides web/e2e/world.mjs: agent turns
+// from node (world.mjs's `host.api` parses a JSON answer; a turn's answer is
+// an SSE stream), the scripted replies, and small statistics.
+
+import { request as httpRequest } from 'node:http';
+import { rendererOrigin, within } from '../e2e/world.mjs';
+
+/** Runs one agent turn through the host API and reads its stream to the
+ * end; resolves with the stream's text (SSE frames). */
+export function runTurn(host, sessionId, message, { timeoutMs = 60_000 } = {}) {
+  const path = `/sessions/${encodeURIComponent(sessionId)}/turns`;
+  return within(
+    timeoutMs,
+    `POST ${path}`,
+    new Promise((resolveTurn, reject) => {
+      const body = JSON.stringify({ message });
+      const req = httpRequest(
+        `${host.base}${path}`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: host.authorization,
+            // As the renderer's page is seen (the host's Referer guard).
+            referer: `${rendererOrigin()}/desktop/`,
+            'content-type': 'application/json',
+            accept: 'text/event-stream',
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d) => (text += d));
+          res.on('end', () => {
+            if (res.statusCode !== 200) reject(new Error(`POST ${path} → ${res.statusCode}: ${text.slice(0, 300)}`));
+            else if (!text.includes('"type":"finish"')) reject(new Error(`POST ${path}: the stream ended without a finish`));
+            else resolveTurn(text);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    }),
+  );
+}
+
+const LANGS = [
+  [
+    'rust',
+    (n) => [
+      `fn answer_${n}(items: &[u32]) -> u32 {`,
+      '    let mut total = 0;',
+      '    for item in items {',
+      `        total += item * ${n % 97};`,
+      '    }',
+      '    total',
+      '}',
+    ],
+  ],
+  [
+    'ts',
+    (n) => [
+      `export function answer${n}(items: number[]): number {`,
+      `  // ${n}: sum the items`,
+      '  return items.reduce((total, item) => total + item, 0);',
+      '}',
+      '',
+      `console.log(answer${n}([1, 2, 3]));`,
+    ],
+  ],
+  [
+    'python',
+    (n) => [
+      `def answer_${n}(items):`,
+      `    """Sums the items ({n})."""`,
+      '    total = 0',
+      '    for item in items:',
+      '        total += item',
+      '    return total',
+    ],
+  ],
+  ['bash', (n) => ['set -euo pipefail', `for i in $(seq 1 ${n % 10 + 1}); do`, '  echo "step $i"', 'done']],
+];
+
+/** The `n`th answer of the long session: a paragraph, a fenced code block
+ * (four languages in turn) and a closing line, about 500 characters. */
+export function codeAnswer(n) {
+  const [lang, lines] = LANGS[n % LANGS.length];
+  return [
+    `Here is **answer ${n}**. The function below walks the items once and keeps a running total, ` +
+      'so it is linear in the input and allocates nothing; the `total` starts at zero.',
+    '',
+    '```' + lang,
+    ...lines(n),
+    '```',
+    '',
+    `Call it with your list; for an empty list it returns 0. (${n})`,
+  ].join('\n');
+}
+
+/** A scripted streaming reply of `text` in `pieces` chunks. */
+export function textReply(text, pieces = 8) {
+  const size = Math.ceil(text.length / pieces);
+  const events = [];
+  for (let i = 0; i < text.length; i += size) events.push({ kind: 'text', text: text.slice(i, i + size) });
+  events.push({ kind: 'finish', reason: 'stop' }, { kind: 'usage', input: 10, output: pieces }, { kind: 'done' });
+  return { kind: 'stream', events };
+}
+
+/**
+ * A scripted reply of exactly `count` text deltas, as fast as the provider
+ * writes: paragraphs of 40 words (`deltas` runs of "word "), a fenced code
+ * block every fifth paragraph (a line per delta), and `marker` as the last
+ * delta, followed by a pause of `pauseMs` before the finish (so that the
+ * last delta's arrival is the last network read before a gap). Stays under
+ * the renderer's 60,000-character markdown limit for 10,000 deltas.
+ */
+export function deltaReply(count, marker, pauseMs) {
+  const events = [];
+  let left = count - 1;
+  let paragraph = 0;
+  const push = (e, n) => {
+    events.push(e);
+    left -= n;
+  };
+  while (left > 0) {
+    if (paragraph % 5 === 4 && left > 12) {
+      push({ kind: 'text', text: '\n\n```ts\n' }, 1);
+      for (let i = 0; i < 8; i++) push({ kind: 'text', text: `const v${i} = f(${i});\n` }, 1);
+      push({ kind: 'text', text: '```\n\n' }, 1);
+    } else {
+      const words = Math.min(40, left - 1);
+      if (words > 0) push({ kind: 'deltas', count: words, text: 'word ' }, words);
+      if (left > 0) push({ kind: 'text', text: '\n\n' }, 1);
+    }
+    paragraph++;
+  }
+  events.push({ kind: 'text', text: marker });
+  if (pauseMs > 0) events.push({ kind: 'delay', ms: pauseMs });
+  events.push({ kind: 'finish', reason: 'stop' }, { kind: 'usage', input: 10, output: count }, { kind: 'done' });
+  return { kind: 'stream', events };
+}
+
+/** Number of text deltas a scripted reply sends. */
+export function deltaCount(reply) {
+  return reply.events.reduce((n, e) => n + (e.kind === 'text' ? 1 : e.kind === 'deltas' ? e.count : 0), 0);
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export const fmt = (ms) => (Number.isFinite(ms) ? ms.toFixed(1) : String(ms));
