@@ -1,10 +1,15 @@
 // DesktopChatTransport: the AI SDK's ChatTransport over window.desktop.
 //
 // The chat id is the host's session id. A turn's answer is the AI SDK UI
-// message stream (docs/rfc/stream.md); it is parsed with the `ai` package's
-// own `parseJsonEventStream` + `uiMessageChunkSchema`, as DefaultChatTransport
-// does, after `trackEventIds` has noted each frame's `id:` so that
-// `reconnectToStream` can resume with `Last-Event-ID`.
+// message stream (docs/rfc/stream.md). Each frame's `id:` is noted (so that
+// `reconnectToStream` can resume with `Last-Event-ID`) and its data parsed
+// and validated as `parseJsonEventStream` does for DefaultChatTransport
+// (`safeParseJSON` with the `ai` package's `uiMessageChunkSchema`), in one
+// pass over each network read. Consecutive deltas of the same part within
+// one read are handed on as one chunk (`coalesce`): the AI SDK does work per
+// chunk, and a fast answer's 10,000 deltas arrive dozens to a read, so
+// chunk by chunk its bookkeeping kept the page's main thread busy for
+// hundreds of milliseconds at a time. The message built is the same.
 //
 // A turn's options come from the transport's `turn` and the call's `body`
 // (`sendMessage(msg, {body: {context: turnContext(docId, selection)}})`);
@@ -16,12 +21,12 @@
 // (the failed request was refused before anything was stored, e.g.
 // `provider_down`), the question is sent as a new turn instead.
 
-import { parseJsonEventStream } from '@ai-sdk/provider-utils';
+import { safeParseJSON } from '@ai-sdk/provider-utils';
 import { uiMessageChunkSchema, type ChatTransport, type UIMessage, type UIMessageChunk } from 'ai';
 import { createDesktopApi, type DesktopApi } from './api';
 import { getDesktop } from './bridge';
 import { HostError, isHostError } from './errors';
-import { trackEventIds } from './sse';
+import { SseSplitter } from './sse';
 import type { DesktopBridge, ProviderId, StartTurnOptions, TextSelection, TurnContext } from './types';
 
 export interface DesktopChatTransportOptions {
@@ -146,16 +151,58 @@ export class DesktopChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
 
   private chunks(chatId: string, res: Response): ReadableStream<UIMessageChunk> {
     if (!res.body) throw new HostError('bad_response', 'The host answered without a stream.', res.status);
-    const bytes = trackEventIds(res.body, (ev) => {
-      if (ev.id) this.lastIds.set(chatId, ev.id);
-    });
-    return parseJsonEventStream({ stream: bytes, schema: uiMessageChunkSchema }).pipeThrough(
-      new TransformStream({
-        transform(part, controller) {
+    const splitter = new SseSplitter();
+    const decoder = new TextDecoder();
+    const lastIds = this.lastIds;
+    // The frames one read completed, parsed; an invalid frame errors the
+    // stream after the chunks before it.
+    async function frames(text: string, controller: TransformStreamDefaultController<UIMessageChunk>) {
+      const out: UIMessageChunk[] = [];
+      try {
+        for (const ev of splitter.push(text)) {
+          if (ev.id) lastIds.set(chatId, ev.id);
+          if (ev.data === '[DONE]') continue;
+          const part = await safeParseJSON({ text: ev.data, schema: uiMessageChunkSchema });
           if (!part.success) throw part.error;
-          controller.enqueue(part.value as UIMessageChunk);
+          coalesce(out, part.value as UIMessageChunk);
+        }
+      } finally {
+        for (const chunk of out) controller.enqueue(chunk);
+      }
+    }
+    return res.body.pipeThrough(
+      new TransformStream<Uint8Array, UIMessageChunk>({
+        transform: (bytes, controller) => frames(decoder.decode(bytes, { stream: true }), controller),
+        flush: async (controller) => {
+          await frames(decoder.decode(), controller);
+          splitter.end();
         },
       }),
     );
   }
+}
+
+/** Appends `chunk` to `out`, merged into the last chunk when both are
+ * deltas of the same text, reasoning or tool-input part (and carry no
+ * provider metadata): the AI SDK appends deltas, so the part it builds is
+ * the same. */
+export function coalesce(out: UIMessageChunk[], chunk: UIMessageChunk): void {
+  const prev = out[out.length - 1];
+  if (prev !== undefined && prev.type === chunk.type) {
+    if (
+      (prev.type === 'text-delta' || prev.type === 'reasoning-delta') &&
+      (chunk.type === 'text-delta' || chunk.type === 'reasoning-delta') &&
+      prev.id === chunk.id &&
+      prev.providerMetadata === undefined &&
+      chunk.providerMetadata === undefined
+    ) {
+      out[out.length - 1] = { ...prev, delta: prev.delta + chunk.delta };
+      return;
+    }
+    if (prev.type === 'tool-input-delta' && chunk.type === 'tool-input-delta' && prev.toolCallId === chunk.toolCallId) {
+      out[out.length - 1] = { ...prev, inputTextDelta: prev.inputTextDelta + chunk.inputTextDelta };
+      return;
+    }
+  }
+  out.push(chunk);
 }

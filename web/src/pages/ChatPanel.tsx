@@ -1,6 +1,6 @@
 import { useChat } from '@ai-sdk/react';
 import type { UIMessage } from 'ai';
-import { useEffect, useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useChangesFollowSession } from '../changes/hooks';
 import { ExternalLinkContext, shellOpener } from '../chat/links';
 import { messageText } from '../chat/MessageActions';
@@ -11,6 +11,26 @@ import { isHostError } from '../desktop/errors';
 import type { TurnContext } from '../desktop/types';
 import { useDesktop, useQuery } from '../desktop-context';
 import { errorText } from '../hooks';
+
+/** A message re-renders only when its own props change: while an answer
+ * streams, the messages before it are left alone. */
+const ChatMessageMemo = memo(ChatMessage);
+
+/** How often a streaming answer updates the page at most (ms): the AI SDK
+ * applies every delta to its state but tells React once per interval, so a
+ * fast stream costs one render (and one markdown parse) per interval, not
+ * one per delta. */
+const STREAM_THROTTLE_MS = 50;
+
+/** A function of stable identity that always calls the latest `fn` (for
+ * props of memoised children). */
+function useStableCallback<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  const latest = useRef(fn);
+  useLayoutEffect(() => {
+    latest.current = fn;
+  });
+  return useCallback((...args: A) => latest.current(...args), []);
+}
 
 /** What a chat needs of its window besides the session. */
 interface ChatProps {
@@ -24,6 +44,10 @@ interface ChatProps {
 
 export function ChatPanel({ sessionId, onSettings, onTurnEnd, context }: ChatProps & { sessionId: string }) {
   const { data, error, version } = useQuery(['messages', sessionId], (api) => api.sessions.messages(sessionId));
+  // Start loading the markdown renderer while the conversation loads.
+  useEffect(() => {
+    void import('../chat/MarkdownImpl');
+  }, []);
   if (error) return <div className="error-line">Cannot load the conversation: {errorText(error)}</div>;
   if (!data) return <div className="muted">Loading…</div>;
   // A new load (the host is back after a restart) starts the chat afresh
@@ -56,6 +80,7 @@ function Chat({
     id: sessionId,
     messages: initial,
     transport,
+    experimental_throttle: STREAM_THROTTLE_MS,
     onFinish: () => {
       // What the turn changed is final now.
       queries.invalidate(['changes', sessionId]);
@@ -121,7 +146,7 @@ function Chat({
     !busy &&
     lastUser !== undefined &&
     (error !== undefined || (last?.role === 'assistant' && (lastStatus === 'error' || lastStatus === 'interrupted')));
-  function retry() {
+  const retry = useStableCallback(() => {
     if (!lastUser) return;
     const text = messageText(lastUser);
     if (!text) return;
@@ -129,21 +154,23 @@ function Chat({
     setActionError(null);
     const turnContext = context?.();
     void sendMessage({ text }, turnContext ? { body: { context: turnContext } } : undefined);
-  }
+  });
+  const onAnswer = useStableCallback((id: string, approved: boolean) => void answer(id, approved));
+  const onAlwaysAllow = useStableCallback((id: string, tool: string, input: unknown) => void alwaysAllow(id, tool, input));
 
   return (
     <ExternalLinkContext.Provider value={openExternal}>
       <section className="chat">
         <div className="messages">
           {messages.map((m, i) => (
-            <ChatMessage
+            <ChatMessageMemo
               key={m.id}
               sessionId={sessionId}
               message={m}
               finished={!(busy && i === messages.length - 1)}
               answered={answered}
-              onAnswer={(id, approved) => void answer(id, approved)}
-              onAlwaysAllow={workspaceId ? (id, tool, input) => void alwaysAllow(id, tool, input) : undefined}
+              onAnswer={onAnswer}
+              onAlwaysAllow={workspaceId ? onAlwaysAllow : undefined}
               onRetry={failed && m === last && m.role === 'assistant' ? retry : undefined}
             />
           ))}
