@@ -1,6 +1,6 @@
 import { useChat } from '@ai-sdk/react';
 import type { UIMessage } from 'ai';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, startTransition, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useChangesFollowSession } from '../changes/hooks';
 import { ExternalLinkContext, shellOpener } from '../chat/links';
 import { messageText } from '../chat/MessageActions';
@@ -21,6 +21,86 @@ const ChatMessageMemo = memo(ChatMessage);
  * fast stream costs one render (and one markdown parse) per interval, not
  * one per delta. */
 const STREAM_THROTTLE_MS = 50;
+
+/** When a conversation opens with more messages than this, each of them is
+ * rendered in full (markdown, highlighted code, tool cards) only once it
+ * comes near the visible part of the list, in a transition (interruptible,
+ * in slices); until then it is its plain text, which the browser neither
+ * lays out nor paints (`content-visibility: auto`). A 1,000-message session
+ * then opens by rendering the screenful it shows instead of all 1,000 (see
+ * docs/benchmarks.md, "Renderer"). Messages added later (a new turn) are
+ * rendered in full at once. */
+const DEFER_AFTER = 60;
+/** "Near": within one list height above or below what is visible. */
+const NEAR_MARGIN = '100% 0px';
+
+/** One IntersectionObserver for a chat's deferred messages: calls each
+ * element's callback once, when it first comes near the visible part of
+ * the list (the scrolling `.messages` element that holds them). */
+class NearView {
+  private observer: IntersectionObserver | null = null;
+  private readonly callbacks = new Map<Element, () => void>();
+
+  observe(el: Element, near: () => void): () => void {
+    this.observer ??= new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          const callback = entry.isIntersecting ? this.callbacks.get(entry.target) : undefined;
+          if (callback) {
+            this.unobserve(entry.target);
+            callback();
+          }
+        }
+      },
+      { root: el.closest('.messages'), rootMargin: NEAR_MARGIN },
+    );
+    this.callbacks.set(el, near);
+    this.observer.observe(el);
+    return () => this.unobserve(el);
+  }
+
+  private unobserve(el: Element): void {
+    this.callbacks.delete(el);
+    this.observer?.unobserve(el);
+  }
+}
+
+type ChatMessageProps = Parameters<typeof ChatMessage>[0];
+
+/** A rough height for a deferred message's box, so that the list's scroll
+ * height is about right before its messages are rendered. */
+function estimatedHeight(text: string): number {
+  let lines = 0;
+  for (const line of text.split('\n')) lines += 1 + Math.floor(line.length / 90);
+  return Math.min(4000, 40 + 21 * lines);
+}
+
+/** A message of the list: in full, or (deferred) its plain text until it
+ * comes near the visible part of the list, and in full from then on. */
+const MessageSlot = memo(function MessageSlot({
+  near,
+  deferred,
+  ...props
+}: ChatMessageProps & { near: NearView | null; deferred: boolean }) {
+  // Decided once: a message rendered in full stays so.
+  const [full, setFull] = useState(() => near === null || !deferred);
+  const placeholder = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (full || near === null || placeholder.current === null) return;
+    return near.observe(placeholder.current, () => startTransition(() => setFull(true)));
+  }, [full, near]);
+  if (full) return <ChatMessageMemo {...props} />;
+  const text = messageText(props.message);
+  return (
+    <div
+      ref={placeholder}
+      className={`message ${props.message.role} message-deferred`}
+      style={{ contentVisibility: 'auto', containIntrinsicSize: `auto ${estimatedHeight(text)}px` }}
+    >
+      <p className="text">{text}</p>
+    </div>
+  );
+});
 
 /** A function of stable identity that always calls the latest `fn` (for
  * props of memoised children). */
@@ -155,6 +235,9 @@ function Chat({
     const turnContext = context?.();
     void sendMessage({ text }, turnContext ? { body: { context: turnContext } } : undefined);
   });
+  const [near] = useState(() => (typeof IntersectionObserver === 'undefined' ? null : new NearView()));
+  // The messages a long conversation opened with are deferred.
+  const [deferred] = useState(() => (initial.length > DEFER_AFTER ? new Set(initial.map((m) => m.id)) : null));
   const onAnswer = useStableCallback((id: string, approved: boolean) => void answer(id, approved));
   const onAlwaysAllow = useStableCallback((id: string, tool: string, input: unknown) => void alwaysAllow(id, tool, input));
 
@@ -163,8 +246,10 @@ function Chat({
       <section className="chat">
         <div className="messages">
           {messages.map((m, i) => (
-            <ChatMessageMemo
+            <MessageSlot
               key={m.id}
+              near={near}
+              deferred={deferred?.has(m.id) ?? false}
               sessionId={sessionId}
               message={m}
               finished={!(busy && i === messages.length - 1)}
