@@ -5,7 +5,8 @@
 //
 //   cargo build -p agent-host -p agent-provider --features agent-provider/scripted --bins
 //   npm --prefix web run build
-//   npm --prefix web run bench [-- --runs 5 --turns 500 --deltas 10000 --part all|open|stream]
+//   npm --prefix web run bench [-- --runs 5 --turns 500 --deltas 10000 --part all|open|stream
+//                                  --host target/release/agent-host --profile --trace]
 //
 // open:   a session of 2 × `turns` messages (each answer a paragraph, a fenced
 //         code block and a line), built through POST /sessions/{id}/turns;
@@ -20,10 +21,12 @@
 
 import { test } from 'node:test';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { send, startWorld, useBrowser, withPage, within } from '../e2e/world.mjs';
+import { HOST_BIN, send, useBrowser, withPage, within } from '../e2e/world.mjs';
 import { codeAnswer, deltaCount, deltaReply, fmt, median, runTurn, textReply } from './helpers.mjs';
+import { startBenchWorld } from './host.mjs';
 import { startProxy } from './proxy.mjs';
 
 const { values: opts } = parseArgs({
@@ -35,6 +38,8 @@ const { values: opts } = parseArgs({
     quiet: { type: 'string', default: '1000' },
     profile: { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
+    // The agent-host binary; world.mjs's debug build without it.
+    host: { type: 'string', default: process.env.BENCH_HOST_BIN ?? '' },
   },
 });
 const RUNS = Number(opts.runs);
@@ -47,6 +52,8 @@ const TRACE = opts.trace;
 const MARKER = 'QZXENDMARKERQZX';
 const PAUSE_MS = 400; // after the last delta, before the finish
 const RUN_LIMIT_MS = 120_000;
+/** The long session's answers cycle through this many languages. */
+const WARM_LANGS = 4;
 
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 useBrowser({ artifacts: ARTIFACTS });
@@ -58,20 +65,24 @@ const log = (...a) => console.log(...a);
 // In-page probes (serialised by Playwright; no closures over this file)
 
 /** Before the click on the session: long tasks, the click's time, and a
- * per-frame check of how far the conversation has rendered. */
-function installOpenProbe({ sessionId, messages, codeBlocks }) {
-  const b = (window.__bench = { click: null, longtasks: [], marks: {}, key: null });
+ * per-frame check of how far the conversation has rendered:
+ *   first    the first message is in the DOM;
+ *   all      every message of the session is in the DOM (in full, or as a
+ *            deferred placeholder that is rendered when it comes near);
+ *   visible  every message the list's viewport shows is rendered in full:
+ *            markdown (not the plain-text fallback or a placeholder), its
+ *            code blocks highlighted (their tokens in more than one colour;
+ *            the unhighlighted body has one). */
+function installOpenProbe({ sessionId, messages }) {
+  const b = (window.__bench = { click: null, longtasks: [], marks: {}, key: null, scroll: null });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) b.longtasks.push([e.startTime, e.duration]);
   }).observe({ type: 'longtask' });
   const mark = (name) => {
     if (b.marks[name] === undefined) b.marks[name] = performance.now();
   };
-  // Live collections: cheap to read every frame.
-  const msgs = document.getElementsByClassName('message');
-  const fallbacks = document.getElementsByClassName('md-fallback');
-  const blocks = document.getElementsByTagName('pre');
-  function visibleRendered(list) {
+  const msgs = document.getElementsByClassName('message'); // live: cheap to read every frame
+  window.__visibleRendered = function visibleRendered(list) {
     const box = list.getBoundingClientRect();
     let seen = 0;
     for (const m of list.querySelectorAll('.message')) {
@@ -79,29 +90,22 @@ function installOpenProbe({ sessionId, messages, codeBlocks }) {
       if (r.bottom < box.top) continue;
       if (r.top > box.bottom) break;
       seen++;
-      if (m.classList.contains('assistant')) {
-        if (m.getElementsByClassName('md-fallback').length) return false;
-        const pre = m.querySelector('[data-streamdown="code-block-body"] pre');
-        if (!pre || !pre.querySelector('span[style]')) return false;
+      if (m.classList.contains('message-deferred') || m.getElementsByClassName('md-fallback').length) return false;
+      for (const block of m.querySelectorAll('[data-streamdown="code-block-body"]')) {
+        // Highlighted: its tokens have more than one colour.
+        const colours = new Set();
+        for (const span of block.querySelectorAll('pre span[style]')) colours.add(span.style.getPropertyValue('--sdm-c'));
+        if (colours.size < 2) return false;
       }
     }
     return seen > 0;
-  }
+  };
   function frame() {
     const list = document.querySelector('.chat .messages');
     if (list && msgs.length > 0) mark('first');
-    if (list && b.marks.visible === undefined && visibleRendered(list)) mark('visible');
-    if (b.marks.all === undefined && msgs.length >= messages && fallbacks.length === 0) {
-      let rendered = 0;
-      for (const pre of blocks) if (pre.closest('[data-streamdown="code-block-body"]')) rendered++;
-      if (rendered >= codeBlocks) mark('all');
-    }
-    if (b.marks.all !== undefined && b.marks.highlighted === undefined) {
-      let plain = 0;
-      for (const pre of blocks) if (pre.closest('[data-streamdown="code-block-body"]') && !pre.querySelector('span[style]')) plain++;
-      if (plain === 0) mark('highlighted');
-    }
-    if (b.marks.highlighted === undefined || b.marks.visible === undefined) requestAnimationFrame(frame);
+    if (list && msgs.length >= messages) mark('all');
+    if (list && b.marks.visible === undefined && window.__visibleRendered(list)) mark('visible');
+    if (b.marks.all === undefined || b.marks.visible === undefined) requestAnimationFrame(frame);
   }
   addEventListener(
     'click',
@@ -113,6 +117,20 @@ function installOpenProbe({ sessionId, messages, codeBlocks }) {
     },
     true,
   );
+}
+
+/** Jumps the list to its end and notes when what it shows there is
+ * rendered in full. */
+function scrollToEnd() {
+  const b = window.__bench;
+  const list = document.querySelector('.chat .messages');
+  b.scroll = { start: performance.now(), visible: null };
+  list.scrollTop = list.scrollHeight;
+  const frame = () => {
+    if (window.__visibleRendered(list)) b.scroll.visible = performance.now();
+    else requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
 }
 
 /** A keypress probe on the composer: from the keydown's timestamp to its
@@ -260,27 +278,62 @@ async function traced(page, name, body) {
 // ---------------------------------------------------------------------------
 // open: a long session
 
-async function openLongSession(world, sessionId) {
+/** Waits until the page's conversation shows `n` highlighted code blocks
+ * and then for a second: a window that has highlighted those languages. */
+async function warmedUp(page, n) {
+  await page.waitForFunction(
+    (n) => {
+      let done = 0;
+      for (const block of document.querySelectorAll('.message [data-streamdown="code-block-body"]')) {
+        const colours = new Set();
+        for (const span of block.querySelectorAll('pre span[style]')) colours.add(span.style.getPropertyValue('--sdm-c'));
+        if (colours.size >= 2) done++;
+      }
+      return done >= n;
+    },
+    n,
+    { polling: 100, timeout: RUN_LIMIT_MS },
+  );
+  await page.waitForTimeout(1000);
+}
+
+/** `cold`: the first chat a fresh window opens. `warm`: the window has
+ * shown another session with code in the same languages first (its
+ * markdown renderer and highlighter loaded, the grammars compiled). */
+async function openLongSession(world, sessionId, warmId, mode) {
   const samples = [];
   for (let run = 0; run < RUNS; run++) {
     await within(RUN_LIMIT_MS, `open run ${run}`, withPage(
       world,
-      { name: `bench-open-${run}`, artifacts: ARTIFACTS, ready: (page) => page.locator(`button.link[title="${sessionId}"]`).waitFor() },
+      {
+        name: `bench-open-${mode}-${run}`,
+        artifacts: ARTIFACTS,
+        ready: async (page) => {
+          if (mode === 'warm') {
+            await page.locator(`button.link[title="${warmId}"]`).click();
+            await warmedUp(page, WARM_LANGS);
+          }
+          await page.locator(`button.link[title="${sessionId}"]`).waitFor();
+        },
+      },
       async ({ page }) => {
-        await page.evaluate(installOpenProbe, { sessionId, messages: 2 * TURNS, codeBlocks: TURNS });
-        await profiled(page, `open-${run}`, async () => {
-          await page.locator(`button.link[title="${sessionId}"]`).click();
-          await page.waitForFunction(() => window.__bench.marks.all !== undefined, null, { polling: 'raf', timeout: RUN_LIMIT_MS });
-        });
-        // A key right away: how soon does the composer answer?
+        await page.evaluate(installOpenProbe, { sessionId, messages: 2 * TURNS });
         const textarea = page.locator('.composer textarea');
-        await page.evaluate(armKeyProbe);
-        await textarea.press('x');
-        await page.waitForFunction(() => window.__bench.key.frame !== null, null, { timeout: RUN_LIMIT_MS });
-        const keyNow = await page.evaluate(() => ({ ...window.__bench.key, all: window.__bench.marks.all }));
-        await page.waitForFunction(() => window.__bench.marks.highlighted !== undefined, null, { timeout: RUN_LIMIT_MS });
-        const click = await page.evaluate(() => window.__bench.click);
-        const longtasks = await waitQuiet(page, click, QUIET_MS);
+        let keyNow, click, longtasks;
+        await profiled(page, `open-${mode}-${run}`, async () => {
+          await page.locator(`button.link[title="${sessionId}"]`).click();
+          await page.waitForFunction(() => window.__bench.marks.all !== undefined && window.__bench.marks.visible !== undefined, null, {
+            polling: 'raf',
+            timeout: RUN_LIMIT_MS,
+          });
+          // A key right away: how soon does the composer answer?
+          await page.evaluate(armKeyProbe);
+          await textarea.press('x');
+          await page.waitForFunction(() => window.__bench.key.frame !== null, null, { timeout: RUN_LIMIT_MS });
+          keyNow = await page.evaluate(() => ({ ...window.__bench.key }));
+          click = await page.evaluate(() => window.__bench.click);
+          longtasks = await waitQuiet(page, click, QUIET_MS);
+        });
         // And once quiet.
         await page.evaluate(armKeyProbe);
         await textarea.press('y');
@@ -289,34 +342,49 @@ async function openLongSession(world, sessionId) {
           const fetches = performance
             .getEntriesByType('resource')
             .filter((e) => e.name.includes('/messages'))
-            .map((e) => [e.startTime, e.responseEnd, e.encodedBodySize || e.transferSize]);
-          return { ...window.__bench, fetches, domMessages: document.getElementsByClassName('message').length };
+            .map((e) => [e.startTime, e.responseEnd]);
+          return {
+            ...window.__bench,
+            fetches,
+            domMessages: document.getElementsByClassName('message').length,
+            deferred: document.getElementsByClassName('message-deferred').length,
+          };
         });
+        // Then the other end of the conversation.
+        await page.evaluate(scrollToEnd);
+        await page.waitForFunction(() => window.__bench.scroll.visible !== null, null, { polling: 100, timeout: RUN_LIMIT_MS });
+        const scrollStart = await page.evaluate(() => window.__bench.scroll.start);
+        const scrollTasks = taskStats(await waitQuiet(page, scrollStart, QUIET_MS), scrollStart);
+        const scroll = await page.evaluate(() => window.__bench.scroll);
+
         const tasks = taskStats(longtasks, click);
         const rel = (t) => t - click;
         const fetch = b.fetches.filter(([s]) => s >= click).pop();
+        const shown = Math.max(rel(b.marks.all), rel(b.marks.visible));
         const sample = {
           first: rel(b.marks.first),
-          visible: rel(b.marks.visible),
           all: rel(b.marks.all),
-          highlighted: rel(b.marks.highlighted),
-          interactive: Math.max(rel(b.marks.all), rel(tasks.lastEnd)),
+          visible: rel(b.marks.visible),
+          interactive: Math.max(shown, rel(tasks.lastEnd)),
           fetch: fetch ? fetch[1] - fetch[0] : null,
           fetchEnd: fetch ? rel(fetch[1]) : null,
           longTasks: tasks.count,
           longestTask: tasks.longest,
           blocking: tasks.blocking,
-          keyAtAll: { at: rel(keyNow.down), input: keyNow.input - keyNow.down, frame: keyNow.frame - keyNow.down },
+          keyAtShown: { at: rel(keyNow.down), input: keyNow.input - keyNow.down, frame: keyNow.frame - keyNow.down },
           keyQuiet: { input: b.key.input - b.key.down, frame: b.key.frame - b.key.down },
           domMessages: b.domMessages,
+          deferred: b.deferred,
+          scrollEnd: { visible: scroll.visible - scroll.start, longTasks: scrollTasks.count, longestTask: scrollTasks.longest },
         };
         samples.push(sample);
         log(
-          `  open run ${run + 1}/${RUNS}: first ${fmt(sample.first)} ms, visible ${fmt(sample.visible)}, all ${fmt(sample.all)}, ` +
-            `highlighted ${fmt(sample.highlighted)}, interactive ${fmt(sample.interactive)} ` +
-            `(messages fetch ${fmt(sample.fetch)} ms, ends at ${fmt(sample.fetchEnd)}); long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
-            `blocking ${fmt(sample.blocking)} ms; key at "all": input ${fmt(sample.keyAtAll.input)} ms, frame ${fmt(sample.keyAtAll.frame)} ms; ` +
-            `key when quiet: frame ${fmt(sample.keyQuiet.frame)} ms; ${sample.domMessages} .message in the DOM`,
+          `  open ${mode} ${run + 1}/${RUNS}: first ${fmt(sample.first)} ms, all ${fmt(sample.all)}, visible ${fmt(sample.visible)}, ` +
+            `interactive ${fmt(sample.interactive)} (messages fetch ${fmt(sample.fetch)} ms, ends at ${fmt(sample.fetchEnd)}); ` +
+            `long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, blocking ${fmt(sample.blocking)} ms; ` +
+            `key at ${fmt(sample.keyAtShown.at)}: input ${fmt(sample.keyAtShown.input)} ms, frame ${fmt(sample.keyAtShown.frame)} ms; ` +
+            `key when quiet: frame ${fmt(sample.keyQuiet.frame)} ms; ${sample.domMessages} messages in the DOM, ${sample.deferred} deferred; ` +
+            `jump to the end: visible ${fmt(sample.scrollEnd.visible)} ms, long tasks ${sample.scrollEnd.longTasks}, longest ${fmt(sample.scrollEnd.longestTask)} ms`,
         );
       },
     ));
@@ -327,62 +395,66 @@ async function openLongSession(world, sessionId) {
 // ---------------------------------------------------------------------------
 // stream: one long answer
 
-async function streamLongAnswer(world, proxy) {
-  const samples = [];
+/** `cold`: the first answer in a fresh window. `warm`: a short answer with
+ * code in the same language came first. */
+async function streamLongAnswer(world, proxy, mode, run) {
   const viaProxy = { ...world, host: { ...world.host, base: proxy.base } };
-  for (let run = 0; run < RUNS; run++) {
-    const session = await world.host.api('POST', '/sessions', {});
-    await within(RUN_LIMIT_MS, `stream run ${run}`, withPage(
-      viaProxy,
-      {
-        name: `bench-stream-${run}`,
-        artifacts: ARTIFACTS,
-        ready: async (page) => {
-          await page.locator(`button.link[title="${session.id}"]`).click();
-          await page.locator('.composer textarea').waitFor();
-        },
+  const session = await world.host.api('POST', '/sessions', {});
+  let sample;
+  await within(RUN_LIMIT_MS, `stream ${mode} run ${run}`, withPage(
+    viaProxy,
+    {
+      name: `bench-stream-${mode}-${run}`,
+      artifacts: ARTIFACTS,
+      ready: async (page) => {
+        await page.locator(`button.link[title="${session.id}"]`).click();
+        await page.locator('.composer textarea').waitFor();
+        if (mode === 'warm') {
+          await send(page, 'A short answer first');
+          await page.locator('.message.assistant .message-actions').last().waitFor({ timeout: RUN_LIMIT_MS });
+          await warmedUp(page, 1);
+        }
       },
-      async ({ page }) => {
-        await page.evaluate(installStreamProbe, { marker: MARKER });
-        const armed = proxy.watch(MARKER);
-        const sentAt = await page.evaluate(() => performance.now());
-        await profiled(page, `stream-${run}`, async () => {
-          await send(page, `Stream ${DELTAS} deltas (${run})`);
-          await page.waitForFunction(() => window.__bench.caughtFrame !== null, null, { polling: 100, timeout: RUN_LIMIT_MS });
-        });
-        await page.locator('.message.assistant .message-actions').last().waitFor({ timeout: RUN_LIMIT_MS });
-        const longtasks = await waitQuiet(page, sentAt, QUIET_MS);
-        const clock = await clockOffset(page);
-        const b = await page.evaluate(() => {
-          const turn = performance
-            .getEntriesByType('resource')
-            .filter((e) => e.name.endsWith('/turns'))
-            .pop();
-          return { ...window.__bench, turn: turn ? [turn.startTime, turn.responseEnd] : null };
-        });
-        if (armed.at === null) throw new Error('the proxy never saw the marker');
-        const arrived = armed.at + clock.offset;
-        const tasks = taskStats(longtasks, sentAt);
-        const sample = {
-          longTasks: tasks.count,
-          longestTask: tasks.longest,
-          blocking: tasks.blocking,
-          caughtUp: b.caught - arrived,
-          caughtUpFrame: b.caughtFrame - arrived,
-          streamMs: b.turn ? arrived - b.turn[0] : null,
-          clockRtt: clock.rtt,
-          longestFrameGap: Math.max(...b.frames),
-        };
-        samples.push(sample);
-        log(
-          `  stream run ${run + 1}/${RUNS}: long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
-            `blocking ${fmt(sample.blocking)} ms; last delta → DOM ${fmt(sample.caughtUp)} ms (→ next frame ${fmt(sample.caughtUpFrame)}); ` +
-            `request → last delta ${fmt(sample.streamMs)} ms; longest frame gap ${fmt(sample.longestFrameGap)} ms; clock ±${fmt(clock.rtt / 2)} ms`,
-        );
-      },
-    ));
-  }
-  return samples;
+    },
+    async ({ page }) => {
+      await page.evaluate(installStreamProbe, { marker: MARKER });
+      const armed = proxy.watch(MARKER);
+      const sentAt = await page.evaluate(() => performance.now());
+      await profiled(page, `stream-${mode}-${run}`, async () => {
+        await send(page, `Stream ${DELTAS} deltas (${run})`);
+        await page.waitForFunction(() => window.__bench.caughtFrame !== null, null, { polling: 100, timeout: RUN_LIMIT_MS });
+      });
+      await page.locator('.message.assistant .message-actions').last().waitFor({ timeout: RUN_LIMIT_MS });
+      const longtasks = await waitQuiet(page, sentAt, QUIET_MS);
+      const clock = await clockOffset(page);
+      const b = await page.evaluate(() => {
+        const turn = performance
+          .getEntriesByType('resource')
+          .filter((e) => e.name.endsWith('/turns'))
+          .pop();
+        return { ...window.__bench, turn: turn ? [turn.startTime, turn.responseEnd] : null };
+      });
+      if (armed.at === null) throw new Error('the proxy never saw the marker');
+      const arrived = armed.at + clock.offset;
+      const tasks = taskStats(longtasks, sentAt);
+      sample = {
+        longTasks: tasks.count,
+        longestTask: tasks.longest,
+        blocking: tasks.blocking,
+        caughtUp: b.caught - arrived,
+        caughtUpFrame: b.caughtFrame - arrived,
+        streamMs: b.turn ? arrived - b.turn[0] : null,
+        clockRtt: clock.rtt,
+        longestFrameGap: Math.max(...b.frames),
+      };
+      log(
+        `  stream ${mode} ${run + 1}/${RUNS}: long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
+          `blocking ${fmt(sample.blocking)} ms; last delta → DOM ${fmt(sample.caughtUp)} ms (→ next frame ${fmt(sample.caughtUpFrame)}); ` +
+          `request → last delta ${fmt(sample.streamMs)} ms; longest frame gap ${fmt(sample.longestFrameGap)} ms; clock ±${fmt(clock.rtt / 2)} ms`,
+      );
+    },
+  ));
+  return sample;
 }
 
 // ---------------------------------------------------------------------------
@@ -407,14 +479,19 @@ test('chat benchmark (prints figures)', async () => {
   if (deltaCount(reply) !== DELTAS) throw new Error(`the stream reply has ${deltaCount(reply)} deltas, not ${DELTAS}`);
   const doOpen = PART === 'all' || PART === 'open';
   const doStream = PART === 'all' || PART === 'stream';
+  // The provider answers requests in order.
   const script = [
     ...(doOpen ? Array.from({ length: TURNS }, (_, i) => textReply(codeAnswer(i))) : []),
-    ...(doStream ? Array.from({ length: RUNS }, () => reply) : []),
+    ...(doOpen ? Array.from({ length: WARM_LANGS }, (_, i) => textReply(codeAnswer(i))) : []),
+    ...(doStream ? Array.from({ length: RUNS }, () => [reply, textReply(codeAnswer(1)), reply]).flat() : []),
   ];
-  const world = await startWorld({ name: 'bench', script });
+  const hostBin = opts.host ? resolve(opts.host) : '';
+  out.host = hostBin || HOST_BIN;
+  const world = await startBenchWorld({ name: 'bench', script, hostBin });
   let proxy;
   try {
-    log(`chat bench: ${RUNS} runs; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    out.loadavg = loadavg();
+    log(`chat bench: host ${out.host}; ${RUNS} runs; load average ${out.loadavg.map((x) => x.toFixed(2)).join(' ')}`);
     if (doOpen) {
       const session = await world.host.api('POST', '/sessions', {});
       const t0 = performance.now();
@@ -424,31 +501,44 @@ test('chat benchmark (prints figures)', async () => {
       if (messages.length !== 2 * TURNS) throw new Error(`the session has ${messages.length} messages, not ${2 * TURNS}`);
       const bytes = JSON.stringify({ messages }).length;
       log(`open: ${messages.length} messages (${(bytes / 1e6).toFixed(2)} MB of JSON) built by ${TURNS} turns in ${(built / 1000).toFixed(1)} s`);
-      const samples = await openLongSession(world, session.id);
-      out.open = {
-        messages: messages.length,
-        jsonBytes: bytes,
-        summary: summarise('open a session', samples, [
-          'first', 'visible', 'all', 'highlighted', 'interactive', 'fetch', 'longTasks', 'longestTask', 'blocking',
-          'keyAtAll.input', 'keyAtAll.frame', 'keyQuiet.frame',
-        ]),
-        samples,
-      };
+      // The warm-up session: one answer in each language of the long one.
+      const warm = await world.host.api('POST', '/sessions', {});
+      for (let i = 0; i < WARM_LANGS; i++) await runTurn(world.host, warm.id, `Warm-up ${i}`);
+      out.open = { messages: messages.length, jsonBytes: bytes };
+      for (const mode of ['cold', 'warm']) {
+        const samples = await openLongSession(world, session.id, warm.id, mode);
+        out.open[mode] = {
+          summary: summarise(`open a ${messages.length}-message session, ${mode}`, samples, [
+            'first', 'all', 'visible', 'interactive', 'fetch', 'longTasks', 'longestTask', 'blocking',
+            'keyAtShown.input', 'keyAtShown.frame', 'keyQuiet.frame', 'deferred',
+            'scrollEnd.visible', 'scrollEnd.longTasks', 'scrollEnd.longestTask',
+          ]),
+          samples,
+        };
+      }
     }
     if (doStream) {
       proxy = await startProxy(world.host.base);
       log(`stream: ${DELTAS} deltas per answer`);
-      const samples = await streamLongAnswer(world, proxy);
-      out.stream = {
-        summary: summarise('stream an answer', samples, [
-          'longTasks', 'longestTask', 'blocking', 'caughtUp', 'caughtUpFrame', 'streamMs', 'longestFrameGap',
-        ]),
-        samples,
-      };
+      const samples = { cold: [], warm: [] };
+      for (let run = 0; run < RUNS; run++) {
+        for (const mode of ['cold', 'warm']) samples[mode].push(await streamLongAnswer(world, proxy, mode, run));
+      }
+      out.stream = {};
+      for (const mode of ['cold', 'warm']) {
+        out.stream[mode] = {
+          summary: summarise(`stream a ${DELTAS}-delta answer, ${mode}`, samples[mode], [
+            'longTasks', 'longestTask', 'blocking', 'caughtUp', 'caughtUpFrame', 'streamMs', 'longestFrameGap',
+          ]),
+          samples: samples[mode],
+        };
+      }
     }
   } finally {
     await proxy?.stop();
     await world.stop();
   }
+  out.loadavgAfter = loadavg();
+  log(`load average after: ${out.loadavgAfter.map((x) => x.toFixed(2)).join(' ')}`);
   log(JSON.stringify(out));
 });
