@@ -156,7 +156,7 @@ function Chat({
   // The session's workspace: its policy is what "Always allow" writes.
   const { data: session } = useQuery(['session', sessionId], (a) => a.sessions.get(sessionId));
   const workspaceId = session?.workspace_id ?? null;
-  const { messages, sendMessage, status, error, stop, resumeStream, clearError } = useChat({
+  const { messages, sendMessage, regenerate, status, error, stop, resumeStream, clearError } = useChat({
     id: sessionId,
     messages: initial,
     transport,
@@ -218,7 +218,8 @@ function Chat({
   }
 
   // A failed turn (the stream's error, or a stored answer that ended in an
-  // error) can be tried again: the same request as a new turn.
+  // error) can be tried again: the host answers the same question again
+  // (regenerate → POST /sessions/{id}/turns/retry), stored once.
   const last = messages[messages.length - 1];
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
   const lastStatus = (last?.metadata as { status?: string } | undefined)?.status;
@@ -228,12 +229,10 @@ function Chat({
     (error !== undefined || (last?.role === 'assistant' && (lastStatus === 'error' || lastStatus === 'interrupted')));
   const retry = useStableCallback(() => {
     if (!lastUser) return;
-    const text = messageText(lastUser);
-    if (!text) return;
     clearError();
     setActionError(null);
     const turnContext = context?.();
-    void sendMessage({ text }, turnContext ? { body: { context: turnContext } } : undefined);
+    void regenerate(turnContext ? { body: { context: turnContext } } : undefined);
   });
   const [near] = useState(() => (typeof IntersectionObserver === 'undefined' ? null : new NearView()));
   // The messages a long conversation opened with are deferred.
