@@ -337,10 +337,10 @@ describe('keyboard and native opening', () => {
   after(() => world?.stop());
   const opts = { name: 'keyboard', ready: home, viewport: VIEWPORT, artifacts: SCREENS };
 
-  test('Ctrl+Alt+N starts a session and focuses its input, Ctrl+Enter sends, focus is visible; F6 moves between panes; splitters resize by keyboard', async (t) => {
+  test('Ctrl+Alt+N starts a session and focuses its input, Ctrl+Enter sends, focus is visible; F6 moves between panes; splitters resize by keyboard', async () => {
     await withPage(world, opts, async ({ page, host }) => {
       await page.locator('body').click({ position: { x: 600, y: 400 } });
-      if (!(await newSessionByKeyboard(page))) t.diagnostic('Ctrl+Alt+N focused the chat pane, not its input: Ctrl+L moved on');
+      await newSessionByKeyboard(page);
       const { total } = await host.api('GET', '/sessions');
       assert.equal(total, 1, 'one session created');
       // The main flow by keyboard only: type, send with Ctrl+Enter, the answer.

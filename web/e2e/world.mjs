@@ -484,20 +484,10 @@ export async function send(page, text) {
 }
 
 /**
- * Ctrl+Alt+N, and the new session's input focused. The app focuses the
- * input 50 ms after creating the session (App.tsx newSession); when the
- * session's messages take longer to load (a loaded machine) it focuses the
- * chat pane instead, and Ctrl+L, the app's own shortcut, moves on to the
- * input, as a user would. Returns whether Ctrl+Alt+N alone did it.
+ * Ctrl+Alt+N, and the new session's input focused by the app itself
+ * (App.tsx newSession waits for the chat to load, however long it takes).
  */
 export async function newSessionByKeyboard(page) {
   await page.keyboard.press('Control+Alt+n');
-  await page.waitForFunction(() => document.activeElement?.closest('#pane-chat') != null);
-  await page.locator('#pane-chat textarea').waitFor();
-  const direct = await page.evaluate(() => document.activeElement?.matches('#pane-chat textarea') === true);
-  if (!direct) {
-    await page.keyboard.press('Control+l');
-    await page.waitForFunction(() => document.activeElement?.matches('#pane-chat textarea'));
-  }
-  return direct;
+  await page.waitForFunction(() => document.activeElement?.matches('#pane-chat textarea') === true);
 }
