@@ -15,6 +15,7 @@ pub mod providers;
 mod run;
 pub mod status;
 mod stream;
+mod title;
 mod turn;
 mod undo;
 
@@ -679,8 +680,7 @@ impl Agent {
             sessions::create_turn(&conn, &turn_id, &session_id, &assistant_id, now)?;
             sessions::set_session_model(&conn, &session_id, provider_id, &model_name, now)?;
             if retitle && retried.is_none() {
-                let title: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
-                let title: String = title.chars().take(60).collect();
+                let title = title::title_from_message(&message);
                 sessions::rename_session(&conn, &session_id, &title, now)?;
             }
             conn.commit().map_err(StorageError::from)?;
