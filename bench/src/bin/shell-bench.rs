@@ -36,7 +36,9 @@
 //! timed launch. Run:
 //! `cargo build --release -p agent-bench -p agent-host && cargo build --release -p agent-shell
 //! --features test-hooks && target/release/shell-bench` (the control socket
-//! is a test hook; a plain release shell has none).
+//! is a test hook; a plain release shell has none). `--renderer-dir DIR`
+//! hands every shell a renderer build on disk instead of its embedded one,
+//! so that two builds of web/ compare with one shell binary.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -69,7 +71,13 @@ struct Args {
     settle_ms: u64,
     /// Outside writes timed to the editor (section 4).
     writes: usize,
+    /// A renderer build on disk for the shell (`--renderer-dir`) instead
+    /// of the one embedded in it: two builds compared with one shell.
+    renderer_dir: Option<PathBuf>,
 }
+
+/// Set once from `--renderer-dir`; every launched shell gets it.
+static RENDERER_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
 impl Args {
     fn parse() -> std::result::Result<Args, String> {
@@ -80,6 +88,7 @@ impl Args {
             rounds: 10,
             settle_ms: 2000,
             writes: 20,
+            renderer_dir: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -98,6 +107,17 @@ impl Args {
                 "--rounds" => args.rounds = number(&value)? as usize,
                 "--settle-ms" => args.settle_ms = number(&value)?,
                 "--writes" => args.writes = number(&value)? as usize,
+                "--renderer-dir" => {
+                    let dir =
+                        std::path::absolute(&value).map_err(|e| format!("--renderer-dir: {e}"))?;
+                    if !dir.join("index.html").is_file() {
+                        return Err(format!(
+                            "--renderer-dir: no index.html in {}",
+                            dir.display()
+                        ));
+                    }
+                    args.renderer_dir = Some(dir);
+                }
                 other => return Err(format!("unknown flag {other}")),
             }
         }
@@ -106,7 +126,8 @@ impl Args {
 }
 
 const USAGE: &str = "usage: shell-bench [--runs N (7)] [--chunks N (500)] \
-[--interval-us US (1000)] [--rounds N (10)] [--settle-ms MS (2000)] [--writes N (20)]";
+[--interval-us US (1000)] [--rounds N (10)] [--settle-ms MS (2000)] [--writes N (20)] \
+[--renderer-dir DIR (the shell's embedded build)]";
 
 fn epoch_ms() -> f64 {
     SystemTime::now()
@@ -136,7 +157,11 @@ impl Shell {
         let runtime_dir = dir.join("runtime");
         std::fs::create_dir_all(&runtime_dir)?;
         let stderr = dir.join("shell.stderr");
-        let child = Command::new(shell)
+        let mut command = Command::new(shell);
+        if let Some(renderer) = RENDERER_DIR.get() {
+            command.arg("--renderer-dir").arg(renderer);
+        }
+        let child = command
             .arg("--control-socket")
             .arg(&socket)
             .arg("--user-data")
@@ -651,6 +676,11 @@ fn run(args: &Args) -> Result<()> {
         std::env::var("DISPLAY").unwrap_or_default(),
         args.runs
     );
+    if let Some(renderer) = &args.renderer_dir {
+        println!("renderer: {} (--renderer-dir)", renderer.display());
+        report.insert("renderer_dir".into(), json!(renderer.display().to_string()));
+        let _ = RENDERER_DIR.set(renderer.clone());
+    }
 
     let modes = [
         Mode {
