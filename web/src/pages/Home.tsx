@@ -29,7 +29,7 @@ export function Home({
   const noProvider = providers.data !== undefined && !providers.data.some((p) => p.available);
   return (
     <div className="home">
-      <h1>Welcome back</h1>
+      <h1>{noProvider ? 'Welcome' : 'Welcome back'}</h1>
       <p className="muted">Start a session, open a document, or open a folder as a workspace and start a session about it.</p>
       {noProvider && <FirstRun />}
       <div className="home-actions">
