@@ -5,8 +5,9 @@
 //
 //   cargo build -p agent-host -p agent-provider --features agent-provider/scripted --bins
 //   npm --prefix web run build
-//   npm --prefix web run bench [-- --runs 5 --turns 500 --deltas 10000 --part all|open|stream
-//                                  --host target/release/agent-host --profile --trace]
+//   npm --prefix web run bench [-- --runs 5 --turns 500 --deltas 10000 --rate 0
+//                                  --part all|open|stream --host target/release/agent-host
+//                                  --profile --trace]
 //
 // open:   a session of 2 × `turns` messages (each answer a paragraph, a fenced
 //         code block and a line), built through POST /sessions/{id}/turns;
@@ -34,6 +35,8 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '5' },
     turns: { type: 'string', default: '500' },
     deltas: { type: 'string', default: '10000' },
+    // Deltas per second for the stream (0: as fast as the provider writes).
+    rate: { type: 'string', default: '0' },
     part: { type: 'string', default: 'all' },
     quiet: { type: 'string', default: '1000' },
     profile: { type: 'boolean', default: false },
@@ -45,6 +48,7 @@ const { values: opts } = parseArgs({
 const RUNS = Number(opts.runs);
 const TURNS = Number(opts.turns);
 const DELTAS = Number(opts.deltas);
+const RATE = Number(opts.rate);
 const QUIET_MS = Number(opts.quiet);
 const PART = opts.part;
 const PROFILE = opts.profile;
@@ -58,7 +62,7 @@ const WARM_LANGS = 4;
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 useBrowser({ artifacts: ARTIFACTS });
 
-const out = { date: new Date().toISOString(), runs: RUNS, turns: TURNS, deltas: DELTAS, quietMs: QUIET_MS };
+const out = { date: new Date().toISOString(), runs: RUNS, turns: TURNS, deltas: DELTAS, rate: RATE, quietMs: QUIET_MS };
 const log = (...a) => console.log(...a);
 
 // ---------------------------------------------------------------------------
@@ -69,6 +73,8 @@ const log = (...a) => console.log(...a);
  *   first    the first message is in the DOM;
  *   all      every message of the session is in the DOM (in full, or as a
  *            deferred placeholder that is rendered when it comes near);
+ *   markdown every message the list's viewport shows is rendered as
+ *            markdown (not the plain-text fallback or a placeholder);
  *   visible  every message the list's viewport shows is rendered in full:
  *            markdown (not the plain-text fallback or a placeholder), its
  *            code blocks highlighted (their tokens in more than one colour;
@@ -82,7 +88,7 @@ function installOpenProbe({ sessionId, messages }) {
     if (b.marks[name] === undefined) b.marks[name] = performance.now();
   };
   const msgs = document.getElementsByClassName('message'); // live: cheap to read every frame
-  window.__visibleRendered = function visibleRendered(list) {
+  window.__visibleRendered = function visibleRendered(list, highlighted = true) {
     const box = list.getBoundingClientRect();
     let seen = 0;
     for (const m of list.querySelectorAll('.message')) {
@@ -91,6 +97,7 @@ function installOpenProbe({ sessionId, messages }) {
       if (r.top > box.bottom) break;
       seen++;
       if (m.classList.contains('message-deferred') || m.getElementsByClassName('md-fallback').length) return false;
+      if (!highlighted) continue;
       for (const block of m.querySelectorAll('[data-streamdown="code-block-body"]')) {
         // Highlighted: its tokens have more than one colour.
         const colours = new Set();
@@ -104,6 +111,7 @@ function installOpenProbe({ sessionId, messages }) {
     const list = document.querySelector('.chat .messages');
     if (list && msgs.length > 0) mark('first');
     if (list && msgs.length >= messages) mark('all');
+    if (list && b.marks.markdown === undefined && window.__visibleRendered(list, false)) mark('markdown');
     if (list && b.marks.visible === undefined && window.__visibleRendered(list)) mark('visible');
     if (b.marks.all === undefined || b.marks.visible === undefined) requestAnimationFrame(frame);
   }
@@ -364,6 +372,7 @@ async function openLongSession(world, sessionId, warmId, mode) {
         const sample = {
           first: rel(b.marks.first),
           all: rel(b.marks.all),
+          markdown: rel(b.marks.markdown),
           visible: rel(b.marks.visible),
           interactive: Math.max(shown, rel(tasks.lastEnd)),
           fetch: fetch ? fetch[1] - fetch[0] : null,
@@ -379,7 +388,8 @@ async function openLongSession(world, sessionId, warmId, mode) {
         };
         samples.push(sample);
         log(
-          `  open ${mode} ${run + 1}/${RUNS}: first ${fmt(sample.first)} ms, all ${fmt(sample.all)}, visible ${fmt(sample.visible)}, ` +
+          `  open ${mode} ${run + 1}/${RUNS}: first ${fmt(sample.first)} ms, all ${fmt(sample.all)}, markdown ${fmt(sample.markdown)}, ` +
+            `visible ${fmt(sample.visible)}, ` +
             `interactive ${fmt(sample.interactive)} (messages fetch ${fmt(sample.fetch)} ms, ends at ${fmt(sample.fetchEnd)}); ` +
             `long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, blocking ${fmt(sample.blocking)} ms; ` +
             `key at ${fmt(sample.keyAtShown.at)}: input ${fmt(sample.keyAtShown.input)} ms, frame ${fmt(sample.keyAtShown.frame)} ms; ` +
@@ -475,7 +485,7 @@ function summarise(name, samples, keys) {
 // up in a root `before` hook, and a test is what runs after those hooks
 // (root hooks run concurrently with each other). It prints, never asserts.
 test('chat benchmark (prints figures)', async () => {
-  const reply = deltaReply(DELTAS, MARKER, PAUSE_MS);
+  const reply = deltaReply(DELTAS, MARKER, PAUSE_MS, RATE);
   if (deltaCount(reply) !== DELTAS) throw new Error(`the stream reply has ${deltaCount(reply)} deltas, not ${DELTAS}`);
   const doOpen = PART === 'all' || PART === 'open';
   const doStream = PART === 'all' || PART === 'stream';
@@ -509,7 +519,7 @@ test('chat benchmark (prints figures)', async () => {
         const samples = await openLongSession(world, session.id, warm.id, mode);
         out.open[mode] = {
           summary: summarise(`open a ${messages.length}-message session, ${mode}`, samples, [
-            'first', 'all', 'visible', 'interactive', 'fetch', 'longTasks', 'longestTask', 'blocking',
+            'first', 'all', 'markdown', 'visible', 'interactive', 'fetch', 'longTasks', 'longestTask', 'blocking',
             'keyAtShown.input', 'keyAtShown.frame', 'keyQuiet.frame', 'deferred',
             'scrollEnd.visible', 'scrollEnd.longTasks', 'scrollEnd.longestTask',
           ]),
@@ -519,7 +529,7 @@ test('chat benchmark (prints figures)', async () => {
     }
     if (doStream) {
       proxy = await startProxy(world.host.base);
-      log(`stream: ${DELTAS} deltas per answer`);
+      log(`stream: ${DELTAS} deltas per answer, ${RATE > 0 ? `${RATE} per second` : 'as fast as the provider writes'}`);
       const samples = { cold: [], warm: [] };
       for (let run = 0; run < RUNS; run++) {
         for (const mode of ['cold', 'warm']) samples[mode].push(await streamLongAnswer(world, proxy, mode, run));

@@ -111,27 +111,42 @@ export function textReply(text, pieces = 8) {
  * A scripted reply of exactly `count` text deltas, as fast as the provider
  * writes: paragraphs of 40 words (`deltas` runs of "word "), a fenced code
  * block every fifth paragraph (a line per delta), and `marker` as the last
- * delta, followed by a pause of `pauseMs` before the finish (so that the
- * last delta's arrival is the last network read before a gap). Stays under
- * the renderer's 60,000-character markdown limit for 10,000 deltas.
+ * delta, followed by a pause of `pauseMs` before the finish. Stays under
+ * the renderer's 60,000-character markdown limit for 10,000 deltas. `rate`
+ * (deltas per second, on average) paces it; 0 sends as fast as possible.
  */
-export function deltaReply(count, marker, pauseMs) {
+export function deltaReply(count, marker, pauseMs, rate = 0) {
   const events = [];
   let left = count - 1;
   let paragraph = 0;
+  // With a rate (deltas per second), a pause after each paragraph or code
+  // block keeps the average pace; 0 is as fast as the provider writes.
+  let sent = 0;
+  let paused = 0;
   const push = (e, n) => {
     events.push(e);
     left -= n;
+    sent += n;
+  };
+  const pace = () => {
+    if (rate <= 0) return;
+    const due = Math.round((sent / rate) * 1000) - paused;
+    if (due > 0) {
+      events.push({ kind: 'delay', ms: due });
+      paused += due;
+    }
   };
   while (left > 0) {
     if (paragraph % 5 === 4 && left > 12) {
       push({ kind: 'text', text: '\n\n```ts\n' }, 1);
       for (let i = 0; i < 8; i++) push({ kind: 'text', text: `const v${i} = f(${i});\n` }, 1);
       push({ kind: 'text', text: '```\n\n' }, 1);
+      pace();
     } else {
       const words = Math.min(40, left - 1);
       if (words > 0) push({ kind: 'deltas', count: words, text: 'word ' }, words);
       if (left > 0) push({ kind: 'text', text: '\n\n' }, 1);
+      pace();
     }
     paragraph++;
   }
