@@ -495,7 +495,8 @@ test('chat benchmark (prints figures)', async () => {
     ...(doOpen ? Array.from({ length: WARM_LANGS }, (_, i) => textReply(codeAnswer(i))) : []),
     ...(doStream ? Array.from({ length: RUNS }, () => [reply, textReply(codeAnswer(1)), reply]).flat() : []),
   ];
-  const hostBin = opts.host ? resolve(opts.host) : '';
+  // Relative to where npm was run (npm --prefix web runs this in web/).
+  const hostBin = opts.host ? resolve(process.env.INIT_CWD ?? process.cwd(), opts.host) : '';
   out.host = hostBin || HOST_BIN;
   const world = await startBenchWorld({ name: 'bench', script, hostBin });
   let proxy;
