@@ -227,3 +227,63 @@ describe('a turn\'s options and context', () => {
     expect(turnOptions(null)).toEqual({});
   });
 });
+
+describe('deltas of one part within one network read are handed on as one chunk', () => {
+  const frames: UIMessageChunk[] = [
+    { type: 'start', messageId: 'msg_1' },
+    { type: 'start-step' },
+    { type: 'reasoning-start', id: 'r' },
+    ...['Think', 'ing ', 'hard'].map((delta) => ({ type: 'reasoning-delta' as const, id: 'r', delta })),
+    { type: 'reasoning-end', id: 'r' },
+    { type: 'tool-input-start', toolCallId: 'c1', toolName: 'read_file' },
+    ...['{"pa', 'th":"a', '.txt"}'].map((inputTextDelta) => ({ type: 'tool-input-delta' as const, toolCallId: 'c1', inputTextDelta })),
+    { type: 'tool-input-available', toolCallId: 'c1', toolName: 'read_file', input: { path: 'a.txt' } },
+    { type: 'text-start', id: 't1' },
+    ...Array.from({ length: 500 }, (_, i) => ({ type: 'text-delta' as const, id: 't1', delta: `w${i} ` })),
+    { type: 'text-end', id: 't1' },
+    { type: 'text-start', id: 't2' },
+    { type: 'text-delta', id: 't2', delta: 'other part' },
+    { type: 'text-delta', id: 't2', delta: ', with metadata', providerMetadata: { p: { k: 1 } } },
+    { type: 'text-end', id: 't2' },
+    { type: 'finish-step' },
+    { type: 'finish' },
+  ];
+  const body = frames.map((f, i) => `id: ${TURN}:${i + 1}\ndata: ${JSON.stringify(f)}\n\n`).join('') + 'data: [DONE]\n\n';
+
+  async function read(readSize: number) {
+    const { bridge } = fakeBridge(() => sseResponse(body, readSize));
+    return collect(await send(new DesktopChatTransport({ bridge }), [userMessage('go')]));
+  }
+  async function message(chunks: UIMessageChunk[]) {
+    const stream = new ReadableStream<UIMessageChunk>({
+      start(c) {
+        for (const chunk of chunks) c.enqueue(chunk);
+        c.close();
+      },
+    });
+    let last: UIMessage | undefined;
+    for await (const m of readUIMessageStream({ stream, terminateOnError: true })) last = m;
+    return last;
+  }
+
+  it('one read of the whole answer: each run of deltas is one chunk, nothing else merged', async () => {
+    const chunks = await read(body.length);
+    const deltas = chunks.filter((c) => c.type.endsWith('-delta'));
+    expect(deltas).toEqual([
+      { type: 'reasoning-delta', id: 'r', delta: 'Thinking hard' },
+      { type: 'tool-input-delta', toolCallId: 'c1', inputTextDelta: '{"path":"a.txt"}' },
+      { type: 'text-delta', id: 't1', delta: Array.from({ length: 500 }, (_, i) => `w${i} `).join('') },
+      { type: 'text-delta', id: 't2', delta: 'other part' },
+      { type: 'text-delta', id: 't2', delta: ', with metadata', providerMetadata: { p: { k: 1 } } },
+    ]);
+    expect(chunks.filter((c) => !c.type.endsWith('-delta'))).toEqual(frames.filter((c) => !c.type.endsWith('-delta')));
+  });
+
+  it('the AI SDK builds the same message from merged chunks as from one chunk per frame', async () => {
+    const merged = await read(body.length);
+    const unmerged = await read(7); // no read completes two frames
+    expect(unmerged).toEqual(frames);
+    expect(merged.length).toBeLessThan(unmerged.length / 10);
+    expect(await message(merged)).toEqual(await message(unmerged));
+  });
+});
