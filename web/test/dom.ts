@@ -77,3 +77,17 @@ export function mountPerTest({ act: useAct = true }: { act?: boolean } = {}): Mo
     },
   };
 }
+
+/** Waits, inside act, until `check` stops throwing (at most `ms`). */
+export async function until(check: () => void, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await act(async () => new Promise((r) => setTimeout(r, 10)));
+    }
+  }
+}

@@ -18,7 +18,7 @@ import { DesktopProvider } from '../src/desktop-context';
 import { FirstRun } from '../src/pages/FirstRun';
 import { SessionBar } from '../src/pages/SessionBar';
 import { CustomEndpoint, PolicyFields } from '../src/pages/Settings';
-import { mountPerTest } from './dom';
+import { mountPerTest, until } from './dom';
 import { fakeBridge } from './fake-bridge';
 import { errorResponse } from './fixtures/turn';
 
@@ -34,20 +34,6 @@ afterEach(() => {
 
 async function render(el: ReactElement) {
   await act(async () => dom.root.render(el));
-}
-
-/** Waits (in act) until `check` stops throwing. */
-async function until(check: () => void, ms = 2000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await act(async () => new Promise((r) => setTimeout(r, 10)));
-    }
-  }
 }
 
 const { button } = dom;

@@ -12,7 +12,7 @@ import { MessageActions, usageOf } from '../src/chat/MessageActions';
 import type { DesktopFetchInit } from '../src/desktop/types';
 import { DesktopProvider } from '../src/desktop-context';
 import { formatCost, SessionBar } from '../src/pages/SessionBar';
-import { mountPerTest } from './dom';
+import { mountPerTest, until } from './dom';
 import { fakeBridge } from './fake-bridge';
 import { errorResponse } from './fixtures/turn';
 
@@ -137,19 +137,6 @@ describe('the session’s cost in the session bar', () => {
       wrap: (el: ReactElement) => createElement(DesktopProvider, { bridge, children: el }),
       emit: (event: unknown) => events?.enqueue(encoder.encode(`id: 1\ndata: ${JSON.stringify(event)}\n\n`)),
     };
-  }
-
-  async function until(check: () => void, ms = 2000) {
-    const end = Date.now() + ms;
-    for (;;) {
-      try {
-        check();
-        return;
-      } catch (e) {
-        if (Date.now() > end) throw e;
-        await act(async () => new Promise((r) => setTimeout(r, 10)));
-      }
-    }
   }
 
   const bar = () => dom.container.querySelector('.session-bar')?.textContent ?? '';
