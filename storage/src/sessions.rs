@@ -530,9 +530,9 @@ pub fn mark_interrupted(conn: &Connection, now_ms: i64) -> Result<usize> {
 mod tests {
     use super::*;
 
-    /// Which turns make a session's cost partial, on a real file.
-    #[test]
-    fn a_cost_is_partial_when_a_turn_that_counted_tokens_has_none() {
+    /// A real `sessions.db` in a temporary directory with one session,
+    /// `ses_1`.
+    fn one_session() -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::open_database(&dir.path().join("sessions.db")).unwrap();
         create_session(
@@ -546,6 +546,13 @@ mod tests {
             },
         )
         .unwrap();
+        (dir, conn)
+    }
+
+    /// Which turns make a session's cost partial, on a real file.
+    #[test]
+    fn a_cost_is_partial_when_a_turn_that_counted_tokens_has_none() {
+        let (_dir, conn) = one_session();
         let turn = |id: &str, status: &str, usage: Option<(u64, Option<f64>)>| {
             let message = format!("msg_{id}");
             insert_message(&conn, &message, "ses_1", "assistant", "complete", 2).unwrap();
@@ -587,19 +594,7 @@ mod tests {
     /// failed turn's error and a crashed turn's are read back with it.
     #[test]
     fn a_superseded_answer_is_kept_unlisted_and_unsearched_and_errors_are_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = crate::open_database(&dir.path().join("sessions.db")).unwrap();
-        create_session(
-            &conn,
-            &NewSession {
-                id: "ses_1",
-                title: "t",
-                workspace_id: None,
-                doc_id: None,
-                now_ms: 1,
-            },
-        )
-        .unwrap();
+        let (_dir, conn) = one_session();
         let answer = |message: &str, turn: &str, text: &str| {
             insert_message(&conn, message, "ses_1", "assistant", "error", 2).unwrap();
             put_part(
