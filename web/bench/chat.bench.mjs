@@ -25,9 +25,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HOST_BIN, send, useBrowser, withPage, within } from '../e2e/world.mjs';
+import { HOST_BIN, send, startWorld, useBrowser, withPage, within } from '../e2e/world.mjs';
 import { codeAnswer, deltaCount, deltaReply, fmt, median, runTurn, textReply } from './helpers.mjs';
-import { startBenchWorld } from './host.mjs';
 import { startProxy } from './proxy.mjs';
 
 const { values: opts } = parseArgs({
@@ -498,7 +497,7 @@ test('chat benchmark (prints figures)', async () => {
   // Relative to where npm was run (npm --prefix web runs this in web/).
   const hostBin = opts.host ? resolve(process.env.INIT_CWD ?? process.cwd(), opts.host) : '';
   out.host = hostBin || HOST_BIN;
-  const world = await startBenchWorld({ name: 'bench', script, hostBin });
+  const world = await startWorld({ name: 'bench', script, hostBin: out.host });
   let proxy;
   try {
     out.loadavg = loadavg();

@@ -217,12 +217,13 @@ export async function startStatic(root) {
 // ---------------------------------------------------------------------------
 // The host
 
-/** Spawns `agent-host serve`, hands it the handshake over stdin (kept open:
- * it is the host's lifeline), and returns its API port and helpers. */
-export async function startHost({ userData, rendererOrigin }) {
+/** Spawns `agent-host serve` (the debug build, or `hostBin`: the bench runs
+ * a release build), hands it the handshake over stdin (kept open: it is the
+ * host's lifeline), and returns its API port and helpers. */
+export async function startHost({ userData, rendererOrigin, hostBin = HOST_BIN }) {
   const password = randomBytes(32).toString('base64url');
   const child = track(
-    spawn(HOST_BIN, ['serve'], {
+    spawn(hostBin, ['serve'], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // Keys go to <user_data>/auth.json, never to the machine's keyring.
       env: { ...process.env, AGENT_HOST_SECRET_BACKEND: 'file' },
@@ -386,10 +387,10 @@ export function useBrowser({ artifacts = ARTIFACTS } = {}) {
 }
 
 /**
- * A world: its own provider (optional), host and user-data directory.
- * `stop` tears it down in reverse order.
+ * A world: its own provider (optional), host (`hostBin`, see startHost)
+ * and user-data directory. `stop` tears it down in reverse order.
  */
-export async function startWorld({ name, script, configure = true }) {
+export async function startWorld({ name, script, configure = true, hostBin = HOST_BIN }) {
   const dir = tempDir(name);
   const cleanups = [() => rmSync(dir, { recursive: true, force: true })];
   const stop = async () => {
@@ -401,7 +402,7 @@ export async function startWorld({ name, script, configure = true }) {
     if (provider) cleanups.push(provider.stop);
 
     const userData = join(dir, 'user-data');
-    const host = await startHost({ userData, rendererOrigin: staticServer.origin });
+    const host = await startHost({ userData, rendererOrigin: staticServer.origin, hostBin });
     cleanups.push(host.stop);
 
     if (provider && configure) {
