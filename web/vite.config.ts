@@ -7,6 +7,9 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   base: '/desktop/',
   plugins: [react()],
+  // Code highlighting's worker (src/chat/highlight.worker.ts) loads each
+  // language's grammar as its own chunk: an ES module worker.
+  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

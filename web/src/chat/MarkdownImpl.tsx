@@ -1,6 +1,7 @@
-import { createCodePlugin, type ThemeInput } from '@streamdown/code';
+import type { ThemeInput } from '@streamdown/code';
 import type { ReactNode } from 'react';
 import { defaultRehypePlugins, defaultRemarkPlugins, Streamdown, type Components } from 'streamdown';
+import { createWorkerCodePlugin } from './highlight';
 import { safeExternalUrl, useOpenExternal } from './links';
 
 // Model output is untrusted (a prompt-injected model writes what a web page
@@ -147,7 +148,9 @@ export const codeTheme = {
 } satisfies ThemeInput;
 
 // The same theme for "light" and "dark": the tokens switch, not the theme.
-const code = createCodePlugin({ themes: [codeTheme, codeTheme] });
+// Shiki runs in a worker (highlight.ts): grammars load and code tokenizes
+// off the main thread.
+const code = createWorkerCodePlugin({ themes: [codeTheme, codeTheme] });
 const plugins = { code };
 const controls = { code: { copy: true, download: false }, table: { copy: true, download: false, fullscreen: false }, image: false };
 

@@ -1,0 +1,256 @@
+// Streamdown's code highlighter, with Shiki in a Web Worker
+// (highlight.worker.ts). The same plugin interface as @streamdown/code's
+// `createCodePlugin` (language aliases, unknown languages as plain text), but
+// the main thread never loads a grammar or tokenizes: it keeps the answers in
+// a bounded LRU keyed by (language, themes, code), returns a cached answer at
+// once, and otherwise returns null and calls back when the worker answers.
+//
+// A streaming block asks again on every delta. Those requests are coalesced:
+// while one request for a block is with the worker, a newer one that extends
+// its code waits in its place (replacing any older waiting one, whose caller
+// has moved on), so the worker never works through stale intermediate states.
+// Incomplete blocks are not cached.
+//
+// Without Worker (jsdom) or once the worker fails, @streamdown/code does it on
+// the main thread as before (loaded only then).
+
+import type { CodeHighlighterPlugin, HighlightOptions, HighlightResult, ThemeInput } from '@streamdown/code';
+import { bundledLanguagesInfo } from 'shiki/langs';
+import type { ThemeRegistrationAny } from 'shiki/core';
+import type { WorkerRequest, WorkerResponse } from './highlight.worker';
+
+type Callback = (result: HighlightResult) => void;
+
+/** What the plugin needs of a Worker (tests pass a fake). */
+export interface WorkerLike {
+  postMessage(message: WorkerRequest): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<WorkerResponse>) => void): void;
+  addEventListener(type: 'error' | 'messageerror', listener: (event: Event) => void): void;
+  terminate(): void;
+}
+
+export interface WorkerCodePluginOptions {
+  /** [light, dark]; theme objects (named strings need the fallback). */
+  themes: [ThemeInput, ThemeInput];
+  /** Creates the worker; undefined where workers are unavailable. */
+  createWorker?: () => WorkerLike | undefined;
+  /** The main-thread highlighter used without a worker. */
+  fallback?: () => Promise<CodeHighlighterPlugin>;
+  /** Cache bounds: total cost (tokens + lines) and entries. */
+  maxCost?: number;
+  maxEntries?: number;
+}
+
+const aliases: Record<string, string> = Object.fromEntries(
+  bundledLanguagesInfo.flatMap((info) => (info.aliases ?? []).map((alias) => [alias, info.id])),
+);
+const supported = new Set(bundledLanguagesInfo.map((info) => info.id));
+
+/** An alias becomes its language's id; anything else is kept, trimmed and lower-cased. */
+export function resolveLanguage(language: string): string {
+  const lang = language.trim().toLowerCase();
+  return aliases[lang] ?? lang;
+}
+
+const themeName = (theme: ThemeInput) => (typeof theme === 'string' ? theme : (theme.name ?? 'custom'));
+
+function defaultCreateWorker(): WorkerLike | undefined {
+  if (typeof Worker === 'undefined') return undefined;
+  return new Worker(new URL('./highlight.worker.ts', import.meta.url), { type: 'module', name: 'highlight' }) as unknown as WorkerLike;
+}
+
+const defaultFallback = (themes: [ThemeInput, ThemeInput]) => () =>
+  import('@streamdown/code').then((m) => m.createCodePlugin({ themes }));
+
+/** The cost of keeping a result: about one per token and per 64 characters. */
+function cost(code: string, result: HighlightResult): number {
+  let n = result.tokens.length + Math.ceil(code.length / 64);
+  for (const row of result.tokens) n += row.length;
+  return n;
+}
+
+interface Job {
+  id: number;
+  key: string;
+  lang: string;
+  code: string;
+  light: string;
+  dark: string;
+  incomplete: boolean;
+  callbacks: Callback[];
+  options: HighlightOptions;
+  /** A newer request for the same (streaming) block, waiting for this one. */
+  next?: Job;
+}
+
+export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighlighterPlugin {
+  const { themes } = opts;
+  const createWorker = opts.createWorker ?? defaultCreateWorker;
+  const maxCost = opts.maxCost ?? 300_000;
+  const maxEntries = opts.maxEntries ?? 5_000;
+
+  const cache = new Map<string, { cost: number; result: HighlightResult }>();
+  let cacheCost = 0;
+  const cacheGet = (key: string) => {
+    const hit = cache.get(key);
+    if (hit) {
+      cache.delete(key);
+      cache.set(key, hit);
+    }
+    return hit?.result;
+  };
+  const cacheDelete = (key: string) => {
+    const hit = cache.get(key);
+    if (hit) {
+      cache.delete(key);
+      cacheCost -= hit.cost;
+    }
+  };
+  const cacheSet = (key: string, code: string, result: HighlightResult) => {
+    cacheDelete(key);
+    const c = cost(code, result);
+    cache.set(key, { cost: c, result });
+    cacheCost += c;
+    while ((cacheCost > maxCost || cache.size > maxEntries) && cache.size > 1) {
+      cacheDelete(cache.keys().next().value!);
+    }
+  };
+
+  let worker: WorkerLike | undefined;
+  let workerState: 'idle' | 'ready' | 'failed' = 'idle';
+  const sentThemes = new Set<string>();
+  let nextId = 1;
+  /** With the worker, by id. */
+  const inFlight = new Map<number, Job>();
+  /** Complete requests with the worker, by key: a second caller joins. */
+  const byKey = new Map<string, Job>();
+
+  let fallbackPlugin: Promise<CodeHighlighterPlugin | undefined> | undefined;
+  const fallback = (options: HighlightOptions, callbacks: Callback[]) => {
+    fallbackPlugin ??= (opts.fallback ?? defaultFallback(themes))().catch((e: unknown) => {
+      console.error('[highlight] no fallback highlighter:', e);
+      return undefined;
+    });
+    void fallbackPlugin.then((plugin) => {
+      if (!plugin) return;
+      const deliver = (result: HighlightResult) => callbacks.forEach((cb) => cb(result));
+      const now = plugin.highlight(options, deliver);
+      if (now) deliver(now);
+    });
+  };
+
+  const fail = (why: unknown) => {
+    if (workerState === 'failed') return;
+    console.error('[highlight] worker failed, highlighting on the main thread:', why);
+    workerState = 'failed';
+    worker?.terminate();
+    worker = undefined;
+    const jobs = [...inFlight.values()];
+    inFlight.clear();
+    byKey.clear();
+    for (const job of jobs) fallback((job.next ?? job).options, (job.next ?? job).callbacks);
+  };
+
+  const onMessage = (event: MessageEvent<WorkerResponse>) => {
+    const msg = event.data;
+    const job = inFlight.get(msg.id);
+    if (!job) return;
+    inFlight.delete(msg.id);
+    if (byKey.get(job.key) === job) byKey.delete(job.key);
+    if ('error' in msg) {
+      console.error('[highlight] failed to highlight code:', msg.error);
+    } else {
+      if (!job.incomplete) cacheSet(job.key, job.code, msg.result);
+      for (const cb of job.callbacks) cb(msg.result);
+    }
+    if (job.next) send(job.next);
+  };
+
+  const getWorker = (): WorkerLike | undefined => {
+    if (workerState === 'idle') {
+      try {
+        worker = createWorker();
+      } catch (e) {
+        console.error('[highlight] no worker:', e);
+        worker = undefined;
+      }
+      if (!worker) {
+        workerState = 'failed';
+        return undefined;
+      }
+      workerState = 'ready';
+      worker.addEventListener('message', onMessage);
+      worker.addEventListener('error', (e) => fail(e));
+      worker.addEventListener('messageerror', (e) => fail(e));
+    }
+    return workerState === 'ready' ? worker : undefined;
+  };
+
+  const send = (job: Job) => {
+    const w = getWorker();
+    if (!w) {
+      fallback(job.options, job.callbacks);
+      return;
+    }
+    // A cached answer may have arrived meanwhile (the same code elsewhere).
+    const cached = cacheGet(job.key);
+    if (cached) {
+      for (const cb of job.callbacks) cb(cached);
+      return;
+    }
+    const pairKey = `${job.light}\n${job.dark}`;
+    if (!sentThemes.has(pairKey)) {
+      sentThemes.add(pairKey);
+      w.postMessage({ type: 'themes', themes: themes.filter((t) => typeof t !== 'string') as ThemeRegistrationAny[] });
+    }
+    inFlight.set(job.id, job);
+    if (!job.incomplete) byKey.set(job.key, job);
+    w.postMessage({ type: 'highlight', id: job.id, code: job.code, lang: job.lang, light: job.light, dark: job.dark, incomplete: job.incomplete });
+  };
+
+  /** The request with the worker, or waiting, that this one extends. */
+  const streamOf = (job: Job): Job | undefined => {
+    for (const other of inFlight.values()) {
+      if (!other.incomplete || other.lang !== job.lang || other.light !== job.light || other.dark !== job.dark) continue;
+      if (job.code.startsWith(other.code)) return other;
+    }
+    return undefined;
+  };
+
+  return {
+    name: 'shiki',
+    type: 'code-highlighter',
+    supportsLanguage: (language) => supported.has(resolveLanguage(language)),
+    getSupportedLanguages: () => [...supported] as ReturnType<CodeHighlighterPlugin['getSupportedLanguages']>,
+    getThemes: () => themes,
+    highlight(options, callback) {
+      const resolved = resolveLanguage(options.language);
+      const lang = supported.has(resolved) ? resolved : 'text';
+      const [light, dark] = [themeName(options.themes[0]), themeName(options.themes[1])];
+      const key = `${lang}:${light}:${dark}\n${options.code}`;
+      const cached = cacheGet(key);
+      if (cached) return cached;
+      const callbacks = callback ? [callback] : [];
+      // Named themes are not sent to the worker: the main thread's plugin.
+      if (typeof options.themes[0] === 'string' || typeof options.themes[1] === 'string' || !getWorker()) {
+        fallback(options, callbacks);
+        return null;
+      }
+      const incomplete = options.isIncomplete ?? false;
+      const same = byKey.get(key);
+      if (same && !incomplete) {
+        same.callbacks.push(...callbacks);
+        return null;
+      }
+      const job: Job = { id: nextId++, key, lang, code: options.code, light, dark, incomplete, callbacks, options };
+      const stream = streamOf(job);
+      if (stream) {
+        // Waits for the one with the worker; an older waiting one is dropped.
+        stream.next = job;
+        return null;
+      }
+      send(job);
+      return null;
+    },
+  };
+}

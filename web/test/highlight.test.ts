@@ -1,0 +1,136 @@
+// The worker code plugin's main-thread side (src/chat/highlight.ts) against a
+// fake worker: cached answers come back synchronously, streaming requests for
+// one block are coalesced, incomplete blocks are not cached, aliases resolve
+// as @streamdown/code's do, and a failing worker falls back.
+
+import type { CodeHighlighterPlugin, HighlightOptions, HighlightResult } from '@streamdown/code';
+import { describe, expect, it, vi } from 'vitest';
+import { createWorkerCodePlugin, type WorkerLike } from '../src/chat/highlight';
+import type { WorkerRequest, WorkerResponse } from '../src/chat/highlight.worker';
+import { codeTheme } from '../src/chat/MarkdownImpl';
+
+type HighlightMsg = Extract<WorkerRequest, { type: 'highlight' }>;
+
+class FakeWorker implements WorkerLike {
+  sent: WorkerRequest[] = [];
+  private listeners: Record<string, ((e: never) => void)[]> = {};
+  postMessage(message: WorkerRequest) {
+    this.sent.push(message);
+  }
+  addEventListener(type: string, listener: (e: never) => void) {
+    (this.listeners[type] ??= []).push(listener);
+  }
+  terminate = vi.fn();
+  get requests(): HighlightMsg[] {
+    return this.sent.filter((m): m is HighlightMsg => m.type === 'highlight');
+  }
+  /** Answers request `id` with one token holding its code. */
+  answer(id: number) {
+    const req = this.requests.find((r) => r.id === id)!;
+    const result = { tokens: [[{ content: req.code, offset: 0 }]], fg: '', bg: '' } as unknown as HighlightResult;
+    for (const l of this.listeners.message ?? []) l({ data: { id, result } satisfies WorkerResponse } as never);
+  }
+  fail() {
+    for (const l of this.listeners.error ?? []) l(new Event('error') as never);
+  }
+}
+
+const themes: HighlightOptions['themes'] = [codeTheme, codeTheme];
+const opts = (code: string, language = 'ts', isIncomplete = false) =>
+  ({ code, language, themes, isIncomplete }) as HighlightOptions;
+const text = (r: HighlightResult) => r.tokens[0]![0]!.content;
+
+function setup(extra: Partial<Parameters<typeof createWorkerCodePlugin>[0]> = {}) {
+  const worker = new FakeWorker();
+  const plugin = createWorkerCodePlugin({ themes, createWorker: () => worker, ...extra });
+  return { worker, plugin };
+}
+
+describe('the worker code plugin', () => {
+  it('has the plugin interface, resolves aliases and treats unknown languages as text', () => {
+    const { worker, plugin } = setup();
+    expect(plugin.name).toBe('shiki');
+    expect(plugin.type).toBe('code-highlighter');
+    expect(plugin.getThemes()).toBe(themes);
+    expect(plugin.supportsLanguage('TS' as never)).toBe(true);
+    expect(plugin.supportsLanguage('no-such-lang' as never)).toBe(false);
+    expect(plugin.getSupportedLanguages()).toContain('typescript');
+    plugin.highlight(opts('a', 'ts'));
+    plugin.highlight(opts('b', 'no-such-lang'));
+    expect(worker.requests.map((r) => r.lang)).toEqual(['typescript', 'text']);
+    // The theme objects go once, before the first request.
+    expect(worker.sent[0]).toMatchObject({ type: 'themes', themes: [{ name: 'agent-tokens' }, { name: 'agent-tokens' }] });
+    expect(worker.requests[0]).toMatchObject({ light: 'agent-tokens', dark: 'agent-tokens' });
+  });
+
+  it('calls back with the worker answer, then answers the same code synchronously from the cache', () => {
+    const { worker, plugin } = setup();
+    const cb = vi.fn();
+    expect(plugin.highlight(opts('const x = 1;'), cb)).toBeNull();
+    // A second caller with the same code joins the request.
+    const cb2 = vi.fn();
+    expect(plugin.highlight(opts('const x = 1;'), cb2)).toBeNull();
+    expect(worker.requests).toHaveLength(1);
+    worker.answer(worker.requests[0]!.id);
+    expect(cb).toHaveBeenCalledOnce();
+    expect(cb2).toHaveBeenCalledOnce();
+    const again = plugin.highlight(opts('const x = 1;'), vi.fn());
+    expect(again && text(again)).toBe('const x = 1;');
+    expect(worker.requests).toHaveLength(1);
+  });
+
+  it('coalesces a streaming block: one request with the worker, only the newest waits', () => {
+    const { worker, plugin } = setup();
+    const cbs = ['a', 'ab', 'abc', 'abcd'].map((code) => {
+      const cb = vi.fn();
+      plugin.highlight(opts(code, 'ts', true), cb);
+      return cb;
+    });
+    expect(worker.requests.map((r) => r.code)).toEqual(['a']);
+    worker.answer(worker.requests[0]!.id);
+    // 'ab' and 'abc' were superseded and never sent.
+    expect(worker.requests.map((r) => r.code)).toEqual(['a', 'abcd']);
+    worker.answer(worker.requests[1]!.id);
+    expect(cbs[1]).not.toHaveBeenCalled();
+    expect(cbs[2]).not.toHaveBeenCalled();
+    expect(text(cbs[3]!.mock.calls[0]![0] as HighlightResult)).toBe('abcd');
+    // Incomplete answers are not cached.
+    expect(plugin.highlight(opts('abcd', 'ts', true))).toBeNull();
+    // Another block (not an extension) is not held back.
+    plugin.highlight(opts('zzz', 'ts', true));
+    expect(worker.requests.map((r) => r.code)).toEqual(['a', 'abcd', 'abcd', 'zzz']);
+  });
+
+  it('keeps a bounded LRU', () => {
+    const { worker, plugin } = setup({ maxEntries: 2 });
+    for (const code of ['one', 'two', 'three']) {
+      plugin.highlight(opts(code));
+      worker.answer(worker.requests.at(-1)!.id);
+    }
+    expect(plugin.highlight(opts('one'))).toBeNull();
+    expect(plugin.highlight(opts('three'))).not.toBeNull();
+  });
+
+  it('falls back to the main-thread highlighter without a worker or when it fails', async () => {
+    const fallbackResult = { tokens: [[{ content: 'main', offset: 0 }]] } as unknown as HighlightResult;
+    const fallbackPlugin = { highlight: vi.fn(() => fallbackResult) } as unknown as CodeHighlighterPlugin;
+    const fallback = () => Promise.resolve(fallbackPlugin);
+
+    const none = createWorkerCodePlugin({ themes, createWorker: () => undefined, fallback });
+    const cb = vi.fn();
+    expect(none.highlight(opts('x'), cb)).toBeNull();
+    await vi.waitFor(() => expect(cb).toHaveBeenCalledWith(fallbackResult));
+
+    const { worker, plugin } = setup({ fallback });
+    const cb2 = vi.fn();
+    plugin.highlight(opts('y'), cb2);
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    worker.fail();
+    expect(worker.terminate).toHaveBeenCalled();
+    await vi.waitFor(() => expect(cb2).toHaveBeenCalledWith(fallbackResult));
+    const cb3 = vi.fn();
+    plugin.highlight(opts('z'), cb3);
+    await vi.waitFor(() => expect(cb3).toHaveBeenCalledWith(fallbackResult));
+    expect(worker.requests).toHaveLength(1);
+  });
+});
