@@ -176,6 +176,26 @@ describe('chat rendering (one host)', () => {
       // web_fetch: the URL (a loopback address is refused by the host).
       await card('web_fetch').locator('.tool-subject', { hasText: 'http://127.0.0.1:9/nothing' }).waitFor();
       await page.screenshot({ path: join(ARTIFACTS, 'chat-tool-cards.png'), fullPage: true });
+
+      // The answer is taller than the list: the list followed it to its end.
+      const list = page.locator('.messages');
+      const gap = () => list.evaluate((m) => ({ below: m.scrollHeight - m.scrollTop - m.clientHeight, overflow: m.scrollHeight - m.clientHeight }));
+      await page.waitForFunction(() => {
+        const m = document.querySelector('.messages');
+        return m.scrollHeight - m.scrollTop - m.clientHeight < 4;
+      });
+      assert.ok((await gap()).overflow > 200, `the answer overflows the list (${JSON.stringify(await gap())})`);
+      // Scrolled up, it stays; ↓ Latest goes back.
+      await list.evaluate((m) => m.scrollTo({ top: 0 }));
+      const latest = page.getByRole('button', { name: '↓ Latest' });
+      await latest.waitFor();
+      assert.ok((await gap()).below > 200, 'left where the user scrolled');
+      await latest.click();
+      await page.waitForFunction(() => {
+        const m = document.querySelector('.messages');
+        return m.scrollHeight - m.scrollTop - m.clientHeight < 4;
+      });
+      await latest.waitFor({ state: 'detached' });
     });
   });
 

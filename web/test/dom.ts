@@ -7,6 +7,15 @@ import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, vi } from 'vitest';
 
+// jsdom does no layout, so nothing ever resizes: an observer that is never
+// called is what a real one would do there (the chat's stick-to-bottom
+// list observes its content's size).
+globalThis.ResizeObserver ??= class {
+  observe(): void {}
+  unobserve(): void {}
+  disconnect(): void {}
+};
+
 export interface MountPoint {
   /** This test's container (a div appended to `document.body`). */
   readonly container: HTMLDivElement;

@@ -1,6 +1,7 @@
 import { useChat } from '@ai-sdk/react';
 import type { UIMessage } from 'ai';
 import { memo, startTransition, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useStickToBottom } from 'use-stick-to-bottom';
 import { useChangesFollowSession } from '../changes/hooks';
 import { ExternalLinkContext, shellOpener } from '../chat/links';
 import { messageText } from '../chat/MessageActions';
@@ -237,27 +238,47 @@ function Chat({
   const [near] = useState(() => (typeof IntersectionObserver === 'undefined' ? null : new NearView()));
   // The messages a long conversation opened with are deferred.
   const [deferred] = useState(() => (initial.length > DEFER_AFTER ? new Set(initial.map((m) => m.id)) : null));
+  // The list opens at its newest message and follows a streaming answer
+  // while the user is at the bottom; scrolled up, it stays where they are
+  // and offers the way back.
+  const { scrollRef, contentRef, isAtBottom, scrollToBottom } = useStickToBottom({ initial: 'instant', resize: 'instant' });
   const onAnswer = useStableCallback((id: string, approved: boolean) => void answer(id, approved));
   const onAlwaysAllow = useStableCallback((id: string, tool: string, input: unknown) => void alwaysAllow(id, tool, input));
 
   return (
     <ExternalLinkContext.Provider value={openExternal}>
       <section className="chat">
-        <div className="messages">
-          {messages.map((m, i) => (
-            <MessageSlot
-              key={m.id}
-              near={near}
-              deferred={deferred?.has(m.id) ?? false}
-              sessionId={sessionId}
-              message={m}
-              finished={!(busy && i === messages.length - 1)}
-              answered={answered}
-              onAnswer={onAnswer}
-              onAlwaysAllow={workspaceId ? onAlwaysAllow : undefined}
-              onRetry={failed && m === last && m.role === 'assistant' ? retry : undefined}
-            />
-          ))}
+        <div className="messages" ref={scrollRef}>
+          <div ref={contentRef}>
+            {messages.length === 0 && (
+              <p className="muted chat-start">
+                {session?.doc_id
+                  ? 'Ask about this document. The agent can read it and, with your approval, edit it.'
+                  : session?.workspace_id
+                    ? 'Ask about this workspace. The agent reads its files; it asks before it writes or runs a command.'
+                    : 'Ask anything. Open a folder as a workspace to let the agent work on files.'}
+              </p>
+            )}
+            {messages.map((m, i) => (
+              <MessageSlot
+                key={m.id}
+                near={near}
+                deferred={deferred?.has(m.id) ?? false}
+                sessionId={sessionId}
+                message={m}
+                finished={!(busy && i === messages.length - 1)}
+                answered={answered}
+                onAnswer={onAnswer}
+                onAlwaysAllow={workspaceId ? onAlwaysAllow : undefined}
+                onRetry={failed && m === last && m.role === 'assistant' ? retry : undefined}
+              />
+            ))}
+          </div>
+          {!isAtBottom && messages.length > 0 && (
+            <button type="button" className="jump-latest" onClick={() => void scrollToBottom()}>
+              ↓ Latest
+            </button>
+          )}
         </div>
         {failed && last?.role !== 'assistant' && (
           <div className="turn-failed">
@@ -290,6 +311,7 @@ function Chat({
             setActionError(null);
             const turnContext = context?.();
             void sendMessage({ text }, turnContext ? { body: { context: turnContext } } : undefined);
+            void scrollToBottom();
           }}
         >
           <textarea
