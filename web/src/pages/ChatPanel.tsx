@@ -242,6 +242,13 @@ function Chat({
   // while the user is at the bottom; scrolled up, it stays where they are
   // and offers the way back.
   const { scrollRef, contentRef, isAtBottom, scrollToBottom } = useStickToBottom({ initial: 'instant', resize: 'instant' });
+  // At the bottom before the deferred messages' observer first looks
+  // (child effects run after this layout effect), so only the newest are
+  // rendered in full, not the oldest too on the way down.
+  useLayoutEffect(() => {
+    const list = scrollRef.current;
+    if (list) list.scrollTop = list.scrollHeight;
+  }, [scrollRef]);
   const onAnswer = useStableCallback((id: string, approved: boolean) => void answer(id, approved));
   const onAlwaysAllow = useStableCallback((id: string, tool: string, input: unknown) => void alwaysAllow(id, tool, input));
 
