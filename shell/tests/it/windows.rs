@@ -908,6 +908,60 @@ fn the_agent_edits_the_open_document_and_the_window_shows_it_in_place() {
     provider.shutdown();
 }
 
+/// The chat's code highlighting runs Shiki in a module Web Worker
+/// (web/src/chat/highlight.ts); WebKitGTK under the renderer's CSP
+/// (`script-src 'self'`) must run it, or the fallback on the main thread
+/// must: either way an answer's code block is coloured by token.
+#[test]
+fn an_answers_code_block_is_highlighted_in_the_real_window() {
+    let provider = TestProvider::start(
+        serde_json::from_value(json!([
+            {"kind": "stream", "events": [
+                {"kind": "text", "text": "Here:\n\n```ts\nexport function add(a: number, b: number): number {\n  return a + b; // sum\n}\n```\n"},
+                {"kind": "finish", "reason": "stop"},
+                {"kind": "done"}
+            ]}
+        ]))
+        .expect("a provider script"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (shell, window, _) = shell_on_document(dir.path(), "code.md", "# Code\n", "# Code");
+    let id = window.id;
+    let script = AGENT_TURN
+        .replace("__PROVIDER__", &provider.base_url())
+        .replace("__DOC__", window.doc_id.as_deref().expect("a doc_id"))
+        .replace("Tighten it.", "Show me add.");
+    let turn = shell.eval(id, &script);
+    assert!(
+        turn.as_str().is_some_and(|t| t.contains("finish")),
+        "{turn}"
+    );
+    let colours = shell.eval(
+        id,
+        r#"
+const deadline = Date.now() + 20000;
+while (Date.now() < deadline) {
+  const listed = [...document.querySelectorAll('#pane-chat .list button')].find((b) => b.textContent.includes('Show me add'));
+  if (listed && !document.querySelector('.message.assistant')) listed.click();
+  const spans = [...document.querySelectorAll('.message.assistant pre code span span')];
+  const colours = new Set(spans.map((s) => getComputedStyle(s).color));
+  if (colours.size > 2) {
+    const worker = performance.getEntriesByType('resource').some((e) => e.name.includes('highlight.worker'));
+    return { colours: colours.size, worker };
+  }
+  await new Promise((r) => setTimeout(r, 50));
+}
+throw new Error('no highlighted code: ' + document.body.innerText.slice(0, 400));
+"#,
+    );
+    assert!(colours["colours"].as_u64().unwrap_or(0) > 2, "{colours}");
+    assert_eq!(
+        colours["worker"], true,
+        "WebKitGTK loaded the highlighting worker: {colours}"
+    );
+    provider.shutdown();
+}
+
 #[test]
 fn a_deleted_document_with_unsaved_text_is_saved_as_a_new_file() {
     let dir = tempfile::tempdir().expect("tempdir");
