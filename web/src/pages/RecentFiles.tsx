@@ -1,5 +1,5 @@
-import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
+import { PathOpener } from '../components/PathOpener';
 import { useDesktop, useQuery } from '../desktop-context';
 import { useAction } from '../hooks';
 
@@ -17,7 +17,6 @@ export function RecentFiles({
   onSelect: (docId: string, path: string) => void;
   onOpenPath: (path: string) => void;
 }) {
-  const [path, setPath] = useState('');
   const { api } = useDesktop();
   const { data, error, reload } = useQuery(['recent'], (api) => api.recent.list());
 
@@ -26,45 +25,16 @@ export function RecentFiles({
   return (
     <section className="panel">
       <h2>Documents</h2>
-      {onChooseFile ? (
-        <>
-          <div className="panel-actions">
-            <button type="button" onClick={onChooseFile}>
-              Open file…
-            </button>
-          </div>
-          <details className="fallback">
-            <summary>Type a path instead</summary>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (path.trim()) {
-            onOpenPath(path.trim());
-            setPath('');
-          }
+      <PathOpener
+        chooseLabel="Open file…"
+        onChoose={onChooseFile}
+        fieldLabel="File path"
+        placeholder="/absolute/path/to/file.md"
+        onPath={(path, clear) => {
+          onOpenPath(path);
+          clear();
         }}
-      >
-        <input aria-label="File path" placeholder="/absolute/path/to/file.md" value={path} onChange={(e) => setPath(e.target.value)} />
-        <button type="submit">Open</button>
-      </form>
-          </details>
-        </>
-      ) : (
-        <>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (path.trim()) {
-            onOpenPath(path.trim());
-            setPath('');
-          }
-        }}
-      >
-        <input aria-label="File path" placeholder="/absolute/path/to/file.md" value={path} onChange={(e) => setPath(e.target.value)} />
-        <button type="submit">Open</button>
-      </form>
-        </>
-      )}
+      />
       <ErrorLine error={error ?? actionError} />
       <ul className="list">
         {data?.map((r) => (

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
+import { PathOpener } from '../components/PathOpener';
 import type { Workspace } from '../desktop/types';
 import { useDesktop, useQuery } from '../desktop-context';
 import { useAction } from '../hooks';
@@ -18,7 +19,6 @@ export function WorkspacePicker({
   onOpenFile: (absolutePath: string) => void;
 }) {
   const { api } = useDesktop();
-  const [path, setPath] = useState('');
   const [dir, setDir] = useState('');
   const list = useQuery(['workspaces'], (api) => api.workspaces.list());
   const selectedId = selected?.id ?? null;
@@ -31,51 +31,20 @@ export function WorkspacePicker({
   return (
     <section className="panel">
       <h2>Workspaces</h2>
-      {onChooseFolder ? (
-        <>
-          <div className="panel-actions">
-            <button type="button" onClick={onChooseFolder}>
-              Open folder…
-            </button>
-          </div>
-          <details className="fallback">
-            <summary>Type a path instead</summary>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (path.trim())
-            void act(async () => {
-              const w = await api.workspaces.open(path.trim());
-              setPath('');
-              setDir('');
-              onSelect(w);
-            });
-        }}
-      >
-        <input aria-label="Folder path" placeholder="/absolute/path/to/folder" value={path} onChange={(e) => setPath(e.target.value)} />
-        <button type="submit">Open</button>
-      </form>
-          </details>
-        </>
-      ) : (
-        <>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (path.trim())
-            void act(async () => {
-              const w = await api.workspaces.open(path.trim());
-              setPath('');
-              setDir('');
-              onSelect(w);
-            });
-        }}
-      >
-        <input aria-label="Folder path" placeholder="/absolute/path/to/folder" value={path} onChange={(e) => setPath(e.target.value)} />
-        <button type="submit">Open</button>
-      </form>
-        </>
-      )}
+      <PathOpener
+        chooseLabel="Open folder…"
+        onChoose={onChooseFolder}
+        fieldLabel="Folder path"
+        placeholder="/absolute/path/to/folder"
+        onPath={(path, clear) =>
+          void act(async () => {
+            const w = await api.workspaces.open(path);
+            clear();
+            setDir('');
+            onSelect(w);
+          })
+        }
+      />
       <ErrorLine error={list.error ?? actionError} />
       <ul className="list">
         {list.data?.map((w) => (
