@@ -63,10 +63,13 @@ const TOOLS = [
 ];
 
 const SCRIPTED = [
-  // markdown
+  // markdown, streamed slowly enough to be rendered while it streams (its
+  // blocks parsed in the markdown worker)
   stream([
     { kind: 'text', text: MARKDOWN.slice(0, 40) },
+    { kind: 'delay', ms: 300 },
     { kind: 'text', text: MARKDOWN.slice(40) },
+    { kind: 'delay', ms: 300 },
     { kind: 'finish', reason: 'stop' },
   ]),
   // each tool card
@@ -125,8 +128,26 @@ describe('chat rendering (one host)', () => {
     await withSession('markdown', {}, async ({ page }) => {
       const requests = [];
       page.on('request', (r) => requests.push(r.url()));
+      // Notes each worker the page starts (they start on first use).
+      await page.evaluate(() => {
+        const Base = window.Worker;
+        window.__workers = [];
+        window.Worker = class extends Base {
+          constructor(url, options) {
+            super(url, options);
+            window.__workers.push(String(url));
+          }
+        };
+      });
+      const workerErrors = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' && /^\[(markdown|highlight)\]/.test(m.text())) workerErrors.push(m.text());
+      });
       await send(page, 'Show me code');
       const answer = page.locator('.message.assistant').last();
+      // Finished (its actions show): what follows checks the final text, not
+      // a streaming state (whose unterminated `__` reads as emphasis).
+      await answer.getByRole('button', { name: 'Copy the answer' }).waitFor();
       await answer.locator('pre code', { hasText: 'println!("hi");' }).waitFor();
       await answer.locator('h1', { hasText: 'Result' }).waitFor();
       await answer.locator('table td', { hasText: '2' }).first().waitFor();
@@ -142,6 +163,13 @@ describe('chat rendering (one host)', () => {
       await answer.locator('.md-link-blocked', { hasText: 'a link' }).click();
       assert.equal(await page.evaluate(() => window.__pwned), undefined, 'the javascript: link was not followed');
       assert.ok(!requests.some((u) => u.includes('tracker.example')), 'the remote image was never requested');
+      // The streamed answer was parsed and highlighted off the main thread
+      // (each worker falls back silently, so this is where a worker that
+      // cannot load or run shows).
+      const workers = (await page.evaluate(() => window.__workers)).map((u) => new URL(u).pathname);
+      assert.ok(workers.some((u) => u.includes('/markdown.worker')), `the markdown worker ran: ${workers}`);
+      assert.ok(workers.some((u) => u.includes('/highlight.worker')), `the highlight worker ran: ${workers}`);
+      assert.deepEqual(workerErrors, []);
       await page.screenshot({ path: join(ARTIFACTS, 'chat-markdown.png'), fullPage: true });
     });
   });

@@ -1,30 +1,16 @@
 import type { ThemeInput } from '@streamdown/code';
-import type { ReactNode } from 'react';
-import { defaultRehypePlugins, defaultRemarkPlugins, Streamdown, type Components } from 'streamdown';
+import { useState, type ReactNode } from 'react';
+import { defaultRehypePlugins, defaultRemarkPlugins, Streamdown, type Components, type StreamdownProps } from 'streamdown';
+import { createWorkerBlock, remarkHtmlAsText } from './blocks';
 import { createWorkerCodePlugin } from './highlight';
 import { safeExternalUrl, useOpenExternal } from './links';
 
 // Model output is untrusted (a prompt-injected model writes what a web page
 // told it to). Raw HTML never becomes elements: remark's `html` nodes are
-// turned into plain text before anything else sees them, and rehype-raw is
-// left out, so `<script>`, `<img onerror>`, `<iframe>` and inline handlers
-// show as the characters they are.
-
-interface MdNode {
-  type: string;
-  value?: string;
-  children?: MdNode[];
-}
-
-function htmlToText(node: MdNode): void {
-  if (node.type === 'html') node.type = 'text';
-  node.children?.forEach(htmlToText);
-}
-
-/** remark plugin: every raw HTML node becomes a text node. */
-function remarkHtmlAsText() {
-  return (tree: MdNode) => htmlToText(tree);
-}
+// turned into plain text before anything else sees them (blocks.tsx's
+// remarkHtmlAsText), and rehype-raw is left out, so `<script>`,
+// `<img onerror>`, `<iframe>` and inline handlers show as the characters
+// they are.
 
 const remarkPlugins = [...Object.values(defaultRemarkPlugins), remarkHtmlAsText];
 // rehype-sanitize stays (a second line: it strips `javascript:` URLs and
@@ -154,23 +140,40 @@ const code = createWorkerCodePlugin({ themes: [codeTheme, codeTheme] });
 const plugins = { code };
 const controls = { code: { copy: true, download: false }, table: { copy: true, download: false, fullscreen: false }, image: false };
 
+/** Streamdown's props for chat text, whichever mode (exported for the
+ * test that renders blocks both ways). */
+export const streamdownProps = {
+  className: 'md-body',
+  skipHtml: false,
+  remarkPlugins,
+  rehypePlugins,
+  urlTransform: keepUrl,
+  components,
+  plugins,
+  controls,
+  lineNumbers: false,
+  codeBlockMaxHeight: 0,
+  tableMaxHeight: 0,
+} satisfies StreamdownProps;
+
+// A streamed answer's blocks are parsed in a worker (blocks.tsx).
+const WorkerBlock = createWorkerBlock();
+
 export default function MarkdownImpl({ text, streaming }: { text: string; streaming: boolean }) {
+  // An answer seen streaming stays in Streamdown's block mode once it has
+  // finished: its blocks are already rendered, and the static mode would
+  // parse and render the whole answer again as one block, in one long task
+  // (~150–200 ms for 55 kB). Text that arrives whole (history) renders in
+  // static mode: one parse per message instead of one per block.
+  const [live, setLive] = useState(streaming);
+  if (streaming && !live) setLive(true);
   return (
     <Streamdown
-      className="md-body"
-      mode={streaming ? 'streaming' : 'static'}
+      {...streamdownProps}
+      mode={live ? 'streaming' : 'static'}
       isAnimating={streaming}
-      parseIncompleteMarkdown
-      skipHtml={false}
-      remarkPlugins={remarkPlugins}
-      rehypePlugins={rehypePlugins}
-      urlTransform={keepUrl}
-      components={components}
-      plugins={plugins}
-      controls={controls}
-      lineNumbers={false}
-      codeBlockMaxHeight={0}
-      tableMaxHeight={0}
+      parseIncompleteMarkdown={streaming}
+      BlockComponent={WorkerBlock}
     >
       {text}
     </Streamdown>

@@ -1,0 +1,296 @@
+// Streamdown's block component, with the parsing done in a Web Worker
+// (markdown.worker.ts). In streaming mode Streamdown splits an answer into
+// blocks (paragraphs, lists, code fences...) and renders each with its
+// `BlockComponent`, memoised on the block's text; its own `Block` parses the
+// block on the main thread. A fast stream brings tens of new blocks per
+// render, and parsing them is most of the render: 100–200 ms tasks for an
+// unpaced 55 kB answer. Here the worker parses, and the main thread does what
+// Streamdown's Block does after parsing, with the same plugins it is handed:
+// the remark transforms (raw HTML as text, code meta), remark-rehype,
+// rehype-sanitize, the URL transform, then React elements with the same
+// components. test/markdown-blocks.test.ts renders both ways and compares.
+//
+// A block whose tree has not arrived shows what it showed before (the
+// growing last block keeps its previous text for one round trip) or nothing
+// (a new block). Parsed trees are cached by text in a bounded LRU. An
+// incomplete code fence (Streamdown tells its code block through a context
+// this component cannot reach), options this path does not implement, no
+// Worker (jsdom) or a failed worker: Streamdown's own Block.
+
+import type { Element, Nodes as HastNodes, Root as HastRoot } from 'hast';
+import { toJsxRuntime } from 'hast-util-to-jsx-runtime';
+import { urlAttributes } from 'html-url-attributes';
+import type { Nodes as MdastNodes, Root as MdastRoot } from 'mdast';
+import { memo, useCallback, useMemo, useState, useSyncExternalStore, type ComponentType } from 'react';
+import { Fragment, jsx, jsxs } from 'react/jsx-runtime';
+import remarkParse from 'remark-parse';
+import remarkRehype from 'remark-rehype';
+import { Block, defaultRehypePlugins, type BlockProps } from 'streamdown';
+import { unified, type PluggableList, type Processor } from 'unified';
+import type { ParseRequest, ParseResponse } from './markdown.worker';
+
+/** What the client needs of a Worker (tests pass a fake). */
+export interface ParseWorkerLike {
+  postMessage(message: ParseRequest): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<ParseResponse>) => void): void;
+  addEventListener(type: 'error' | 'messageerror', listener: (event: Event) => void): void;
+  terminate(): void;
+}
+
+export interface WorkerBlockOptions {
+  /** Creates the worker; undefined where workers are unavailable. */
+  createWorker?: () => ParseWorkerLike | undefined;
+  /** Characters of block text whose trees are kept (LRU). */
+  maxChars?: number;
+}
+
+function defaultCreateWorker(): ParseWorkerLike | undefined {
+  if (typeof Worker === 'undefined') return undefined;
+  return new Worker(new URL('./markdown.worker.ts', import.meta.url), { type: 'module', name: 'markdown' }) as unknown as ParseWorkerLike;
+}
+
+/** The worker, its answers by block text, and who waits for them. */
+class ParseClient {
+  private worker: ParseWorkerLike | undefined;
+  private state: 'idle' | 'ready' | 'failed' = 'idle';
+  private nextId = 1;
+  private readonly inFlight = new Map<number, string>();
+  private readonly pending = new Set<string>();
+  private readonly trees = new Map<string, MdastRoot>();
+  private chars = 0;
+  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly createWorker: () => ParseWorkerLike | undefined;
+  private readonly maxChars: number;
+
+  constructor(opts: WorkerBlockOptions) {
+    this.createWorker = opts.createWorker ?? defaultCreateWorker;
+    this.maxChars = opts.maxChars ?? 1_000_000;
+  }
+
+  /** Whether blocks can be parsed in the worker (starting it on first use). */
+  usable(): boolean {
+    if (this.state === 'idle') {
+      try {
+        this.worker = this.createWorker();
+      } catch (e) {
+        console.error('[markdown] no worker:', e);
+      }
+      if (!this.worker) {
+        this.state = 'failed';
+        return false;
+      }
+      this.state = 'ready';
+      this.worker.addEventListener('message', (e) => this.onMessage(e.data));
+      this.worker.addEventListener('error', (e) => this.fail(e));
+      this.worker.addEventListener('messageerror', (e) => this.fail(e));
+    }
+    return this.state === 'ready';
+  }
+
+  peek(text: string): MdastRoot | undefined {
+    return this.trees.get(text);
+  }
+
+  /** Sends `text` to the worker unless its tree is known or on its way. */
+  request(text: string): void {
+    if (!this.usable() || this.trees.has(text) || this.pending.has(text)) return;
+    const id = this.nextId++;
+    this.inFlight.set(id, text);
+    this.pending.add(text);
+    this.worker!.postMessage({ id, text });
+  }
+
+  subscribe(text: string, listener: () => void): () => void {
+    let set = this.listeners.get(text);
+    if (!set) this.listeners.set(text, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(text) === set) this.listeners.delete(text);
+    };
+  }
+
+  private onMessage(msg: ParseResponse) {
+    const text = this.inFlight.get(msg.id);
+    if (text === undefined) return;
+    this.inFlight.delete(msg.id);
+    this.pending.delete(text);
+    if ('error' in msg) {
+      // Not expected (micromark parses any text); Streamdown's Block shows it.
+      console.error('[markdown] the worker could not parse a block:', msg.error);
+      this.fail(msg.error);
+      return;
+    }
+    this.trees.set(text, msg.tree);
+    this.chars += text.length;
+    for (const old of this.trees.keys()) {
+      if (this.chars <= this.maxChars || this.trees.size <= 1) break;
+      if (this.listeners.has(old)) continue; // shown now: kept
+      this.trees.delete(old);
+      this.chars -= old.length;
+    }
+    this.listeners.get(text)?.forEach((l) => l());
+  }
+
+  private fail(why: unknown) {
+    if (this.state === 'failed') return;
+    // An ErrorEvent says what went wrong in its message.
+    const message = typeof why === 'object' && why !== null && 'message' in why ? why.message : why;
+    console.error('[markdown] worker failed, parsing on the main thread:', message);
+    this.state = 'failed';
+    this.worker?.terminate();
+    this.worker = undefined;
+    this.inFlight.clear();
+    this.pending.clear();
+    for (const set of [...this.listeners.values()]) set.forEach((l) => l());
+  }
+
+  failed(): boolean {
+    return this.state === 'failed';
+  }
+}
+
+// Streamdown's processor for a block, without the parser (the worker's):
+// remark plugins, raw HTML as text unless rehype-raw is there (Streamdown
+// adds the same), remark-rehype keeping raw nodes for rehype, rehype plugins.
+const rehypeRaw = defaultRehypePlugins.raw;
+const usesRaw = (list: PluggableList) => list.some((p) => (Array.isArray(p) ? p[0] === rehypeRaw : p === rehypeRaw));
+
+function htmlAsText(node: MdastNodes): void {
+  if (!('children' in node)) return;
+  node.children.forEach((child, i) => {
+    if (child.type === 'html') node.children[i] = { type: 'text', value: child.value };
+    else htmlAsText(child);
+  });
+}
+/** remark plugin: every raw HTML node becomes a text node. */
+export const remarkHtmlAsText = () => (tree: MdastRoot) => htmlAsText(tree);
+
+type BlockProcessor = Processor<MdastRoot, MdastRoot, HastRoot, undefined, undefined>;
+const processors = new WeakMap<PluggableList, WeakMap<PluggableList, BlockProcessor>>();
+const EMPTY: PluggableList = [];
+
+function processorFor(remark: PluggableList = EMPTY, rehype: PluggableList = EMPTY, remarkRehypeOptions?: object): BlockProcessor {
+  const make = () =>
+    unified()
+      .use(remarkParse)
+      .use(usesRaw(rehype) ? remark : [...remark, remarkHtmlAsText])
+      .use(remarkRehype, { allowDangerousHtml: true, ...remarkRehypeOptions })
+      .use(rehype)
+      .freeze() as unknown as BlockProcessor;
+  if (remarkRehypeOptions) return make();
+  let inner = processors.get(remark);
+  if (!inner) processors.set(remark, (inner = new WeakMap()));
+  let p = inner.get(rehype);
+  if (!p) inner.set(rehype, (p = make()));
+  return p;
+}
+
+type UrlTransform = BlockProps['urlTransform'];
+
+// Each tree's finished hast, per processor and URL transform (a tree is
+// transformed once; a block re-rendered with new components reuses it).
+const hasts = new WeakMap<MdastRoot, { processor: BlockProcessor; urlTransform: UrlTransform; hast: HastRoot }>();
+
+function hastOf(tree: MdastRoot, text: string, processor: BlockProcessor, urlTransform: UrlTransform): HastRoot {
+  const known = hasts.get(tree);
+  if (known?.processor === processor && known.urlTransform === urlTransform) return known.hast;
+  // The transforms change the tree in place: a copy, so the cached tree stays
+  // as the worker parsed it.
+  const hast = processor.runSync(structuredClone(tree), text);
+  finish(hast, urlTransform);
+  hasts.set(tree, { processor, urlTransform, hast });
+  return hast;
+}
+
+/** What Streamdown does to the hast before React: raw nodes become text
+ * (skipHtml is off), URL attributes go through `urlTransform`. */
+function finish(node: HastNodes, urlTransform: UrlTransform): void {
+  if (!('children' in node)) return;
+  node.children.forEach((child, i) => {
+    if (child.type === 'raw') {
+      (node.children as HastNodes[])[i] = { type: 'text', value: child.value };
+      return;
+    }
+    if (child.type === 'element') {
+      if (urlTransform) transformUrls(child, urlTransform);
+      finish(child, urlTransform);
+    }
+  });
+}
+
+function transformUrls(el: Element, urlTransform: NonNullable<UrlTransform>) {
+  for (const [key, tags] of Object.entries(urlAttributes)) {
+    if (!Object.hasOwn(el.properties, key)) continue;
+    if (tags !== null && !tags.includes(el.tagName)) continue;
+    el.properties[key] = urlTransform(String(el.properties[key] ?? ''), key, el) ?? undefined;
+  }
+}
+
+const FAILED = 'failed' as const;
+
+/**
+ * Streamdown's `BlockComponent` with parsing in a worker; one worker and cache
+ * per call (MarkdownImpl makes one for the app).
+ */
+export function createWorkerBlock(opts: WorkerBlockOptions = {}): ComponentType<BlockProps> {
+  const client = new ParseClient(opts);
+
+  function WorkerBlock(props: BlockProps) {
+    const { content, isIncomplete, components, remarkPlugins, rehypePlugins, remarkRehypeOptions, urlTransform, dir } = props;
+    const subscribe = useCallback((listener: () => void) => client.subscribe(content, listener), [content]);
+    // The tree, or whether the worker has failed (every block then renders
+    // again, with Streamdown's Block).
+    const snapshot = useSyncExternalStore(subscribe, () => (client.failed() ? FAILED : client.peek(content)));
+    const tree = snapshot === FAILED ? undefined : snapshot;
+    // Options Streamdown's Block implements and this path does not.
+    const plain =
+      !props.allowElement &&
+      !props.allowedElements &&
+      !props.disallowedElements &&
+      !props.skipHtml &&
+      !props.unwrapDisallowed &&
+      !props.animatePlugin;
+    const viaWorker = plain && !isIncomplete && snapshot !== FAILED && client.usable();
+    if (viaWorker && !tree) client.request(content); // idempotent: a cache fill
+    const [last, setLast] = useState<{ tree: MdastRoot; text: string } | undefined>(undefined);
+    if (viaWorker && tree && last?.tree !== tree) setLast({ tree, text: content });
+    const shown = tree ? { tree, text: content } : last;
+    const processor = processorFor(remarkPlugins, rehypePlugins, remarkRehypeOptions);
+    const shownTree = shown?.tree;
+    const shownText = shown?.text;
+    const element = useMemo(() => {
+      if (!viaWorker || !shownTree || shownText === undefined) return null;
+      return toJsxRuntime(hastOf(shownTree, shownText, processor, urlTransform), {
+        Fragment,
+        components,
+        ignoreInvalidStyle: true,
+        jsx,
+        jsxs,
+        passKeys: true,
+        passNode: true,
+      });
+    }, [viaWorker, shownTree, shownText, processor, components, urlTransform]);
+    if (!viaWorker) return <Block {...props} />;
+    return dir ? (
+      <div dir={dir} style={{ display: 'contents' }}>
+        {element}
+      </div>
+    ) : (
+      element
+    );
+  }
+
+  // Streamdown's Block is memoised on its text and options; so is this.
+  return memo(
+    WorkerBlock,
+    (a, b) =>
+      a.content === b.content &&
+      a.isIncomplete === b.isIncomplete &&
+      a.components === b.components &&
+      a.remarkPlugins === b.remarkPlugins &&
+      a.rehypePlugins === b.rehypePlugins &&
+      a.urlTransform === b.urlTransform &&
+      a.dir === b.dir,
+  );
+}

@@ -1,0 +1,183 @@
+// @vitest-environment jsdom
+//
+// Streamed answers' blocks parsed in a worker (src/chat/blocks.tsx): the
+// same DOM as Streamdown's own Block for every kind of block (model output is
+// untrusted, so the hostile ones too), what a block shows while its tree is
+// on its way, one request per block text, and Streamdown's Block when the
+// worker fails. The "worker" here runs the real parser (markdown-parse.ts,
+// the module markdown.worker.ts runs) in this process, answering after a
+// macrotask as a worker's message would.
+
+import { act, createElement, type ComponentType } from 'react';
+import remarkGfm from 'remark-gfm';
+import { Block, defaultRemarkPlugins, Streamdown, type BlockProps } from 'streamdown';
+import { describe, expect, it, vi } from 'vitest';
+import { createWorkerBlock, type ParseWorkerLike } from '../src/chat/blocks';
+import { ExternalLinkContext } from '../src/chat/links';
+import { parseMarkdownBlock } from '../src/chat/markdown-parse';
+import type { ParseRequest, ParseResponse } from '../src/chat/markdown.worker';
+import { streamdownProps } from '../src/chat/MarkdownImpl';
+import { mountPerTest } from './dom';
+
+declare global {
+  interface Window {
+    __pwned?: number;
+  }
+}
+
+const mount = mountPerTest();
+
+class InProcessWorker implements ParseWorkerLike {
+  sent: ParseRequest[] = [];
+  /** Answers only when told to (`flush`), not on its own. */
+  manual = false;
+  private queue: ParseRequest[] = [];
+  private listeners: Record<string, ((e: never) => void)[]> = {};
+  postMessage(message: ParseRequest) {
+    this.sent.push(message);
+    this.queue.push(message);
+    if (!this.manual) setTimeout(() => this.flush(), 0);
+  }
+  addEventListener(type: string, listener: (e: never) => void) {
+    (this.listeners[type] ??= []).push(listener);
+  }
+  terminate = vi.fn();
+  flush() {
+    for (const { id, text } of this.queue.splice(0)) {
+      const data: ParseResponse = { id, tree: structuredClone(parseMarkdownBlock(text)) };
+      for (const l of this.listeners.message ?? []) l({ data } as never);
+    }
+  }
+  fail() {
+    for (const l of this.listeners.error ?? []) l(new Event('error') as never);
+  }
+}
+
+function render(text: string, BlockComponent: ComponentType<BlockProps>, streaming = false) {
+  const open = vi.fn(() => true);
+  act(() => {
+    mount.root.render(
+      createElement(
+        ExternalLinkContext.Provider,
+        { value: open },
+        createElement(Streamdown, {
+          ...streamdownProps,
+          mode: 'streaming',
+          isAnimating: streaming,
+          parseIncompleteMarkdown: streaming,
+          BlockComponent,
+          children: text,
+        }),
+      ),
+    );
+  });
+}
+
+/** Waits until the container has not changed for three ticks (answers,
+ * highlighting). */
+async function settle(): Promise<string> {
+  let last = '';
+  let same = 0;
+  for (let i = 0; i < 200 && same < 3; i++) {
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 30));
+    });
+    const now = mount.container.innerHTML;
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+const corpus: Record<string, string> = {
+  paragraphs: 'One **bold**, _em_, ~~struck~~, `code` and a\nsoft break.\n\nSecond paragraph.',
+  headings: '# One\n\n## Two\n\n### Three\n\nSetext\n======',
+  lists: '- a\n- b\n  - nested\n\n1. first\n2. second\n\n- [ ] todo\n- [x] done',
+  quote: '> quoted **text**\n> more\n\n---\n\nAfter a rule.',
+  table: '| left | right |\n| :--- | ---: |\n| `a` | **b** |\n| c | d |',
+  code: '```ts title="x.ts"\nconst a: number = 1;\n```\n\n```\nplain\n```\n\n    indented code',
+  links: '[site](https://example.com "T") <https://example.org> www.example.net and a@b.co\n\n[bad](javascript:alert(1)) [data](data:text/html,x) [file](file:///etc/passwd)',
+  images: '![alt text](https://example.com/a.png) ![](http://x/y.gif)',
+  footnotes: 'A note[^1].\n\n[^1]: The note.',
+  references: 'See [the ref][r].\n\n[r]: https://example.com/ref',
+  html: '<script>window.__pwned = 1</script>\n\n<img src=x onerror="window.__pwned = 2">\n\nText <iframe src="https://evil"></iframe> <b onclick="x()">b</b>',
+  entities: '&amp; &copy; &#x27; \\*not em\\*',
+};
+
+describe('blocks parsed in a worker', () => {
+  it('parse with the parser of Streamdown’s default remark plugins', () => {
+    // remark-gfm is the only default plugin that adds syntax; the worker's
+    // copy must be the same module with the same options.
+    expect(defaultRemarkPlugins.gfm).toEqual([remarkGfm, {}]);
+  });
+
+  for (const [name, text] of Object.entries(corpus)) {
+    it(`render ${name} as Streamdown's Block does`, async () => {
+      render(text, Block);
+      const expected = await settle();
+      mount.remount();
+      const worker = new InProcessWorker();
+      render(text, createWorkerBlock({ createWorker: () => worker }));
+      const actual = await settle();
+      expect(worker.sent.length).toBeGreaterThan(0);
+      expect(actual).toBe(expected);
+      expect(actual.length).toBeGreaterThan(20);
+      // Hostile HTML stays text.
+      expect(window.__pwned).toBeUndefined();
+      expect(mount.container.querySelectorAll('script, iframe, img').length).toBe(0);
+      for (const el of mount.container.querySelectorAll('*')) {
+        for (const attr of el.getAttributeNames()) expect(attr.startsWith('on')).toBe(false);
+      }
+    });
+  }
+
+  it('show a block once its tree arrives, and a grown block’s last rendering until then', async () => {
+    const worker = new InProcessWorker();
+    worker.manual = true;
+    const WorkerBlock = createWorkerBlock({ createWorker: () => worker });
+    render('First paragraph.\n\nSecond', WorkerBlock, true);
+    await settle();
+    // Nothing parsed yet: nothing shown, both blocks asked for.
+    expect(mount.container.querySelectorAll('p')).toHaveLength(0);
+    expect(worker.sent.map((r) => r.text.trim())).toEqual(['First paragraph.', 'Second']);
+    act(() => worker.flush());
+    expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['First paragraph.', 'Second']);
+
+    // The last block grows: it keeps "Second" until "Second block" is parsed;
+    // the first block is not asked for again.
+    render('First paragraph.\n\nSecond block', WorkerBlock, true);
+    await settle();
+    expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['First paragraph.', 'Second']);
+    expect(worker.sent.map((r) => r.text.trim())).toEqual(['First paragraph.', 'Second', 'Second block']);
+    act(() => worker.flush());
+    expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['First paragraph.', 'Second block']);
+  });
+
+  it('render an incomplete code fence with Streamdown’s Block, at once', async () => {
+    const worker = new InProcessWorker();
+    worker.manual = true;
+    render('```js\nconst x = 1;\n', createWorkerBlock({ createWorker: () => worker }), true);
+    await settle();
+    expect(mount.container.querySelector('pre code')?.textContent).toContain('const x = 1;');
+    expect(worker.sent).toHaveLength(0);
+  });
+
+  it('fall back to Streamdown’s Block when the worker fails, and without Worker', async () => {
+    const worker = new InProcessWorker();
+    worker.manual = true;
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    render('Waiting **here**.', createWorkerBlock({ createWorker: () => worker }), true);
+    await settle();
+    expect(mount.container.querySelector('strong')).toBeNull();
+    act(() => worker.fail());
+    await settle();
+    expect(mount.container.querySelector('strong')?.textContent).toBe('here');
+    expect(worker.terminate).toHaveBeenCalled();
+
+    mount.remount();
+    render('No **worker**.', createWorkerBlock({ createWorker: () => undefined }), true);
+    await settle();
+    expect(mount.container.querySelector('strong')?.textContent).toBe('worker');
+    errors.mockRestore();
+  });
+});
