@@ -1,7 +1,8 @@
-import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import { safeParseJSON } from '@ai-sdk/provider-utils';
+import { readUIMessageStream, uiMessageChunkSchema, type UIMessage, type UIMessageChunk } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { HostError, ProviderDownError, isHostError } from '../src/desktop/errors';
-import { DesktopChatTransport, turnContext, turnOptions } from '../src/desktop/transport';
+import { DesktopChatTransport, plainDelta, turnContext, turnOptions } from '../src/desktop/transport';
 import { collect, fakeBridge } from './fake-bridge';
 import { CHUNKS, SESSION, TURN, errorResponse, recordedBody, sseResponse } from './fixtures/turn';
 
@@ -285,5 +286,38 @@ describe('deltas of one part within one network read are handed on as one chunk'
     expect(unmerged).toEqual(frames);
     expect(merged.length).toBeLessThan(unmerged.length / 10);
     expect(await message(merged)).toEqual(await message(unmerged));
+  });
+});
+
+describe('plainDelta: the schema-free parse of a text or reasoning delta', () => {
+  const samples = [
+    '{"type":"text-delta","id":"t0","delta":"Hello "}',
+    '{"type":"reasoning-delta","id":"r","delta":"hm\\n\\u00e9"}',
+    '{"type":"text-delta","id":"t0","delta":""}',
+    // Not plain: the schema decides.
+    '{"type":"text-delta","id":"t0","delta":"x","providerMetadata":{"a":{}}}',
+    '{"type":"text-delta","id":"t0","delta":1}',
+    '{"type":"text-delta","id":7,"delta":"x"}',
+    '{"type":"text-delta","id":"t0","__proto__":{"polluted":true}}',
+    '{"type":"text-delta","id":"t0","delta":"x","__proto__":{"polluted":true}}',
+    '{"type":"text-delta","id":"t0"}',
+    '{"type":"text-deltas","id":"t0","delta":"x"}',
+    '{"type":"text-delta","id":"t0","delta":"x"',
+    '{"type":"text-start","id":"t0"}',
+    '[{"type":"text-delta","id":"t0","delta":"x"}]',
+  ];
+
+  it('accepts only what the schema accepts, as the schema parses it', async () => {
+    let accepted = 0;
+    for (const text of samples) {
+      const fast = plainDelta(text);
+      const slow = await safeParseJSON({ text, schema: uiMessageChunkSchema });
+      if (fast === undefined) continue;
+      accepted += 1;
+      expect(slow.success, text).toBe(true);
+      expect(fast).toEqual(slow.success ? slow.value : undefined);
+    }
+    expect(accepted).toBe(3);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
