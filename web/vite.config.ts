@@ -1,7 +1,16 @@
 /// <reference types="vitest/config" />
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
+
+// Streamdown's code block body, which Streamdown loads lazily from its own
+// chunk; the markdown loader (src/chat/Markdown.tsx) loads it alongside the
+// renderer. The file's name carries a hash: found, not written here.
+const streamdownDist = fileURLToPath(new URL('./node_modules/streamdown/dist/', import.meta.url));
+const highlightedBody = readdirSync(streamdownDist).find((f) => /^highlighted-body-[\w-]+\.js$/.test(f));
+if (!highlightedBody) throw new Error(`no highlighted-body-*.js in ${streamdownDist}: has Streamdown changed?`);
 
 // Workers have no `document`. micromark decodes character references with
 // decode-named-character-reference, whose "browser" build asks the DOM; its
@@ -20,6 +29,7 @@ const workerSafe: Plugin = {
 export default defineConfig({
   base: '/desktop/',
   plugins: [react()],
+  resolve: { alias: { 'streamdown/highlighted-body': streamdownDist + highlightedBody } },
   // Code highlighting's worker (src/chat/highlight.worker.ts) loads each
   // language's grammar as its own chunk: an ES module worker. The markdown
   // parser's (src/chat/markdown.worker.ts) must not touch the DOM.

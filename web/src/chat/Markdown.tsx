@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState } from 'react';
+import { startTransition, useEffect, useState } from 'react';
 import './chat.css';
 
 /** Characters rendered as markdown at most; past it the rest waits behind
@@ -6,8 +6,33 @@ import './chat.css';
 export const MARKDOWN_LIMIT = 60_000;
 
 // Streamdown, remark/rehype and Shiki live in their own chunks: the
-// document editor window does not load them up front.
-const MarkdownImpl = lazy(() => import('./MarkdownImpl'));
+// document editor window does not load them up front. Not React.lazy: a
+// Suspense boundary holds back revealing resolved content for up to 300 ms
+// after a fallback was shown (React's fallback throttle), and a chat opening
+// showed its messages' plain text, then their markdown ~300 ms later, then
+// their code blocks (Streamdown's own lazy chunk) ~300 ms after that.
+// Instead the text shows as plain text until the code is loaded, and then
+// every message renders as markdown in one transition. Streamdown's code
+// block body (its lazy chunk) is loaded alongside, so that its Suspense
+// boundary finds it loaded and shows no fallback (a transition waits for
+// the already-resolved import instead).
+type Impl = typeof import('./MarkdownImpl').default;
+let loadedImpl: Impl | null = null;
+let loadingImpl: Promise<Impl> | null = null;
+
+/** Loads the markdown renderer (once; at once if it already is). */
+export function loadMarkdown(): Promise<Impl> {
+  loadingImpl ??= Promise.all([import('./MarkdownImpl'), import('streamdown/highlighted-body')]).then(
+    ([m]) => (loadedImpl = m.default),
+    (e: unknown) => {
+      // Plain text stays; the next chat to mount tries again.
+      console.error('[markdown] the renderer did not load:', e);
+      loadingImpl = null;
+      throw e;
+    },
+  );
+  return loadingImpl;
+}
 
 /**
  * Chat text as markdown, the model's and the user's alike: GFM, code
@@ -19,6 +44,18 @@ const MarkdownImpl = lazy(() => import('./MarkdownImpl'));
  */
 export function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
   const [all, setAll] = useState(false);
+  const [MarkdownImpl, setImpl] = useState<Impl | null>(() => loadedImpl);
+  useEffect(() => {
+    if (MarkdownImpl) return;
+    let live = true;
+    loadMarkdown().then(
+      (m) => live && startTransition(() => setImpl(() => m)),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [MarkdownImpl]);
   const long = text.length > MARKDOWN_LIMIT;
   if (long && all) {
     return (
@@ -33,9 +70,11 @@ export function Markdown({ text, streaming = false }: { text: string; streaming?
   const shown = long ? text.slice(0, MARKDOWN_LIMIT) : text;
   return (
     <div className="md">
-      <Suspense fallback={<p className="text md-fallback">{shown}</p>}>
+      {MarkdownImpl ? (
         <MarkdownImpl text={shown} streaming={streaming && !long} />
-      </Suspense>
+      ) : (
+        <p className="text md-fallback">{shown}</p>
+      )}
       {long && (
         <div className="md-truncated">
           <span className="muted">

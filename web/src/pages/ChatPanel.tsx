@@ -4,6 +4,7 @@ import { memo, startTransition, useCallback, useEffect, useLayoutEffect, useMemo
 import { useStickToBottom } from 'use-stick-to-bottom';
 import { useChangesFollowSession } from '../changes/hooks';
 import { ExternalLinkContext, shellOpener } from '../chat/links';
+import { loadMarkdown } from '../chat/Markdown';
 import { messageText } from '../chat/MessageActions';
 import { withAlwaysAllow } from '../chat/policy';
 import { ErrorLine, ProviderDownBanner } from '../components/Banners';
@@ -127,7 +128,7 @@ export function ChatPanel({ sessionId, onSettings, onTurnEnd, context }: ChatPro
   const { data, error, version } = useQuery(['messages', sessionId], (api) => api.sessions.messages(sessionId));
   // Start loading the markdown renderer while the conversation loads.
   useEffect(() => {
-    void import('../chat/MarkdownImpl');
+    void loadMarkdown().catch(() => {});
   }, []);
   if (error) return <div className="error-line">Cannot load the conversation: {errorText(error)}</div>;
   if (!data) return <div className="muted">Loading…</div>;
