@@ -12,6 +12,24 @@ const streamdownDist = fileURLToPath(new URL('./node_modules/streamdown/dist/', 
 const highlightedBody = readdirSync(streamdownDist).find((f) => /^highlighted-body-[\w-]+\.js$/.test(f));
 if (!highlightedBody) throw new Error(`no highlighted-body-*.js in ${streamdownDist}: has Streamdown changed?`);
 
+// Shiki's bundled languages as data (ids, and aliases to ids) for the main
+// thread (src/chat/highlight.ts): importing shiki/langs there would make
+// every grammar a chunk of the main build, next to the worker's.
+const SHIKI_LANGUAGES = 'virtual:shiki-languages';
+const shikiLanguages: Plugin = {
+  name: 'shiki-languages',
+  resolveId: (id) => (id === SHIKI_LANGUAGES ? `\0${SHIKI_LANGUAGES}` : null),
+  async load(id) {
+    if (id !== `\0${SHIKI_LANGUAGES}`) return null;
+    const { bundledLanguagesInfo } = await import('shiki/langs');
+    const ids = bundledLanguagesInfo.map((info) => info.id);
+    const aliases = Object.fromEntries(
+      bundledLanguagesInfo.flatMap((info) => (info.aliases ?? []).map((alias) => [alias, info.id])),
+    );
+    return `export const languageIds = ${JSON.stringify(ids)};\nexport const languageAliases = ${JSON.stringify(aliases)};\n`;
+  },
+};
+
 // Workers have no `document`. micromark decodes character references with
 // decode-named-character-reference, whose "browser" build asks the DOM; its
 // plain build (the one Node and workers resolve) carries the table itself.
@@ -28,7 +46,7 @@ const workerSafe: Plugin = {
 // guard only admits pages below that root).
 export default defineConfig({
   base: '/desktop/',
-  plugins: [react()],
+  plugins: [react(), shikiLanguages],
   resolve: { alias: { 'streamdown/highlighted-body': streamdownDist + highlightedBody } },
   // Code highlighting's worker (src/chat/highlight.worker.ts) loads each
   // language's grammar as its own chunk: an ES module worker. The markdown

@@ -19,6 +19,7 @@ import MarkdownImpl, { codeTheme } from '../src/chat/MarkdownImpl';
 import { ChatMessage } from '../src/components/ChatMessage';
 import { DesktopProvider } from '../src/desktop-context';
 import { fakeBridge } from './fake-bridge';
+import { InProcessWorker } from './inprocess-worker';
 
 declare global {
   interface Window {
@@ -26,6 +27,9 @@ declare global {
   }
 }
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+// Highlighting and a streamed answer's block parsing run in workers; here
+// the same modules run in-process (jsdom has no Worker).
+(globalThis as { Worker?: unknown }).Worker = InProcessWorker;
 
 let container: HTMLDivElement;
 let root: Root;

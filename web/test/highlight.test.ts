@@ -1,12 +1,13 @@
 // The worker code plugin's main-thread side (src/chat/highlight.ts) against a
 // fake worker: cached answers come back synchronously, streaming requests for
 // one block are coalesced, incomplete blocks are not cached, aliases resolve
-// as @streamdown/code's do, and a failing worker falls back.
+// as @streamdown/code's do, and without a worker (or once it fails) code
+// stays plain; then the worker's own module run in-process.
 
-import type { CodeHighlighterPlugin, HighlightOptions, HighlightResult } from '@streamdown/code';
+import type { HighlightOptions, HighlightResult } from 'streamdown';
 import { describe, expect, it, vi } from 'vitest';
 import { createWorkerCodePlugin, type WorkerLike } from '../src/chat/highlight';
-import type { WorkerRequest, WorkerResponse } from '../src/chat/highlight.worker';
+import { createHighlightHandler, type WorkerRequest, type WorkerResponse } from '../src/chat/highlight-core';
 import { codeTheme } from '../src/chat/MarkdownImpl';
 
 type HighlightMsg = Extract<WorkerRequest, { type: 'highlight' }>;
@@ -27,7 +28,7 @@ class FakeWorker implements WorkerLike {
   /** Answers request `id` with one token holding its code. */
   answer(id: number) {
     const req = this.requests.find((r) => r.id === id)!;
-    const result = { tokens: [[{ content: req.code, offset: 0 }]], fg: '', bg: '' } as unknown as HighlightResult;
+    const result = { tokens: [[{ content: req.code, offset: 0 }]], fg: '', bg: '' } as unknown as Extract<WorkerResponse, { result: unknown }>['result'];
     for (const l of this.listeners.message ?? []) l({ data: { id, result } satisfies WorkerResponse } as never);
   }
   fail() {
@@ -111,26 +112,50 @@ describe('the worker code plugin', () => {
     expect(plugin.highlight(opts('three'))).not.toBeNull();
   });
 
-  it('falls back to the main-thread highlighter without a worker or when it fails', async () => {
-    const fallbackResult = { tokens: [[{ content: 'main', offset: 0 }]] } as unknown as HighlightResult;
-    const fallbackPlugin = { highlight: vi.fn(() => fallbackResult) } as unknown as CodeHighlighterPlugin;
-    const fallback = () => Promise.resolve(fallbackPlugin);
-
-    const none = createWorkerCodePlugin({ themes, createWorker: () => undefined, fallback });
+  it('leaves code plain without a worker, and once the worker fails', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const none = createWorkerCodePlugin({ themes, createWorker: () => undefined });
     const cb = vi.fn();
     expect(none.highlight(opts('x'), cb)).toBeNull();
-    await vi.waitFor(() => expect(cb).toHaveBeenCalledWith(fallbackResult));
 
-    const { worker, plugin } = setup({ fallback });
+    const { worker, plugin } = setup();
     const cb2 = vi.fn();
     plugin.highlight(opts('y'), cb2);
-    vi.spyOn(console, 'error').mockImplementation(() => {});
     worker.fail();
     expect(worker.terminate).toHaveBeenCalled();
-    await vi.waitFor(() => expect(cb2).toHaveBeenCalledWith(fallbackResult));
+    worker.answer(worker.requests[0]!.id); // too late: nobody listens
     const cb3 = vi.fn();
-    plugin.highlight(opts('z'), cb3);
-    await vi.waitFor(() => expect(cb3).toHaveBeenCalledWith(fallbackResult));
+    expect(plugin.highlight(opts('z'), cb3)).toBeNull();
     expect(worker.requests).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cb).not.toHaveBeenCalled();
+    expect(cb2).not.toHaveBeenCalled();
+    expect(cb3).not.toHaveBeenCalled();
+    expect(errors).toHaveBeenCalledWith('[highlight] worker failed, code stays plain:', expect.anything());
+    errors.mockRestore();
+  });
+});
+
+describe('the worker’s handler (highlight-core.ts, in-process)', () => {
+  it('highlights with the precompiled grammar on the JavaScript engine, in order, unknown languages as text', async () => {
+    const answers: WorkerResponse[] = [];
+    const handle = createHighlightHandler((msg) => answers.push(msg));
+    handle({ type: 'themes', themes: [codeTheme] });
+    const ask = (id: number, code: string, lang: string) =>
+      handle({ type: 'highlight', id, code, lang, light: codeTheme.name, dark: codeTheme.name, incomplete: false });
+    ask(1, 'const answer: number = 42; // the answer\n', 'typescript');
+    ask(2, 'fn main() {}\n', 'rust');
+    ask(3, 'plain words\n', 'no-such-language');
+    await vi.waitFor(() => expect(answers).toHaveLength(3), { timeout: 10_000 });
+    expect(answers.map((a) => a.id)).toEqual([1, 2, 3]);
+    const colours = (a: WorkerResponse) =>
+      'result' in a ? new Set(a.result.tokens.flat().map((t) => t.htmlStyle?.color ?? t.color)) : new Set();
+    const ts = answers[0]!;
+    if (!('result' in ts)) throw new Error(`no tokens: ${JSON.stringify(ts)}`);
+    expect(ts.result.tokens.flat().map((t) => t.content).join('')).toBe('const answer: number = 42; // the answer');
+    expect(colours(ts).size).toBeGreaterThan(2);
+    expect([...colours(ts)].some((c) => String(c).includes('--color-code-keyword'))).toBe(true);
+    expect(colours(answers[1]!).size).toBeGreaterThan(1);
+    expect(colours(answers[2]!).size).toBe(1);
   });
 });

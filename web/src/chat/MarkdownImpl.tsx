@@ -1,4 +1,4 @@
-import type { ThemeInput } from '@streamdown/code';
+import type { ThemeInput } from 'streamdown';
 import { useState, type ReactNode } from 'react';
 import { defaultRehypePlugins, defaultRemarkPlugins, Streamdown, type Components, type StreamdownProps } from 'streamdown';
 import { createWorkerBlock, remarkHtmlAsText } from './blocks';

@@ -11,13 +11,15 @@
 // has moved on), so the worker never works through stale intermediate states.
 // Incomplete blocks are not cached.
 //
-// Without Worker (jsdom) or once the worker fails, @streamdown/code does it on
-// the main thread as before (loaded only then).
+// Without Worker, or once the worker fails, code stays plain text (readable
+// and copyable; the failure is logged). There is no main-thread highlighter
+// to fall back on: it would ship every grammar a second time, in the main
+// build, for a worker that both engines the shell and the tests use run.
 
-import type { CodeHighlighterPlugin, HighlightOptions, HighlightResult, ThemeInput } from '@streamdown/code';
-import { bundledLanguagesInfo } from 'shiki/langs';
+import type { CodeHighlighterPlugin, HighlightOptions, HighlightResult, ThemeInput } from 'streamdown';
 import type { ThemeRegistrationAny } from 'shiki/core';
-import type { WorkerRequest, WorkerResponse } from './highlight.worker';
+import { languageAliases, languageIds } from 'virtual:shiki-languages';
+import type { WorkerRequest, WorkerResponse } from './highlight-core';
 
 type Callback = (result: HighlightResult) => void;
 
@@ -30,21 +32,19 @@ export interface WorkerLike {
 }
 
 export interface WorkerCodePluginOptions {
-  /** [light, dark]; theme objects (named strings need the fallback). */
+  /** [light, dark]; theme objects (a named theme is not highlighted). */
   themes: [ThemeInput, ThemeInput];
   /** Creates the worker; undefined where workers are unavailable. */
   createWorker?: () => WorkerLike | undefined;
-  /** The main-thread highlighter used without a worker. */
-  fallback?: () => Promise<CodeHighlighterPlugin>;
   /** Cache bounds: total cost (tokens + lines) and entries. */
   maxCost?: number;
   maxEntries?: number;
 }
 
-const aliases: Record<string, string> = Object.fromEntries(
-  bundledLanguagesInfo.flatMap((info) => (info.aliases ?? []).map((alias) => [alias, info.id])),
-);
-const supported = new Set(bundledLanguagesInfo.map((info) => info.id));
+// Shiki's bundled languages, listed at build time (vite.config.ts): the
+// list, not the grammars, is all the main thread needs.
+const aliases: Record<string, string> = languageAliases;
+const supported = new Set(languageIds);
 
 /** An alias becomes its language's id; anything else is kept, trimmed and lower-cased. */
 export function resolveLanguage(language: string): string {
@@ -58,9 +58,6 @@ function defaultCreateWorker(): WorkerLike | undefined {
   if (typeof Worker === 'undefined') return undefined;
   return new Worker(new URL('./highlight.worker.ts', import.meta.url), { type: 'module', name: 'highlight' }) as unknown as WorkerLike;
 }
-
-const defaultFallback = (themes: [ThemeInput, ThemeInput]) => () =>
-  import('@streamdown/code').then((m) => m.createCodePlugin({ themes }));
 
 /** The cost of keeping a result: about one per token and per 64 characters. */
 function cost(code: string, result: HighlightResult): number {
@@ -125,30 +122,16 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
   /** Complete requests with the worker, by key: a second caller joins. */
   const byKey = new Map<string, Job>();
 
-  let fallbackPlugin: Promise<CodeHighlighterPlugin | undefined> | undefined;
-  const fallback = (options: HighlightOptions, callbacks: Callback[]) => {
-    fallbackPlugin ??= (opts.fallback ?? defaultFallback(themes))().catch((e: unknown) => {
-      console.error('[highlight] no fallback highlighter:', e);
-      return undefined;
-    });
-    void fallbackPlugin.then((plugin) => {
-      if (!plugin) return;
-      const deliver = (result: HighlightResult) => callbacks.forEach((cb) => cb(result));
-      const now = plugin.highlight(options, deliver);
-      if (now) deliver(now);
-    });
-  };
-
   const fail = (why: unknown) => {
     if (workerState === 'failed') return;
-    console.error('[highlight] worker failed, highlighting on the main thread:', why);
+    // An ErrorEvent says what went wrong in its message.
+    const message = typeof why === 'object' && why !== null && 'message' in why ? why.message : why;
+    console.error('[highlight] worker failed, code stays plain:', message);
     workerState = 'failed';
     worker?.terminate();
     worker = undefined;
-    const jobs = [...inFlight.values()];
     inFlight.clear();
     byKey.clear();
-    for (const job of jobs) fallback((job.next ?? job).options, (job.next ?? job).callbacks);
   };
 
   const onMessage = (event: MessageEvent<WorkerResponse>) => {
@@ -188,10 +171,7 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
 
   const send = (job: Job) => {
     const w = getWorker();
-    if (!w) {
-      fallback(job.options, job.callbacks);
-      return;
-    }
+    if (!w) return;
     // A cached answer may have arrived meanwhile (the same code elsewhere).
     const cached = cacheGet(job.key);
     if (cached) {
@@ -231,11 +211,8 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
       const cached = cacheGet(key);
       if (cached) return cached;
       const callbacks = callback ? [callback] : [];
-      // Named themes are not sent to the worker: the main thread's plugin.
-      if (typeof options.themes[0] === 'string' || typeof options.themes[1] === 'string' || !getWorker()) {
-        fallback(options, callbacks);
-        return null;
-      }
+      // Only theme objects can be sent to the worker (this app's are).
+      if (typeof options.themes[0] === 'string' || typeof options.themes[1] === 'string' || !getWorker()) return null;
       const incomplete = options.isIncomplete ?? false;
       const same = byKey.get(key);
       if (same && !incomplete) {

@@ -4,3 +4,9 @@
 declare module 'streamdown/highlighted-body' {
   export const HighlightedCodeBlockBody: unknown;
 }
+
+// Shiki's bundled languages, listed at build time (vite.config.ts).
+declare module 'virtual:shiki-languages' {
+  export const languageIds: string[];
+  export const languageAliases: Record<string, string>;
+}
