@@ -909,9 +909,10 @@ fn the_agent_edits_the_open_document_and_the_window_shows_it_in_place() {
 }
 
 /// The chat's code highlighting runs Shiki in a module Web Worker
-/// (web/src/chat/highlight.ts); WebKitGTK under the renderer's CSP
-/// (`script-src 'self'`) must run it, or the fallback on the main thread
-/// must: either way an answer's code block is coloured by token.
+/// (web/src/chat/highlight.ts) on precompiled grammars (regular expressions
+/// with the `v` flag); WebKitGTK under the renderer's CSP (`script-src
+/// 'self'`) must load and run it, or code stays plain: an answer's code
+/// block is coloured by token.
 #[test]
 fn an_answers_code_block_is_highlighted_in_the_real_window() {
     let provider = TestProvider::start(
