@@ -57,6 +57,8 @@ const PAUSE_MS = 400; // after the last delta, before the finish
 const RUN_LIMIT_MS = 120_000;
 /** The long session's answers cycle through this many languages. */
 const WARM_LANGS = 4;
+/** How long an `idle` window is open before the click. */
+const IDLE_MS = 2000;
 
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 useBrowser({ artifacts: ARTIFACTS });
@@ -304,9 +306,12 @@ async function warmedUp(page, n) {
   await page.waitForTimeout(1000);
 }
 
-/** `cold`: the first chat a fresh window opens. `warm`: the window has
- * shown another session with code in the same languages first (its
- * markdown renderer and highlighter loaded, the grammars compiled). */
+/** `cold`: the first chat a fresh window opens, clicked as soon as the
+ * session list shows. `idle`: the same, clicked after the window has been
+ * open for IDLE_MS (as a person takes to find the conversation; the window
+ * loads the markdown renderer when idle). `warm`: the window has shown
+ * another session with code in the same languages first (its markdown
+ * renderer and highlighter loaded, the grammars compiled). */
 async function openLongSession(world, sessionId, warmId, mode) {
   const samples = [];
   for (let run = 0; run < RUNS; run++) {
@@ -321,6 +326,7 @@ async function openLongSession(world, sessionId, warmId, mode) {
             await warmedUp(page, WARM_LANGS);
           }
           await page.locator(`button.link[title="${sessionId}"]`).waitFor();
+          if (mode === 'idle') await page.waitForTimeout(IDLE_MS);
         },
       },
       async ({ page }) => {
@@ -515,7 +521,7 @@ test('chat benchmark (prints figures)', async () => {
       const warm = await world.host.api('POST', '/sessions', {});
       for (let i = 0; i < WARM_LANGS; i++) await runTurn(world.host, warm.id, `Warm-up ${i}`);
       out.open = { messages: messages.length, jsonBytes: bytes };
-      for (const mode of ['cold', 'warm']) {
+      for (const mode of ['cold', 'idle', 'warm']) {
         const samples = await openLongSession(world, session.id, warm.id, mode);
         out.open[mode] = {
           summary: summarise(`open a ${messages.length}-message session, ${mode}`, samples, [

@@ -1,5 +1,6 @@
 import { useEffect, useEffectEvent, useRef, useState, type CSSProperties } from 'react';
 import { flushSync } from 'react-dom';
+import { loadMarkdown } from './chat/Markdown';
 import { applyAppearance } from './components/appearance';
 import { ErrorLine, HostStateBanner } from './components/Banners';
 import { LinkConfirm } from './components/LinkConfirm';
@@ -118,6 +119,19 @@ function Workbench() {
   const [sidebarW, setSidebarW] = usePaneWidth('pane:sidebar', 260, 180, 520);
   const [chatW, setChatW] = usePaneWidth('pane:chat', 380, 260, 720);
   const chooseFolder = folderChooser(shell);
+  // The home window's main pane is a chat: its markdown renderer loads once
+  // the window is idle, so that the first conversation opened does not wait
+  // for it. A document window's editor comes first; its chat loads it then.
+  useEffect(() => {
+    if (windowDoc !== null) return;
+    const preload = () => void loadMarkdown().catch(() => {});
+    if (typeof requestIdleCallback === 'function') {
+      const id = requestIdleCallback(preload, { timeout: 2000 });
+      return () => cancelIdleCallback(id);
+    }
+    const id = setTimeout(preload, 200);
+    return () => clearTimeout(id);
+  }, [windowDoc]);
 
   async function openWorkspace(path: string) {
     setOpenError(null);

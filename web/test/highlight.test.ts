@@ -7,6 +7,7 @@
 import type { HighlightOptions, HighlightResult } from 'streamdown';
 import { describe, expect, it, vi } from 'vitest';
 import { createWorkerCodePlugin, type WorkerLike } from '../src/chat/highlight';
+import { fenceLanguages } from '../src/chat/highlight-worker';
 import { createHighlightHandler, type WorkerRequest, type WorkerResponse } from '../src/chat/highlight-core';
 import { codeTheme } from '../src/chat/MarkdownImpl';
 
@@ -157,5 +158,31 @@ describe('the worker’s handler (highlight-core.ts, in-process)', () => {
     expect([...colours(ts)].some((c) => String(c).includes('--color-code-keyword'))).toBe(true);
     expect(colours(answers[1]!).size).toBeGreaterThan(1);
     expect(colours(answers[2]!).size).toBe(1);
+  });
+});
+
+describe('warming the grammars a conversation names', () => {
+  it('finds the code fences’ languages, the newest text first, once each, at most max', () => {
+    const texts = [
+      '```python\nx\n```',
+      'text\n~~~ Rust\nfn x(){}\n~~~\n    ```indented-is-code\n',
+      '```ts\na\n```\n\n```bash\nls\n```\n````ts\nb\n````',
+    ];
+    expect(fenceLanguages(texts)).toEqual(['ts', 'bash', 'rust', 'python']);
+    expect(fenceLanguages(texts, 2)).toEqual(['ts', 'bash']);
+    expect(fenceLanguages(['no code', '```\nplain\n```'])).toEqual([]);
+  });
+
+  it('warms without answering, and what it loaded highlights', async () => {
+    const answers: WorkerResponse[] = [];
+    const handle = createHighlightHandler((msg) => answers.push(msg));
+    handle({ type: 'warm', langs: ['py', '../../etc/passwd', 'no-such-language'] });
+    handle({ type: 'themes', themes: [codeTheme] });
+    handle({ type: 'highlight', id: 7, code: 'def f():\n    return 1\n', lang: 'python', light: codeTheme.name, dark: codeTheme.name, incomplete: false });
+    await vi.waitFor(() => expect(answers).toHaveLength(1), { timeout: 10_000 });
+    const [answer] = answers;
+    if (!answer || !('result' in answer)) throw new Error(`no tokens: ${JSON.stringify(answer)}`);
+    expect(answer.id).toBe(7);
+    expect(new Set(answer.result.tokens.flat().map((t) => t.htmlStyle?.color)).size).toBeGreaterThan(2);
   });
 });

@@ -30,6 +30,9 @@ const grammars = import.meta.glob<{ default: LanguageRegistration[] }>([
 
 export type WorkerRequest =
   | { type: 'themes'; themes: ThemeRegistrationAny[] }
+  /** Load and compile these languages' grammars now (names or aliases, as
+   * code fences write them); nothing is answered. */
+  | { type: 'warm'; langs: string[] }
   | {
       type: 'highlight';
       id: number;
@@ -129,6 +132,22 @@ function tokenize(h: HighlighterCore, code: string, lang: string, light: string,
   return { ...rest, tokens: rows.concat(tail.tokens) };
 }
 
+// A line that runs a grammar's top-level patterns once: most of a grammar's
+// first-use cost is compiling its regular expressions on their first run.
+const WARM_SAMPLE = 'a = f("s", 1) // c\n';
+
+async function warm(langs: string[]): Promise<void> {
+  const h = await getHighlighter();
+  for (const lang of langs) {
+    if (!/^[\w+#.-]+$/.test(lang) || !(await ensureLanguage(h, lang))) continue;
+    try {
+      h.codeToTokensBase(WARM_SAMPLE, { lang, theme: 'none' });
+    } catch (e) {
+      console.error(`[highlight] warming ${lang}:`, e);
+    }
+  }
+}
+
 /**
  * The worker's message handler: requests are answered in order (the themes
  * before the first request that names them) through `post`. A language's
@@ -138,6 +157,7 @@ function tokenize(h: HighlighterCore, code: string, lang: string, light: string,
 export function createHighlightHandler(post: (msg: WorkerResponse) => void): (req: WorkerRequest) => void {
   let queue: Promise<unknown> = Promise.resolve();
   return (req) => {
+    if (req.type === 'warm') return void warm(req.langs);
     if (req.type === 'highlight') void getHighlighter().then((h) => ensureLanguage(h, req.lang));
     queue = queue.then(async () => {
       const h = await getHighlighter();

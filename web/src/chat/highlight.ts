@@ -20,6 +20,7 @@ import type { CodeHighlighterPlugin, HighlightOptions, HighlightResult, ThemeInp
 import type { ThemeRegistrationAny } from 'shiki/core';
 import { languageAliases, languageIds } from 'virtual:shiki-languages';
 import type { WorkerRequest, WorkerResponse } from './highlight-core';
+import { highlightWorker } from './highlight-worker';
 
 type Callback = (result: HighlightResult) => void;
 
@@ -54,10 +55,7 @@ export function resolveLanguage(language: string): string {
 
 const themeName = (theme: ThemeInput) => (typeof theme === 'string' ? theme : (theme.name ?? 'custom'));
 
-function defaultCreateWorker(): WorkerLike | undefined {
-  if (typeof Worker === 'undefined') return undefined;
-  return new Worker(new URL('./highlight.worker.ts', import.meta.url), { type: 'module', name: 'highlight' }) as unknown as WorkerLike;
-}
+const defaultCreateWorker = () => highlightWorker() as WorkerLike | undefined;
 
 /** The cost of keeping a result: about one per token and per 64 characters. */
 function cost(code: string, result: HighlightResult): number {

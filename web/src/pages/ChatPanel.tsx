@@ -4,6 +4,7 @@ import { memo, startTransition, useCallback, useEffect, useLayoutEffect, useMemo
 import { useStickToBottom } from 'use-stick-to-bottom';
 import { useChangesFollowSession } from '../changes/hooks';
 import { ExternalLinkContext, shellOpener } from '../chat/links';
+import { warmHighlighting } from '../chat/highlight-worker';
 import { loadMarkdown } from '../chat/Markdown';
 import { messageText } from '../chat/MessageActions';
 import { withAlwaysAllow } from '../chat/policy';
@@ -130,6 +131,10 @@ export function ChatPanel({ sessionId, onSettings, onTurnEnd, context }: ChatPro
   useEffect(() => {
     void loadMarkdown().catch(() => {});
   }, []);
+  // And, once the messages are here, the grammars their code needs.
+  useEffect(() => {
+    if (data) warmHighlighting((data as UIMessage[]).slice(-20).map(messageText));
+  }, [data]);
   if (error) return <div className="error-line">Cannot load the conversation: {errorText(error)}</div>;
   if (!data) return <div className="muted">Loading…</div>;
   // A new load (the host is back after a restart) starts the chat afresh
