@@ -1,5 +1,6 @@
 import { useEffect, useEffectEvent, useRef, useState, type CSSProperties } from 'react';
 import { flushSync } from 'react-dom';
+import { highlightWorker } from './chat/highlight-worker';
 import { loadMarkdown } from './chat/Markdown';
 import { applyAppearance } from './components/appearance';
 import { ErrorLine, HostStateBanner } from './components/Banners';
@@ -119,12 +120,16 @@ function Workbench() {
   const [sidebarW, setSidebarW] = usePaneWidth('pane:sidebar', 260, 180, 520);
   const [chatW, setChatW] = usePaneWidth('pane:chat', 380, 260, 720);
   const chooseFolder = folderChooser(shell);
-  // The home window's main pane is a chat: its markdown renderer loads once
-  // the window is idle, so that the first conversation opened does not wait
-  // for it. A document window's editor comes first; its chat loads it then.
+  // The home window's main pane is a chat: its markdown renderer loads, and
+  // its highlighting worker starts, once the window is idle, so that the
+  // first conversation opened does not wait for them. A document window's
+  // editor comes first; its chat loads them then.
   useEffect(() => {
     if (windowDoc !== null) return;
-    const preload = () => void loadMarkdown().catch(() => {});
+    const preload = () => {
+      highlightWorker();
+      void loadMarkdown().catch(() => {});
+    };
     if (typeof requestIdleCallback === 'function') {
       const id = requestIdleCallback(preload, { timeout: 2000 });
       return () => cancelIdleCallback(id);

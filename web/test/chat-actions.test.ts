@@ -6,6 +6,7 @@ import type { UIMessage } from 'ai';
 import { act, createElement } from 'react';
 import { describe, expect, it, vi } from 'vitest';
 import { MessageActions, messageText } from '../src/chat/MessageActions';
+import { deferredAtOpen } from '../src/pages/ChatPanel';
 import { mountPerTest } from './dom';
 
 const dom = mountPerTest();
@@ -56,5 +57,27 @@ describe('message actions', () => {
   it('no Copy for a message without text', () => {
     act(() => dom.root.render(createElement(MessageActions, { message: { id: 'm2', role: 'assistant', parts: [] } })));
     expect(button('Copy')).toBeUndefined();
+  });
+});
+
+describe('a long conversation at open', () => {
+  const msg = (i: number, chars: number): UIMessage => ({
+    id: `m${i}`,
+    role: i % 2 ? 'assistant' : 'user',
+    parts: [{ type: 'text', text: 'x'.repeat(chars) }],
+  });
+
+  it('renders its newest messages in full, about a screenful by text, and defers the rest', () => {
+    const short = Array.from({ length: 100 }, (_, i) => msg(i, 300));
+    const deferred = deferredAtOpen(short);
+    // 4,000 characters of 300: the newest 13 would pass it; at most 12.
+    expect(short.filter((m) => !deferred.has(m.id)).map((m) => m.id)).toEqual(
+      Array.from({ length: 12 }, (_, i) => `m${88 + i}`),
+    );
+    const long = Array.from({ length: 100 }, (_, i) => msg(i, 1_500));
+    expect(long.filter((m) => !deferredAtOpen(long).has(m.id)).map((m) => m.id)).toEqual(['m98', 'm99']);
+    // One huge newest message is still rendered (the list shows it first).
+    const huge = [...short.slice(0, 99), msg(99, 100_000)];
+    expect(huge.filter((m) => !deferredAtOpen(huge).has(m.id)).map((m) => m.id)).toEqual(['m99']);
   });
 });

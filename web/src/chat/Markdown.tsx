@@ -13,9 +13,9 @@ export const MARKDOWN_LIMIT = 60_000;
 // their code blocks (Streamdown's own lazy chunk) ~300 ms after that.
 // Instead the text shows as plain text until the code is loaded, and then
 // every message renders as markdown in one transition. Streamdown's code
-// block body (its lazy chunk) is loaded alongside, so that its Suspense
-// boundary finds it loaded and shows no fallback (a transition waits for
-// the already-resolved import instead).
+// block body (its lazy chunk) is loaded alongside and rendered once off
+// screen (MarkdownImpl's warmUp), so that no code block of the page ever
+// shows its Suspense fallback.
 type Impl = typeof import('./MarkdownImpl').default;
 let loadedImpl: Impl | null = null;
 let loadingImpl: Promise<Impl> | null = null;
@@ -23,7 +23,10 @@ let loadingImpl: Promise<Impl> | null = null;
 /** Loads the markdown renderer (once; at once if it already is). */
 export function loadMarkdown(): Promise<Impl> {
   loadingImpl ??= Promise.all([import('./MarkdownImpl'), import('streamdown/highlighted-body')]).then(
-    ([m]) => (loadedImpl = m.default),
+    async ([m]) => {
+      await m.warmUp();
+      return (loadedImpl = m.default);
+    },
     (e: unknown) => {
       // Plain text stays; the next chat to mount tries again.
       console.error('[markdown] the renderer did not load:', e);

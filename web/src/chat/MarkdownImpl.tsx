@@ -1,5 +1,6 @@
 import type { ThemeInput } from 'streamdown';
 import { useState, type ReactNode } from 'react';
+import { createRoot } from 'react-dom/client';
 import { defaultRehypePlugins, defaultRemarkPlugins, Streamdown, type Components, type StreamdownProps } from 'streamdown';
 import { createWorkerBlock, remarkHtmlAsText } from './blocks';
 import { createWorkerCodePlugin } from './highlight';
@@ -177,5 +178,32 @@ export default function MarkdownImpl({ text, streaming }: { text: string; stream
     >
       {text}
     </Streamdown>
+  );
+}
+
+/**
+ * Renders one code block in a detached root and lets it go. Streamdown loads
+ * its code block body with React.lazy, and a lazy component's first render
+ * suspends even when its module is loaded (Markdown.tsx loads it with this
+ * chunk): the first conversation shown would show its code blocks' fallback
+ * and then wait out React's 300 ms Suspense throttle before their
+ * highlighted bodies. After this, the lazy component is resolved.
+ */
+export function warmUp(): Promise<void> {
+  if (typeof document === 'undefined') return Promise.resolve();
+  const root = createRoot(document.createElement('div'));
+  root.render(
+    <Streamdown mode="static" controls={false}>
+      {'```text\nx\n```\n'}
+    </Streamdown>,
+  );
+  // The lazy import resolves within a few microtasks; two tasks are ample.
+  return new Promise((resolve) =>
+    setTimeout(() =>
+      setTimeout(() => {
+        root.unmount();
+        resolve();
+      }),
+    ),
   );
 }

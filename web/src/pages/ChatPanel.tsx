@@ -70,6 +70,25 @@ class NearView {
 
 type ChatMessageProps = Parameters<typeof ChatMessage>[0];
 
+/** The newest messages a long conversation renders in full at once, by
+ * text: about a screenful, so the list shows them without waiting a frame
+ * for the observer (and a transition after it). */
+const FULL_AT_OPEN_CHARS = 4_000;
+const FULL_AT_OPEN_MAX = 12;
+
+/** The ids of the messages to defer: all but the newest that fit in
+ * FULL_AT_OPEN_CHARS (at least one, at most FULL_AT_OPEN_MAX). */
+export function deferredAtOpen(messages: readonly UIMessage[]): Set<string> {
+  const deferred = new Set(messages.map((m) => m.id));
+  let chars = 0;
+  for (let i = messages.length - 1, n = 0; i >= 0 && n < FULL_AT_OPEN_MAX; i--, n++) {
+    chars += messageText(messages[i]!).length;
+    if (n > 0 && chars > FULL_AT_OPEN_CHARS) break;
+    deferred.delete(messages[i]!.id);
+  }
+  return deferred;
+}
+
 /** A rough height for a deferred message's box, so that the list's scroll
  * height is about right before its messages are rendered. */
 function estimatedHeight(text: string): number {
@@ -126,15 +145,17 @@ interface ChatProps {
 }
 
 export function ChatPanel({ sessionId, onSettings, onTurnEnd, context }: ChatProps & { sessionId: string }) {
-  const { data, error, version } = useQuery(['messages', sessionId], (api) => api.sessions.messages(sessionId));
+  const { data, error, version } = useQuery(['messages', sessionId], async (api) => {
+    const messages = await api.sessions.messages(sessionId);
+    // The grammars the newest messages' code needs start loading now, in
+    // the worker, while the page renders them.
+    warmHighlighting((messages as UIMessage[]).slice(-20).map(messageText));
+    return messages;
+  });
   // Start loading the markdown renderer while the conversation loads.
   useEffect(() => {
     void loadMarkdown().catch(() => {});
   }, []);
-  // And, once the messages are here, the grammars their code needs.
-  useEffect(() => {
-    if (data) warmHighlighting((data as UIMessage[]).slice(-20).map(messageText));
-  }, [data]);
   if (error) return <div className="error-line">Cannot load the conversation: {errorText(error)}</div>;
   if (!data) return <div className="muted">Loading…</div>;
   // A new load (the host is back after a restart) starts the chat afresh
@@ -242,8 +263,9 @@ function Chat({
     void regenerate(turnContext ? { body: { context: turnContext } } : undefined);
   });
   const [near] = useState(() => (typeof IntersectionObserver === 'undefined' ? null : new NearView()));
-  // The messages a long conversation opened with are deferred.
-  const [deferred] = useState(() => (initial.length > DEFER_AFTER ? new Set(initial.map((m) => m.id)) : null));
+  // The messages a long conversation opened with are deferred, but for its
+  // newest ones (what the list shows first), rendered at once.
+  const [deferred] = useState(() => (initial.length > DEFER_AFTER ? deferredAtOpen(initial) : null));
   // The list opens at its newest message and follows a streaming answer
   // while the user is at the bottom; scrolled up, it stays where they are
   // and offers the way back.
