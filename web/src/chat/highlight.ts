@@ -16,7 +16,7 @@
 // to fall back on: it would ship every grammar a second time, in the main
 // build, for a worker that both engines the shell and the tests use run.
 
-import type { CodeHighlighterPlugin, HighlightOptions, HighlightResult, ThemeInput } from 'streamdown';
+import type { CodeHighlighterPlugin, HighlightResult, ThemeInput } from 'streamdown';
 import type { ThemeRegistrationAny } from 'shiki/core';
 import { languageAliases, languageIds } from 'virtual:shiki-languages';
 import type { WorkerRequest, WorkerResponse } from './highlight-core';
@@ -73,7 +73,6 @@ interface Job {
   dark: string;
   incomplete: boolean;
   callbacks: Callback[];
-  options: HighlightOptions;
   /** A newer request for the same (streaming) block, waiting for this one. */
   next?: Job;
 }
@@ -217,7 +216,7 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
         same.callbacks.push(...callbacks);
         return null;
       }
-      const job: Job = { id: nextId++, key, lang, code: options.code, light, dark, incomplete, callbacks, options };
+      const job: Job = { id: nextId++, key, lang, code: options.code, light, dark, incomplete, callbacks };
       const stream = streamOf(job);
       if (stream) {
         // Waits for the one with the worker; an older waiting one is dropped.
