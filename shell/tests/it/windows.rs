@@ -963,6 +963,110 @@ throw new Error('no highlighted code: ' + document.body.innerText.slice(0, 400))
     provider.shutdown();
 }
 
+/// A streamed answer's markdown blocks are parsed in a module Web Worker
+/// (web/src/chat/markdown.worker.ts); WebKitGTK under the renderer's CSP
+/// must load and run it. The answer is asked for through the chat's own
+/// composer, so the page renders it while it streams; the raw HTML in it
+/// stays text.
+#[test]
+fn a_streamed_answer_is_parsed_in_the_markdown_worker_in_the_real_window() {
+    let provider = TestProvider::start(
+        serde_json::from_value(json!([
+            {"kind": "stream", "events": [
+                {"kind": "text", "text": "First **part** of the answer.\n\n"},
+                {"kind": "delay", "ms": 400},
+                {"kind": "text", "text": "- a list item\n- <img src=x onerror=\"window.__pwned=1\">\n\n```ts\nconst streamed = 1;\n```\n"},
+                {"kind": "delay", "ms": 400},
+                {"kind": "finish", "reason": "stop"},
+                {"kind": "done"}
+            ]}
+        ]))
+        .expect("a provider script"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (shell, window, _) = shell_on_document(dir.path(), "stream.md", "# Stream\n", "# Stream");
+    let id = window.id;
+    let script = r#"
+const json = { 'content-type': 'application/json' };
+const call = async (method, path, body) => {
+  const r = await window.desktop.fetch(path, { method, headers: json, body: JSON.stringify(body) });
+  if (!r.ok) throw new Error(method + ' ' + path + ': ' + r.status + ' ' + (await r.text()));
+  return r.json();
+};
+await call('PUT', '/providers/custom', { base_url: '__PROVIDER__', idle_timeout_ms: 10000, first_chunk_timeout_ms: 10000 });
+const session = await call('POST', '/sessions', { doc_id: '__DOC__', title: 'Streamed here' });
+await call('PATCH', '/sessions/' + session.id, { provider: 'custom' });
+// A worker that fails is logged and replaced by the main thread: noted here.
+const errors = [];
+const logError = console.error.bind(console);
+console.error = (...args) => {
+  errors.push(args.map(String).join(' '));
+  logError(...args);
+};
+const until = async (what, find) => {
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    const found = find();
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('never: ' + what + ': ' + document.body.innerText.slice(0, 400));
+};
+const listed = await until('the session listed', () =>
+  [...document.querySelectorAll('#pane-chat .list button')].find((b) => b.textContent.includes('Streamed here')));
+listed.click();
+const box = await until('the composer', () => document.querySelector('#pane-chat .composer textarea'));
+const setValue = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
+setValue.call(box, 'Stream me an answer.');
+box.dispatchEvent(new Event('input', { bubbles: true }));
+const send = await until('Send enabled', () =>
+  [...document.querySelectorAll('#pane-chat button')].find((b) => b.textContent.trim() === 'Send' && !b.disabled));
+send.click();
+// While it streams: the first block is shown before the rest has arrived.
+await until('the first block, streaming', () => {
+  const strong = document.querySelector('.message.assistant strong');
+  return strong && strong.textContent === 'part' && !document.querySelector('.message.assistant li') ? strong : null;
+});
+const answer = await until('the whole answer', () => {
+  const el = document.querySelector('.message.assistant');
+  return el && el.querySelectorAll('li').length === 2 && el.querySelector('pre code') ? el : null;
+});
+const workers = performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('.worker'));
+return {
+  markdownWorker: workers.some((n) => n.includes('markdown.worker')),
+  workers,
+  strong: answer.querySelector('strong').textContent,
+  item: answer.querySelectorAll('li')[1].textContent.trim(),
+  workerErrors: errors.filter((e) => e.startsWith('[markdown]') || e.startsWith('[highlight]')),
+  code: answer.querySelector('pre code').textContent,
+  imgs: answer.querySelectorAll('img').length,
+  pwned: window.__pwned ?? null,
+};
+"#
+    .replace("__PROVIDER__", &provider.base_url())
+    .replace("__DOC__", window.doc_id.as_deref().expect("a doc_id"));
+    let seen = shell.eval(id, &script);
+    assert_eq!(
+        seen["markdownWorker"], true,
+        "WebKitGTK loaded the markdown worker: {seen}"
+    );
+    assert_eq!(seen["workerErrors"], json!([]), "{seen}");
+    assert_eq!(seen["strong"], "part", "{seen}");
+    assert_eq!(
+        seen["item"], r#"<img src=x onerror="window.__pwned=1">"#,
+        "raw HTML stays text: {seen}"
+    );
+    assert!(
+        seen["code"]
+            .as_str()
+            .is_some_and(|c| c.contains("const streamed = 1;")),
+        "{seen}"
+    );
+    assert_eq!(seen["imgs"], 0, "{seen}");
+    assert_eq!(seen["pwned"], serde_json::Value::Null, "{seen}");
+    provider.shutdown();
+}
+
 #[test]
 fn a_deleted_document_with_unsaved_text_is_saved_as_a_new_file() {
     let dir = tempfile::tempdir().expect("tempdir");
