@@ -138,8 +138,11 @@ const WARM_SAMPLE = 'a = f("s", 1) // c\n';
 
 async function warm(langs: string[]): Promise<void> {
   const h = await getHighlighter();
-  for (const lang of langs) {
-    if (!/^[\w+#.-]+$/.test(lang) || !(await ensureLanguage(h, lang))) continue;
+  // Every grammar's fetch at once; compiled one after the other.
+  const named = langs.filter((lang) => /^[\w+#.-]+$/.test(lang));
+  const loads = named.map((lang) => ensureLanguage(h, lang));
+  for (const [i, lang] of named.entries()) {
+    if (!(await loads[i])) continue;
     try {
       h.codeToTokensBase(WARM_SAMPLE, { lang, theme: 'none' });
     } catch (e) {
