@@ -24,7 +24,8 @@ let loadingImpl: Promise<Impl> | null = null;
 export function loadMarkdown(): Promise<Impl> {
   loadingImpl ??= Promise.all([import('./MarkdownImpl'), import('streamdown/highlighted-body')]).then(
     async ([m]) => {
-      await m.warmUp();
+      // Only a head start: markdown renders without it.
+      await m.warmUp().catch((e: unknown) => console.error('[markdown] warm-up failed:', e));
       return (loadedImpl = m.default);
     },
     (e: unknown) => {

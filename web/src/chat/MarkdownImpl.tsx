@@ -189,8 +189,8 @@ export default function MarkdownImpl({ text, streaming }: { text: string; stream
  * and then wait out React's 300 ms Suspense throttle before their
  * highlighted bodies. After this, the lazy component is resolved.
  */
-export function warmUp(): Promise<void> {
-  if (typeof document === 'undefined') return Promise.resolve();
+export async function warmUp(): Promise<void> {
+  if (typeof document === 'undefined') return;
   const root = createRoot(document.createElement('div'));
   root.render(
     <Streamdown mode="static" controls={false}>
@@ -198,12 +198,8 @@ export function warmUp(): Promise<void> {
     </Streamdown>,
   );
   // The lazy import resolves within a few microtasks; two tasks are ample.
-  return new Promise((resolve) =>
-    setTimeout(() =>
-      setTimeout(() => {
-        root.unmount();
-        resolve();
-      }),
-    ),
-  );
+  const task = () => new Promise((resolve) => setTimeout(resolve));
+  await task();
+  await task();
+  root.unmount();
 }
