@@ -6,14 +6,14 @@
 
 import type { HighlightOptions, HighlightResult } from 'streamdown';
 import { describe, expect, it, vi } from 'vitest';
-import { createWorkerCodePlugin, type WorkerLike } from '../src/chat/highlight';
+import { createWorkerCodePlugin, type HighlightWorkerLike } from '../src/chat/highlight';
 import { fenceLanguages } from '../src/chat/highlight-worker';
 import { createHighlightHandler, type WorkerRequest, type WorkerResponse } from '../src/chat/highlight-core';
 import { codeTheme } from '../src/chat/MarkdownImpl';
 
 type HighlightMsg = Extract<WorkerRequest, { type: 'highlight' }>;
 
-class FakeWorker implements WorkerLike {
+class FakeWorker implements HighlightWorkerLike {
   sent: WorkerRequest[] = [];
   private listeners: Record<string, ((e: never) => void)[]> = {};
   postMessage(message: WorkerRequest) {

@@ -28,14 +28,10 @@ import remarkRehype from 'remark-rehype';
 import { Block, defaultRehypePlugins, type BlockProps } from 'streamdown';
 import { unified, type PluggableList, type Processor } from 'unified';
 import type { ParseRequest, ParseResponse } from './markdown.worker';
+import { LazyWorker, type WorkerLike } from './worker-client';
 
-/** What the client needs of a Worker (tests pass a fake). */
-export interface ParseWorkerLike {
-  postMessage(message: ParseRequest): void;
-  addEventListener(type: 'message', listener: (event: MessageEvent<ParseResponse>) => void): void;
-  addEventListener(type: 'error' | 'messageerror', listener: (event: Event) => void): void;
-  terminate(): void;
-}
+/** The markdown worker, as the client sees it (tests pass a fake). */
+export type ParseWorkerLike = WorkerLike<ParseRequest, ParseResponse>;
 
 export interface WorkerBlockOptions {
   /** Creates the worker; undefined where workers are unavailable. */
@@ -51,40 +47,33 @@ function defaultCreateWorker(): ParseWorkerLike | undefined {
 
 /** The worker, its answers by block text, and who waits for them. */
 class ParseClient {
-  private worker: ParseWorkerLike | undefined;
-  private state: 'idle' | 'ready' | 'failed' = 'idle';
+  private readonly worker: LazyWorker<ParseRequest, ParseResponse>;
   private nextId = 1;
   private readonly inFlight = new Map<number, string>();
   private readonly pending = new Set<string>();
   private readonly trees = new Map<string, MdastRoot>();
   private chars = 0;
   private readonly listeners = new Map<string, Set<() => void>>();
-  private readonly createWorker: () => ParseWorkerLike | undefined;
   private readonly maxChars: number;
 
   constructor(opts: WorkerBlockOptions) {
-    this.createWorker = opts.createWorker ?? defaultCreateWorker;
     this.maxChars = opts.maxChars ?? 1_000_000;
+    this.worker = new LazyWorker({
+      tag: '[markdown]',
+      without: 'parsing on the main thread',
+      create: opts.createWorker ?? defaultCreateWorker,
+      onMessage: (msg) => this.onMessage(msg),
+      onFail: () => {
+        this.inFlight.clear();
+        this.pending.clear();
+        for (const set of [...this.listeners.values()]) set.forEach((l) => l());
+      },
+    });
   }
 
   /** Whether blocks can be parsed in the worker (starting it on first use). */
   usable(): boolean {
-    if (this.state === 'idle') {
-      try {
-        this.worker = this.createWorker();
-      } catch (e) {
-        console.error('[markdown] no worker:', e);
-      }
-      if (!this.worker) {
-        this.state = 'failed';
-        return false;
-      }
-      this.state = 'ready';
-      this.worker.addEventListener('message', (e) => this.onMessage(e.data));
-      this.worker.addEventListener('error', (e) => this.fail(e));
-      this.worker.addEventListener('messageerror', (e) => this.fail(e));
-    }
-    return this.state === 'ready';
+    return this.worker.get() !== undefined;
   }
 
   peek(text: string): MdastRoot | undefined {
@@ -93,11 +82,12 @@ class ParseClient {
 
   /** Sends `text` to the worker unless its tree is known or on its way. */
   request(text: string): void {
-    if (!this.usable() || this.trees.has(text) || this.pending.has(text)) return;
+    const worker = this.worker.get();
+    if (!worker || this.trees.has(text) || this.pending.has(text)) return;
     const id = this.nextId++;
     this.inFlight.set(id, text);
     this.pending.add(text);
-    this.worker!.postMessage({ id, text });
+    worker.postMessage({ id, text });
   }
 
   subscribe(text: string, listener: () => void): () => void {
@@ -118,7 +108,7 @@ class ParseClient {
     if ('error' in msg) {
       // Not expected (micromark parses any text); Streamdown's Block shows it.
       console.error('[markdown] the worker could not parse a block:', msg.error);
-      this.fail(msg.error);
+      this.worker.fail(msg.error);
       return;
     }
     this.trees.set(text, msg.tree);
@@ -132,21 +122,8 @@ class ParseClient {
     this.listeners.get(text)?.forEach((l) => l());
   }
 
-  private fail(why: unknown) {
-    if (this.state === 'failed') return;
-    // An ErrorEvent says what went wrong in its message.
-    const message = typeof why === 'object' && why !== null && 'message' in why ? why.message : why;
-    console.error('[markdown] worker failed, parsing on the main thread:', message);
-    this.state = 'failed';
-    this.worker?.terminate();
-    this.worker = undefined;
-    this.inFlight.clear();
-    this.pending.clear();
-    for (const set of [...this.listeners.values()]) set.forEach((l) => l());
-  }
-
   failed(): boolean {
-    return this.state === 'failed';
+    return this.worker.failed();
   }
 }
 

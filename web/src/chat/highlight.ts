@@ -21,22 +21,18 @@ import type { ThemeRegistrationAny } from 'shiki/core';
 import { languageAliases, languageIds } from 'virtual:shiki-languages';
 import type { WorkerRequest, WorkerResponse } from './highlight-core';
 import { highlightWorker } from './highlight-worker';
+import { LazyWorker, type WorkerLike } from './worker-client';
 
 type Callback = (result: HighlightResult) => void;
 
-/** What the plugin needs of a Worker (tests pass a fake). */
-export interface WorkerLike {
-  postMessage(message: WorkerRequest): void;
-  addEventListener(type: 'message', listener: (event: MessageEvent<WorkerResponse>) => void): void;
-  addEventListener(type: 'error' | 'messageerror', listener: (event: Event) => void): void;
-  terminate(): void;
-}
+/** The highlighting worker, as the plugin sees it (tests pass a fake). */
+export type HighlightWorkerLike = WorkerLike<WorkerRequest, WorkerResponse>;
 
 export interface WorkerCodePluginOptions {
   /** [light, dark]; theme objects (a named theme is not highlighted). */
   themes: [ThemeInput, ThemeInput];
   /** Creates the worker; undefined where workers are unavailable. */
-  createWorker?: () => WorkerLike | undefined;
+  createWorker?: () => HighlightWorkerLike | undefined;
   /** Cache bounds: total cost (tokens + lines) and entries. */
   maxCost?: number;
   maxEntries?: number;
@@ -55,7 +51,7 @@ export function resolveLanguage(language: string): string {
 
 const themeName = (theme: ThemeInput) => (typeof theme === 'string' ? theme : (theme.name ?? 'custom'));
 
-const defaultCreateWorker = () => highlightWorker() as WorkerLike | undefined;
+const defaultCreateWorker = () => highlightWorker() as HighlightWorkerLike | undefined;
 
 /** The cost of keeping a result: about one per token and per 64 characters. */
 function cost(code: string, result: HighlightResult): number {
@@ -110,8 +106,6 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
     }
   };
 
-  let worker: WorkerLike | undefined;
-  let workerState: 'idle' | 'ready' | 'failed' = 'idle';
   const sentThemes = new Set<string>();
   let nextId = 1;
   /** With the worker, by id. */
@@ -119,20 +113,7 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
   /** Complete requests with the worker, by key: a second caller joins. */
   const byKey = new Map<string, Job>();
 
-  const fail = (why: unknown) => {
-    if (workerState === 'failed') return;
-    // An ErrorEvent says what went wrong in its message.
-    const message = typeof why === 'object' && why !== null && 'message' in why ? why.message : why;
-    console.error('[highlight] worker failed, code stays plain:', message);
-    workerState = 'failed';
-    worker?.terminate();
-    worker = undefined;
-    inFlight.clear();
-    byKey.clear();
-  };
-
-  const onMessage = (event: MessageEvent<WorkerResponse>) => {
-    const msg = event.data;
+  const onMessage = (msg: WorkerResponse) => {
     const job = inFlight.get(msg.id);
     if (!job) return;
     inFlight.delete(msg.id);
@@ -146,25 +127,17 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
     if (job.next) send(job.next);
   };
 
-  const getWorker = (): WorkerLike | undefined => {
-    if (workerState === 'idle') {
-      try {
-        worker = createWorker();
-      } catch (e) {
-        console.error('[highlight] no worker:', e);
-        worker = undefined;
-      }
-      if (!worker) {
-        workerState = 'failed';
-        return undefined;
-      }
-      workerState = 'ready';
-      worker.addEventListener('message', onMessage);
-      worker.addEventListener('error', (e) => fail(e));
-      worker.addEventListener('messageerror', (e) => fail(e));
-    }
-    return workerState === 'ready' ? worker : undefined;
-  };
+  const worker = new LazyWorker<WorkerRequest, WorkerResponse>({
+    tag: '[highlight]',
+    without: 'code stays plain',
+    create: createWorker,
+    onMessage,
+    onFail: () => {
+      inFlight.clear();
+      byKey.clear();
+    },
+  });
+  const getWorker = () => worker.get();
 
   const send = (job: Job) => {
     const w = getWorker();
