@@ -1,7 +1,13 @@
-import type { ThemeInput } from 'streamdown';
 import { useState, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { defaultRehypePlugins, defaultRemarkPlugins, Streamdown, type Components, type StreamdownProps } from 'streamdown';
+import {
+  defaultRehypePlugins,
+  defaultRemarkPlugins,
+  Streamdown,
+  type Components,
+  type StreamdownProps,
+  type ThemeInput,
+} from 'streamdown';
 import { createWorkerBlock, remarkHtmlAsText } from './blocks';
 import { createWorkerCodePlugin } from './highlight';
 import { safeExternalUrl, useOpenExternal } from './links';

@@ -25,12 +25,13 @@ const ChatMessageMemo = memo(ChatMessage);
  * one per delta. */
 const STREAM_THROTTLE_MS = 50;
 
-/** When a conversation opens with more messages than this, each of them is
- * rendered in full (markdown, highlighted code, tool cards) only once it
- * comes near the visible part of the list, in a transition (interruptible,
- * in slices); until then it is its plain text, which the browser neither
- * lays out nor paints (`content-visibility: auto`). A 1,000-message session
- * then opens by rendering the screenful it shows instead of all 1,000 (see
+/** When a conversation opens with more messages than this, each of them
+ * but its newest (FULL_AT_OPEN_CHARS, below) is rendered in full (markdown,
+ * highlighted code, tool cards) only once it comes near the visible part of
+ * the list, in a transition (interruptible, in slices); until then it is its
+ * plain text, which the browser neither lays out nor paints
+ * (`content-visibility: auto`). A 1,000-message session then opens by
+ * rendering the screenful it shows instead of all 1,000 (see
  * docs/benchmarks.md, "Renderer"). Messages added later (a new turn) are
  * rendered in full at once. */
 const DEFER_AFTER = 60;
