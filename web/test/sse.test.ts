@@ -1,7 +1,5 @@
-import { parseJsonEventStream } from '@ai-sdk/provider-utils';
-import { uiMessageChunkSchema } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { SseSplitter, sseEvents, trackEventIds, type SseEvent } from '../src/desktop/sse';
+import { SseSplitter, sseEvents, type SseEvent } from '../src/desktop/sse';
 import { collect } from './fake-bridge';
 import { CHUNKS, TURN, chunkedStream, recordedBody } from './fixtures/turn';
 
@@ -44,17 +42,5 @@ describe('SseSplitter', () => {
   it('drops an unterminated last frame', async () => {
     const events = await collect(sseEvents(chunkedStream('id: t:0\ndata: {"type":"start-step"}\n\nid: t:1\ndata: {"ty')));
     expect(events).toEqual([{ id: 't:0', data: '{"type":"start-step"}' }]);
-  });
-});
-
-describe('trackEventIds', () => {
-  it('records ids and hands the data to parseJsonEventStream unchanged', async () => {
-    const ids: string[] = [];
-    const bytes = trackEventIds(chunkedStream(recordedBody(), 11), (ev) => ev.id && ids.push(ev.id));
-    const parts = await collect(parseJsonEventStream({ stream: bytes, schema: uiMessageChunkSchema }));
-    expect(parts.every((p) => p.success)).toBe(true);
-    expect(parts.map((p) => (p.success ? p.value : null))).toEqual(CHUNKS);
-    expect(ids).toHaveLength(CHUNKS.length + 1);
-    expect(ids.at(-1)).toBe(`${TURN}:${CHUNKS.length}`);
   });
 });

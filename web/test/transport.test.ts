@@ -229,7 +229,7 @@ describe('a turn\'s options and context', () => {
   });
 });
 
-describe('deltas of one part within one network read are handed on as one chunk', () => {
+describe('deltas of one part within one network read (up to a 16 KiB slice) are handed on as one chunk', () => {
   const frames: UIMessageChunk[] = [
     { type: 'start', messageId: 'msg_1' },
     { type: 'start-step' },
@@ -240,7 +240,7 @@ describe('deltas of one part within one network read are handed on as one chunk'
     ...['{"pa', 'th":"a', '.txt"}'].map((inputTextDelta) => ({ type: 'tool-input-delta' as const, toolCallId: 'c1', inputTextDelta })),
     { type: 'tool-input-available', toolCallId: 'c1', toolName: 'read_file', input: { path: 'a.txt' } },
     { type: 'text-start', id: 't1' },
-    ...Array.from({ length: 500 }, (_, i) => ({ type: 'text-delta' as const, id: 't1', delta: `w${i} ` })),
+    ...Array.from({ length: 150 }, (_, i) => ({ type: 'text-delta' as const, id: 't1', delta: `w${i} ` })),
     { type: 'text-end', id: 't1' },
     { type: 'text-start', id: 't2' },
     { type: 'text-delta', id: 't2', delta: 'other part' },
@@ -268,12 +268,13 @@ describe('deltas of one part within one network read are handed on as one chunk'
   }
 
   it('one read of the whole answer: each run of deltas is one chunk, nothing else merged', async () => {
+    expect(body.length).toBeLessThan(16 * 1024);
     const chunks = await read(body.length);
     const deltas = chunks.filter((c) => c.type.endsWith('-delta'));
     expect(deltas).toEqual([
       { type: 'reasoning-delta', id: 'r', delta: 'Thinking hard' },
       { type: 'tool-input-delta', toolCallId: 'c1', inputTextDelta: '{"path":"a.txt"}' },
-      { type: 'text-delta', id: 't1', delta: Array.from({ length: 500 }, (_, i) => `w${i} `).join('') },
+      { type: 'text-delta', id: 't1', delta: Array.from({ length: 150 }, (_, i) => `w${i} `).join('') },
       { type: 'text-delta', id: 't2', delta: 'other part' },
       { type: 'text-delta', id: 't2', delta: ', with metadata', providerMetadata: { p: { k: 1 } } },
     ]);
@@ -284,8 +285,41 @@ describe('deltas of one part within one network read are handed on as one chunk'
     const merged = await read(body.length);
     const unmerged = await read(7); // no read completes two frames
     expect(unmerged).toEqual(frames);
-    expect(merged.length).toBeLessThan(unmerged.length / 10);
+    expect(merged.length).toBeLessThan(unmerged.length / 5);
     expect(await message(merged)).toEqual(await message(unmerged));
+  });
+});
+
+describe('a read larger than a slice', () => {
+  const words = Array.from({ length: 3000 }, (_, i) => `w${i} `);
+  const frames: UIMessageChunk[] = [
+    { type: 'start', messageId: 'msg_1' },
+    { type: 'text-start', id: 't1' },
+    ...words.map((delta) => ({ type: 'text-delta' as const, id: 't1', delta })),
+    { type: 'text-end', id: 't1' },
+    { type: 'finish' },
+  ];
+  const body = frames.map((f, i) => `id: ${TURN}:${i + 1}\ndata: ${JSON.stringify(f)}\n\n`).join('') + 'data: [DONE]\n\n';
+
+  it('is parsed a slice per task: a timer set as it arrives runs before its last chunk is handed on', async () => {
+    expect(body.length).toBeGreaterThan(8 * 16 * 1024);
+    const { bridge } = fakeBridge(() => sseResponse(body, body.length));
+    const stream = await send(new DesktopChatTransport({ bridge }), [userMessage('go')]);
+    const order: string[] = [];
+    setTimeout(() => order.push('timer'), 0);
+    const chunks: UIMessageChunk[] = [];
+    const reader = stream.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      chunks.push(r.value);
+      order.push('chunk');
+    }
+    expect(order.indexOf('timer')).toBeGreaterThan(-1);
+    expect(order.indexOf('timer')).toBeLessThan(order.lastIndexOf('chunk'));
+    // Nothing lost or reordered at the slices' edges.
+    const deltas = chunks.filter((c) => c.type === 'text-delta');
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.map((c) => (c.type === 'text-delta' ? c.delta : '')).join('')).toBe(words.join(''));
+    expect(chunks.filter((c) => c.type !== 'text-delta')).toEqual(frames.filter((c) => c.type !== 'text-delta'));
   });
 });
 

@@ -154,25 +154,29 @@ export class DesktopChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
     const splitter = new SseSplitter();
     const decoder = new TextDecoder();
     const lastIds = this.lastIds;
-    // The frames one read completed, parsed; an invalid frame errors the
-    // stream after the chunks before it.
+    // The frames one read completed, parsed and handed on a slice of text
+    // at a time; an invalid frame errors the stream after the chunks before
+    // it.
     async function frames(text: string, controller: TransformStreamDefaultController<UIMessageChunk>) {
-      const out: UIMessageChunk[] = [];
-      try {
-        for (const ev of splitter.push(text)) {
-          if (ev.id) lastIds.set(chatId, ev.id);
-          if (ev.data === '[DONE]') continue;
-          const delta = plainDelta(ev.data);
-          if (delta) {
-            coalesce(out, delta);
-            continue;
+      for (let at = 0; at < text.length; at += SLICE_CHARS) {
+        if (at > 0) await nextTask();
+        const out: UIMessageChunk[] = [];
+        try {
+          for (const ev of splitter.push(text.slice(at, at + SLICE_CHARS))) {
+            if (ev.id) lastIds.set(chatId, ev.id);
+            if (ev.data === '[DONE]') continue;
+            const delta = plainDelta(ev.data);
+            if (delta) {
+              coalesce(out, delta);
+              continue;
+            }
+            const part = await safeParseJSON({ text: ev.data, schema: uiMessageChunkSchema });
+            if (!part.success) throw part.error;
+            coalesce(out, part.value as UIMessageChunk);
           }
-          const part = await safeParseJSON({ text: ev.data, schema: uiMessageChunkSchema });
-          if (!part.success) throw part.error;
-          coalesce(out, part.value as UIMessageChunk);
+        } finally {
+          for (const chunk of out) controller.enqueue(chunk);
         }
-      } finally {
-        for (const chunk of out) controller.enqueue(chunk);
       }
     }
     return res.body.pipeThrough(
@@ -185,6 +189,22 @@ export class DesktopChatTransport<UI_MESSAGE extends UIMessage = UIMessage> impl
       }),
     );
   }
+}
+
+/**
+ * Text parsed per task at most. One read can bring hundreds of kilobytes (an
+ * answer the host streams faster than the page reads), and parsing it all at
+ * once was a 50–80 ms task; between slices the page can render and take
+ * input. A slice may end inside a frame: the parser keeps the rest for the
+ * next.
+ */
+const SLICE_CHARS = 16 * 1024;
+
+/** Resolves in a later task (`scheduler.yield` where there is one). */
+function nextTask(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**
@@ -216,7 +236,8 @@ export function plainDelta(data: string): UIMessageChunk | undefined {
 /** Appends `chunk` to `out`, merged into the last chunk when both are
  * deltas of the same text, reasoning or tool-input part (and carry no
  * provider metadata): the AI SDK appends deltas, so the part it builds is
- * the same. */
+ * the same. The last chunk is changed in place: `out` holds chunks parsed for
+ * this read, not yet handed on. */
 export function coalesce(out: UIMessageChunk[], chunk: UIMessageChunk): void {
   const prev = out[out.length - 1];
   if (prev !== undefined && prev.type === chunk.type) {
@@ -227,11 +248,11 @@ export function coalesce(out: UIMessageChunk[], chunk: UIMessageChunk): void {
       prev.providerMetadata === undefined &&
       chunk.providerMetadata === undefined
     ) {
-      out[out.length - 1] = { ...prev, delta: prev.delta + chunk.delta };
+      prev.delta += chunk.delta;
       return;
     }
     if (prev.type === 'tool-input-delta' && chunk.type === 'tool-input-delta' && prev.toolCallId === chunk.toolCallId) {
-      out[out.length - 1] = { ...prev, inputTextDelta: prev.inputTextDelta + chunk.inputTextDelta };
+      prev.inputTextDelta += chunk.inputTextDelta;
       return;
     }
   }
