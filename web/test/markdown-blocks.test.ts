@@ -3,8 +3,8 @@
 // Streamed answers' blocks parsed in a worker (src/chat/blocks.tsx): the
 // same DOM as Streamdown's own Block for every kind of block (model output is
 // untrusted, so the hostile ones too), what a block shows while its tree is
-// on its way, one request per block text, and Streamdown's Block when the
-// worker fails. The "worker" here runs the real parser (markdown-parse.ts,
+// on its way, one request per block text, small blocks parsed on the main
+// thread within a budget, and Streamdown's Block when the worker fails. The "worker" here runs the real parser (markdown-parse.ts,
 // the module markdown.worker.ts runs) in this process, answering after a
 // macrotask as a worker's message would.
 
@@ -117,10 +117,16 @@ describe('blocks parsed in a worker', () => {
       const expected = await settle();
       mount.remount();
       const worker = new InProcessWorker();
-      render(text, createWorkerBlock({ createWorker: () => worker }));
+      render(text, createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 }));
       const actual = await settle();
       expect(worker.sent.length).toBeGreaterThan(0);
       expect(actual).toBe(expected);
+      // Small blocks parsed on this thread instead: the same again.
+      mount.remount();
+      const idle = new InProcessWorker();
+      render(text, createWorkerBlock({ createWorker: () => idle }));
+      expect(await settle()).toBe(expected);
+      expect(idle.sent).toHaveLength(0);
       expect(actual.length).toBeGreaterThan(20);
       // Hostile HTML stays text.
       expect(window.__pwned).toBeUndefined();
@@ -134,7 +140,7 @@ describe('blocks parsed in a worker', () => {
   it('show a block once its tree arrives, and a grown block’s last rendering until then', async () => {
     const worker = new InProcessWorker();
     worker.manual = true;
-    const WorkerBlock = createWorkerBlock({ createWorker: () => worker });
+    const WorkerBlock = createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 });
     render('First paragraph.\n\nSecond', WorkerBlock, true);
     await settle();
     // Nothing parsed yet: nothing shown, both blocks asked for.
@@ -153,10 +159,31 @@ describe('blocks parsed in a worker', () => {
     expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['First paragraph.', 'Second block']);
   });
 
+  it('parse small blocks here at once, up to a budget; longer ones and the rest in the worker', async () => {
+    const worker = new InProcessWorker();
+    worker.manual = true;
+    const long = 'A paragraph longer than the forty characters parsed here.';
+    render(`Short one.\n\n${long}`, createWorkerBlock({ createWorker: () => worker, hereMaxChars: 40 }), true);
+    await settle();
+    expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['Short one.']);
+    expect(worker.sent.map((r) => r.text.trim())).toEqual([long]);
+    act(() => worker.flush());
+    await settle();
+    expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['Short one.', long]);
+
+    // A budget of 24 characters (per 50 ms): two of the three blocks.
+    mount.remount();
+    const second = new InProcessWorker();
+    second.manual = true;
+    render('Short one.\n\nShort two.\n\nShort three.', createWorkerBlock({ createWorker: () => second, hereBudget: 24 }), true);
+    expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['Short one.', 'Short two.']);
+    expect(second.sent.map((r) => r.text.trim())).toEqual(['Short three.']);
+  });
+
   it('render an incomplete code fence with Streamdown’s Block, at once', async () => {
     const worker = new InProcessWorker();
     worker.manual = true;
-    render('```js\nconst x = 1;\n', createWorkerBlock({ createWorker: () => worker }), true);
+    render('```js\nconst x = 1;\n', createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 }), true);
     await settle();
     expect(mount.container.querySelector('pre code')?.textContent).toContain('const x = 1;');
     expect(worker.sent).toHaveLength(0);
@@ -166,7 +193,7 @@ describe('blocks parsed in a worker', () => {
     const worker = new InProcessWorker();
     worker.manual = true;
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
-    render('Waiting **here**.', createWorkerBlock({ createWorker: () => worker }), true);
+    render('Waiting **here**.', createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 }), true);
     await settle();
     expect(mount.container.querySelector('strong')).toBeNull();
     act(() => worker.fail());

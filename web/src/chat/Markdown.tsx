@@ -26,6 +26,7 @@ export function loadMarkdown(): Promise<Impl> {
     async ([m]) => {
       // Only a head start: markdown renders without it.
       await m.warmUp().catch((e: unknown) => console.error('[markdown] warm-up failed:', e));
+      m.warmParsers();
       return (loadedImpl = m.default);
     },
     (e: unknown) => {

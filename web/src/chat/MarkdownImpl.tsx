@@ -1,8 +1,9 @@
-import { useState, type ReactNode } from 'react';
+import { useDeferredValue, useState, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import {
   defaultRehypePlugins,
   defaultRemarkPlugins,
+  parseMarkdownIntoBlocks,
   Streamdown,
   type Components,
   type StreamdownProps,
@@ -10,6 +11,7 @@ import {
 } from 'streamdown';
 import { createWorkerBlock, remarkHtmlAsText } from './blocks';
 import { createWorkerCodePlugin } from './highlight';
+import { parseMarkdownBlock } from './markdown-parse';
 import { safeExternalUrl, useOpenExternal } from './links';
 
 // Model output is untrusted (a prompt-injected model writes what a web page
@@ -174,6 +176,11 @@ export default function MarkdownImpl({ text, streaming }: { text: string; stream
   // static mode: one parse per message instead of one per block.
   const [live, setLive] = useState(streaming);
   if (streaming && !live) setLive(true);
+  // A streamed answer renders its text deferred: React renders the new
+  // blocks in a transition, which yields every few milliseconds, instead of
+  // in the store update that brought the deltas, which does not. (Its first
+  // render is empty, not the text so far: a resumed answer mounts at once.)
+  const deferred = useDeferredValue(text, '');
   return (
     <Streamdown
       {...streamdownProps}
@@ -182,7 +189,7 @@ export default function MarkdownImpl({ text, streaming }: { text: string; stream
       parseIncompleteMarkdown={streaming}
       BlockComponent={WorkerBlock}
     >
-      {text}
+      {live ? deferred : text}
     </Streamdown>
   );
 }
@@ -208,4 +215,34 @@ export async function warmUp(): Promise<void> {
   await task();
   await task();
   root.unmount();
+}
+
+// Markdown that takes the parsers' common paths: blocks of each kind,
+// inline marks, a literal autolink, raw HTML.
+const WARM_SAMPLE = [
+  '# Heading',
+  'Setext heading\n---',
+  'A paragraph with **bold**, _emphasis_, `code`, a [link](https://example.com) and www.example.com.',
+  '- a list\n- of items\n\n1. ordered',
+  '> a quote',
+  '| a | b |\n| - | - |\n| 1 | 2 |',
+  '<div>html</div>',
+  '```ts\nconst x = 1;\n```',
+  '***',
+].join('\n\n');
+
+/**
+ * Runs the main thread's markdown parsers once each, in idle time: Streamdown's
+ * block splitter (marked's lexer, on every chat message) and micromark (a
+ * small streamed block is parsed here, blocks.tsx). A parser's first run in a
+ * page compiles its code and regular expressions, which cost the first answer
+ * streamed in a fresh window a 70–170 ms task (a profile of the stream bench:
+ * marked's HTML rule, micromark's tokenizer).
+ */
+export function warmParsers(): void {
+  if (typeof window === 'undefined') return;
+  const idle = (fn: () => void) =>
+    typeof requestIdleCallback === 'function' ? requestIdleCallback(fn, { timeout: 2000 }) : setTimeout(fn, 50);
+  idle(() => parseMarkdownIntoBlocks(WARM_SAMPLE));
+  idle(() => parseMarkdownBlock(WARM_SAMPLE));
 }

@@ -16,6 +16,7 @@
 // to fall back on: it would ship every grammar a second time, in the main
 // build, for a worker that both engines the shell and the tests use run.
 
+import { startTransition } from 'react';
 import type { CodeHighlighterPlugin, HighlightResult, ThemeInput } from 'streamdown';
 import type { ThemeRegistrationAny } from 'shiki/core';
 import { languageAliases, languageIds } from 'virtual:shiki-languages';
@@ -122,7 +123,12 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
       console.error('[highlight] failed to highlight code:', msg.error);
     } else {
       if (!job.incomplete) cacheSet(job.key, job.code, msg.result);
-      for (const cb of job.callbacks) cb(msg.result);
+      // The code blocks re-render with their tokens in a transition: many
+      // answers arrive together (a conversation opening, a burst of a
+      // stream), and a transition yields while it renders them.
+      startTransition(() => {
+        for (const cb of job.callbacks) cb(msg.result);
+      });
     }
     if (job.next) send(job.next);
   };
