@@ -35,6 +35,10 @@ const MARKDOWN = [
   '| 1 | 2 |',
   '',
   `Raw: ${IMG} ${SCRIPT} and [a link](javascript:window.__pwned=1) and ![tracker](https://tracker.example/p.png)`,
+  '',
+  // Longer than the blocks parsed on the main thread: the worker parses it
+  // (a named character reference, which micromark decodes).
+  `A long paragraph &copy; ${'word '.repeat(250)}`,
 ].join('\n');
 
 const stream = (events) => ({ kind: 'stream', events: [...events, { kind: 'done' }] });
@@ -64,7 +68,7 @@ const TOOLS = [
 
 const SCRIPTED = [
   // markdown, streamed slowly enough to be rendered while it streams (its
-  // blocks parsed in the markdown worker)
+  // long block parsed in the markdown worker)
   stream([
     { kind: 'text', text: MARKDOWN.slice(0, 40) },
     { kind: 'delay', ms: 300 },
@@ -168,6 +172,7 @@ describe('chat rendering (one host)', () => {
       // cannot load or run shows).
       const workers = (await page.evaluate(() => window.__workers)).map((u) => new URL(u).pathname);
       assert.ok(workers.some((u) => u.includes('/markdown.worker')), `the markdown worker ran: ${workers}`);
+      await answer.locator('p', { hasText: 'A long paragraph © word' }).waitFor();
       // (The highlighting worker may have started before the spy, when the
       // window was idle: its work shows as coloured tokens.)
       await page.waitForFunction(() => {

@@ -963,13 +963,17 @@ throw new Error('no highlighted code: ' + document.body.innerText.slice(0, 400))
     provider.shutdown();
 }
 
-/// A streamed answer's markdown blocks are parsed in a module Web Worker
-/// (web/src/chat/markdown.worker.ts); WebKitGTK under the renderer's CSP
-/// must load and run it. The answer is asked for through the chat's own
+/// A streamed answer's longer markdown blocks are parsed in a module Web
+/// Worker (web/src/chat/markdown.worker.ts); WebKitGTK under the renderer's
+/// CSP must load and run it. The answer is asked for through the chat's own
 /// composer, so the page renders it while it streams; the raw HTML in it
 /// stays text.
 #[test]
 fn a_streamed_answer_is_parsed_in_the_markdown_worker_in_the_real_window() {
+    // Small blocks are parsed on the main thread; one longer than that
+    // (with a named character reference, which micromark decodes) goes to
+    // the worker.
+    let long_block = format!("\nA long paragraph &copy; {}\n", "word ".repeat(250));
     let provider = TestProvider::start(
         serde_json::from_value(json!([
             {"kind": "stream", "events": [
@@ -977,6 +981,7 @@ fn a_streamed_answer_is_parsed_in_the_markdown_worker_in_the_real_window() {
                 {"kind": "delay", "ms": 400},
                 {"kind": "text", "text": "- a list item\n- <img src=x onerror=\"window.__pwned=1\">\n\n```ts\nconst streamed = 1;\n```\n"},
                 {"kind": "delay", "ms": 400},
+                {"kind": "text", "text": long_block},
                 {"kind": "finish", "reason": "stop"},
                 {"kind": "done"}
             ]}
@@ -1029,7 +1034,8 @@ await until('the first block, streaming', () => {
 });
 const answer = await until('the whole answer', () => {
   const el = document.querySelector('.message.assistant');
-  return el && el.querySelectorAll('li').length === 2 && el.querySelector('pre code') ? el : null;
+  return el && el.querySelectorAll('li').length === 2 && el.querySelector('pre code') &&
+    [...el.querySelectorAll('p')].some((p) => p.textContent.startsWith('A long paragraph © word')) ? el : null;
 });
 const workers = performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('.worker'));
 return {
