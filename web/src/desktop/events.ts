@@ -13,7 +13,7 @@
 //   listener leaves and resumes (with the last id) when one comes back.
 
 import { getDesktop } from './bridge';
-import { sseEvents } from './sse';
+import { jsonObject, sseEvents } from './sse';
 import type { DesktopBridge, Schemas } from './types';
 
 /** Who changed a document on disk: `agent`, `window` (a Save) or
@@ -40,14 +40,8 @@ const STATUSES: readonly string[] = ['idle', 'busy', 'waiting-for-approval', 'er
 /** The event a frame's `data` holds, or `null` when it is not one this page
  * knows (malformed JSON, an unknown `type`, a missing field). */
 export function parseHostEvent(data: string): HostEvent | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(data);
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
-  const o = v as Record<string, unknown>;
+  const o = jsonObject(data);
+  if (!o) return null;
   const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : null);
   const docId = str('doc_id');
   const sessionId = str('session_id');

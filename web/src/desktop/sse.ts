@@ -18,6 +18,18 @@ export interface SseEvent {
   event?: string;
 }
 
+/** The JSON object a frame's data holds; undefined for malformed JSON or
+ * any other JSON value (an array, a string, null...). */
+export function jsonObject(data: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
 /** Incremental SSE parser: text in, the frames it completed out. */
 export class SseSplitter {
   private out: SseEvent[] = [];

@@ -26,7 +26,7 @@ import { uiMessageChunkSchema, type ChatTransport, type UIMessage, type UIMessag
 import { createDesktopApi, type DesktopApi } from './api';
 import { getDesktop } from './bridge';
 import { HostError, isHostError } from './errors';
-import { SseSplitter } from './sse';
+import { jsonObject, SseSplitter } from './sse';
 import type { DesktopBridge, ProviderId, StartTurnOptions, TextSelection, TurnContext } from './types';
 
 export interface DesktopChatTransportOptions {
@@ -218,16 +218,9 @@ function nextTask(): Promise<void> {
  */
 export function plainDelta(data: string): UIMessageChunk | undefined {
   if (!data.startsWith('{"type":"text-delta"') && !data.startsWith('{"type":"reasoning-delta"')) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const keys = Object.keys(value);
-  const v = value as Record<string, unknown>;
-  if (keys.length !== 3 || !('type' in v && 'id' in v && 'delta' in v)) return undefined;
+  const v = jsonObject(data);
+  if (!v) return undefined;
+  if (Object.keys(v).length !== 3 || !('type' in v && 'id' in v && 'delta' in v)) return undefined;
   if (typeof v.id !== 'string' || typeof v.delta !== 'string') return undefined;
   if (v.type !== 'text-delta' && v.type !== 'reasoning-delta') return undefined;
   return { type: v.type, id: v.id, delta: v.delta };
