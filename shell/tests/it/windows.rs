@@ -831,16 +831,27 @@ fn a_clean_document_window_takes_an_outside_change_without_a_reload() {
     assert_eq!(window.title, "live.md — Agent");
 }
 
-/// Points the host at the scripted provider, opens a session of the
-/// window's document and runs one turn through the bridge, approving the
-/// edit it asks for; the turn's text.
-const AGENT_TURN: &str = r#"
+/// A page script's `json` headers and `call(method, path, body)`: a host
+/// request through the bridge, its response, thrown when not 2xx.
+macro_rules! bridge_call {
+    () => {
+        r#"
 const json = { 'content-type': 'application/json' };
 const call = async (method, path, body) => {
   const r = await window.desktop.fetch(path, { method, headers: json, body: body === undefined ? undefined : JSON.stringify(body) });
   if (!r.ok) throw new Error(method + ' ' + path + ': ' + r.status + ' ' + (await r.text()));
   return r;
 };
+"#
+    };
+}
+
+/// Points the host at the scripted provider, opens a session of the
+/// window's document and runs one turn through the bridge, approving the
+/// edit it asks for; the turn's text.
+const AGENT_TURN: &str = concat!(
+    bridge_call!(),
+    r#"
 await call('PUT', '/providers/custom', { base_url: '__PROVIDER__', idle_timeout_ms: 10000, first_chunk_timeout_ms: 10000 });
 const session = await (await call('POST', '/sessions', { doc_id: '__DOC__' })).json();
 const turn = await call('POST', '/sessions/' + session.id + '/turns', { message: 'Tighten it.', provider: 'custom' });
@@ -856,7 +867,8 @@ for (;;) {
   if (asked) await window.desktop.fetch('/sessions/' + session.id + '/approvals/' + asked[1], { method: 'POST', headers: json, body: '{"approved":true}' });
 }
 return text;
-"#;
+"#
+);
 
 #[test]
 fn the_agent_edits_the_open_document_and_the_window_shows_it_in_place() {
@@ -991,15 +1003,11 @@ fn a_streamed_answer_is_parsed_in_the_markdown_worker_in_the_real_window() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (shell, window, _) = shell_on_document(dir.path(), "stream.md", "# Stream\n", "# Stream");
     let id = window.id;
-    let script = r#"
-const json = { 'content-type': 'application/json' };
-const call = async (method, path, body) => {
-  const r = await window.desktop.fetch(path, { method, headers: json, body: JSON.stringify(body) });
-  if (!r.ok) throw new Error(method + ' ' + path + ': ' + r.status + ' ' + (await r.text()));
-  return r.json();
-};
+    let script = concat!(
+        bridge_call!(),
+        r#"
 await call('PUT', '/providers/custom', { base_url: '__PROVIDER__', idle_timeout_ms: 10000, first_chunk_timeout_ms: 10000 });
-const session = await call('POST', '/sessions', { doc_id: '__DOC__', title: 'Streamed here' });
+const session = await (await call('POST', '/sessions', { doc_id: '__DOC__', title: 'Streamed here' })).json();
 await call('PATCH', '/sessions/' + session.id, { provider: 'custom' });
 // A worker that fails is logged and replaced by the main thread: noted here.
 const errors = [];
@@ -1049,6 +1057,7 @@ return {
   pwned: window.__pwned ?? null,
 };
 "#
+    )
     .replace("__PROVIDER__", &provider.base_url())
     .replace("__DOC__", window.doc_id.as_deref().expect("a doc_id"));
     let seen = shell.eval(id, &script);
