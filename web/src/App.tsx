@@ -13,6 +13,7 @@ import { openLink, parseLinkRequest } from './desktop/links';
 import { turnContext } from './desktop/transport';
 import { LINK_EVENT, takeLinkRequests, type LinkRequest, type Workspace } from './desktop/types';
 import { DesktopProvider, useDesktop } from './desktop-context';
+import { whenIdle } from './hooks';
 import { ChatPanel } from './pages/ChatPanel';
 import { DocumentEditor, type DocumentEditorHandle } from './pages/DocumentEditor';
 import { Home } from './pages/Home';
@@ -130,12 +131,7 @@ function Workbench() {
       highlightWorker();
       void loadMarkdown().catch(() => {});
     };
-    if (typeof requestIdleCallback === 'function') {
-      const id = requestIdleCallback(preload, { timeout: 2000 });
-      return () => cancelIdleCallback(id);
-    }
-    const id = setTimeout(preload, 200);
-    return () => clearTimeout(id);
+    return whenIdle(preload, 200);
   }, [windowDoc]);
 
   async function openWorkspace(path: string) {

@@ -20,3 +20,14 @@ export function useAction(after: () => void) {
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Runs `fn` once the page is idle (within 2 s), or after `fallbackMs` where
+ * there is no requestIdleCallback (WebKitGTK); returns what cancels it. */
+export function whenIdle(fn: () => void, fallbackMs: number): () => void {
+  if (typeof requestIdleCallback === 'function') {
+    const id = requestIdleCallback(fn, { timeout: 2000 });
+    return () => cancelIdleCallback(id);
+  }
+  const id = setTimeout(fn, fallbackMs);
+  return () => clearTimeout(id);
+}

@@ -9,6 +9,7 @@ import {
   type StreamdownProps,
   type ThemeInput,
 } from 'streamdown';
+import { whenIdle } from '../hooks';
 import { createWorkerBlock, remarkHtmlAsText } from './blocks';
 import { createWorkerCodePlugin } from './highlight';
 import { parseMarkdownBlock } from './markdown-parse';
@@ -241,8 +242,6 @@ const WARM_SAMPLE = [
  */
 export function warmParsers(): void {
   if (typeof window === 'undefined') return;
-  const idle = (fn: () => void) =>
-    typeof requestIdleCallback === 'function' ? requestIdleCallback(fn, { timeout: 2000 }) : setTimeout(fn, 50);
-  idle(() => parseMarkdownIntoBlocks(WARM_SAMPLE));
-  idle(() => parseMarkdownBlock(WARM_SAMPLE));
+  whenIdle(() => parseMarkdownIntoBlocks(WARM_SAMPLE), 50);
+  whenIdle(() => parseMarkdownBlock(WARM_SAMPLE), 50);
 }
