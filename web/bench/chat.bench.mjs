@@ -7,7 +7,7 @@
 //   npm --prefix web run build
 //   npm --prefix web run bench [-- --runs 5 --turns 500 --deltas 10000 --rate 0
 //                                  --part all|open|stream --host target/release/agent-host
-//                                  --profile --trace]
+//                                  --provider target/release/scripted-provider --profile --trace]
 //
 // open:   a session of 2 × `turns` messages (each answer a paragraph, a fenced
 //         code block and a line), built through POST /sessions/{id}/turns;
@@ -25,8 +25,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HOST_BIN, send, startWorld, useBrowser, withPage, within } from '../e2e/world.mjs';
-import { codeAnswer, deltaCount, deltaReply, fmt, median, runTurn, textReply } from './helpers.mjs';
+import { HOST_BIN, PROVIDER_BIN, send, startWorld, useBrowser, withPage, within } from '../e2e/world.mjs';
+import { codeAnswer, cpuNow, cpuSince, deltaCount, deltaReply, fmt, median, runTurn, textReply } from './helpers.mjs';
 import { startProxy } from './proxy.mjs';
 
 const { values: opts } = parseArgs({
@@ -42,6 +42,10 @@ const { values: opts } = parseArgs({
     trace: { type: 'boolean', default: false },
     // The agent-host binary; world.mjs's debug build without it.
     host: { type: 'string', default: process.env.BENCH_HOST_BIN ?? '' },
+    // The scripted-provider binary; world.mjs's debug build without it. It
+    // stands in for a remote model, so its CPU is not the product's: on 2
+    // cores a release build leaves more of them to the page and the host.
+    provider: { type: 'string', default: '' },
   },
 });
 const RUNS = Number(opts.runs);
@@ -278,9 +282,13 @@ async function traced(page, name, body) {
       const by = new Map();
       for (const e of inside) by.set(e.name, (by.get(e.name) ?? 0) + (e.dur ?? 0));
       const top = [...by].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, d]) => `${n} ${(d / 1000).toFixed(0)}`);
-      log(`    long task ${(t.dur / 1000).toFixed(0)} ms: ${top.join(', ')}`);
+      // A task's wall time includes time the main thread was not running
+      // (other processes or the page's workers on the same cores); `tdur`
+      // is its time on the CPU.
+      const cpu = t.tdur === undefined ? '' : ` (on the CPU ${(t.tdur / 1000).toFixed(0)} ms)`;
+      log(`    long task ${(t.dur / 1000).toFixed(0)} ms${cpu}: ${top.join(', ')}`);
     }
-    writeFileSync(join(ARTIFACTS, `${name}.longtasks.json`), JSON.stringify(tasks.map((t) => [t.ts, t.dur])));
+    writeFileSync(join(ARTIFACTS, `${name}.longtasks.json`), JSON.stringify(tasks.map((t) => [t.ts, t.dur, t.tdur])));
   }
 }
 
@@ -435,10 +443,12 @@ async function streamLongAnswer(world, proxy, mode, run) {
       await page.evaluate(installStreamProbe, { marker: MARKER });
       const armed = proxy.watch(MARKER);
       const sentAt = await page.evaluate(() => performance.now());
+      const cpuBefore = cpuNow();
       await profiled(page, `stream-${mode}-${run}`, async () => {
         await send(page, `Stream ${DELTAS} deltas (${run})`);
         await page.waitForFunction(() => window.__bench.caughtFrame !== null, null, { polling: 100, timeout: RUN_LIMIT_MS });
       });
+      const cpu = cpuSince(cpuBefore);
       await page.locator('.message.assistant .message-actions').last().waitFor({ timeout: RUN_LIMIT_MS });
       const longtasks = await waitQuiet(page, sentAt, QUIET_MS);
       const clock = await clockOffset(page);
@@ -461,11 +471,14 @@ async function streamLongAnswer(world, proxy, mode, run) {
         streamMs: b.turn ? arrived - b.turn[0] : null,
         clockRtt: clock.rtt,
         longestFrameGap: Math.max(...b.frames),
+        // From the Send click to the DOM holding the last delta.
+        cpu: Object.fromEntries(cpu.slice(0, 6)),
       };
       log(
         `  stream ${mode} ${run + 1}/${RUNS}: long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
           `blocking ${fmt(sample.blocking)} ms; last delta → DOM ${fmt(sample.caughtUp)} ms (→ next frame ${fmt(sample.caughtUpFrame)}); ` +
-          `request → last delta ${fmt(sample.streamMs)} ms; longest frame gap ${fmt(sample.longestFrameGap)} ms; clock ±${fmt(clock.rtt / 2)} ms`,
+          `request → last delta ${fmt(sample.streamMs)} ms; longest frame gap ${fmt(sample.longestFrameGap)} ms; clock ±${fmt(clock.rtt / 2)} ms\n` +
+          `    CPU until caught up (ms): ${cpu.slice(0, 6).map(([name, ms]) => `${name} ${ms}`).join(', ')}`,
       );
     },
   ));
@@ -501,13 +514,14 @@ test('chat benchmark (prints figures)', async () => {
     ...(doStream ? Array.from({ length: RUNS }, () => [reply, textReply(codeAnswer(1)), reply]).flat() : []),
   ];
   // Relative to where npm was run (npm --prefix web runs this in web/).
-  const hostBin = opts.host ? resolve(process.env.INIT_CWD ?? process.cwd(), opts.host) : '';
-  out.host = hostBin || HOST_BIN;
-  const world = await startWorld({ name: 'bench', script, hostBin: out.host });
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  out.host = opts.host ? resolve(cwd, opts.host) : HOST_BIN;
+  out.provider = opts.provider ? resolve(cwd, opts.provider) : PROVIDER_BIN;
+  const world = await startWorld({ name: 'bench', script, hostBin: out.host, providerBin: out.provider });
   let proxy;
   try {
     out.loadavg = loadavg();
-    log(`chat bench: host ${out.host}; ${RUNS} runs; load average ${out.loadavg.map((x) => x.toFixed(2)).join(' ')}`);
+    log(`chat bench: host ${out.host}; provider ${out.provider}; ${RUNS} runs; load average ${out.loadavg.map((x) => x.toFixed(2)).join(' ')}`);
     if (doOpen) {
       const session = await world.host.api('POST', '/sessions', {});
       const t0 = performance.now();

@@ -1,7 +1,9 @@
 // What the renderer benchmark needs besides web/e2e/world.mjs: agent turns
 // from node (world.mjs's `host.api` parses a JSON answer; a turn's answer is
-// an SSE stream), the scripted replies, and small statistics.
+// an SSE stream), the scripted replies, the machine's CPU by process, and
+// small statistics.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { rendererOrigin, within } from '../e2e/world.mjs';
 
@@ -169,3 +171,38 @@ export function median(xs) {
 }
 
 export const fmt = (ms) => (Number.isFinite(ms) ? ms.toFixed(1) : String(ms));
+
+/** CPU time (ms, user + system) of every process now, by pid (Linux
+ * /proc; clock ticks of 10 ms). With `cpuSince` it tells who had the
+ * cores while the page worked: on 2 cores a task's wall time includes the
+ * time its thread waited for one. */
+export function cpuNow() {
+  const now = new Map();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      // The fields after the command name, which may hold spaces.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Chromium's processes by their --type (renderer, gpu-process, ...);
+      // Chromium rewrites its argv, so the whole command line is searched.
+      const type = /--type=(\S+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+      now.set(pid, { name: type ? `${comm} ${type[1]}` : comm, ms: (Number(f[11]) + Number(f[12])) * 10 });
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  return now;
+}
+
+/** The CPU each kind of process used since `before` (a cpuNow()), most
+ * first: [[name, ms], ...]. */
+export function cpuSince(before) {
+  const by = new Map();
+  for (const [pid, { name, ms }] of cpuNow()) {
+    const used = ms - (before.get(pid)?.ms ?? 0);
+    if (used > 0) by.set(name, (by.get(name) ?? 0) + used);
+  }
+  return [...by].sort((a, b) => b[1] - a[1]);
+}

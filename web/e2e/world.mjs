@@ -128,12 +128,12 @@ export function tempDir(prefix) {
 // ---------------------------------------------------------------------------
 // The scripted provider
 
-/** Starts `scripted-provider` on a script (a JSON array of `Reply`);
- * returns its `/v1` base URL and `stop`. */
-export async function startProvider(script, dir) {
+/** Starts `scripted-provider` (`bin`, the debug build by default) on a
+ * script (a JSON array of `Reply`); returns its `/v1` base URL and `stop`. */
+export async function startProvider(script, dir, bin = PROVIDER_BIN) {
   const file = join(dir, 'script.json');
   writeFileSync(file, JSON.stringify(script));
-  const child = track(spawn(PROVIDER_BIN, [file], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(bin, [file], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const stderr = tail(child.stderr);
   const { port } = await firstJsonLine(child, 'scripted-provider', stderr);
   assert.ok(Number.isInteger(port) && port > 0, 'scripted-provider printed a port');
@@ -387,10 +387,11 @@ export function useBrowser({ artifacts = ARTIFACTS } = {}) {
 }
 
 /**
- * A world: its own provider (optional), host (`hostBin`, see startHost)
- * and user-data directory. `stop` tears it down in reverse order.
+ * A world: its own provider (optional; `providerBin`, see startProvider),
+ * host (`hostBin`, see startHost) and user-data directory. `stop` tears it
+ * down in reverse order.
  */
-export async function startWorld({ name, script, configure = true, hostBin = HOST_BIN }) {
+export async function startWorld({ name, script, configure = true, hostBin = HOST_BIN, providerBin = PROVIDER_BIN }) {
   const dir = tempDir(name);
   const cleanups = [() => rmSync(dir, { recursive: true, force: true })];
   const stop = async () => {
@@ -398,7 +399,7 @@ export async function startWorld({ name, script, configure = true, hostBin = HOS
     cleanups.length = 0;
   };
   try {
-    const provider = script ? await startProvider(script, dir) : undefined;
+    const provider = script ? await startProvider(script, dir, providerBin) : undefined;
     if (provider) cleanups.push(provider.stop);
 
     const userData = join(dir, 'user-data');
