@@ -31,6 +31,8 @@ const MIGRATIONS: &[&str] = &[
     // 6: retrying a failed turn (the answer it replaced is kept, marked
     // superseded) and why a turn failed.
     include_str!("migrations/006_retry.sql"),
+    // 7: an index to find a message's turn.
+    include_str!("migrations/007_turns_by_message.sql"),
 ];
 
 /// The schema version this build writes and understands.
