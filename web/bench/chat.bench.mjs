@@ -340,13 +340,15 @@ async function openLongSession(world, sessionId, warmId, mode) {
       async ({ page }) => {
         await page.evaluate(installOpenProbe, { sessionId, messages: 2 * TURNS });
         const textarea = page.locator('.composer textarea');
-        let keyNow, click, longtasks;
+        let keyNow, click, longtasks, cpu;
         await profiled(page, `open-${mode}-${run}`, async () => {
+          const cpuBefore = cpuNow();
           await page.locator(`button.link[title="${sessionId}"]`).click();
           await page.waitForFunction(() => window.__bench.marks.all !== undefined && window.__bench.marks.visible !== undefined, null, {
             polling: 'raf',
             timeout: RUN_LIMIT_MS,
           });
+          cpu = cpuSince(cpuBefore);
           // A key right away: how soon does the composer answer?
           await page.evaluate(armKeyProbe);
           await textarea.press('x');
@@ -398,6 +400,8 @@ async function openLongSession(world, sessionId, warmId, mode) {
           domMessages: b.domMessages,
           deferred: b.deferred,
           scrollEnd: { visible: scroll.visible - scroll.start, longTasks: scrollTasks.count, longestTask: scrollTasks.longest },
+          // From the click to the page seeing *visible* (polled each frame).
+          cpu: Object.fromEntries(cpu.slice(0, 6)),
         };
         samples.push(sample);
         log(
@@ -407,7 +411,8 @@ async function openLongSession(world, sessionId, warmId, mode) {
             `long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, blocking ${fmt(sample.blocking)} ms; ` +
             `key at ${fmt(sample.keyAtShown.at)}: input ${fmt(sample.keyAtShown.input)} ms, frame ${fmt(sample.keyAtShown.frame)} ms; ` +
             `key when quiet: frame ${fmt(sample.keyQuiet.frame)} ms; ${sample.domMessages} messages in the DOM, ${sample.deferred} deferred; ` +
-            `jump to the end: visible ${fmt(sample.scrollEnd.visible)} ms, long tasks ${sample.scrollEnd.longTasks}, longest ${fmt(sample.scrollEnd.longestTask)} ms`,
+            `jump to the end: visible ${fmt(sample.scrollEnd.visible)} ms, long tasks ${sample.scrollEnd.longTasks}, longest ${fmt(sample.scrollEnd.longestTask)} ms\n` +
+            `    CPU until visible (ms): ${cpu.slice(0, 6).map(([name, ms]) => `${name} ${ms}`).join(', ')}`,
         );
       },
     ));
