@@ -11,10 +11,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { UIMessage } from 'ai';
 import { act, createElement } from 'react';
+import { flushSync } from 'react-dom';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExternalLinkContext, safeExternalUrl } from '../src/chat/links';
-import { Markdown, MARKDOWN_LIMIT } from '../src/chat/Markdown';
+import { loadMarkdown, Markdown, MARKDOWN_LIMIT } from '../src/chat/Markdown';
 import MarkdownImpl, { codeTheme } from '../src/chat/MarkdownImpl';
 import { ChatMessage } from '../src/components/ChatMessage';
 import { DesktopProvider } from '../src/desktop-context';
@@ -262,6 +263,42 @@ describe('user messages', () => {
     expect(msg.querySelector('strong, code')).toBeNull();
     // One paragraph keeping its line break (p.text is white-space: pre-wrap).
     expect(msg.querySelector('p.text')?.textContent).toBe('**not closed and `open\nsecond line');
+  });
+
+  it('sent while the chat is open, shows as text in the render that adds it and as markdown right after', async () => {
+    await loadMarkdown();
+    const host = fakeBridge(() => new Response('{}', { status: 404 }));
+    const tree = (live: boolean) =>
+      createElement(DesktopProvider, {
+        bridge: host.bridge,
+        children: createElement(ChatMessage, {
+          sessionId: 'ses_1',
+          message: userMessage('**sent**'),
+          finished: true,
+          answered: {},
+          onAnswer: () => {},
+          live,
+        }),
+      });
+    // Outside act: the render a Send's click makes (synchronous), and
+    // then what React does of its own accord.
+    const env = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
+    env.IS_REACT_ACT_ENVIRONMENT = false;
+    try {
+      flushSync(() => root.render(tree(true)));
+      const msg = () => container.querySelector('.message.user')!;
+      expect(msg().querySelector('.md-fallback')?.textContent).toBe('**sent**');
+      expect(msg().querySelector('strong')).toBeNull();
+      await vi.waitFor(() => expect(msg().querySelector('strong')?.textContent).toBe('sent'));
+      expect(msg().querySelector('.md-fallback')).toBeNull();
+
+      // A message the conversation opened with renders as markdown at once.
+      flushSync(() => root.render(null));
+      flushSync(() => root.render(tree(false)));
+      expect(msg().querySelector('strong')?.textContent).toBe('sent');
+    } finally {
+      env.IS_REACT_ACT_ENVIRONMENT = true;
+    }
   });
 
   it('a long message is truncated behind "Show all" too', async () => {

@@ -1,4 +1,4 @@
-import { startTransition, useEffect, useState } from 'react';
+import { startTransition, useDeferredValue, useEffect, useState } from 'react';
 import './chat.css';
 
 /** Characters rendered as markdown at most; past it the rest waits behind
@@ -47,11 +47,24 @@ export function loadMarkdown(): Promise<Impl> {
  * otherwise the text is rendered as written. Plain text until the renderer
  * has loaded.
  */
-export function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
+export function Markdown({
+  text,
+  streaming = false,
+  deferMount = false,
+}: {
+  text: string;
+  streaming?: boolean;
+  /** Mount as plain text and render the markdown in a transition right
+   * after: for text that appears in answer to an input (the message the
+   * user has just sent), so that the input's own task does not parse it. */
+  deferMount?: boolean;
+}) {
   const [all, setAll] = useState(false);
-  const [MarkdownImpl, setImpl] = useState<Impl | null>(() => loadedImpl);
+  const [loaded, setImpl] = useState<Impl | null>(() => loadedImpl);
+  const now = useDeferredValue(true, !deferMount);
+  const MarkdownImpl = now ? loaded : null;
   useEffect(() => {
-    if (MarkdownImpl) return;
+    if (loaded) return;
     let live = true;
     loadMarkdown().then(
       (m) => live && startTransition(() => setImpl(() => m)),
@@ -60,7 +73,7 @@ export function Markdown({ text, streaming = false }: { text: string; streaming?
     return () => {
       live = false;
     };
-  }, [MarkdownImpl]);
+  }, [loaded]);
   const long = text.length > MARKDOWN_LIMIT;
   if (long && all) {
     return (

@@ -38,6 +38,7 @@ export function ChatMessage({
   onAnswer,
   onAlwaysAllow,
   onRetry,
+  live = false,
 }: {
   sessionId: string;
   message: UIMessage;
@@ -48,6 +49,8 @@ export function ChatMessage({
   onAlwaysAllow?: (approvalId: string, tool: string, input: unknown) => void;
   /** Offered under a failed answer. */
   onRetry?: () => void;
+  /** Added since the conversation opened (not loaded with it). */
+  live?: boolean;
 }) {
   const turnId = finished && mayChangeFiles(message) ? turnIdOf(message) : null;
   const { data: changes } = useTurnChanges(sessionId, turnId);
@@ -60,7 +63,9 @@ export function ChatMessage({
     <div className={`message ${message.role}`}>
       {message.parts.map((part, i) => {
         if (part.type === 'text') {
-          return <Markdown key={i} text={part.text} streaming={assistant && !finished} />;
+          // The user's message appears in the Send's task: its markdown
+          // follows a moment later, not in that task.
+          return <Markdown key={i} text={part.text} streaming={assistant && !finished} deferMount={live && !assistant} />;
         }
         if (part.type === 'reasoning')
           return (

@@ -267,6 +267,7 @@ function Chat({
   // The messages a long conversation opened with are deferred, but for its
   // newest ones (what the list shows first), rendered at once.
   const [deferred] = useState(() => (initial.length > DEFER_AFTER ? deferredAtOpen(initial) : null));
+  const [opened] = useState(() => new Set(initial.map((m) => m.id)));
   // The list opens at its newest message and follows a streaming answer
   // while the user is at the bottom; scrolled up, it stays where they are
   // and offers the way back.
@@ -307,6 +308,7 @@ function Chat({
                 onAnswer={onAnswer}
                 onAlwaysAllow={workspaceId ? onAlwaysAllow : undefined}
                 onRetry={failed && m === last && m.role === 'assistant' ? retry : undefined}
+                live={!opened.has(m.id)}
               />
             ))}
           </div>
