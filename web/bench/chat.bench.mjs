@@ -289,6 +289,13 @@ async function traced(page, name, body) {
       log(`    long task ${(t.dur / 1000).toFixed(0)} ms${cpu}: ${top.join(', ')}`);
     }
     writeFileSync(join(ARTIFACTS, `${name}.longtasks.json`), JSON.stringify(tasks.map((t) => [t.ts, t.dur, t.tdur])));
+    // The task of the step's click (Send, or the session in the list): an
+    // input's own task, which the page should keep short.
+    const click = onMain.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'click');
+    const clickTask = click && onMain.findLast((e) => e.name === 'RunTask' && e.ts <= click.ts && e.ts + e.dur >= click.ts + click.dur);
+    if (clickTask) {
+      log(`    the click's task: ${(clickTask.dur / 1000).toFixed(1)} ms (on the CPU ${((clickTask.tdur ?? NaN) / 1000).toFixed(1)} ms)`);
+    }
   }
 }
 
