@@ -268,7 +268,7 @@ describe('user messages', () => {
   it('sent while the chat is open, shows as text in the render that adds it and as markdown right after', async () => {
     await loadMarkdown();
     const host = fakeBridge(() => new Response('{}', { status: 404 }));
-    const tree = (live: boolean) =>
+    const tree = (addedSinceOpen: boolean) =>
       createElement(DesktopProvider, {
         bridge: host.bridge,
         children: createElement(ChatMessage, {
@@ -277,7 +277,7 @@ describe('user messages', () => {
           finished: true,
           answered: {},
           onAnswer: () => {},
-          live,
+          addedSinceOpen,
         }),
       });
     // Outside act: the render a Send's click makes (synchronous), and

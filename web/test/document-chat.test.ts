@@ -10,6 +10,7 @@ import { createElement } from 'react';
 import { flushSync } from 'react-dom';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../src/App';
+import { loadMarkdown } from '../src/chat/Markdown';
 import type { DesktopBridge } from '../src/desktop/types';
 import { mountPerTest } from './dom';
 import { fakeBridge } from './fake-bridge';
@@ -33,7 +34,7 @@ const session = (id: string, title: string, extra: { doc_id?: string | null } = 
   ...extra,
 });
 
-function fakeHost() {
+function fakeHost(messages: unknown[] = []) {
   const sessions = [session('ses_doc', 'About the plan', { doc_id: DOC })];
   return fakeBridge((path, init) => {
     const method = init.method ?? 'GET';
@@ -52,7 +53,7 @@ function fakeHost() {
       sessions.unshift(s);
       return json(s);
     }
-    if (/^\/sessions\/[^/]+\/messages$/.test(path)) return json({ messages: [] });
+    if (/^\/sessions\/[^/]+\/messages$/.test(path)) return json({ messages });
     if (/^\/sessions\/[^/]+\/turns$/.test(path)) return sseResponse(recordedBody());
     return errorResponse(404, 'no_route', path);
   });
@@ -155,5 +156,33 @@ describe('a document window\'s chat', () => {
     button('Send').click();
     await vi.waitFor(() => expect(host.calls.some((c) => c.path.endsWith('/turns'))).toBe(true));
     expect(JSON.parse(host.calls.find((c) => c.path.endsWith('/turns'))!.init.body!)).toEqual({ message: 'Hello' });
+  });
+  it('a sent message shows as text in the Send click\'s render and as markdown right after; those it opened with at once', async () => {
+    const first = { id: 'm1', role: 'user', parts: [{ type: 'text', text: '**first**' }], metadata: { status: 'complete', created_at_ms: 1 } };
+    const host = fakeHost([first]);
+    await loadMarkdown();
+    open('', host.bridge);
+    await vi.waitFor(() => expect(dom.container.textContent).toContain('About the plan'));
+    const users = () => [...dom.container.querySelectorAll('.message.user')];
+    // How the message it opened with looked in the render that added it
+    // (a MutationObserver answers in a microtask, before any other task).
+    let opened: 'markdown' | 'text' | null = null;
+    const watch = new MutationObserver(() => {
+      if (opened === null && users()[0]) opened = users()[0]!.querySelector('strong') ? 'markdown' : 'text';
+    });
+    watch.observe(dom.container, { childList: true, subtree: true });
+    dom.container.querySelector<HTMLButtonElement>('button.link[title="ses_doc"]')!.click();
+    await vi.waitFor(() => expect(users()[0]?.querySelector('strong')?.textContent).toBe('first'));
+    watch.disconnect();
+    expect(opened).toBe('markdown');
+    typeMessage('**sent**');
+    button('Send').click();
+    // The render that adds it: the AI SDK's store update, rendered by React
+    // in a microtask. Microtasks only, so no task (a transition) runs.
+    for (let i = 0; i < 50 && users().length < 2; i++) await Promise.resolve();
+    expect(users()).toHaveLength(2);
+    expect(users()[1]!.querySelector('.md-fallback')?.textContent).toBe('**sent**');
+    expect(users()[1]!.querySelector('strong')).toBeNull();
+    await vi.waitFor(() => expect(users()[1]!.querySelector('strong')?.textContent).toBe('sent'));
   });
 });

@@ -60,14 +60,17 @@ export function Markdown({
   deferMount?: boolean;
 }) {
   const [all, setAll] = useState(false);
-  const [loaded, setImpl] = useState<Impl | null>(() => loadedImpl);
-  const now = useDeferredValue(true, !deferMount);
-  const MarkdownImpl = now ? loaded : null;
+  const [loaded, setLoaded] = useState<Impl | null>(() => loadedImpl);
+  // With an initial value React mounts with it and renders again at once in
+  // the background with the value; `undefined` (no initial value) mounts
+  // with the value and nothing more.
+  const markdownNow = useDeferredValue(true, deferMount ? false : undefined);
+  const MarkdownImpl = markdownNow ? loaded : null;
   useEffect(() => {
     if (loaded) return;
     let live = true;
     loadMarkdown().then(
-      (m) => live && startTransition(() => setImpl(() => m)),
+      (m) => live && startTransition(() => setLoaded(() => m)),
       () => {},
     );
     return () => {

@@ -38,7 +38,7 @@ export function ChatMessage({
   onAnswer,
   onAlwaysAllow,
   onRetry,
-  live = false,
+  addedSinceOpen = false,
 }: {
   sessionId: string;
   message: UIMessage;
@@ -49,8 +49,10 @@ export function ChatMessage({
   onAlwaysAllow?: (approvalId: string, tool: string, input: unknown) => void;
   /** Offered under a failed answer. */
   onRetry?: () => void;
-  /** Added since the conversation opened (not loaded with it). */
-  live?: boolean;
+  /** Added since the conversation opened (not loaded with it): the user's
+   * message is then added by the Send click, whose task should not parse
+   * its markdown. */
+  addedSinceOpen?: boolean;
 }) {
   const turnId = finished && mayChangeFiles(message) ? turnIdOf(message) : null;
   const { data: changes } = useTurnChanges(sessionId, turnId);
@@ -63,9 +65,11 @@ export function ChatMessage({
     <div className={`message ${message.role}`}>
       {message.parts.map((part, i) => {
         if (part.type === 'text') {
-          // The user's message appears in the Send's task: its markdown
-          // follows a moment later, not in that task.
-          return <Markdown key={i} text={part.text} streaming={assistant && !finished} deferMount={live && !assistant} />;
+          // The user's message appears in the Send click's task: its
+          // markdown follows a moment later, not in that task.
+          return (
+            <Markdown key={i} text={part.text} streaming={assistant && !finished} deferMount={addedSinceOpen && !assistant} />
+          );
         }
         if (part.type === 'reasoning')
           return (

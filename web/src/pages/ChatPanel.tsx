@@ -33,7 +33,8 @@ const STREAM_THROTTLE_MS = 50;
  * (`content-visibility: auto`). A 1,000-message session then opens by
  * rendering the screenful it shows instead of all 1,000 (see
  * docs/benchmarks.md, "Renderer"). Messages added later (a new turn) are
- * rendered in full at once. */
+ * rendered in full at once (the user's sent message as its text first, in
+ * the Send click's render, and as markdown in a transition right after). */
 const DEFER_AFTER = 60;
 /** "Near": within one list height above or below what is visible. */
 const NEAR_MARGIN = '100% 0px';
@@ -267,6 +268,8 @@ function Chat({
   // The messages a long conversation opened with are deferred, but for its
   // newest ones (what the list shows first), rendered at once.
   const [deferred] = useState(() => (initial.length > DEFER_AFTER ? deferredAtOpen(initial) : null));
+  // The messages it opened with; any other was added since (a Send, an
+  // answer), and the one a Send adds keeps its markdown out of the click.
   const [opened] = useState(() => new Set(initial.map((m) => m.id)));
   // The list opens at its newest message and follows a streaming answer
   // while the user is at the bottom; scrolled up, it stays where they are
@@ -308,7 +311,7 @@ function Chat({
                 onAnswer={onAnswer}
                 onAlwaysAllow={workspaceId ? onAlwaysAllow : undefined}
                 onRetry={failed && m === last && m.role === 'assistant' ? retry : undefined}
-                live={!opened.has(m.id)}
+                addedSinceOpen={!opened.has(m.id)}
               />
             ))}
           </div>
