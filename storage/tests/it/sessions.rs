@@ -136,30 +136,6 @@ fn messages_parts_turns_and_chunks() {
     assert_eq!(mark_interrupted(&conn, 11).unwrap(), 0);
 }
 
-/// Listing messages finds each message's turn by `turns.message_id`; a
-/// scan of every turn per message made a 1,000-message session take ~18 ms
-/// of SQLite, growing with the square of its length.
-#[test]
-fn a_messages_turn_is_found_by_index_not_by_scanning_turns() {
-    let (_dir, conn) = db();
-    let plan: Vec<String> = conn
-        .prepare("EXPLAIN QUERY PLAN SELECT rowid FROM turns WHERE message_id = ?1 LIMIT 1")
-        .unwrap()
-        .query_map(["m1"], |r| r.get::<_, String>(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(
-        plan.iter()
-            .any(|step| step.contains("INDEX turns_by_message")),
-        "{plan:?}"
-    );
-    assert!(
-        !plan.iter().any(|step| step.starts_with("SCAN")),
-        "{plan:?}"
-    );
-}
-
 #[test]
 fn a_document_lists_its_own_sessions() {
     let (_dir, conn) = db();
