@@ -65,7 +65,11 @@ const WARM_LANGS = 4;
 const IDLE_MS = 2000;
 
 const ARTIFACTS = join(import.meta.dirname, 'artifacts');
-useBrowser({ artifacts: ARTIFACTS });
+// Relative to where npm was run (npm --prefix web runs this in web/).
+const CWD = process.env.INIT_CWD ?? process.cwd();
+const HOST = opts.host ? resolve(CWD, opts.host) : HOST_BIN;
+const PROVIDER = opts.provider ? resolve(CWD, opts.provider) : PROVIDER_BIN;
+useBrowser({ artifacts: ARTIFACTS, hostBin: HOST, providerBin: PROVIDER });
 
 const out = { date: new Date().toISOString(), runs: RUNS, turns: TURNS, deltas: DELTAS, rate: RATE, quietMs: QUIET_MS };
 const log = (...a) => console.log(...a);
@@ -528,10 +532,8 @@ test('chat benchmark (prints figures)', async () => {
     ...(doOpen ? Array.from({ length: WARM_LANGS }, (_, i) => textReply(codeAnswer(i))) : []),
     ...(doStream ? Array.from({ length: RUNS }, () => [reply, textReply(codeAnswer(1)), reply]).flat() : []),
   ];
-  // Relative to where npm was run (npm --prefix web runs this in web/).
-  const cwd = process.env.INIT_CWD ?? process.cwd();
-  out.host = opts.host ? resolve(cwd, opts.host) : HOST_BIN;
-  out.provider = opts.provider ? resolve(cwd, opts.provider) : PROVIDER_BIN;
+  out.host = HOST;
+  out.provider = PROVIDER;
   const world = await startWorld({ name: 'bench', script, hostBin: out.host, providerBin: out.provider });
   let proxy;
   try {

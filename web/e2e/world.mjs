@@ -342,13 +342,14 @@ export function rendererOrigin() {
   return staticServer.origin;
 }
 
-/** Registers the file's before/after hooks: checks the prerequisites, empties
- * `artifacts` of old screenshots, serves web/dist and launches Chromium. */
-export function useBrowser({ artifacts = ARTIFACTS } = {}) {
+/** Registers the file's before/after hooks: checks the prerequisites (the
+ * host and provider binaries the file's worlds run), empties `artifacts` of
+ * old screenshots, serves web/dist and launches Chromium. */
+export function useBrowser({ artifacts = ARTIFACTS, hostBin = HOST_BIN, providerBin = PROVIDER_BIN } = {}) {
   before(async () => {
     const missing = [];
-    if (!existsSync(HOST_BIN)) missing.push(`${HOST_BIN} is missing; ${BUILD_HINT}`);
-    if (!existsSync(PROVIDER_BIN)) missing.push(`${PROVIDER_BIN} is missing; ${BUILD_HINT}`);
+    if (!existsSync(hostBin)) missing.push(`${hostBin} is missing; ${BUILD_HINT}`);
+    if (!existsSync(providerBin)) missing.push(`${providerBin} is missing; ${BUILD_HINT}`);
     if (!existsSync(join(DIST, 'index.html'))) {
       missing.push(`${join(DIST, 'index.html')} is missing; build the renderer first: npm --prefix web run build`);
     }
