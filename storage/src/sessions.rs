@@ -357,8 +357,6 @@ pub fn supersede_message(conn: &Connection, message_id: &str, by_turn: &str) -> 
     )? == 1)
 }
 
-/// The messages of a session, oldest first, with their parts; answers a
-/// retry replaced ([`supersede_message`]) are left out.
 /// A session's messages, each with its turn (found by `turns_by_message`,
 /// migration 7: without it every message scanned every turn).
 const LIST_MESSAGES: &str = "SELECT m.id, m.role, m.status, m.created_at_ms, t.id, t.input_tokens,
@@ -367,6 +365,8 @@ const LIST_MESSAGES: &str = "SELECT m.id, m.role, m.status, m.created_at_ms, t.i
     LEFT JOIN turns t ON t.rowid = (SELECT rowid FROM turns WHERE message_id = m.id LIMIT 1)
     WHERE m.session_id = ?1 AND m.superseded_by IS NULL ORDER BY m.seq";
 
+/// The messages of a session, oldest first, with their parts; answers a
+/// retry replaced ([`supersede_message`]) are left out.
 pub fn list_messages(conn: &Connection, session_id: &str) -> Result<Vec<MessageRow>> {
     let mut stmt = conn.prepare(LIST_MESSAGES)?;
     let mut messages = stmt
