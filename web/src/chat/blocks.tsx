@@ -267,7 +267,7 @@ export function createWorkerBlock(opts: WorkerBlockOptions = {}): ComponentType<
       !props.skipHtml &&
       !props.unwrapDisallowed &&
       !props.animatePlugin;
-    const viaWorker = plain && !isIncomplete && !client.failed() && client.usable();
+    const viaWorker = plain && !isIncomplete && client.usable();
     // The tree, when the cache has it (a cache fill: reading it here shows
     // no older text than the state below would).
     const known = viaWorker ? (client.peek(content) ?? client.parseHere(content)) : undefined;
