@@ -26,7 +26,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HOST_BIN, PROVIDER_BIN, send, startWorld, useBrowser, withPage, within } from '../e2e/world.mjs';
-import { codeAnswer, cpuNow, cpuSince, deltaCount, deltaReply, fmt, median, runTurn, textReply } from './helpers.mjs';
+import { codeAnswer, cpuNow, cpuSince, deltaCount, deltaReply, fmt, fmtCpu, median, runTurn, textReply } from './helpers.mjs';
 import { startProxy } from './proxy.mjs';
 
 const { values: opts } = parseArgs({
@@ -414,7 +414,7 @@ async function openLongSession(world, sessionId, warmId, mode) {
           deferred: b.deferred,
           scrollEnd: { visible: scroll.visible - scroll.start, longTasks: scrollTasks.count, longestTask: scrollTasks.longest },
           // From the click to the key pressed at *visible* handled.
-          cpu: Object.fromEntries(cpu.slice(0, 6)),
+          cpu: Object.fromEntries(cpu),
         };
         samples.push(sample);
         log(
@@ -425,7 +425,7 @@ async function openLongSession(world, sessionId, warmId, mode) {
             `key at ${fmt(sample.keyAtShown.at)}: input ${fmt(sample.keyAtShown.input)} ms, frame ${fmt(sample.keyAtShown.frame)} ms; ` +
             `key when quiet: frame ${fmt(sample.keyQuiet.frame)} ms; ${sample.domMessages} messages in the DOM, ${sample.deferred} deferred; ` +
             `jump to the end: visible ${fmt(sample.scrollEnd.visible)} ms, long tasks ${sample.scrollEnd.longTasks}, longest ${fmt(sample.scrollEnd.longestTask)} ms\n` +
-            `    CPU until visible and a key (ms): ${cpu.slice(0, 6).map(([name, ms]) => `${name} ${ms}`).join(', ')}`,
+            `    CPU until visible and a key (ms): ${fmtCpu(cpu)}`,
         );
       },
     ));
@@ -491,13 +491,13 @@ async function streamLongAnswer(world, proxy, mode, run) {
         clockRtt: clock.rtt,
         longestFrameGap: Math.max(...b.frames),
         // From the Send click to the DOM holding the last delta.
-        cpu: Object.fromEntries(cpu.slice(0, 6)),
+        cpu: Object.fromEntries(cpu),
       };
       log(
         `  stream ${mode} ${run + 1}/${RUNS}: long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
           `blocking ${fmt(sample.blocking)} ms; last delta → DOM ${fmt(sample.caughtUp)} ms (→ next frame ${fmt(sample.caughtUpFrame)}); ` +
           `request → last delta ${fmt(sample.streamMs)} ms; longest frame gap ${fmt(sample.longestFrameGap)} ms; clock ±${fmt(clock.rtt / 2)} ms\n` +
-          `    CPU until caught up (ms): ${cpu.slice(0, 6).map(([name, ms]) => `${name} ${ms}`).join(', ')}`,
+          `    CPU until caught up (ms): ${fmtCpu(cpu)}`,
       );
     },
   ));

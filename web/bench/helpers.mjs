@@ -196,13 +196,16 @@ export function cpuNow() {
   return now;
 }
 
-/** The CPU each kind of process used since `before` (a cpuNow()), most
- * first: [[name, ms], ...]. */
-export function cpuSince(before) {
+/** The CPU the `top` kinds of process that used most since `before` (a
+ * cpuNow()) used, most first: [[name, ms], ...]. */
+export function cpuSince(before, top = 6) {
   const by = new Map();
   for (const [pid, { name, ms }] of cpuNow()) {
     const used = ms - (before.get(pid)?.ms ?? 0);
     if (used > 0) by.set(name, (by.get(name) ?? 0) + used);
   }
-  return [...by].sort((a, b) => b[1] - a[1]);
+  return [...by].sort((a, b) => b[1] - a[1]).slice(0, top);
 }
+
+/** A cpuSince() answer as one log line's list: `name ms, ...`. */
+export const fmtCpu = (cpu) => cpu.map(([name, ms]) => `${name} ${ms}`).join(', ');
