@@ -7,7 +7,7 @@
 import type { HighlightOptions, HighlightResult } from 'streamdown';
 import { describe, expect, it, vi } from 'vitest';
 import { createWorkerCodePlugin, type HighlightWorkerLike } from '../src/chat/highlight';
-import { fenceLanguages } from '../src/chat/highlight-worker';
+import { fenceBlocks } from '../src/chat/highlight-worker';
 import { createHighlightHandler, type WorkerRequest, type WorkerResponse } from '../src/chat/highlight-core';
 import { codeTheme } from '../src/chat/MarkdownImpl';
 
@@ -162,21 +162,56 @@ describe('the worker’s handler (highlight-core.ts, in-process)', () => {
 });
 
 describe('warming the grammars a conversation names', () => {
-  it('finds the code fences’ languages, the newest text first, once each, at most max', () => {
+  it('finds the newest code block of each language, the newest text first, at most max', () => {
     const texts = [
-      '```python\nx\n```',
+      '```python\nx = 1\n```',
       'text\n~~~ Rust\nfn x(){}\n~~~\n    ```indented-is-code\n',
-      '```ts\na\n```\n\n```bash\nls\n```\n````ts\nb\n````',
+      '```ts\nlet a;\n```\n\n```bash\nls\n```\n````ts title\nconst b = "```";\n````\nafter',
     ];
-    expect(fenceLanguages(texts)).toEqual(['ts', 'bash', 'rust', 'python']);
-    expect(fenceLanguages(texts, 2)).toEqual(['ts', 'bash']);
-    expect(fenceLanguages(['no code', '```\nplain\n```'])).toEqual([]);
+    expect(fenceBlocks(texts)).toEqual([
+      { lang: 'ts', code: 'const b = "```";\n' },
+      { lang: 'bash', code: 'ls\n' },
+      { lang: 'rust', code: 'fn x(){}\n' },
+      { lang: 'python', code: 'x = 1\n' },
+    ]);
+    expect(fenceBlocks(texts, 2).map((b) => b.lang)).toEqual(['ts', 'bash']);
+    expect(fenceBlocks(['no code', '```\nplain\n```'])).toEqual([]);
+    // A block still streaming: to the text's end; a long one: its start.
+    expect(fenceBlocks(['```go\nfunc f() {\n'])).toEqual([{ lang: 'go', code: 'func f() {\n' }]);
+    const long = fenceBlocks(['```c\n' + 'x++;\n'.repeat(1_000) + '```'])[0]!;
+    expect(long.code).toHaveLength(2_000);
+    expect(long.code.startsWith('x++;\nx++;')).toBe(true);
+  });
+
+  it('runs each grammar on its block before any request (a warm-up that compiles nothing does not count)', async () => {
+    // The grammars' scanners are regular expressions with the d and v flags
+    // (precompiled for the JavaScript engine); nothing else here uses both.
+    const exec = RegExp.prototype.exec;
+    let grammarRuns = 0;
+    const spy = vi.spyOn(RegExp.prototype, 'exec').mockImplementation(function (this: RegExp, s: string) {
+      if (this.flags.includes('d') && this.flags.includes('v')) grammarRuns++;
+      return exec.call(this, s);
+    });
+    try {
+      const handle = createHighlightHandler(() => {});
+      handle({ type: 'warm', blocks: [{ lang: 'py', code: 'def f(items):\n    return sum(items)\n' }] });
+      await vi.waitFor(() => expect(grammarRuns).toBeGreaterThan(10), { timeout: 4_000 });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('warms without answering, and what it loaded highlights', async () => {
     const answers: WorkerResponse[] = [];
     const handle = createHighlightHandler((msg) => answers.push(msg));
-    handle({ type: 'warm', langs: ['py', '../../etc/passwd', 'no-such-language'] });
+    handle({
+      type: 'warm',
+      blocks: [
+        { lang: 'py', code: '' },
+        { lang: '../../etc/passwd', code: 'x' },
+        { lang: 'no-such-language', code: 'x' },
+      ],
+    });
     handle({ type: 'themes', themes: [codeTheme] });
     handle({ type: 'highlight', id: 7, code: 'def f():\n    return 1\n', lang: 'python', light: codeTheme.name, dark: codeTheme.name, incomplete: false });
     await vi.waitFor(() => expect(answers).toHaveLength(1), { timeout: 10_000 });
