@@ -151,10 +151,10 @@ const WARM_THEME: ThemeRegistrationAny = { name: 'agent-warm-up', type: 'dark', 
 
 async function warm(blocks: WarmBlock[]): Promise<void> {
   const h = await getHighlighter();
-  if (!h.getLoadedThemes().includes(WARM_THEME.name!)) await h.loadTheme(WARM_THEME);
   // Every grammar's fetch at once; run one after the other.
   const named = blocks.filter(({ lang }) => /^[\w+#.-]+$/.test(lang));
   const loads = named.map(({ lang }) => ensureLanguage(h, lang));
+  if (!h.getLoadedThemes().includes(WARM_THEME.name!)) await h.loadTheme(WARM_THEME);
   for (const [i, { lang, code }] of named.entries()) {
     if (!(await loads[i])) continue;
     try {
