@@ -2,12 +2,12 @@
 // fake worker: cached answers come back synchronously, streaming requests for
 // one block are coalesced, incomplete blocks are not cached, aliases resolve
 // as @streamdown/code's do, and without a worker (or once it fails) code
-// stays plain; then the worker's own module run in-process.
+// stays plain; then the worker's own module run in-process. Its warm-up is
+// in highlight-warm.test.ts.
 
 import type { HighlightOptions, HighlightResult } from 'streamdown';
 import { describe, expect, it, vi } from 'vitest';
 import { createWorkerCodePlugin, type HighlightWorkerLike } from '../src/chat/highlight';
-import { fenceBlocks } from '../src/chat/highlight-worker';
 import { createHighlightHandler, type WorkerRequest, type WorkerResponse } from '../src/chat/highlight-core';
 import { codeTheme } from '../src/chat/MarkdownImpl';
 
@@ -158,66 +158,5 @@ describe('the worker’s handler (highlight-core.ts, in-process)', () => {
     expect([...colours(ts)].some((c) => String(c).includes('--color-code-keyword'))).toBe(true);
     expect(colours(answers[1]!).size).toBeGreaterThan(1);
     expect(colours(answers[2]!).size).toBe(1);
-  });
-});
-
-describe('warming the grammars a conversation names', () => {
-  it('finds the newest code block of each language, the newest text first, at most max', () => {
-    const texts = [
-      '```python\nx = 1\n```',
-      'text\n~~~ Rust\nfn x(){}\n~~~\n    ```indented-is-code\n',
-      '```ts\nlet a;\n```\n\n```bash\nls\n```\n````ts title\nconst b = "```";\n````\nafter',
-    ];
-    expect(fenceBlocks(texts)).toEqual([
-      { lang: 'ts', code: 'const b = "```";\n' },
-      { lang: 'bash', code: 'ls\n' },
-      { lang: 'rust', code: 'fn x(){}\n' },
-      { lang: 'python', code: 'x = 1\n' },
-    ]);
-    expect(fenceBlocks(texts, 2).map((b) => b.lang)).toEqual(['ts', 'bash']);
-    expect(fenceBlocks(['no code', '```\nplain\n```'])).toEqual([]);
-    // A block still streaming: to the text's end; a long one: its start.
-    expect(fenceBlocks(['```go\nfunc f() {\n'])).toEqual([{ lang: 'go', code: 'func f() {\n' }]);
-    const long = fenceBlocks(['```c\n' + 'x++;\n'.repeat(1_000) + '```'])[0]!;
-    expect(long.code).toHaveLength(2_000);
-    expect(long.code.startsWith('x++;\nx++;')).toBe(true);
-  });
-
-  it('runs each grammar on its block before any request (a warm-up that compiles nothing does not count)', async () => {
-    // The grammars' scanners are regular expressions with the d and v flags
-    // (precompiled for the JavaScript engine); nothing else here uses both.
-    const exec = RegExp.prototype.exec;
-    let grammarRuns = 0;
-    const spy = vi.spyOn(RegExp.prototype, 'exec').mockImplementation(function (this: RegExp, s: string) {
-      if (this.flags.includes('d') && this.flags.includes('v')) grammarRuns++;
-      return exec.call(this, s);
-    });
-    try {
-      const handle = createHighlightHandler(() => {});
-      handle({ type: 'warm', blocks: [{ lang: 'py', code: 'def f(items):\n    return sum(items)\n' }] });
-      await vi.waitFor(() => expect(grammarRuns).toBeGreaterThan(10), { timeout: 4_000 });
-    } finally {
-      spy.mockRestore();
-    }
-  });
-
-  it('warms without answering, and what it loaded highlights', async () => {
-    const answers: WorkerResponse[] = [];
-    const handle = createHighlightHandler((msg) => answers.push(msg));
-    handle({
-      type: 'warm',
-      blocks: [
-        { lang: 'py', code: '' },
-        { lang: '../../etc/passwd', code: 'x' },
-        { lang: 'no-such-language', code: 'x' },
-      ],
-    });
-    handle({ type: 'themes', themes: [codeTheme] });
-    handle({ type: 'highlight', id: 7, code: 'def f():\n    return 1\n', lang: 'python', light: codeTheme.name, dark: codeTheme.name, incomplete: false });
-    await vi.waitFor(() => expect(answers).toHaveLength(1), { timeout: 10_000 });
-    const [answer] = answers;
-    if (!answer || !('result' in answer)) throw new Error(`no tokens: ${JSON.stringify(answer)}`);
-    expect(answer.id).toBe(7);
-    expect(new Set(answer.result.tokens.flat().map((t) => t.htmlStyle?.color)).size).toBeGreaterThan(2);
   });
 });

@@ -143,7 +143,7 @@ function tokenize(h: HighlighterCore, code: string, lang: string, light: string,
 // their first run, and a grammar compiles only the rules its input reaches:
 // a block is warmed on the code the conversation shows (in Node, the first
 // TypeScript block of the benchmark's session took 92 ms cold, 48 ms after
-// a one-line sample, 4 ms after its own code). A block without code runs
+// a one-line sample, 2–4 ms after its own code). A block without code runs
 // this line. The theme only colours: any theme but Shiki's special `none`,
 // with which Shiki returns the lines untokenized.
 const WARM_SAMPLE = 'a = f("s", 1) // c\n';
@@ -174,7 +174,7 @@ async function warm(blocks: WarmBlock[]): Promise<void> {
 export function createHighlightHandler(post: (msg: WorkerResponse) => void): (req: WorkerRequest) => void {
   let queue: Promise<unknown> = Promise.resolve();
   return (req) => {
-    if (req.type === 'warm') return void warm(req.blocks);
+    if (req.type === 'warm') return void warm(req.blocks).catch((e: unknown) => console.error('[highlight] warm-up:', e));
     if (req.type === 'highlight') void getHighlighter().then((h) => ensureLanguage(h, req.lang));
     queue = queue.then(async () => {
       const h = await getHighlighter();

@@ -25,31 +25,46 @@ export function highlightWorker(): Worker | undefined {
   return worker;
 }
 
-// An opening fence with a language (CommonMark: up to three spaces, three or
-// more backticks or tildes, the info string's first word), to its line's end.
-const FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*([\w+#.-]+)[^\n]*\n/gm;
+// A fence line (roughly CommonMark: up to three spaces, three or more
+// backticks or tildes, then the info string, whose first run of these
+// characters names the language), to its line's end. Every part but the
+// last is bounded by the next, so a long line costs one pass.
+const FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*([\w+#.-]*)[^\n]*(?:\n|$)/gm;
 /** The most of a block's code a grammar is warmed on. */
 const WARM_CODE_MAX = 2_000;
 
+/** The fenced code blocks of `text` in order, each with the language its
+ * fence names ('' for none) and the start of its code. Scanned forward, so
+ * that a fence line inside a block is that block's code, not a block. */
+function codeBlocks(text: string): WarmBlock[] {
+  const blocks: WarmBlock[] = [];
+  const open = new RegExp(FENCE);
+  for (let m = open.exec(text); m !== null; m = open.exec(text)) {
+    const fence = m[1]!;
+    const start = m.index + m[0].length;
+    // Closed by a fence of the same character, at least as long, alone on
+    // its line; or by the text's end (a block still streaming).
+    const close = new RegExp(`^ {0,3}${fence[0] === '`' ? '`' : '~'}{${fence.length},}[ \\t]*\\r?$`, 'gm');
+    close.lastIndex = start;
+    const c = close.exec(text);
+    const end = c === null ? text.length : c.index;
+    blocks.push({ lang: m[2]!.toLowerCase(), code: text.slice(start, Math.min(end, start + WARM_CODE_MAX)) });
+    if (c === null) break;
+    open.lastIndex = c.index + c[0].length;
+  }
+  return blocks;
+}
+
 /** The newest code block of each language the code fences in `texts` name:
  * the last text's last block first, at most `max` languages, each language
- * as written (lower-cased) with its code (up to its closing fence, or the
- * text's end; at most WARM_CODE_MAX characters). */
+ * as written (lower-cased) with its code (at most WARM_CODE_MAX characters). */
 export function fenceBlocks(texts: readonly string[], max = 6): WarmBlock[] {
   const found: WarmBlock[] = [];
   for (let i = texts.length - 1; i >= 0 && found.length < max; i--) {
-    const text = texts[i]!;
-    const fences = [...text.matchAll(FENCE)];
-    for (let j = fences.length - 1; j >= 0 && found.length < max; j--) {
-      const m = fences[j]!;
-      const lang = m[2]!.toLowerCase();
-      if (found.some((b) => b.lang === lang)) continue;
-      const fence = m[1]!;
-      const start = m.index + m[0].length;
-      const close = new RegExp(`^ {0,3}${fence[0] === '`' ? '`' : '~'}{${fence.length},}[ \\t]*$`, 'm');
-      const rest = text.slice(start, start + WARM_CODE_MAX + fence.length + 8);
-      const end = rest.search(close);
-      found.push({ lang, code: (end === -1 ? rest : rest.slice(0, end)).slice(0, WARM_CODE_MAX) });
+    const blocks = codeBlocks(texts[i]!);
+    for (let j = blocks.length - 1; j >= 0 && found.length < max; j--) {
+      const block = blocks[j]!;
+      if (block.lang !== '' && !found.some((b) => b.lang === block.lang)) found.push(block);
     }
   }
   return found;
