@@ -33,6 +33,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_retry.sql"),
     // 7: an index to find a message's turn.
     include_str!("migrations/007_turns_by_message.sql"),
+    // 8: the languages of a session's newest code blocks.
+    include_str!("migrations/008_code_languages.sql"),
 ];
 
 /// The schema version this build writes and understands.

@@ -36,6 +36,9 @@ pub struct SessionRow {
     pub cost_partial: bool,
     /// The user chose `provider`/`model` (see [`choose_session_model`]).
     pub model_chosen: bool,
+    /// The languages its newest code blocks name, newest first (see
+    /// [`note_code_languages`]).
+    pub code_languages: Vec<String>,
 }
 
 /// What a new session starts with.
@@ -69,7 +72,7 @@ pub struct SessionQuery {
 /// `turns_by_session` index.
 const SESSION_COLUMNS: &str = "id, title, workspace_id, provider, model, created_at_ms, \
      updated_at_ms, archived, input_tokens, output_tokens, doc_id, model_chosen, \
-     (SELECT SUM(t.cost) FROM turns t WHERE t.session_id = sessions.id), \
+     code_languages, (SELECT SUM(t.cost) FROM turns t WHERE t.session_id = sessions.id), \
      EXISTS (SELECT 1 FROM turns t WHERE t.session_id = sessions.id AND t.cost IS NULL \
        AND (t.input_tokens > 0 OR t.output_tokens > 0 \
             OR (t.input_tokens IS NULL AND t.status NOT IN ('running', 'interrupted'))))";
@@ -88,8 +91,14 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
         output_tokens: row.get(9)?,
         doc_id: row.get(10)?,
         model_chosen: row.get::<_, i64>(11)? != 0,
-        cost: row.get(12)?,
-        cost_partial: row.get::<_, Option<f64>>(12)?.is_some() && row.get::<_, i64>(13)? != 0,
+        code_languages: row
+            .get_ref(12)?
+            .as_str()?
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        cost: row.get(13)?,
+        cost_partial: row.get::<_, Option<f64>>(13)?.is_some() && row.get::<_, i64>(14)? != 0,
     })
 }
 
@@ -323,6 +332,56 @@ pub fn insert_message(
     Ok(())
 }
 
+/// The most languages a session keeps in `code_languages`.
+pub const CODE_LANGUAGES_MAX: usize = 6;
+
+/// Records that message `message_id` has code blocks in `languages` (its
+/// last block's first): they go first in its session's `code_languages`,
+/// ahead of the ones it had, each once, at most [`CODE_LANGUAGES_MAX`].
+/// Each language is a name a code fence gave; an empty one, or one with
+/// whitespace, is skipped. An unknown message changes nothing.
+pub fn note_code_languages(
+    conn: &Connection,
+    message_id: &str,
+    languages: &[String],
+) -> Result<()> {
+    if languages.is_empty() {
+        return Ok(());
+    }
+    let found: Option<(String, String)> = conn
+        .query_row(
+            "SELECT s.id, s.code_languages FROM sessions s
+             JOIN messages m ON m.session_id = s.id WHERE m.id = ?1",
+            [message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((session_id, old)) = found else {
+        return Ok(());
+    };
+    let mut merged: Vec<&str> = Vec::with_capacity(CODE_LANGUAGES_MAX);
+    for lang in languages
+        .iter()
+        .map(String::as_str)
+        .chain(old.split_whitespace())
+    {
+        if merged.len() == CODE_LANGUAGES_MAX {
+            break;
+        }
+        if !lang.is_empty() && !lang.contains(char::is_whitespace) && !merged.contains(&lang) {
+            merged.push(lang);
+        }
+    }
+    let merged = merged.join(" ");
+    if merged != old {
+        conn.execute(
+            "UPDATE sessions SET code_languages = ?2 WHERE id = ?1",
+            params![session_id, merged],
+        )?;
+    }
+    Ok(())
+}
+
 /// Writes (or rewrites) part `idx` of a message.
 pub fn put_part(
     conn: &Connection,
@@ -549,6 +608,46 @@ mod tests {
         )
         .unwrap();
         (dir, conn)
+    }
+
+    /// A session's code languages: each message's go first, each once, at
+    /// most six; kept in the file.
+    #[test]
+    fn code_languages_put_the_newest_first_once_and_keep_six() {
+        let (dir, conn) = one_session();
+        insert_message(&conn, "msg_1", "ses_1", "assistant", "complete", 2).unwrap();
+        let langs = |conn: &Connection| get_session(conn, "ses_1").unwrap().unwrap().code_languages;
+        let note = |list: &[&str]| {
+            let list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+            note_code_languages(&conn, "msg_1", &list).unwrap();
+        };
+        assert_eq!(langs(&conn), Vec::<String>::new());
+        note(&["rust", "ts"]);
+        assert_eq!(langs(&conn), ["rust", "ts"]);
+        // Newest first; one already there moves to the front, once.
+        note(&["python", "ts"]);
+        assert_eq!(langs(&conn), ["python", "ts", "rust"]);
+        // Empty names and names with whitespace are skipped.
+        note(&["", "a b", "c\td"]);
+        assert_eq!(langs(&conn), ["python", "ts", "rust"]);
+        // At most six: the oldest fall off.
+        note(&["a", "b", "c", "d"]);
+        assert_eq!(langs(&conn), ["a", "b", "c", "d", "python", "ts"]);
+        // A message that is not stored changes nothing.
+        note_code_languages(&conn, "msg_none", &["go".to_string()]).unwrap();
+        assert_eq!(langs(&conn), ["a", "b", "c", "d", "python", "ts"]);
+        // In the file, and in the list.
+        drop(conn);
+        let conn = crate::open_database(&dir.path().join("sessions.db")).unwrap();
+        let (rows, _) = list_sessions(
+            &conn,
+            &SessionQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(rows[0].code_languages, ["a", "b", "c", "d", "python", "ts"]);
     }
 
     /// Which turns make a session's cost partial, on a real file.

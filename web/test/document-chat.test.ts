@@ -30,6 +30,7 @@ const session = (id: string, title: string, extra: { doc_id?: string | null } = 
   updated_at_ms: 1,
   archived: false,
   usage: { input_tokens: 0, output_tokens: 0 },
+  code_languages: [],
   doc_id: null as string | null,
   ...extra,
 });

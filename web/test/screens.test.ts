@@ -211,7 +211,7 @@ describe('first run', () => {
 });
 
 describe('model picker', () => {
-  const session = { id: 'ses_1', title: 't', provider: 'openrouter', model: null, created_at_ms: 0, updated_at_ms: 0, archived: false, usage: { input_tokens: 1200, output_tokens: 34 } };
+  const session = { id: 'ses_1', title: 't', provider: 'openrouter', model: null, created_at_ms: 0, updated_at_ms: 0, archived: false, usage: { input_tokens: 1200, output_tokens: 34 }, code_languages: [] };
   const providers = { providers: [{ provider: 'openrouter', available: true, base_url: 'x', default_model: 'd', has_key: true }] };
 
   it('lists the provider’s models, shows usage, and stores a choice with PATCH', async () => {

@@ -113,6 +113,7 @@ describe('the session’s cost in the session bar', () => {
     archived: false,
     // As the host sends it: `cost` and `cost_partial` only when there is one.
     usage: { input_tokens: 1200, output_tokens: 34, ...usage },
+    code_languages: [],
   });
 
   /** A fake host whose session is `current()`; `emit` sends a host event. */

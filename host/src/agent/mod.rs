@@ -7,6 +7,7 @@
 //! turn those into responses, SSE framing and status codes.
 
 pub mod chunk;
+mod code_languages;
 mod command;
 mod history;
 mod persist;
@@ -661,6 +662,8 @@ impl Agent {
                     )?;
                     let part = json!({"type": "text", "text": message}).to_string();
                     sessions::put_part(&conn, &user_id, 0, "text", &part)?;
+                    let langs = code_languages::code_languages(&message);
+                    sessions::note_code_languages(&conn, &user_id, &langs)?;
                 }
                 Some(failed) => {
                     if !sessions::supersede_message(&conn, failed, &turn_id)? {

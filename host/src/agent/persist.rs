@@ -32,6 +32,11 @@ pub enum Op {
         output: u64,
         cost: Option<f64>,
     },
+    /// The languages a completed text part's code blocks name.
+    CodeLanguages {
+        message_id: String,
+        languages: Vec<String>,
+    },
     MessageStatus {
         message_id: String,
         status: &'static str,
@@ -119,6 +124,10 @@ fn write(db: &Database, turn_id: &str, ops: Vec<Op>) -> agent_storage::Result<()
                 sessions::add_usage(&tx, &session_id, input, output)?;
                 sessions::set_turn_usage(&tx, turn_id, input, output, cost)?;
             }
+            Op::CodeLanguages {
+                message_id,
+                languages,
+            } => sessions::note_code_languages(&tx, &message_id, &languages)?,
             Op::MessageStatus { message_id, status } => {
                 sessions::set_message_status(&tx, &message_id, status)?
             }

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::chunk::{UiChunk, DONE};
+use super::code_languages::code_languages;
 use super::persist::{Op, Persister};
 use super::policy::{Permission, ToolPolicy};
 use super::run::Run;
@@ -230,11 +231,18 @@ impl StepState {
     fn close_text(&mut self, out: &Emitter) {
         if let Some(block) = self.text.take() {
             out.emit(UiChunk::TextEnd { id: block.id });
+            let languages = code_languages(&block.text);
             out.part(
                 block.part,
                 "text",
                 json!({"type": "text", "text": block.text}),
             );
+            if !languages.is_empty() {
+                out.persister.send(Op::CodeLanguages {
+                    message_id: out.message_id.clone(),
+                    languages,
+                });
+            }
         }
     }
 

@@ -39,6 +39,10 @@ pub struct Session {
     /// used, and a turn uses the first configured provider and its default
     /// model.
     pub model_chosen: bool,
+    /// The languages its newest code blocks name (the first word of each
+    /// fence's info string, lower-cased), newest first, at most 6: a
+    /// window can load their highlighting before the messages arrive.
+    pub code_languages: Vec<String>,
 }
 
 /// What a session used over all its turns.
@@ -78,6 +82,7 @@ impl From<SessionRow> for Session {
                 cost_partial: row.cost_partial,
             },
             model_chosen: row.model_chosen,
+            code_languages: row.code_languages,
         }
     }
 }

@@ -1040,3 +1040,37 @@ fn session_search_finds_the_words_of_titles_and_messages_not_their_json() {
     );
     assert!(found("quoted").is_empty());
 }
+
+/// The languages a session's code blocks name, newest first: the user's
+/// question's and the answer's, kept across turns and listed with the
+/// session (a window warms their highlighting before opening it).
+#[test]
+fn a_sessions_code_languages_are_its_newest_code_blocks_languages() {
+    let world = World::new(vec![
+        Reply::text_answer("Like this:\n\n```Rust\nfn a() {}\n```\n\nor\n\n~~~python\nb()\n~~~\n"),
+        Reply::text_answer("No code this time."),
+        Reply::text_answer("```ts\nconst c = 1;\n```"),
+    ]);
+    let id = world.session(None);
+    let languages = || -> serde_json::Value {
+        let r = world.host.get(&format!("/sessions/{id}"));
+        assert_eq!(r.status, 200);
+        let one = r.json()["code_languages"].clone();
+        let list = world.host.get("/sessions").json();
+        assert_eq!(
+            list["sessions"][0]["code_languages"], one,
+            "the list agrees"
+        );
+        one
+    };
+    assert_eq!(languages(), json!([]));
+    world.turn_to_end(&id, "What is wrong with\n```bash\nrm -rf $DIR/\n```");
+    idle(&world.host, &id);
+    assert_eq!(languages(), json!(["python", "rust", "bash"]));
+    world.turn_to_end(&id, "Thanks.");
+    idle(&world.host, &id);
+    assert_eq!(languages(), json!(["python", "rust", "bash"]));
+    world.turn_to_end(&id, "And in TypeScript, with ```inline``` code?");
+    idle(&world.host, &id);
+    assert_eq!(languages(), json!(["ts", "python", "rust", "bash"]));
+}

@@ -1,9 +1,11 @@
 // The highlighting worker (highlight.worker.ts), one per page, started by
 // whichever asks first: the code plugin (highlight.ts, in the markdown
-// chunk), or a chat that has just fetched its messages and warms the
-// grammars its code blocks name on their code (`warmHighlighting`), so that
-// loading and compiling them overlaps with loading and rendering the
-// markdown instead of following it.
+// chunk); a chat that has just fetched its messages and warms the grammars
+// its code blocks name on their code (`warmHighlighting`), so that loading
+// and compiling them overlaps with loading and rendering the markdown
+// instead of following it; or a session's row in a list, pointed at or
+// focused, which warms the languages the host says its newest code blocks
+// name (`warmLanguages`), before its messages are even asked for.
 
 import type { WarmBlock, WorkerRequest } from './highlight-core';
 
@@ -75,4 +77,19 @@ export function fenceBlocks(texts: readonly string[], max = 6): WarmBlock[] {
 export function warmHighlighting(texts: readonly string[]): void {
   const blocks = fenceBlocks(texts);
   if (blocks.length > 0) highlightWorker()?.postMessage({ type: 'warm', blocks } satisfies WorkerRequest);
+}
+
+/** The languages `warmLanguages` has asked the worker for. */
+const warmedLanguages = new Set<string>();
+
+/** Has the worker load these grammars (a session's `code_languages`, as
+ * code fences name them) and run each on a line of sample code; each
+ * language once per page. */
+export function warmLanguages(langs: readonly string[]): void {
+  const blocks = langs.filter((lang) => !warmedLanguages.has(lang)).map((lang) => ({ lang, code: '' }));
+  if (blocks.length === 0) return;
+  const w = highlightWorker();
+  if (!w) return;
+  for (const { lang } of blocks) warmedLanguages.add(lang);
+  w.postMessage({ type: 'warm', blocks } satisfies WorkerRequest);
 }

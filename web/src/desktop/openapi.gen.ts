@@ -2710,6 +2710,12 @@ export interface components {
         };
         Session: {
             archived: boolean;
+            /**
+             * @description The languages its newest code blocks name (the first word of each
+             *     fence's info string, lower-cased), newest first, at most 6: a
+             *     window can load their highlighting before the messages arrive.
+             */
+            code_languages: string[];
             /** Format: int64 */
             created_at_ms: number;
             /**

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { warmLanguages } from '../chat/highlight-worker';
 import { ErrorLine } from '../components/Banners';
 import { useDesktop, useQuery } from '../desktop-context';
 import { useAction } from '../hooks';
@@ -68,7 +69,15 @@ export function SessionList({
       <ul className="list">
         {data?.sessions.map((s) => (
           <li key={s.id} className={s.id === selected ? 'selected' : ''}>
-            <button type="button" className="link" onClick={() => onSelect(s.id)} title={s.id}>
+            <button
+              type="button"
+              className="link"
+              onClick={() => onSelect(s.id)}
+              // About to open: the grammars its code needs start loading.
+              onPointerEnter={() => warmLanguages(s.code_languages)}
+              onFocus={() => warmLanguages(s.code_languages)}
+              title={s.id}
+            >
               {s.title || 'Untitled'} {s.archived && <span className="muted">(archived)</span>}
             </button>
             <span className="row-actions">
