@@ -24,7 +24,7 @@ fn fresh_database_is_migrated_and_configured() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("sessions.db");
     let conn = open_database(&path).expect("open");
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 8);
     assert_eq!(user_version(&conn), SCHEMA_VERSION);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
