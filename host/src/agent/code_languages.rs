@@ -65,7 +65,11 @@ mod tests {
             // Not names: braces, non-ASCII, too long.
             ("```{python}\nx\n```\n", &[]),
             ("```ñ\nx\n```\n", &[]),
-            (&"```aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nx\n```\n", &[]),
+            ("```aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nx\n```\n", &[]),
+            (
+                "```bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\nx\n```\n",
+                &["bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"],
+            ),
             (
                 "```c#\nx\n```\n```f_sharp.x\nx\n```\n",
                 &["f_sharp.x", "c#"],
