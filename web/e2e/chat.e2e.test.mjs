@@ -184,6 +184,31 @@ describe('chat rendering (one host)', () => {
     });
   });
 
+  test('pointing at a session with code loads its grammars in the highlighting worker before it opens', async () => {
+    // The markdown test's session: its answer has a Rust block.
+    const { sessions } = await world.host.api('GET', '/sessions?limit=200');
+    const rust = sessions.find((s) => s.code_languages.includes('rust'));
+    assert.ok(rust, `a session lists rust: ${JSON.stringify(sessions.map((s) => s.code_languages))}`);
+    const row = (page) => page.locator(`button.link[title="${rust.id}"]`);
+    await withPage(world, { name: 'warm-on-hover', ready: (page) => row(page).waitFor() }, async ({ page }) => {
+      const asked = [];
+      page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+      /** The modules the highlighting worker has fetched so far. */
+      const fetched = async () => {
+        const worker = page.workers().find((w) => w.url().includes('highlight.worker'));
+        return worker ? worker.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)) : [];
+      };
+      assert.ok(!(await fetched()).some((p) => /\/rust-[\w-]+\.js$/.test(p)), 'no Rust grammar before the pointer');
+      await row(page).hover();
+      const deadline = Date.now() + 10_000;
+      while (!(await fetched()).some((p) => /\/rust-[\w-]+\.js$/.test(p))) {
+        assert.ok(Date.now() < deadline, `the worker fetched no Rust grammar: ${JSON.stringify(await fetched())}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(!asked.some((p) => p.endsWith('/messages')), 'the session was not opened');
+    });
+  });
+
   test('tool cards: one of each shape from a scripted turn', async () => {
     await withSession('tools', { files: { 'a.txt': 'hello\nworld\n' }, policy: ALLOW_ALL }, async ({ page, folder }) => {
       await send(page, 'Use every tool');
