@@ -184,27 +184,43 @@ describe('chat rendering (one host)', () => {
     });
   });
 
-  test('pointing at a session with code loads its grammars in the highlighting worker before it opens', async () => {
+  test('a session with code has its grammars loaded before it opens: when the window is idle if it is one of the newest, else when pointed at', async () => {
     // The markdown test's session: its answer has a Rust block.
     const { sessions } = await world.host.api('GET', '/sessions?limit=200');
     const rust = sessions.find((s) => s.code_languages.includes('rust'));
     assert.ok(rust, `a session lists rust: ${JSON.stringify(sessions.map((s) => s.code_languages))}`);
     const row = (page) => page.locator(`button.link[title="${rust.id}"]`);
+    const RUST = /\/rust-[\w-]+\.js$/;
+    /** The modules the page's highlighting worker has fetched so far. */
+    const fetched = async (page) => {
+      const worker = page.workers().find((w) => w.url().includes('highlight.worker'));
+      return worker ? worker.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)) : [];
+    };
+    const fetchesRust = async (page) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await fetched(page)).some((p) => RUST.test(p))) {
+        assert.ok(Date.now() < deadline, `the worker fetched no Rust grammar: ${JSON.stringify(await fetched(page))}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    // One of the newest three: loaded once the window is idle, untouched.
+    await world.host.api('PATCH', `/sessions/${encodeURIComponent(rust.id)}`, { title: 'Rust, renamed' });
+    await withPage(world, { name: 'warm-when-idle', ready: (page) => row(page).waitFor() }, async ({ page }) => {
+      const asked = [];
+      page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+      await fetchesRust(page);
+      assert.ok(!asked.some((p) => p.endsWith('/messages')), 'no session was opened');
+    });
+    // Three newer sessions without code: now only pointing at it loads it.
+    for (let i = 0; i < 3; i++) await world.host.api('POST', '/sessions', {});
     await withPage(world, { name: 'warm-on-hover', ready: (page) => row(page).waitFor() }, async ({ page }) => {
       const asked = [];
       page.on('request', (r) => asked.push(new URL(r.url()).pathname));
-      /** The modules the highlighting worker has fetched so far. */
-      const fetched = async () => {
-        const worker = page.workers().find((w) => w.url().includes('highlight.worker'));
-        return worker ? worker.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)) : [];
-      };
-      assert.ok(!(await fetched()).some((p) => /\/rust-[\w-]+\.js$/.test(p)), 'no Rust grammar before the pointer');
+      // (Long enough for the idle warm-up, which has no Rust now.)
+      await page.waitForTimeout(2_500);
+      assert.ok(!(await fetched(page)).some((p) => RUST.test(p)), 'no Rust grammar before the pointer');
       await row(page).hover();
-      const deadline = Date.now() + 10_000;
-      while (!(await fetched()).some((p) => /\/rust-[\w-]+\.js$/.test(p))) {
-        assert.ok(Date.now() < deadline, `the worker fetched no Rust grammar: ${JSON.stringify(await fetched())}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await fetchesRust(page);
       assert.ok(!asked.some((p) => p.endsWith('/messages')), 'the session was not opened');
     });
   });

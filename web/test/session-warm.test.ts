@@ -2,17 +2,53 @@
 //
 // A session's row, pointed at or focused, has the highlighting worker load
 // the grammars of the languages the host lists for it (`code_languages`),
-// before the session is opened; each language once per page.
+// before the session is opened; once the window is idle, so do the newest
+// three sessions'. Each language once per page.
 
 import { act, createElement } from 'react';
-import { expect, it, vi } from 'vitest';
+import { beforeEach, expect, it, vi } from 'vitest';
 import type { WorkerRequest } from '../src/chat/highlight-core';
-import { DesktopProvider } from '../src/desktop-context';
-import { SessionList } from '../src/pages/SessionList';
 import { mountPerTest, until } from './dom';
 import { fakeBridge } from './fake-bridge';
 
 const dom = mountPerTest();
+
+/** The worker's requests, and what runs when the window is idle. */
+let posted: WorkerRequest[];
+let idle: (() => void)[];
+beforeEach(() => {
+  vi.resetModules(); // a page's worker and its languages asked for, afresh
+  posted = [];
+  idle = [];
+  vi.stubGlobal(
+    'Worker',
+    class {
+      postMessage(msg: WorkerRequest) {
+        posted.push(msg);
+      }
+      addEventListener() {}
+      removeEventListener() {}
+    },
+  );
+  vi.stubGlobal('requestIdleCallback', (fn: () => void) => idle.push(fn));
+  vi.stubGlobal('cancelIdleCallback', () => {});
+});
+
+/** The session list of a host that has `sessions`. */
+async function renderList(sessions: unknown[]) {
+  const { DesktopProvider } = await import('../src/desktop-context');
+  const { SessionList } = await import('../src/pages/SessionList');
+  const { bridge } = fakeBridge((path: string) => {
+    if (path === '/events') return new Response(new ReadableStream());
+    return new Response(JSON.stringify({ sessions, total: sessions.length }), { headers: { 'content-type': 'application/json' } });
+  });
+  const onSelect = vi.fn();
+  await act(async () =>
+    dom.root.render(createElement(DesktopProvider, { bridge, children: createElement(SessionList, { selected: null, onSelect }) })),
+  );
+  await until(() => expect(dom.container.querySelectorAll('button.link')).toHaveLength(sessions.length));
+  return onSelect;
+}
 
 const session = (id: string, title: string, code_languages: string[]) => ({
   id,
@@ -30,27 +66,8 @@ const session = (id: string, title: string, code_languages: string[]) => ({
 });
 
 it('a row pointed at or focused warms its session’s languages, each once', async () => {
-  const posted: WorkerRequest[] = [];
-  vi.stubGlobal(
-    'Worker',
-    class {
-      postMessage(msg: WorkerRequest) {
-        posted.push(msg);
-      }
-      addEventListener() {}
-      removeEventListener() {}
-    },
-  );
   const sessions = [session('ses_a', 'Rust and TS', ['rust', 'ts']), session('ses_b', 'TS and Go', ['ts', 'go']), session('ses_c', 'Prose', [])];
-  const { bridge } = fakeBridge((path: string) => {
-    if (path === '/events') return new Response(new ReadableStream());
-    return new Response(JSON.stringify({ sessions, total: sessions.length }), { headers: { 'content-type': 'application/json' } });
-  });
-  const onSelect = vi.fn();
-  await act(async () =>
-    dom.root.render(createElement(DesktopProvider, { bridge, children: createElement(SessionList, { selected: null, onSelect }) })),
-  );
-  await until(() => expect(dom.container.querySelectorAll('button.link')).toHaveLength(3));
+  const onSelect = await renderList(sessions);
   const row = (id: string) => dom.container.querySelector<HTMLButtonElement>(`button.link[title="${id}"]`)!;
   expect(posted).toEqual([]);
 
@@ -71,4 +88,21 @@ it('a row pointed at or focused warms its session’s languages, each once', asy
   await act(async () => row('ses_c').focus());
   expect(posted).toHaveLength(2);
   expect(onSelect).not.toHaveBeenCalled();
+  // When idle, the newest sessions' languages are all asked for already.
+  for (const fn of idle) fn();
+  expect(posted).toHaveLength(2);
+});
+
+it('once the window is idle, the newest three sessions’ languages are warmed, at most six', async () => {
+  const sessions = [
+    session('ses_1', 'one', ['rust', 'ts', 'a', 'b']),
+    session('ses_2', 'two', ['ts', 'c', 'd', 'e']),
+    session('ses_3', 'three', ['f']),
+    session('ses_4', 'four, older', ['python']),
+  ];
+  await renderList(sessions);
+  expect(posted).toEqual([]);
+  expect(idle.length).toBeGreaterThan(0);
+  for (const fn of idle) fn();
+  expect(posted).toEqual([{ type: 'warm', blocks: ['rust', 'ts', 'a', 'b', 'c', 'd'].map((lang) => ({ lang, code: '' })) }]);
 });

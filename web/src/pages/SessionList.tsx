@@ -1,10 +1,14 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { warmLanguages } from '../chat/highlight-worker';
 import { ErrorLine } from '../components/Banners';
 import { useDesktop, useQuery } from '../desktop-context';
-import { useAction } from '../hooks';
+import { useAction, whenIdle } from '../hooks';
 
 const PAGE = 20;
+/** The newest sessions whose grammars a window loads once it is idle. */
+const WARM_SESSIONS = 3;
+/** At most this many languages, the newest session's first. */
+const WARM_LANGUAGES = 6;
 
 /**
  * The sessions a window offers. The home window lists every session and
@@ -34,6 +38,20 @@ export function SessionList({
   );
 
   const { act, actionError } = useAction(() => queries.invalidate(['sessions']));
+
+  // The session opened next is most often one of the newest: once the
+  // window is idle, the grammars their code needs load in the highlighting
+  // worker (pointing at a row loads its own, below).
+  const newest = (data?.sessions ?? [])
+    .slice(0, WARM_SESSIONS)
+    .flatMap((s) => s.code_languages)
+    .filter((lang, i, all) => all.indexOf(lang) === i)
+    .slice(0, WARM_LANGUAGES)
+    .join(' ');
+  useEffect(() => {
+    if (newest === '') return;
+    return whenIdle(() => warmLanguages(newest.split(' ')), 1000);
+  }, [newest]);
 
   return (
     <section className={docId === null ? 'panel' : 'panel document-sessions'}>
