@@ -333,11 +333,11 @@ pub fn insert_message(
 }
 
 /// The most languages a session keeps in `code_languages`.
-pub const CODE_LANGUAGES_MAX: usize = 6;
+const CODE_LANGUAGES_MAX: usize = 6;
 
 /// Records that message `message_id` has code blocks in `languages` (its
 /// last block's first): they go first in its session's `code_languages`,
-/// ahead of the ones it had, each once, at most [`CODE_LANGUAGES_MAX`].
+/// ahead of the ones it had, each once, at most 6.
 /// Each language is a name a code fence gave; an empty one, or one with
 /// whitespace, is skipped. An unknown message changes nothing.
 pub fn note_code_languages(
