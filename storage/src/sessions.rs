@@ -338,8 +338,9 @@ const CODE_LANGUAGES_MAX: usize = 6;
 /// Records that message `message_id` has code blocks in `languages` (its
 /// last block's first): they go first in its session's `code_languages`,
 /// ahead of the ones it had, each once, at most 6.
-/// Each language is a name a code fence gave; an empty one, or one with
-/// whitespace, is skipped. An unknown message changes nothing.
+/// Each language is a name a code fence gave, checked by the caller (the
+/// host keeps short ASCII names); here an empty one, or one with
+/// whitespace, is only skipped. An unknown message changes nothing.
 pub fn note_code_languages(
     conn: &Connection,
     message_id: &str,

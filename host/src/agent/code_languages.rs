@@ -9,14 +9,19 @@ use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
 
 /// A longer info word is not a language name.
 const NAME_MAX: usize = 32;
+/// The most a message gives (a session keeps as many).
+const CODE_LANGUAGES: usize = 6;
 
 /// The languages the fenced code blocks of `markdown` name, lower-cased,
-/// each once, the last block's first. A block's language is the first word
-/// of its info string, kept when it is a name the renderer's fences take
-/// (ASCII letters, digits and `_ + # . -`, at most 32 characters); blocks
-/// without one, and indented code, name none.
+/// each once, the last block's first, at most `CODE_LANGUAGES` of them. A
+/// block's language is the first word of its info string, kept when it is
+/// a name (ASCII letters, digits and `_ + # . -`, at most 32 characters; a
+/// word like `rust,ignore` is none, and Streamdown shows such a block as
+/// plain text); blocks without one, and indented code, name none. Linear
+/// in the text: the names are collected in order, then the last few read
+/// back, so a message of thousands of tiny blocks costs one pass.
 pub(super) fn code_languages(markdown: &str) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for event in Parser::new(markdown) {
         let Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) = event else {
             continue;
@@ -28,12 +33,19 @@ pub(super) fn code_languages(markdown: &str) -> Vec<String> {
             && word
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"_+#.-".contains(&b));
-        let lang = word.to_ascii_lowercase();
-        if is_name && !found.contains(&lang) {
-            found.push(lang);
+        if is_name {
+            names.push(word.to_ascii_lowercase());
         }
     }
-    found.reverse();
+    let mut found: Vec<String> = Vec::new();
+    for name in names.into_iter().rev() {
+        if found.len() == CODE_LANGUAGES {
+            break;
+        }
+        if !found.contains(&name) {
+            found.push(name);
+        }
+    }
     found
 }
 
@@ -46,10 +58,10 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("no code", &[]),
             ("```rust\nfn a() {}\n```\n", &["rust"]),
-            // The last block first; each language once.
+            // The last block first; each language once, where it was last.
             (
                 "```ts\na\n```\n\n```Python\nb\n```\n\n```ts\nc\n```\n",
-                &["python", "ts"],
+                &["ts", "python"],
             ),
             // Tildes, an info string with more words, a fence indented
             // by up to three spaces, an unclosed block (a cut answer).
@@ -78,5 +90,14 @@ mod tests {
         for (markdown, want) in cases {
             assert_eq!(code_languages(markdown), *want, "{markdown:?}");
         }
+    }
+
+    /// A 256 KiB message of tiny blocks, each its own language: the last
+    /// six, newest first.
+    #[test]
+    fn thousands_of_blocks_give_the_last_six() {
+        let markdown: String = (0..20_000).map(|i| format!("```l{i}\n```\n")).collect();
+        let want: Vec<String> = (19_994..20_000).rev().map(|i| format!("l{i}")).collect();
+        assert_eq!(code_languages(&markdown), want);
     }
 }

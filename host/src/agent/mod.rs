@@ -631,6 +631,11 @@ impl Agent {
         let provider_id = resolved.provider.id();
         let model_name = model.clone();
         let retitle = session.title == "New session";
+        // Parsed before the database lock is taken.
+        let message_languages = match &prompt {
+            Prompt::Message(message) => code_languages::code_languages(message),
+            Prompt::Retry { .. } => Vec::new(),
+        };
         let (message_id, history) = run_blocking(move || {
             let mut conn = db.lock();
             let (past, retried, message) = match prompt {
@@ -662,8 +667,7 @@ impl Agent {
                     )?;
                     let part = json!({"type": "text", "text": message}).to_string();
                     sessions::put_part(&conn, &user_id, 0, "text", &part)?;
-                    let langs = code_languages::code_languages(&message);
-                    sessions::note_code_languages(&conn, &user_id, &langs)?;
+                    sessions::note_code_languages(&conn, &user_id, &message_languages)?;
                 }
                 Some(failed) => {
                     if !sessions::supersede_message(&conn, failed, &turn_id)? {

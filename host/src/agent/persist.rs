@@ -32,7 +32,8 @@ pub enum Op {
         output: u64,
         cost: Option<f64>,
     },
-    /// The languages a completed text part's code blocks name.
+    /// The languages a closed text part's code blocks name (closed when it
+    /// ends, and when the turn is stopped or fails).
     CodeLanguages {
         message_id: String,
         languages: Vec<String>,
