@@ -51,7 +51,7 @@ export default defineConfig({
   // Code highlighting's worker (src/chat/highlight.worker.ts) loads each
   // language's grammar as its own chunk: an ES module worker. The markdown
   // parser's (src/chat/markdown.worker.ts) must not touch the DOM.
-  worker: { format: 'es', plugins: () => [workerSafe] },
+  worker: { format: 'es', plugins: () => [workerSafe, shikiLanguages] },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -83,6 +83,19 @@ describe('the worker’s warm-up', () => {
     expect(own.size).toBeGreaterThan(sample.size);
   });
 
+  it('loads a language a fence names by an alias (c++, c#) under its own name', { timeout: 20_000 }, async () => {
+    const handle = createHighlightHandler(() => {});
+    for (const lang of ['c++', 'c#']) {
+      // Nothing to run unless the alias found its grammar (there is no
+      // `c++.mjs`: the file is cpp's).
+      const run = await grammarRegexesRun(
+        () => handle({ type: 'warm', blocks: [{ lang, code: 'int main() { return 0; }\n' }] }),
+        (r) => r.size > 0,
+      );
+      expect(run.size).toBeGreaterThan(0);
+    }
+  });
+
   it('answers nothing, and what it loaded highlights', { timeout: 20_000 }, async () => {
     const answers: WorkerResponse[] = [];
     const handle = createHighlightHandler((msg) => answers.push(msg));
