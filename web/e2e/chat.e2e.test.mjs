@@ -185,7 +185,8 @@ describe('chat rendering (one host)', () => {
   });
 
   test('a session with code has its grammars loaded before it opens: when the window is idle if it is one of the newest, else when pointed at', async () => {
-    // The markdown test's session: its answer has a Rust block.
+    // The markdown test's session (that test runs first): its answer has a
+    // Rust block.
     const { sessions } = await world.host.api('GET', '/sessions?limit=200');
     const rust = sessions.find((s) => s.code_languages.includes('rust'));
     assert.ok(rust, `a session lists rust: ${JSON.stringify(sessions.map((s) => s.code_languages))}`);
@@ -203,25 +204,25 @@ describe('chat rendering (one host)', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     };
+    /** No session's messages were asked for since the page loaded. */
+    const opened = (page) =>
+      page.evaluate(() => performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname.endsWith('/messages')));
     // One of the newest three: loaded once the window is idle, untouched.
     await world.host.api('PATCH', `/sessions/${encodeURIComponent(rust.id)}`, { title: 'Rust, renamed' });
     await withPage(world, { name: 'warm-when-idle', ready: (page) => row(page).waitFor() }, async ({ page }) => {
-      const asked = [];
-      page.on('request', (r) => asked.push(new URL(r.url()).pathname));
       await fetchesRust(page);
-      assert.ok(!asked.some((p) => p.endsWith('/messages')), 'no session was opened');
+      assert.equal(await opened(page), false, 'no session was opened');
     });
     // Three newer sessions without code: now only pointing at it loads it.
     for (let i = 0; i < 3; i++) await world.host.api('POST', '/sessions', {});
     await withPage(world, { name: 'warm-on-hover', ready: (page) => row(page).waitFor() }, async ({ page }) => {
-      const asked = [];
-      page.on('request', (r) => asked.push(new URL(r.url()).pathname));
-      // (Long enough for the idle warm-up, which has no Rust now.)
+      // Past the idle warm-up's latest start (requestIdleCallback's 2 s
+      // timeout, hooks.ts), which has no Rust to load now.
       await page.waitForTimeout(2_500);
       assert.ok(!(await fetched(page)).some((p) => RUST.test(p)), 'no Rust grammar before the pointer');
       await row(page).hover();
       await fetchesRust(page);
-      assert.ok(!asked.some((p) => p.endsWith('/messages')), 'the session was not opened');
+      assert.equal(await opened(page), false, 'the session was not opened');
     });
   });
 

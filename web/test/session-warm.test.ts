@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 //
-// A session's row, pointed at or focused, has the highlighting worker load
+// A session's row, when the pointer rests on it or it is focused, has the highlighting worker load
 // the grammars of the languages the host lists for it (`code_languages`),
 // before the session is opened; once the window is idle, so do the newest
 // three sessions'. Each language once per page.
@@ -65,21 +65,32 @@ const session = (id: string, title: string, code_languages: string[]) => ({
   code_languages,
 });
 
-it('a row pointed at or focused warms its session’s languages, each once', async () => {
+it('a row the pointer rests on, or focused, warms its session’s languages, each once', async () => {
   const sessions = [session('ses_a', 'Rust and TS', ['rust', 'ts']), session('ses_b', 'TS and Go', ['ts', 'go']), session('ses_c', 'Prose', [])];
   const onSelect = await renderList(sessions);
   const row = (id: string) => dom.container.querySelector<HTMLButtonElement>(`button.link[title="${id}"]`)!;
   expect(posted).toEqual([]);
 
+  const rest = () => act(async () => new Promise((r) => setTimeout(r, 80)));
+  const over = (id: string) => row(id).dispatchEvent(new MouseEvent('pointerover', { bubbles: true }));
+  const out = (id: string) => row(id).dispatchEvent(new MouseEvent('pointerout', { bubbles: true }));
+  // A pointer that only crosses the row loads nothing.
   await act(async () => {
-    row('ses_a').dispatchEvent(new MouseEvent('pointerover', { bubbles: true }));
+    over('ses_a');
+    out('ses_a');
   });
+  await rest();
+  expect(posted).toEqual([]);
+  // One that rests on it does.
+  await act(async () => over('ses_a'));
+  await rest();
   expect(posted).toEqual([{ type: 'warm', blocks: [{ lang: 'rust', code: '' }, { lang: 'ts', code: '' }] }]);
   // Again, or a row of languages already asked for: nothing new.
   await act(async () => {
-    row('ses_a').dispatchEvent(new MouseEvent('pointerout', { bubbles: true }));
-    row('ses_a').dispatchEvent(new MouseEvent('pointerover', { bubbles: true }));
+    out('ses_a');
+    over('ses_a');
   });
+  await rest();
   expect(posted).toHaveLength(1);
   // Focus (the keyboard's way there): only the language not yet asked for.
   await act(async () => row('ses_b').focus());

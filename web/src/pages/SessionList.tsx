@@ -9,6 +9,21 @@ const PAGE = 20;
 const WARM_SESSIONS = 3;
 /** At most this many languages, the newest session's first. */
 const WARM_LANGUAGES = 6;
+/** How long the pointer rests on a row before its grammars load: a sweep
+ * across the list loads none. */
+const POINTER_REST_MS = 50;
+
+let resting: ReturnType<typeof setTimeout> | undefined;
+
+/** The pointer came onto a session's row: its grammars load if it stays. */
+function pointerOn(codeLanguages: readonly string[]) {
+  clearTimeout(resting);
+  resting = setTimeout(() => warmLanguages(codeLanguages), POINTER_REST_MS);
+}
+
+function pointerOff() {
+  clearTimeout(resting);
+}
 
 /**
  * The sessions a window offers. The home window lists every session and
@@ -42,6 +57,8 @@ export function SessionList({
   // The session opened next is most often one of the newest: once the
   // window is idle, the grammars their code needs load in the highlighting
   // worker (pointing at a row loads its own, below).
+  // (As one string: the effect's dependency stays the same value while the
+  // list's data is refetched with the same languages.)
   const newest = (data?.sessions ?? [])
     .slice(0, WARM_SESSIONS)
     .flatMap((s) => s.code_languages)
@@ -92,7 +109,10 @@ export function SessionList({
               className="link"
               onClick={() => onSelect(s.id)}
               // About to open: the grammars its code needs start loading.
-              onPointerEnter={() => warmLanguages(s.code_languages)}
+              onPointerEnter={() => pointerOn(s.code_languages)}
+              onPointerLeave={pointerOff}
+              // Pressed or reached by keyboard: about to open.
+              onPointerDown={() => warmLanguages(s.code_languages)}
               onFocus={() => warmLanguages(s.code_languages)}
               title={s.id}
             >
