@@ -332,12 +332,13 @@ pub fn insert_message(
     Ok(())
 }
 
-/// The most languages a session keeps in `code_languages`.
-const CODE_LANGUAGES_MAX: usize = 6;
+/// The most languages a session keeps in `code_languages` (the host
+/// finds no more than these in a message).
+pub const CODE_LANGUAGES_MAX: usize = 6;
 
 /// Records that message `message_id` has code blocks in `languages` (its
 /// last block's first): they go first in its session's `code_languages`,
-/// ahead of the ones it had, each once, at most 6.
+/// ahead of the ones it had, each once, at most [`CODE_LANGUAGES_MAX`].
 /// Each language is a name a code fence gave, checked by the caller (the
 /// host keeps short ASCII names); here an empty one, or one with
 /// whitespace, is only skipped. An unknown message changes nothing.

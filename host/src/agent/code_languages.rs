@@ -1,19 +1,19 @@
 //! The languages a message's code blocks name, kept per session
 //! (`sessions.code_languages`, docs/rfc/sessions.md) so that a window can
-//! load their highlighting while the session's row is pointed at or
-//! focused, before its messages arrive: compiling a grammar takes longer
+//! load their highlighting before the session's messages arrive (the
+//! newest sessions' once it is idle, a session's when the pointer rests on
+//! its row or it is focused): compiling a grammar takes longer
 //! than fetching and rendering a long conversation (docs/benchmarks.md).
 //! A hint: a wrong or missing name only loses that head start.
 
+use agent_storage::sessions::CODE_LANGUAGES_MAX;
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
 
 /// A longer info word is not a language name.
 const NAME_MAX: usize = 32;
-/// The most a message gives (a session keeps as many).
-const CODE_LANGUAGES: usize = 6;
 
 /// The languages the fenced code blocks of `markdown` name, lower-cased,
-/// each once, the last block's first, at most `CODE_LANGUAGES` of them. A
+/// each once, the last block's first, at most as many as a session keeps. A
 /// block's language is the first word of its info string, kept when it is
 /// a name (ASCII letters, digits and `_ + # . -`, at most 32 characters; a
 /// word like `rust,ignore` is none, and Streamdown shows such a block as
@@ -39,7 +39,7 @@ pub(super) fn code_languages(markdown: &str) -> Vec<String> {
     }
     let mut found: Vec<String> = Vec::new();
     for name in names.into_iter().rev() {
-        if found.len() == CODE_LANGUAGES {
+        if found.len() == CODE_LANGUAGES_MAX {
             break;
         }
         if !found.contains(&name) {
