@@ -149,11 +149,11 @@ function installOpenProbe({ sessionId, messages }) {
 
 /** Jumps the list to its end and notes when what it shows there is
  * rendered in full. */
-function scrollToEnd() {
+function scrollToTop() {
   const b = window.__bench;
   const list = document.querySelector('.chat .messages');
   b.scroll = { start: performance.now(), visible: null };
-  list.scrollTop = list.scrollHeight;
+  list.scrollTop = 0;
   const frame = () => {
     if (window.__visibleRendered(list)) b.scroll.visible = performance.now();
     else requestAnimationFrame(frame);
@@ -397,8 +397,8 @@ async function openLongSession(world, sessionId, warmId, mode) {
             deferred: document.getElementsByClassName('message-deferred').length,
           };
         });
-        // Then the other end of the conversation.
-        await page.evaluate(scrollToEnd);
+        // Then the other end of the conversation (it opens at its newest).
+        await page.evaluate(scrollToTop);
         await page.waitForFunction(() => window.__bench.scroll.visible !== null, null, { polling: 100, timeout: RUN_LIMIT_MS });
         const scrollStart = await page.evaluate(() => window.__bench.scroll.start);
         const scrollTasks = taskStats(await waitQuiet(page, scrollStart, QUIET_MS), scrollStart);
@@ -407,7 +407,9 @@ async function openLongSession(world, sessionId, warmId, mode) {
         const tasks = taskStats(longtasks, click);
         const rel = (t) => t - click;
         const fetch = b.fetches.filter(([s]) => s >= click).pop();
-        const shown = Math.max(rel(b.marks.all), rel(b.marks.visible));
+        // Not `all`: the oldest messages join the DOM in idle time
+        // (ChatPanel.tsx, MOUNT_FIRST); a long task that makes counts.
+        const shown = rel(b.marks.visible);
         const sample = {
           first: rel(b.marks.first),
           all: rel(b.marks.all),
@@ -423,7 +425,7 @@ async function openLongSession(world, sessionId, warmId, mode) {
           keyQuiet: { input: b.key.input - b.key.down, frame: b.key.frame - b.key.down },
           domMessages: b.domMessages,
           deferred: b.deferred,
-          scrollEnd: { visible: scroll.visible - scroll.start, longTasks: scrollTasks.count, longestTask: scrollTasks.longest },
+          scrollTop: { visible: scroll.visible - scroll.start, longTasks: scrollTasks.count, longestTask: scrollTasks.longest },
           // From the click to the key pressed at *visible* handled.
           cpu: Object.fromEntries(cpu),
         };
@@ -435,7 +437,7 @@ async function openLongSession(world, sessionId, warmId, mode) {
             `long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, blocking ${fmt(sample.blocking)} ms; ` +
             `key at ${fmt(sample.keyAtShown.at)}: input ${fmt(sample.keyAtShown.input)} ms, frame ${fmt(sample.keyAtShown.frame)} ms; ` +
             `key when quiet: frame ${fmt(sample.keyQuiet.frame)} ms; ${sample.domMessages} messages in the DOM, ${sample.deferred} deferred; ` +
-            `jump to the end: visible ${fmt(sample.scrollEnd.visible)} ms, long tasks ${sample.scrollEnd.longTasks}, longest ${fmt(sample.scrollEnd.longestTask)} ms\n` +
+            `jump to the top: visible ${fmt(sample.scrollTop.visible)} ms, long tasks ${sample.scrollTop.longTasks}, longest ${fmt(sample.scrollTop.longestTask)} ms\n` +
             `    CPU until visible and a key (ms): ${fmtCpu(cpu)}`,
         );
       },
@@ -569,7 +571,7 @@ test('chat benchmark (prints figures)', async () => {
           summary: summarise(`open a ${messages.length}-message session, ${mode}`, samples, [
             'first', 'all', 'markdown', 'visible', 'interactive', 'fetch', 'longTasks', 'longestTask', 'blocking',
             'keyAtShown.input', 'keyAtShown.frame', 'keyQuiet.frame', 'deferred',
-            'scrollEnd.visible', 'scrollEnd.longTasks', 'scrollEnd.longestTask',
+            'scrollTop.visible', 'scrollTop.longTasks', 'scrollTop.longestTask',
           ]),
           samples,
         };

@@ -4,7 +4,8 @@
 // a tool card of each shape, an approval's "Always allow" writing the
 // workspace policy, an answer's tokens and cost and the session's sum, the
 // user's markdown and code colours in the dark scheme. Then a host each
-// for a failed turn and Retry, and for the approval by keyboard only.
+// for a failed turn and Retry, for the approval by keyboard only, and for
+// a long conversation (its oldest messages mounted after its newest).
 //
 //   npm --prefix web run e2e
 
@@ -12,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { codeAnswer, runTurn, textReply } from '../bench/helpers.mjs';
 import { ARTIFACTS, newSessionByKeyboard, send, startWorld, useBrowser, withPage } from './world.mjs';
 
 useBrowser();
@@ -649,4 +651,93 @@ describe('the approval by keyboard only', () => {
       });
     },
   );
+});
+
+describe('a long conversation', () => {
+  // 160 messages: more than the chat mounts when it opens (ChatPanel.tsx,
+  // DEFER_AFTER and MOUNT_FIRST), so it opens with a box standing in for
+  // the oldest.
+  const TURNS = 80;
+
+  /** Installs, before the session is opened, a note of the stand-in box as
+   * it first appears: its height and how many messages are mounted beside
+   * it. */
+  const noteStandIn = (page) =>
+    page.evaluate(() => {
+      window.__standIn = null;
+      const seen = new MutationObserver(() => {
+        const box = document.querySelector('.messages-not-mounted');
+        if (!box || window.__standIn) return;
+        seen.disconnect();
+        const list = box.closest('.messages');
+        window.__standIn = { height: box.getBoundingClientRect().height, mounted: list.querySelectorAll('.message').length };
+      });
+      seen.observe(document.body, { childList: true, subtree: true });
+    });
+
+  test('it opens with its newest messages and a box as tall as the rest, which join when the page is idle; a jump to the top shows the oldest in full', async (t) => {
+    const world = await startWorld({ name: 'long', script: Array.from({ length: TURNS }, (_, i) => textReply(codeAnswer(i))) });
+    t.after(world.stop);
+    const session = await world.host.api('POST', '/sessions', {});
+    for (let i = 0; i < TURNS; i++) await runTurn(world.host, session.id, `Question ${i}: how do I sum a list?`);
+    const row = (page) => page.locator(`button.link[title="${session.id}"]`);
+    const messages = (page) => page.locator('.chat .messages .message');
+    /** The oldest message in full, and its answer's code as code. */
+    const oldestInFull = async (page) => {
+      await page.locator('.chat .messages .message:not(.message-deferred)', { hasText: 'Question 0:' }).first().waitFor();
+      await messages(page).nth(1).locator('[data-streamdown="code-block-body"]').waitFor();
+      assert.match(await messages(page).nth(1).innerText(), /answer 0\b/);
+    };
+
+    await withPage(world, { name: 'long-open', ready: (page) => row(page).waitFor() }, async ({ page }) => {
+      await noteStandIn(page);
+      await row(page).click();
+      await page.locator('.messages-not-mounted').waitFor({ state: 'detached' });
+      await page.waitForFunction((n) => document.querySelectorAll('.chat .messages .message').length === n, 2 * TURNS);
+      const standIn = await page.evaluate(() => window.__standIn);
+      assert.ok(standIn, 'a box stood in for the oldest messages');
+      assert.ok(standIn.mounted < 2 * TURNS, `${standIn.mounted} of ${2 * TURNS} messages mounted at first`);
+      // The messages that joined are where the box was, as tall as it was
+      // (so the list did not move as they joined), and still placeholders.
+      const joined = 2 * TURNS - standIn.mounted;
+      const { span, deferred } = await page.evaluate((joined) => {
+        const all = document.querySelectorAll('.chat .messages .message');
+        const deferred = [...all].slice(0, joined).every((m) => m.classList.contains('message-deferred'));
+        return { span: all[joined].getBoundingClientRect().top - all[0].getBoundingClientRect().top, deferred };
+      }, joined);
+      assert.ok(deferred, 'the messages that joined are placeholders');
+      assert.ok(Math.abs(span - standIn.height) < 1, `the ${joined} messages that joined take ${span}px; the box was ${standIn.height}px`);
+      // Still at the newest message; its code highlighted.
+      assert.ok(await page.evaluate(() => {
+        const m = document.querySelector('.chat .messages');
+        return m.scrollHeight - m.scrollTop - m.clientHeight < 4;
+      }), 'the list is at its newest message');
+      await messages(page).last().locator('[data-streamdown="code-block-body"]').waitFor();
+      await page.evaluate(() => (document.querySelector('.chat .messages').scrollTop = 0));
+      await oldestInFull(page);
+    });
+
+    // Jumping to the top before they have joined: they join at once. (The
+    // page is kept from being idle, as a busy machine would: its idle
+    // callbacks are held until the end.)
+    await withPage(world, { name: 'long-jump', ready: (page) => row(page).waitFor() }, async ({ page }) => {
+      await page.evaluate(() => {
+        const held = [];
+        window.requestIdleCallback = (fn) => held.push(fn);
+        window.cancelIdleCallback = (id) => (held[id - 1] = null);
+        window.__releaseIdle = () => held.splice(0).forEach((fn) => fn?.({ didTimeout: true, timeRemaining: () => 0 }));
+      });
+      await row(page).click();
+      const box = page.locator('.messages-not-mounted');
+      await box.waitFor();
+      await messages(page).last().locator('[data-streamdown="code-block-body"]').waitFor();
+      // After the list has settled at its newest message (use-stick-to-bottom's first look).
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      assert.equal(await box.count(), 1, 'the box still stands in for the oldest messages');
+      await page.evaluate(() => (document.querySelector('.chat .messages').scrollTop = 0));
+      await oldestInFull(page);
+      await box.waitFor({ state: 'detached' });
+      await page.evaluate(() => window.__releaseIdle());
+    });
+  });
 });

@@ -13,7 +13,7 @@ import { ChatMessage } from '../components/ChatMessage';
 import { isHostError } from '../desktop/errors';
 import type { TurnContext } from '../desktop/types';
 import { useDesktop, useQuery } from '../desktop-context';
-import { errorText } from '../hooks';
+import { errorText, whenIdle } from '../hooks';
 
 /** A message re-renders only when its own props change: while an answer
  * streams, the messages before it are left alone. */
@@ -98,6 +98,38 @@ function estimatedHeight(text: string): number {
   for (const line of text.split('\n')) lines += 1 + Math.floor(line.length / 90);
   return Math.min(4000, 40 + 21 * lines);
 }
+
+/** A long conversation mounts only its newest MOUNT_FIRST messages in the
+ * render that opens it; the older ones join the list MOUNT_STEP at a time,
+ * newest first, when the page is idle (or all at once when the list is
+ * scrolled near them), each as its deferred placeholder. Until then one box
+ * of their estimated height stands in for them, so the scroll height is
+ * about right and does not change as they join. Opening a 1,000-message
+ * session then creates ~60 elements in its first, blocking render, not
+ * ~1,000 (the AI SDK's store makes that render synchronous). */
+const MOUNT_FIRST = 60;
+const MOUNT_STEP = 200;
+
+/** The height of the box that stands in for `messages` not mounted yet:
+ * their placeholders' heights, and each one's padding, border and margin
+ * (styles.css's `.message`; an assistant message has a 1px border). */
+function standInHeight(messages: readonly UIMessage[]): string {
+  let px = 0;
+  for (const m of messages) px += estimatedHeight(messageText(m)) + (m.role === 'assistant' ? 2 : 0);
+  return `calc(${px}px + ${messages.length} * (var(--space-3) + 2 * var(--space-2)))`;
+}
+
+/** The box that stands in for the messages not mounted yet (`height`,
+ * from standInHeight); `onNear` once
+ * it comes near the visible part of the list. */
+const NotMounted = memo(function NotMounted({ height, near, onNear }: { height: string; near: NearView | null; onNear: () => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (near === null || box.current === null) return;
+    return near.observe(box.current, onNear);
+  }, [near, onNear]);
+  return <div ref={box} className="messages-not-mounted" aria-hidden="true" style={{ height }} />;
+});
 
 /** A message of the list: in full, or (deferred) its plain text until it
  * comes near the visible part of the list, and in full from then on. */
@@ -271,6 +303,15 @@ function Chat({
   // The messages it opened with; any other was added since (a Send, an
   // answer), and the one a Send adds keeps its markdown out of the click.
   const [opened] = useState(() => new Set(initial.map((m) => m.id)));
+  // How many of the oldest messages are not mounted yet (see MOUNT_FIRST).
+  const [notMounted, setNotMounted] = useState(() => (deferred ? Math.max(0, initial.length - MOUNT_FIRST) : 0));
+  useEffect(() => {
+    if (notMounted === 0) return;
+    return whenIdle(() => setNotMounted((n) => Math.max(0, n - MOUNT_STEP)), 50);
+  }, [notMounted]);
+  const mountAll = useCallback(() => startTransition(() => setNotMounted(0)), []);
+  // They are always the oldest of those it opened with.
+  const notMountedHeight = useMemo(() => standInHeight(initial.slice(0, notMounted)), [initial, notMounted]);
   // The list opens at its newest message and follows a streaming answer
   // while the user is at the bottom; scrolled up, it stays where they are
   // and offers the way back.
@@ -299,14 +340,15 @@ function Chat({
                     : 'Ask anything. Open a folder as a workspace to let the agent work on files.'}
               </p>
             )}
-            {messages.map((m, i) => (
+            {notMounted > 0 && <NotMounted height={notMountedHeight} near={near} onNear={mountAll} />}
+            {messages.slice(notMounted).map((m, i) => (
               <MessageSlot
                 key={m.id}
                 near={near}
                 deferred={deferred?.has(m.id) ?? false}
                 sessionId={sessionId}
                 message={m}
-                finished={!(busy && i === messages.length - 1)}
+                finished={!(busy && notMounted + i === messages.length - 1)}
                 answered={answered}
                 onAnswer={onAnswer}
                 onAlwaysAllow={workspaceId ? onAlwaysAllow : undefined}
