@@ -180,6 +180,22 @@ describe('blocks parsed in a worker', () => {
     expect(second.sent.map((r) => r.text.trim())).toEqual(['Short three.']);
   });
 
+  it('start their worker ahead of the first block when asked, once, and use that worker', async () => {
+    const worker = new InProcessWorker();
+    const createWorker = vi.fn(() => worker);
+    const WorkerBlock = createWorkerBlock({ createWorker, hereMaxChars: 0 });
+    expect(createWorker).not.toHaveBeenCalled();
+    WorkerBlock.startWorker();
+    WorkerBlock.startWorker();
+    expect(createWorker).toHaveBeenCalledOnce();
+    expect(worker.sent).toHaveLength(0);
+    render('Parsed by the started worker.', WorkerBlock, true);
+    await settle();
+    expect(createWorker).toHaveBeenCalledOnce();
+    expect(worker.sent.map((r) => r.text.trim())).toEqual(['Parsed by the started worker.']);
+    expect(mount.container.querySelector('p')?.textContent).toBe('Parsed by the started worker.');
+  });
+
   it('render an incomplete code fence with Streamdown’s Block, at once', async () => {
     const worker = new InProcessWorker();
     worker.manual = true;

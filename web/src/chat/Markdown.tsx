@@ -24,6 +24,7 @@ let loadingImpl: Promise<Impl> | null = null;
 export function loadMarkdown(): Promise<Impl> {
   loadingImpl ??= Promise.all([import('./MarkdownImpl'), import('streamdown/highlighted-body')]).then(
     async ([m]) => {
+      m.startParseWorker();
       // Only a head start: markdown renders without it.
       await m.warmUp().catch((e: unknown) => console.error('[markdown] warm-up failed:', e));
       m.warmParsers();

@@ -250,11 +250,21 @@ function transformUrls(el: Element, urlTransform: NonNullable<UrlTransform>) {
   }
 }
 
+/** A `BlockComponent` that parses in a worker, and what starts that worker
+ * ahead of its first use. */
+export type WorkerBlockComponent = ComponentType<BlockProps> & {
+  /** Starts the worker now if it has not started: a worker's start (a new
+   * isolate, its module fetched, compiled and run) took ~100 ms of wall
+   * time in a fresh window, and the blocks of the first fast answer waited
+   * for it (the stream bench's cold catch-up). */
+  startWorker(): void;
+};
+
 /**
  * Streamdown's `BlockComponent` with parsing in a worker; one worker and cache
  * per call (MarkdownImpl makes one for the app).
  */
-export function createWorkerBlock(opts: WorkerBlockOptions = {}): ComponentType<BlockProps> {
+export function createWorkerBlock(opts: WorkerBlockOptions = {}): WorkerBlockComponent {
   const client = new ParseClient(opts);
 
   function WorkerBlock(props: BlockProps) {
@@ -321,7 +331,7 @@ export function createWorkerBlock(opts: WorkerBlockOptions = {}): ComponentType<
   }
 
   // Streamdown's Block is memoised on its text and options; so is this.
-  return memo(
+  const component = memo(
     WorkerBlock,
     (a, b) =>
       a.content === b.content &&
@@ -332,4 +342,5 @@ export function createWorkerBlock(opts: WorkerBlockOptions = {}): ComponentType<
       a.urlTransform === b.urlTransform &&
       a.dir === b.dir,
   );
+  return Object.assign(component, { startWorker: () => void client.usable() });
 }
