@@ -692,6 +692,7 @@ describe('a long conversation', () => {
     await withPage(world, { name: 'long-open', ready: (page) => row(page).waitFor() }, async ({ page }) => {
       await noteStandIn(page);
       await row(page).click();
+      await page.waitForFunction(() => window.__standIn !== null);
       await page.locator('.messages-not-mounted').waitFor({ state: 'detached' });
       await page.waitForFunction((n) => document.querySelectorAll('.chat .messages .message').length === n, 2 * TURNS);
       const standIn = await page.evaluate(() => window.__standIn);
@@ -717,27 +718,45 @@ describe('a long conversation', () => {
       await oldestInFull(page);
     });
 
-    // Jumping to the top before they have joined: they join at once. (The
-    // page is kept from being idle, as a busy machine would: its idle
-    // callbacks are held until the end.)
-    await withPage(world, { name: 'long-jump', ready: (page) => row(page).waitFor() }, async ({ page }) => {
+    // Before they have joined (the page is kept from being idle, as a busy
+    // machine would: its idle callbacks are held): they join at once when
+    // the list comes within three of its heights of the box, and a jump to
+    // the top shows the oldest in full.
+    /** Opens the session with idle callbacks held; resolves with the box,
+     * once the list has settled at its newest message. */
+    const openHoldingIdle = async (page) => {
       await page.evaluate(() => {
         const held = [];
         window.requestIdleCallback = (fn) => held.push(fn);
         window.cancelIdleCallback = (id) => (held[id - 1] = null);
-        window.__releaseIdle = () => held.splice(0).forEach((fn) => fn?.({ didTimeout: true, timeRemaining: () => 0 }));
       });
       await row(page).click();
       const box = page.locator('.messages-not-mounted');
       await box.waitFor();
       await messages(page).last().locator('[data-streamdown="code-block-body"]').waitFor();
-      // After the list has settled at its newest message (use-stick-to-bottom's first look).
+      // use-stick-to-bottom's first look done.
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
       assert.equal(await box.count(), 1, 'the box still stands in for the oldest messages');
+      return box;
+    };
+    await withPage(world, { name: 'long-near', ready: (page) => row(page).waitFor() }, async ({ page }) => {
+      const box = await openHoldingIdle(page);
+      // Two list heights below the box: not yet rendered by the browser's
+      // content-visibility, but near enough to join.
+      await page.evaluate(() => {
+        const list = document.querySelector('.chat .messages');
+        const box = list.querySelector('.messages-not-mounted');
+        const bottom = list.scrollTop + box.getBoundingClientRect().bottom - list.getBoundingClientRect().top;
+        list.scrollTop = bottom + 2 * list.clientHeight;
+      });
+      await box.waitFor({ state: 'detached' });
+      assert.equal(await messages(page).count(), 2 * TURNS);
+    });
+    await withPage(world, { name: 'long-jump', ready: (page) => row(page).waitFor() }, async ({ page }) => {
+      const box = await openHoldingIdle(page);
       await page.evaluate(() => (document.querySelector('.chat .messages').scrollTop = 0));
       await oldestInFull(page);
       await box.waitFor({ state: 'detached' });
-      await page.evaluate(() => window.__releaseIdle());
     });
   });
 });

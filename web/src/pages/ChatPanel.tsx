@@ -38,13 +38,23 @@ const STREAM_THROTTLE_MS = 50;
 const DEFER_AFTER = 60;
 /** "Near": within one list height above or below what is visible. */
 const NEAR_MARGIN = '100% 0px';
+/** Near for the box that stands in for messages not mounted yet (below):
+ * three list heights, further than Chromium starts rendering a
+ * `content-visibility: auto` box (about one to two list heights; a
+ * placeholder that joined within that band would show at its real height,
+ * not the estimate, and move what the user reads where the browser has no
+ * scroll anchoring). */
+const NOT_MOUNTED_MARGIN = '300% 0px';
 
 /** One IntersectionObserver for a chat's deferred messages: calls each
- * element's callback once, when it first comes near the visible part of
- * the list (the scrolling `.messages` element that holds them). */
+ * element's callback once, when it first comes within `margin` of the
+ * visible part of the list (the scrolling `.messages` element that holds
+ * them). */
 class NearView {
   private observer: IntersectionObserver | null = null;
   private readonly callbacks = new Map<Element, () => void>();
+
+  constructor(private readonly margin: string) {}
 
   observe(el: Element, near: () => void): () => void {
     this.observer ??= new IntersectionObserver(
@@ -57,7 +67,7 @@ class NearView {
           }
         }
       },
-      { root: el.closest('.messages'), rootMargin: NEAR_MARGIN },
+      { root: el.closest('.messages'), rootMargin: this.margin },
     );
     this.callbacks.set(el, near);
     this.observer.observe(el);
@@ -102,11 +112,14 @@ function estimatedHeight(text: string): number {
 /** A long conversation mounts only its newest MOUNT_FIRST messages in the
  * render that opens it; the older ones join the list MOUNT_STEP at a time,
  * newest first, when the page is idle (or all at once when the list is
- * scrolled near them), each as its deferred placeholder. Until then one box
- * of their estimated height stands in for them, so the scroll height is
- * about right and does not change as they join. Opening a 1,000-message
- * session then creates ~60 elements in its first, blocking render, not
- * ~1,000 (the AI SDK's store makes that render synchronous). */
+ * scrolled within NOT_MOUNTED_MARGIN of them), each as its deferred
+ * placeholder. Until then one box of their estimated height stands in for
+ * them, so the scroll height is about right and does not change as they
+ * join (they join far from the view, where the browser lays out their
+ * placeholders at the estimate). Until they join, find-in-page does not
+ * find their text. Opening a 1,000-message session then creates ~60
+ * elements in its first, blocking render, not ~1,000 (the AI SDK's store
+ * makes that render synchronous). */
 const MOUNT_FIRST = 60;
 const MOUNT_STEP = 200;
 
@@ -296,7 +309,8 @@ function Chat({
     const turnContext = context?.();
     void regenerate(turnContext ? { body: { context: turnContext } } : undefined);
   });
-  const [near] = useState(() => (typeof IntersectionObserver === 'undefined' ? null : new NearView()));
+  const [near] = useState(() => (typeof IntersectionObserver === 'undefined' ? null : new NearView(NEAR_MARGIN)));
+  const [nearNotMounted] = useState(() => (typeof IntersectionObserver === 'undefined' ? null : new NearView(NOT_MOUNTED_MARGIN)));
   // The messages a long conversation opened with are deferred, but for its
   // newest ones (what the list shows first), rendered at once.
   const [deferred] = useState(() => (initial.length > DEFER_AFTER ? deferredAtOpen(initial) : null));
@@ -340,7 +354,7 @@ function Chat({
                     : 'Ask anything. Open a folder as a workspace to let the agent work on files.'}
               </p>
             )}
-            {notMounted > 0 && <NotMounted height={notMountedHeight} near={near} onNear={mountAll} />}
+            {notMounted > 0 && <NotMounted height={notMountedHeight} near={nearNotMounted} onNear={mountAll} />}
             {messages.slice(notMounted).map((m, i) => (
               <MessageSlot
                 key={m.id}
