@@ -134,17 +134,6 @@ describe('chat rendering (one host)', () => {
     await withSession('markdown', {}, async ({ page }) => {
       const requests = [];
       page.on('request', (r) => requests.push(r.url()));
-      // Notes each worker the page starts from now on.
-      await page.evaluate(() => {
-        const Base = window.Worker;
-        window.__workers = [];
-        window.Worker = class extends Base {
-          constructor(url, options) {
-            super(url, options);
-            window.__workers.push(String(url));
-          }
-        };
-      });
       const workerErrors = [];
       page.on('console', (m) => {
         if (m.type() === 'error' && /^\[(markdown|highlight)\]/.test(m.text())) workerErrors.push(m.text());
@@ -171,12 +160,13 @@ describe('chat rendering (one host)', () => {
       assert.ok(!requests.some((u) => u.includes('tracker.example')), 'the remote image was never requested');
       // The streamed answer was parsed and highlighted off the main thread
       // (each worker falls back silently, so this is where a worker that
-      // cannot load or run shows).
-      const workers = (await page.evaluate(() => window.__workers)).map((u) => new URL(u).pathname);
-      assert.ok(workers.some((u) => u.includes('/markdown.worker')), `the markdown worker ran: ${workers}`);
+      // cannot load or run shows). Both start before the answer (the
+      // markdown worker with its chunk, the highlighting one when the
+      // window is idle): the markdown worker is running, and the
+      // highlighting one's work shows as coloured tokens.
+      const workers = page.workers().map((w) => new URL(w.url()).pathname);
+      assert.ok(workers.some((u) => u.includes('/markdown.worker')), `the markdown worker runs: ${workers}`);
       await answer.locator('p', { hasText: 'A long paragraph © word' }).waitFor();
-      // (The highlighting worker may have started before the spy, when the
-      // window was idle: its work shows as coloured tokens.)
       await page.waitForFunction(() => {
         const spans = document.querySelectorAll('.message.assistant pre code span[style]');
         return new Set([...spans].map((s) => s.style.getPropertyValue('--sdm-c'))).size > 2;
@@ -714,8 +704,10 @@ describe('a long conversation', () => {
         return m.scrollHeight - m.scrollTop - m.clientHeight < 4;
       }), 'the list is at its newest message');
       await messages(page).last().locator('[data-streamdown="code-block-body"]').waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, 'chat-long-newest.png') });
       await page.evaluate(() => (document.querySelector('.chat .messages').scrollTop = 0));
       await oldestInFull(page);
+      await page.screenshot({ path: join(ARTIFACTS, 'chat-long-oldest.png') });
     });
 
     // Before they have joined (the page is kept from being idle, as a busy
