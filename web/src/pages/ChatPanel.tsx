@@ -43,7 +43,7 @@ const NEAR_MARGIN = '100% 0px';
  * `content-visibility: auto` box (about one to two list heights; a
  * placeholder that joined within that band would show at its real height,
  * not the estimate, and move what the user reads where the browser has no
- * scroll anchoring). */
+ * scroll anchoring, as WebKitGTK has not; docs/benchmarks.md). */
 const NOT_MOUNTED_MARGIN = '300% 0px';
 
 /** One IntersectionObserver for a chat's deferred messages: calls each
@@ -132,9 +132,8 @@ function standInHeight(messages: readonly UIMessage[]): string {
   return `calc(${px}px + ${messages.length} * (var(--space-3) + 2 * var(--space-2)))`;
 }
 
-/** The box that stands in for the messages not mounted yet (`height`,
- * from standInHeight); `onNear` once
- * it comes near the visible part of the list. */
+/** The box that stands in for the messages not mounted yet (`height`, from
+ * standInHeight); `onNear` once the list comes within `near`'s margin. */
 const NotMounted = memo(function NotMounted({ height, near, onNear }: { height: string; near: NearView | null; onNear: () => void }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
