@@ -13,8 +13,9 @@ const highlightedBody = readdirSync(streamdownDist).find((f) => /^highlighted-bo
 if (!highlightedBody) throw new Error(`no highlighted-body-*.js in ${streamdownDist}: has Streamdown changed?`);
 
 // Shiki's bundled languages as data (ids, and aliases to ids) for the main
-// thread (src/chat/highlight.ts): importing shiki/langs there would make
-// every grammar a chunk of the main build, next to the worker's.
+// thread (src/chat/highlight.ts) and the highlighting worker's warm-up
+// (src/chat/languages.ts): importing shiki/langs on the main thread would
+// make every grammar a chunk of the main build, next to the worker's.
 const SHIKI_LANGUAGES = 'virtual:shiki-languages';
 const shikiLanguages: Plugin = {
   name: 'shiki-languages',

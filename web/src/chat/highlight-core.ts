@@ -15,7 +15,7 @@ import type {
 } from 'shiki/core';
 import { createHighlighterCore } from 'shiki/core';
 import { createJavaScriptRawEngine } from 'shiki/engine/javascript';
-import { languageAliases } from 'virtual:shiki-languages';
+import { resolveLanguage } from './languages';
 
 // Precompiled grammars (@shikijs/langs-precompiled): their Oniguruma
 // patterns already translated to JavaScript regular expressions at build
@@ -56,8 +56,6 @@ export type WorkerRequest =
 export type WorkerResponse = { id: number; result: TokensResult } | { id: number; error: string };
 
 const engine = createJavaScriptRawEngine();
-/** Aliases of Shiki's bundled languages, by name (vite.config.ts). */
-const aliases: Record<string, string> = languageAliases;
 let highlighter: Promise<HighlighterCore> | undefined;
 const loading = new Map<string, Promise<boolean>>();
 
@@ -158,7 +156,7 @@ async function warm(blocks: WarmBlock[]): Promise<void> {
   // As code fences write them: an alias (`c++`, `c#`) loads its language.
   const named = blocks
     .filter(({ lang }) => /^[\w+#.-]+$/.test(lang))
-    .map((b) => ({ ...b, lang: aliases[b.lang] ?? b.lang }));
+    .map((b) => ({ ...b, lang: resolveLanguage(b.lang) }));
   const loads = named.map(({ lang }) => ensureLanguage(h, lang));
   if (!h.getLoadedThemes().includes(WARM_THEME.name!)) await h.loadTheme(WARM_THEME);
   for (const [i, { lang, code }] of named.entries()) {

@@ -19,9 +19,10 @@
 import { startTransition } from 'react';
 import type { CodeHighlighterPlugin, HighlightResult, ThemeInput } from 'streamdown';
 import type { ThemeRegistrationAny } from 'shiki/core';
-import { languageAliases, languageIds } from 'virtual:shiki-languages';
+import { languageIds } from 'virtual:shiki-languages';
 import type { WorkerRequest, WorkerResponse } from './highlight-core';
 import { highlightWorker } from './highlight-worker';
+import { resolveLanguage } from './languages';
 import { LazyWorker, type WorkerLike } from './worker-client';
 
 type Callback = (result: HighlightResult) => void;
@@ -41,14 +42,7 @@ export interface WorkerCodePluginOptions {
 
 // Shiki's bundled languages, listed at build time (vite.config.ts): the
 // list, not the grammars, is all the main thread needs.
-const aliases: Record<string, string> = languageAliases;
 const supported = new Set(languageIds);
-
-/** An alias becomes its language's id; anything else is kept, trimmed and lower-cased. */
-export function resolveLanguage(language: string): string {
-  const lang = language.trim().toLowerCase();
-  return aliases[lang] ?? lang;
-}
 
 const themeName = (theme: ThemeInput) => (typeof theme === 'string' ? theme : (theme.name ?? 'custom'));
 
