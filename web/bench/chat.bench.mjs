@@ -147,8 +147,8 @@ function installOpenProbe({ sessionId, messages }) {
   );
 }
 
-/** Jumps the list to its end and notes when what it shows there is
- * rendered in full. */
+/** Jumps the list to its top (the other end: it opens at its newest) and
+ * notes when what it shows there is rendered in full. */
 function scrollToTop() {
   const b = window.__bench;
   const list = document.querySelector('.chat .messages');
