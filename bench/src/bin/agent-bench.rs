@@ -2,8 +2,9 @@
 //!
 //! 1. relay overhead: a scripted provider emits 10,000 small deltas as fast
 //!    as it can; throughput through the host vs. reading the provider
-//!    directly (target ≥ 50%), and the median latency the host adds per
-//!    chunk on a paced stream (target < 1 ms);
+//!    directly (target ≥ 50%), the size and read time of that turn's
+//!    replay, and the median latency the host adds per chunk on a paced
+//!    stream (target < 1 ms);
 //! 2. 200 concurrent streaming sessions on one host: errors (target 0) and
 //!    RSS;
 //! 3. 1,000 connect/disconnect cycles of stream clients: RSS stays within
@@ -74,12 +75,17 @@ struct StreamStats {
     latencies_us: Vec<f64>,
 }
 
+/// Each clock stamp in a delta's text (the host merges the deltas a slow
+/// reader has not read yet, so one delta may carry several).
 fn record(text: &str, stats: &mut StreamStats) {
-    if let Ok(sent) = text.trim().parse::<u64>() {
-        stats
-            .latencies_us
-            .push((clock_ns().saturating_sub(sent)) as f64 / 1e3);
-        stats.deltas += 1;
+    let now = clock_ns();
+    for stamp in text.split_whitespace() {
+        if let Ok(sent) = stamp.parse::<u64>() {
+            stats
+                .latencies_us
+                .push((now.saturating_sub(sent)) as f64 / 1e3);
+            stats.deltas += 1;
+        }
     }
 }
 
@@ -140,6 +146,29 @@ async fn through_host(host: &ApiHost, session: &str) -> Result<StreamStats> {
     Ok(stats)
 }
 
+/// A finished turn replayed from the host's stored log (what a window that
+/// opens or reconnects mid-answer reads): frames, bytes, the provider
+/// deltas they carry (clock stamps), and the time to read them all.
+async fn replay(host: &ApiHost, session: &str) -> Result<(usize, usize, usize, Duration)> {
+    let started = Instant::now();
+    let response = host
+        .req(reqwest::Method::GET, &format!("/sessions/{session}/stream"))
+        .send()
+        .await?;
+    let (mut frames, mut bytes, mut stamps) = (0, 0, 0);
+    read_sse(response, |data| {
+        frames += 1;
+        bytes += data.len();
+        if let Ok(v) = serde_json::from_str::<Value>(data) {
+            if v["type"] == "text-delta" {
+                stamps += v["delta"].as_str().unwrap_or("").split_whitespace().count();
+            }
+        }
+    })
+    .await?;
+    Ok((frames, bytes, stamps, started.elapsed()))
+}
+
 fn percentile(values: &mut [f64], q: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
@@ -173,6 +202,7 @@ async fn main() -> Result<()> {
     const DELTAS: usize = 10_000;
     let mut direct_rates = Vec::new();
     let mut host_rates = Vec::new();
+    let mut last_session = String::new();
     for _ in 0..3 {
         provider.push([Reply::clock_stream(DELTAS, 0)]);
         let d = direct(&provider, &http).await?;
@@ -185,6 +215,7 @@ async fn main() -> Result<()> {
             return Err(format!("host relayed {} of {DELTAS} deltas", h.deltas).into());
         }
         host_rates.push(h.deltas as f64 / h.elapsed.as_secs_f64());
+        last_session = session;
     }
     let direct_rate = percentile(&mut direct_rates, 0.5);
     let host_rate = percentile(&mut host_rates, 0.5);
@@ -199,6 +230,28 @@ async fn main() -> Result<()> {
     summary.insert("relay_direct_deltas_per_s".into(), json!(direct_rate));
     summary.insert("relay_host_deltas_per_s".into(), json!(host_rate));
     summary.insert("relay_ratio".into(), json!(ratio));
+
+    // 1c. The last of those turns replayed from the stored log, its runs of
+    // deltas merged into few frames (host/src/agent/deltas.rs).
+    let mut replays = Vec::new();
+    for _ in 0..3 {
+        let (frames, bytes, stamps, elapsed) = replay(&host, &last_session).await?;
+        if stamps != DELTAS {
+            return Err(format!("the replay carried {stamps} of {DELTAS} deltas").into());
+        }
+        println!(
+            "replay of a finished {DELTAS}-delta turn: {frames} frames, {:.1} KiB of data, read in {:.1} ms",
+            bytes as f64 / 1024.0,
+            elapsed.as_secs_f64() * 1e3
+        );
+        replays.push(elapsed.as_secs_f64() * 1e3);
+        summary.insert("replay_frames".into(), json!(frames));
+        summary.insert("replay_data_bytes".into(), json!(bytes));
+    }
+    summary.insert(
+        "replay_ms_median".into(),
+        json!(percentile(&mut replays, 0.5)),
+    );
 
     // 1b. Added latency per chunk on a paced stream (one chunk per 500 µs).
     const PACED: usize = 2_000;
@@ -252,8 +305,11 @@ async fn main() -> Result<()> {
             read_sse(response, |data| {
                 if data == "[DONE]" {
                     done = true;
-                } else if data.contains("\"text-delta\"") {
-                    deltas += 1;
+                } else if let Ok(v) = serde_json::from_str::<Value>(data) {
+                    if v["type"] == "text-delta" {
+                        // One stamp per provider delta, merged or not.
+                        deltas += v["delta"].as_str().unwrap_or("").split_whitespace().count();
+                    }
                 }
             })
             .await?;

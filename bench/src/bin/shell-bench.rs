@@ -474,7 +474,9 @@ for (;;) {{
       const data = line.slice(6);
       if (data === '[DONE]') {{ done = true; continue; }}
       const chunk = JSON.parse(data);
-      if (chunk.type === 'text-delta') {{ at.push(now); sent.push(chunk.delta.trim()); }}
+      // One clock stamp per provider delta; the host merges those a slow
+      // reader has not read yet into one delta.
+      if (chunk.type === 'text-delta') {{ for (const s of chunk.delta.trim().split(/\s+/)) {{ at.push(now); sent.push(s); }} }}
     }}
   }}
 }}
@@ -556,8 +558,11 @@ async fn read_direct_turn(host: &ApiHost, base_url: &str) -> Result<Vec<(u64, u6
             }
             let v: Value = serde_json::from_str(&frame.data)?;
             if v["type"] == "text-delta" {
-                if let Ok(sent) = v["delta"].as_str().unwrap_or("").trim().parse::<u64>() {
-                    arrivals.push((sent, now, now_epoch_ms));
+                // A merged delta carries several stamps (deltas.rs in the host).
+                for stamp in v["delta"].as_str().unwrap_or("").split_whitespace() {
+                    if let Ok(sent) = stamp.parse::<u64>() {
+                        arrivals.push((sent, now, now_epoch_ms));
+                    }
                 }
             }
         }

@@ -9,6 +9,7 @@
 pub mod chunk;
 mod code_languages;
 mod command;
+mod deltas;
 mod history;
 mod persist;
 pub mod policy;

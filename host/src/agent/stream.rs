@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 
+use super::deltas::merge_deltas;
 use super::run::{Frame, Run};
 
 /// A place in a turn's frames: just after frame `seq` of turn `turn_id`
@@ -21,8 +22,9 @@ pub struct Cursor {
 }
 
 /// The frames of one turn after a cursor. Each item is a batch: every frame
-/// that was ready when the reader asked (one frame per item for a stored
-/// turn), so a transport can write a batch at once. The stream ends after
+/// that was ready when the reader asked (all of them for a stored turn),
+/// with consecutive deltas of one block merged (deltas.rs), so a transport
+/// can write a batch at once. The stream ends after
 /// the turn's last frame (`[DONE]`), or with the log of a turn the host
 /// lost; dropping it never affects the turn.
 pub struct TurnStream {
@@ -51,7 +53,7 @@ impl TurnStream {
                     if let Some(&(last, _)) = frames.last() {
                         // Closed and everything handed out: end after this batch.
                         let done = closed && run.frames_after(last).0.is_empty();
-                        return Some((frames, (run, last, progress, done)));
+                        return Some((merge_deltas(frames), (run, last, progress, done)));
                     }
                     if closed {
                         return None;
@@ -69,13 +71,13 @@ impl TurnStream {
         }
     }
 
-    /// Frames loaded from the chunk log of a finished turn.
+    /// Frames loaded from the chunk log of a finished turn: one batch.
     pub(super) fn stored(turn_id: String, frames: Vec<(u64, String)>) -> TurnStream {
-        let frames = stream::iter(
-            frames
-                .into_iter()
-                .map(|(seq, data)| vec![(seq, Arc::from(data))]),
-        );
+        let batch: Vec<Frame> = frames
+            .into_iter()
+            .map(|(seq, data)| (seq, Arc::from(data)))
+            .collect();
+        let frames = stream::iter((!batch.is_empty()).then(|| merge_deltas(batch)));
         TurnStream {
             turn_id,
             frames: frames.boxed(),

@@ -22,6 +22,23 @@ fn text_of(frames: &[SseFrame]) -> String {
         .collect()
 }
 
+/// The frames' sequence numbers, checked to belong to `turn` and to rise
+/// (a reader that fell behind gets runs of deltas merged into one frame,
+/// which carries the run's last number).
+fn seqs(frames: &[SseFrame], turn: &str) -> Vec<u64> {
+    let seqs: Vec<u64> = frames
+        .iter()
+        .map(|f| {
+            let id = f.id.as_deref().expect("a frame without an id");
+            let (t, seq) = id.rsplit_once(':').unwrap();
+            assert_eq!(t, turn, "{id}");
+            seq.parse().unwrap()
+        })
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    seqs
+}
+
 fn idle(host: &TestHost, session: &str) {
     let finished = eventually(Duration::from_secs(10), || {
         host.send(
@@ -64,12 +81,7 @@ fn plain_answer_streams_as_ui_message_chunks_and_persists() {
         .as_str()
         .unwrap()
         .to_owned();
-    for (i, f) in frames.iter().enumerate() {
-        assert_eq!(
-            f.id.as_deref(),
-            Some(format!("{turn_id}:{}", i + 1).as_str())
-        );
-    }
+    assert_eq!(seqs(&frames, &turn_id)[0], 1);
     let finish = frames[frames.len() - 2].json();
     assert_eq!(finish["finishReason"], "stop");
     assert_eq!(finish["messageMetadata"]["usage"]["input_tokens"], 10);
@@ -173,8 +185,14 @@ fn split_tool_calls_and_a_two_step_loop() {
     let session = world.session(Some(workspace.path()));
     let frames = world.turn_to_end(&session, "What is the secret word?");
     let k = kinds(&frames);
-    let deltas = k.iter().filter(|k| *k == "tool-input-delta").count();
-    assert_eq!(deltas, 7, "arguments relayed piece by piece: {k:?}");
+    // The arguments relayed as they came (as one when this reader was
+    // behind the 7 pieces).
+    let arguments: String = frames
+        .iter()
+        .filter(|f| f.kind() == "tool-input-delta")
+        .map(|f| f.json()["inputTextDelta"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(arguments, r#"{"path": "notes.txt"}"#, "{k:?}");
     let available = frames
         .iter()
         .find(|f| f.kind() == "tool-input-available")
@@ -382,15 +400,14 @@ fn disconnect_does_not_stop_the_turn_and_last_event_id_resumes_exactly() {
     assert_eq!(rest.last().unwrap().kind(), "[DONE]");
     let mut all = seen.clone();
     all.extend(rest);
-    // In order, no gaps, no duplicates.
+    // In order, nothing missing, nothing twice (seqs() checks they rise).
     let turn = last_id.rsplit_once(':').unwrap().0.to_owned();
-    for (i, f) in all.iter().enumerate() {
-        assert_eq!(f.id.as_deref(), Some(format!("{turn}:{}", i + 1).as_str()));
-    }
+    seqs(&all, &turn);
     let expected: String = (0..40).map(|i| format!("w{i} ")).collect();
     assert_eq!(text_of(&all), expected);
 
-    // The whole turn replays from the persisted log, also after a restart.
+    // The whole turn replays from the persisted log, also after a restart
+    // (its deltas merged: deltas.rs).
     let full = SseReader::open(
         &world.host,
         "GET",
@@ -399,7 +416,9 @@ fn disconnect_does_not_stop_the_turn_and_last_event_id_resumes_exactly() {
         &[],
     )
     .rest();
-    assert_eq!(full, all);
+    seqs(&full, &turn);
+    assert_eq!(text_of(&full), expected);
+    assert_eq!(full.last(), all.last());
     let World {
         provider,
         host,
@@ -417,10 +436,124 @@ fn disconnect_does_not_stop_the_turn_and_last_event_id_resumes_exactly() {
         &[("Last-Event-ID", &mid)],
     )
     .rest();
-    assert_eq!(replay, all[10..].to_vec());
+    assert_eq!(text_of(&replay), text_of(&all[10..]));
+    assert_eq!(replay.last(), all.last());
     drop(host);
     provider.shutdown();
     drop(dir);
+}
+
+/// The delta texts of `frames`, in order.
+fn deltas_of(frames: &[SseFrame]) -> Vec<String> {
+    frames
+        .iter()
+        .filter(|f| f.kind() == "text-delta")
+        .map(|f| f.json()["delta"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_reader_behind_gets_consecutive_deltas_merged_and_one_at_pace_each_at_once() {
+    const BURST: usize = 2_000;
+    let stalled = |events: Vec<Scripted>| Reply::Stream {
+        events: events.into_iter().chain([Scripted::Stall]).collect(),
+    };
+    let world = World::new(vec![
+        stalled(vec![Scripted::Text {
+            text: "alone".into(),
+        }]),
+        stalled(vec![Scripted::Deltas {
+            count: BURST,
+            text: "w ".into(),
+        }]),
+    ]);
+    let session = world.session(None);
+    // (The provider stalls after its deltas; the host's idle timeout,
+    // 2 s here, would end the turn too.)
+    let abort = |session: &str| {
+        world
+            .host
+            .request("POST", &format!("/sessions/{session}/abort"), None);
+    };
+
+    // At a model's pace: the delta comes while the provider sends nothing
+    // more, so nothing waited for more.
+    let mut reader = world.turn(&session, "one");
+    let frames = reader.next_frames(4);
+    assert_eq!(
+        kinds(&frames),
+        ["start", "start-step", "text-start", "text-delta"]
+    );
+    assert_eq!(deltas_of(&frames), ["alone"]);
+    abort(&session);
+    assert_eq!(reader.rest().last().unwrap().kind(), "[DONE]");
+
+    // A burst, read live (merged or not, as the reader kept up), then by a
+    // second reader that asks when it is all there: one frame, carrying the
+    // last delta's id.
+    let whole = "w ".repeat(BURST);
+    let mut live = world.turn(&session, "burst");
+    let mut seen = Vec::new();
+    while text_of(&seen).len() < whole.len() {
+        let more = live.next_frames(1);
+        assert!(
+            !more.is_empty(),
+            "the stream ended early: {:?}",
+            kinds(&seen)
+        );
+        seen.extend(more);
+    }
+    assert_eq!(text_of(&seen), whole);
+    let last_id = seen.last().unwrap().id.clone().unwrap();
+    let mut late = SseReader::open(
+        &world.host,
+        "GET",
+        &format!("/sessions/{session}/stream"),
+        None,
+        &[],
+    );
+    let replayed = late.next_frames(4);
+    assert_eq!(
+        kinds(&replayed),
+        ["start", "start-step", "text-start", "text-delta"]
+    );
+    assert_eq!(deltas_of(&replayed), std::slice::from_ref(&whole));
+    assert_eq!(replayed[3].id, Some(last_id));
+    // Resuming from inside the burst: exactly the rest, merged.
+    let mid = seen.iter().position(|f| f.kind() == "text-delta").unwrap();
+    let before = text_of(&seen[..=mid]);
+    let mut resumed = SseReader::open(
+        &world.host,
+        "GET",
+        &format!("/sessions/{session}/stream"),
+        None,
+        &[("Last-Event-ID", seen[mid].id.as_deref().unwrap())],
+    );
+    let rest = resumed.next_frames(1);
+    if before.len() < whole.len() {
+        assert_eq!(deltas_of(&rest), [whole[before.len()..].to_owned()]);
+    }
+    abort(&session);
+    assert_eq!(live.rest().last().unwrap().kind(), "[DONE]");
+    drop((late, resumed));
+
+    // The finished turn replays from the stored log in a few frames.
+    let stored = SseReader::open(
+        &world.host,
+        "GET",
+        &format!("/sessions/{session}/stream"),
+        None,
+        &[],
+    )
+    .rest();
+    assert_eq!(text_of(&stored), whole);
+    assert_eq!(deltas_of(&stored).len(), 1, "{:?}", kinds(&stored));
+    assert_eq!(stored.last().unwrap().kind(), "[DONE]");
+    let messages = world
+        .host
+        .get(&format!("/sessions/{session}/messages"))
+        .json();
+    assert_eq!(messages["messages"][3]["parts"][0]["text"], whole);
 }
 
 #[test]

@@ -219,9 +219,26 @@ fn id_of(response: Option<Response>, field: &str) -> Option<String> {
     response.json()[field].as_str().map(str::to_owned)
 }
 
+/// The sequence numbers of `turn`'s stored chunks, in order.
+fn logged_seqs(db: &Path, turn: &str) -> Vec<u64> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
+    let mut stmt = conn
+        .prepare("SELECT seq FROM chunks WHERE turn_id = ?1 ORDER BY seq")
+        .unwrap();
+    let seqs = stmt
+        .query_map([turn], |row| row.get::<_, i64>(0))
+        .unwrap()
+        .map(|seq| seq.unwrap() as u64)
+        .collect();
+    seqs
+}
+
 /// Replays the latest turn of `session` and checks the stream is whole: 200,
-/// frame ids `<turn>:1..n` without gaps, `start` first, `[DONE]` last, and a
-/// resume from the middle returns exactly the rest.
+/// its chunk log numbered `1..n` without gaps, the replay's ids rising to
+/// its end, `start` first, `[DONE]` last, and a resume from the middle
+/// returns exactly the rest.
 fn check_replay(host: &TestHost, session: &str) -> Vec<SseFrame> {
     let path = format!("/sessions/{session}/stream");
     let reader = SseReader::open(host, "GET", &path, None, &[]);
@@ -243,11 +260,36 @@ fn check_replay(host: &TestHost, session: &str) -> Vec<SseFrame> {
         .and_then(|id| id.rsplit_once(':'))
         .map(|(turn, _)| turn.to_owned())
         .unwrap_or_else(|| panic!("{session}: frame without id"));
-    for (i, frame) in frames.iter().enumerate() {
-        assert_eq!(
-            frame.id.as_deref(),
-            Some(format!("{turn}:{}", i + 1).as_str()),
-            "{session}: gap or duplicate in {kinds:?}"
+    // The log itself is numbered 1..n without a gap; the replay's ids rise
+    // (a run of deltas is one frame with the run's last number).
+    let logged = logged_seqs(&host.user_data.join("sessions.db"), &turn);
+    let whole: Vec<u64> = (1..=logged.len() as u64).collect();
+    assert_eq!(logged, whole, "{session}: gap in the chunk log");
+    let seqs: Vec<u64> = frames
+        .iter()
+        .map(|f| {
+            f.id.as_deref()
+                .unwrap()
+                .rsplit_once(':')
+                .unwrap()
+                .1
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "{session}: ids out of order or twice: {seqs:?} {kinds:?}"
+    );
+    if let Some(&last) = logged.last() {
+        let persisted_last = if nothing_persisted {
+            0
+        } else {
+            seqs[seqs.len() - 1]
+        };
+        assert!(
+            persisted_last >= last,
+            "{session}: the replay stops before the log ends"
         );
     }
     // Resume after a frame of the persisted log. (The ending added to an
