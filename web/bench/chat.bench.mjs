@@ -8,6 +8,9 @@
 //   npm --prefix web run bench [-- --runs 5 --turns 500 --deltas 10000 --rate 0
 //                                  --part all|open|stream --host target/release/agent-host
 //                                  --provider target/release/scripted-provider --profile --trace]
+//   (with --host target/release/agent-host, the scripted-provider beside it is
+//   used when there is one: cargo build --release -p agent-host -p agent-provider
+//   --features agent-provider/scripted --bins)
 //
 // open:   a session of 2 × `turns` messages (each answer a paragraph, a fenced
 //         code block and a line), built through POST /sessions/{id}/turns;
@@ -21,9 +24,9 @@
 // The last stdout line is JSON with every sample.
 
 import { test } from 'node:test';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HOST_BIN, PROVIDER_BIN, send, startWorld, useBrowser, withPage, within } from '../e2e/world.mjs';
 import { codeAnswer, cpuNow, cpuSince, deltaCount, deltaReply, fmt, fmtCpu, median, runTurn, textReply } from './helpers.mjs';
@@ -42,9 +45,11 @@ const { values: opts } = parseArgs({
     trace: { type: 'boolean', default: false },
     // The agent-host binary; world.mjs's debug build without it.
     host: { type: 'string', default: process.env.BENCH_HOST_BIN ?? '' },
-    // The scripted-provider binary; world.mjs's debug build without it. It
-    // stands in for a remote model, so its CPU is not the product's: on 2
-    // cores a release build leaves more of them to the page and the host.
+    // The scripted-provider binary. Without it: the one next to --host (the
+    // same build) if there is one, else world.mjs's debug build. It stands
+    // in for a remote model, whose CPU is not on this machine: on 2 cores a
+    // debug build took ~110 ms of CPU per 10,000-delta answer from the page
+    // and the host (a release build 10–30 ms).
     provider: { type: 'string', default: '' },
   },
 });
@@ -68,7 +73,12 @@ const ARTIFACTS = join(import.meta.dirname, 'artifacts');
 // Relative to where npm was run (npm --prefix web runs this in web/).
 const CWD = process.env.INIT_CWD ?? process.cwd();
 const HOST = opts.host ? resolve(CWD, opts.host) : HOST_BIN;
-const PROVIDER = opts.provider ? resolve(CWD, opts.provider) : PROVIDER_BIN;
+const SIBLING_PROVIDER = opts.host ? join(dirname(HOST), 'scripted-provider') : null;
+const PROVIDER = opts.provider
+  ? resolve(CWD, opts.provider)
+  : SIBLING_PROVIDER && existsSync(SIBLING_PROVIDER)
+    ? SIBLING_PROVIDER
+    : PROVIDER_BIN;
 useBrowser({ artifacts: ARTIFACTS, hostBin: HOST, providerBin: PROVIDER });
 
 const out = { date: new Date().toISOString(), runs: RUNS, turns: TURNS, deltas: DELTAS, rate: RATE, quietMs: QUIET_MS };
