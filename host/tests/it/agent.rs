@@ -39,6 +39,19 @@ fn seqs(frames: &[SseFrame], turn: &str) -> Vec<u64> {
     seqs
 }
 
+/// `GET /sessions/{session}/stream`, after `last` (a `Last-Event-ID`) or
+/// from the start.
+fn stream_of(host: &TestHost, session: &str, last: Option<&str>) -> SseReader {
+    let headers: Vec<(&str, &str)> = last.map(|id| ("Last-Event-ID", id)).into_iter().collect();
+    SseReader::open(
+        host,
+        "GET",
+        &format!("/sessions/{session}/stream"),
+        None,
+        &headers,
+    )
+}
+
 fn idle(host: &TestHost, session: &str) {
     let finished = eventually(Duration::from_secs(10), || {
         host.send(
@@ -388,13 +401,7 @@ fn disconnect_does_not_stop_the_turn_and_last_event_id_resumes_exactly() {
     drop(reader); // The client goes away mid-turn.
     let last_id = seen.last().unwrap().id.clone().unwrap();
 
-    let resumed = SseReader::open(
-        &world.host,
-        "GET",
-        &format!("/sessions/{session}/stream"),
-        None,
-        &[("Last-Event-ID", &last_id)],
-    );
+    let resumed = stream_of(&world.host, &session, Some(&last_id));
     assert_eq!(resumed.status, 200);
     let rest = resumed.rest();
     assert_eq!(rest.last().unwrap().kind(), "[DONE]");
@@ -408,14 +415,7 @@ fn disconnect_does_not_stop_the_turn_and_last_event_id_resumes_exactly() {
 
     // The whole turn replays from the persisted log, also after a restart
     // (its deltas merged: deltas.rs).
-    let full = SseReader::open(
-        &world.host,
-        "GET",
-        &format!("/sessions/{session}/stream"),
-        None,
-        &[],
-    )
-    .rest();
+    let full = stream_of(&world.host, &session, None).rest();
     seqs(&full, &turn);
     assert_eq!(text_of(&full), expected);
     assert_eq!(full.last(), all.last());
@@ -428,14 +428,7 @@ fn disconnect_does_not_stop_the_turn_and_last_event_id_resumes_exactly() {
     assert!(host.stop().success());
     let host = TestHost::start(&user_data_path);
     let mid = all[9].id.clone().unwrap();
-    let replay = SseReader::open(
-        &host,
-        "GET",
-        &format!("/sessions/{session}/stream"),
-        None,
-        &[("Last-Event-ID", &mid)],
-    )
-    .rest();
+    let replay = stream_of(&host, &session, Some(&mid)).rest();
     assert_eq!(text_of(&replay), text_of(&all[10..]));
     assert_eq!(replay.last(), all.last());
     drop(host);
@@ -505,13 +498,7 @@ fn a_reader_behind_gets_consecutive_deltas_merged_and_one_at_pace_each_at_once()
     }
     assert_eq!(text_of(&seen), whole);
     let last_id = seen.last().unwrap().id.clone().unwrap();
-    let mut late = SseReader::open(
-        &world.host,
-        "GET",
-        &format!("/sessions/{session}/stream"),
-        None,
-        &[],
-    );
+    let mut late = stream_of(&world.host, &session, None);
     let replayed = late.next_frames(4);
     assert_eq!(
         kinds(&replayed),
@@ -522,12 +509,10 @@ fn a_reader_behind_gets_consecutive_deltas_merged_and_one_at_pace_each_at_once()
     // Resuming from inside the burst: exactly the rest, merged.
     let mid = seen.iter().position(|f| f.kind() == "text-delta").unwrap();
     let before = text_of(&seen[..=mid]);
-    let mut resumed = SseReader::open(
+    let mut resumed = stream_of(
         &world.host,
-        "GET",
-        &format!("/sessions/{session}/stream"),
-        None,
-        &[("Last-Event-ID", seen[mid].id.as_deref().unwrap())],
+        &session,
+        Some(seen[mid].id.as_deref().unwrap()),
     );
     let rest = resumed.next_frames(1);
     if before.len() < whole.len() {
@@ -538,14 +523,7 @@ fn a_reader_behind_gets_consecutive_deltas_merged_and_one_at_pace_each_at_once()
     drop((late, resumed));
 
     // The finished turn replays from the stored log in a few frames.
-    let stored = SseReader::open(
-        &world.host,
-        "GET",
-        &format!("/sessions/{session}/stream"),
-        None,
-        &[],
-    )
-    .rest();
+    let stored = stream_of(&world.host, &session, None).rest();
     assert_eq!(text_of(&stored), whole);
     assert_eq!(deltas_of(&stored).len(), 1, "{:?}", kinds(&stored));
     assert_eq!(stored.last().unwrap().kind(), "[DONE]");
@@ -974,14 +952,7 @@ fn a_host_crash_mid_turn_keeps_the_user_message_and_ends_the_replay_honestly() {
     );
     assert_eq!(messages[0]["metadata"]["status"], "complete");
     assert_eq!(messages[1]["metadata"]["status"], "interrupted");
-    let replay = SseReader::open(
-        &host,
-        "GET",
-        &format!("/sessions/{session}/stream"),
-        None,
-        &[],
-    )
-    .rest();
+    let replay = stream_of(&host, &session, None).rest();
     assert_eq!(
         &replay[..seen.len()],
         &seen[..],
