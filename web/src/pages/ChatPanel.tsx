@@ -1,5 +1,5 @@
 import { useChat } from '@ai-sdk/react';
-import type { ChatTransport, UIMessage } from 'ai';
+import type { UIMessage } from 'ai';
 import { memo, startTransition, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useStickToBottom } from 'use-stick-to-bottom';
 import { useChangesFollowSession } from '../changes/hooks';
@@ -8,14 +8,12 @@ import { warmHighlighting } from '../chat/highlight-worker';
 import { loadMarkdown } from '../chat/Markdown';
 import { messageText } from '../chat/MessageActions';
 import { withAlwaysAllow } from '../chat/policy';
-import { StreamChat } from '../chat/stream-chat';
 import { ErrorLine, ProviderDownBanner } from '../components/Banners';
 import { ChatMessage } from '../components/ChatMessage';
 import { isHostError } from '../desktop/errors';
 import type { TurnContext } from '../desktop/types';
 import { useDesktop, useQuery } from '../desktop-context';
 import { errorText, whenIdle } from '../hooks';
-import type { QueryCache } from '../queries';
 
 /** A message re-renders only when its own props change: while an answer
  * streams, the messages before it are left alone. */
@@ -24,7 +22,7 @@ const ChatMessageMemo = memo(ChatMessage);
 /** How often a streaming answer updates the page at most (ms): the AI SDK
  * applies every delta to its state but tells React once per interval, so a
  * fast stream costs one render (and one markdown parse) per interval, not
- * one per delta. What arrives before a pause shows at once (StreamChat). */
+ * one per delta. */
 const STREAM_THROTTLE_MS = 50;
 
 /** When a conversation opens with more messages than this, each of them
@@ -220,25 +218,6 @@ export function ChatPanel({ sessionId, onSettings, onTurnEnd, context }: ChatPro
   );
 }
 
-/** The session's chat; at a turn's end, what the turn changed is final
- * (its changes are read again) and `latest.onTurnEnd` is told. */
-function streamChat(
-  sessionId: string,
-  initial: UIMessage[],
-  transport: ChatTransport<UIMessage>,
-  latest: { readonly current: { queries: QueryCache; onTurnEnd?: () => void } },
-): StreamChat<UIMessage> {
-  return new StreamChat<UIMessage>({
-    id: sessionId,
-    messages: initial,
-    transport,
-    onFinish: () => {
-      latest.current.queries.invalidate(['changes', sessionId]);
-      latest.current.onTurnEnd?.();
-    },
-  });
-}
-
 function Chat({
   sessionId,
   initial,
@@ -251,20 +230,16 @@ function Chat({
   // The session's workspace: its policy is what "Always allow" writes.
   const { data: session } = useQuery(['session', sessionId], (a) => a.sessions.get(sessionId));
   const workspaceId = session?.workspace_id ?? null;
-  // The chat is made here (once: this component is keyed by the session)
-  // for its throttle (stream-chat.ts); at a turn's end it reads the latest
-  // props.
-  const latest = useRef({ queries, onTurnEnd });
-  useLayoutEffect(() => {
-    latest.current = { queries, onTurnEnd };
-  });
-  // (streamChat keeps the ref for its onFinish; nothing reads it during
-  // render, which the rule cannot see through the call.)
-  // eslint-disable-next-line react-hooks/refs
-  const [chat] = useState(() => streamChat(sessionId, initial, transport, latest));
   const { messages, sendMessage, regenerate, status, error, stop, resumeStream, clearError } = useChat({
-    chat,
+    id: sessionId,
+    messages: initial,
+    transport,
     experimental_throttle: STREAM_THROTTLE_MS,
+    onFinish: () => {
+      // What the turn changed is final now.
+      queries.invalidate(['changes', sessionId]);
+      onTurnEnd?.();
+    },
   });
   useChangesFollowSession(sessionId);
   const [input, setInput] = useState('');
