@@ -20,8 +20,9 @@ use serde::Deserialize;
 use super::chunk::UiChunk;
 use super::run::Frame;
 
-/// The most delta text one merged frame carries, so that no single frame
-/// of a long answer is much longer than a network read.
+/// The most delta text a run is joined up to (a single longer delta stays
+/// as it came): a reader parses a frame at once, so one frame of a long
+/// answer stays a small piece of work.
 const MERGED_MAX: usize = 32 * 1024;
 
 /// The delta chunks, as chunk.rs writes them (the type tag first).

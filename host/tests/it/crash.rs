@@ -219,26 +219,29 @@ fn id_of(response: Option<Response>, field: &str) -> Option<String> {
     response.json()[field].as_str().map(str::to_owned)
 }
 
-/// The sequence numbers of `turn`'s stored chunks, in order.
-fn logged_seqs(db: &Path, turn: &str) -> Vec<u64> {
+/// `turn`'s stored chunks, (seq, body), in order.
+fn logged_chunks(db: &Path, turn: &str) -> Vec<(u64, String)> {
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
     let mut stmt = conn
-        .prepare("SELECT seq FROM chunks WHERE turn_id = ?1 ORDER BY seq")
+        .prepare("SELECT seq, body FROM chunks WHERE turn_id = ?1 ORDER BY seq")
         .unwrap();
-    let seqs = stmt
-        .query_map([turn], |row| row.get::<_, i64>(0))
+    let chunks = stmt
+        .query_map([turn], |row| {
+            Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
+        })
         .unwrap()
-        .map(|seq| seq.unwrap() as u64)
+        .map(Result::unwrap)
         .collect();
-    seqs
+    chunks
 }
 
 /// Replays the latest turn of `session` and checks the stream is whole: 200,
-/// its chunk log numbered `1..n` without gaps, the replay's ids rising to
-/// its end, `start` first, `[DONE]` last, and a resume from the middle
-/// returns exactly the rest.
+/// its chunk log numbered `1..n` without gaps, the replay that log (its
+/// chunks, deltas merged: the same text) up to its last number, `start`
+/// first, `[DONE]` last, and a resume from the middle returns exactly the
+/// rest.
 fn check_replay(host: &TestHost, session: &str) -> Vec<SseFrame> {
     let path = format!("/sessions/{session}/stream");
     let reader = SseReader::open(host, "GET", &path, None, &[]);
@@ -260,11 +263,13 @@ fn check_replay(host: &TestHost, session: &str) -> Vec<SseFrame> {
         .and_then(|id| id.rsplit_once(':'))
         .map(|(turn, _)| turn.to_owned())
         .unwrap_or_else(|| panic!("{session}: frame without id"));
-    // The log itself is numbered 1..n without a gap; the replay's ids rise
-    // (a run of deltas is one frame with the run's last number).
-    let logged = logged_seqs(&host.user_data.join("sessions.db"), &turn);
-    let whole: Vec<u64> = (1..=logged.len() as u64).collect();
-    assert_eq!(logged, whole, "{session}: gap in the chunk log");
+    // The log itself is numbered 1..n without a gap.
+    let log = logged_chunks(&host.user_data.join("sessions.db"), &turn);
+    let numbers: Vec<u64> = log.iter().map(|(seq, _)| *seq).collect();
+    let whole: Vec<u64> = (1..=log.len() as u64).collect();
+    assert_eq!(numbers, whole, "{session}: gap in the chunk log");
+    // The replay is that log, its runs of deltas merged (each frame with
+    // its run's last number), then any ending the host adds after it.
     let seqs: Vec<u64> = frames
         .iter()
         .map(|f| {
@@ -281,17 +286,43 @@ fn check_replay(host: &TestHost, session: &str) -> Vec<SseFrame> {
         seqs.windows(2).all(|w| w[0] < w[1]),
         "{session}: ids out of order or twice: {seqs:?} {kinds:?}"
     );
-    if let Some(&last) = logged.last() {
-        let persisted_last = if nothing_persisted {
-            0
-        } else {
-            seqs[seqs.len() - 1]
-        };
-        assert!(
-            persisted_last >= last,
+    let from_log = seqs
+        .iter()
+        .take_while(|&&seq| seq <= log.len() as u64)
+        .count();
+    if !log.is_empty() {
+        assert!(from_log > 0, "{session}: nothing of the log replayed");
+        assert_eq!(
+            seqs[from_log - 1],
+            log.len() as u64,
             "{session}: the replay stops before the log ends"
         );
     }
+    let delta_text = |data: &str| -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(data).ok()?;
+        (v["type"] == "text-delta").then(|| v["delta"].as_str().unwrap().to_owned())
+    };
+    for (frame, seq) in frames[..from_log].iter().zip(&seqs) {
+        if !frame.kind().ends_with("-delta") {
+            assert_eq!(
+                frame.data,
+                log[*seq as usize - 1].1,
+                "{session}: chunk {seq}"
+            );
+        }
+    }
+    let replayed: String = frames[..from_log]
+        .iter()
+        .filter_map(|f| delta_text(&f.data))
+        .collect();
+    let logged: String = log
+        .iter()
+        .filter_map(|(_, data)| delta_text(data))
+        .collect();
+    assert_eq!(
+        replayed, logged,
+        "{session}: the replay's text is not the log's"
+    );
     // Resume after a frame of the persisted log. (The ending added to an
     // interrupted turn is numbered after the reader's cursor, so a resume
     // from inside it is not compared.)

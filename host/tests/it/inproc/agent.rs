@@ -32,9 +32,10 @@ fn kind(data: &str) -> String {
         .unwrap_or_else(|_| data.to_owned())
 }
 
-/// `frames` as a reader behind them gets them: each run of text or
-/// tool-input deltas of one block or call joined into one frame with the
-/// run's last id (the host's wire format, field for field).
+/// `frames` as a reader behind them gets them: each run of text,
+/// reasoning or tool-input deltas of one block or call joined into one
+/// frame with the run's last id (the host's wire format, field for field;
+/// without the host's 32 KiB bound, which these answers do not reach).
 fn merged(frames: &[(String, String)]) -> Vec<(String, String)> {
     // (id, data, and for a delta: its kind, block and text so far)
     type Delta = (String, String, String);
@@ -43,6 +44,7 @@ fn merged(frames: &[(String, String)]) -> Vec<(String, String)> {
         let v: Value = serde_json::from_str(data).unwrap_or(Value::Null);
         let delta = match v["type"].as_str() {
             Some("text-delta") => Some(("text-delta", "id", "delta")),
+            Some("reasoning-delta") => Some(("reasoning-delta", "id", "delta")),
             Some("tool-input-delta") => Some(("tool-input-delta", "toolCallId", "inputTextDelta")),
             _ => None,
         };
@@ -68,7 +70,7 @@ fn merged(frames: &[(String, String)]) -> Vec<(String, String)> {
         .map(|(id, data, delta)| match delta {
             None => (id, data),
             Some((kind, block, text)) => {
-                let key = if kind == "text-delta" {
+                let key = if kind != "tool-input-delta" {
                     ("id", "delta")
                 } else {
                     ("toolCallId", "inputTextDelta")
