@@ -558,6 +558,14 @@ pub fn append_chunks(conn: &mut Connection, turn_id: &str, chunks: &[(u64, Strin
     Ok(())
 }
 
+/// The number of a turn's last stored chunk (0 for none).
+pub fn last_chunk_seq(conn: &Connection, turn_id: &str) -> Result<u64> {
+    let seq: Option<i64> = conn
+        .prepare_cached("SELECT MAX(seq) FROM chunks WHERE turn_id = ?1")?
+        .query_row(params![turn_id], |r| r.get(0))?;
+    Ok(seq.map_or(0, |s| s as u64))
+}
+
 /// The chunks of a turn with `seq > after`, in order.
 pub fn chunks_after(conn: &Connection, turn_id: &str, after: u64) -> Result<Vec<(u64, String)>> {
     let mut stmt = conn.prepare_cached(

@@ -783,14 +783,22 @@ impl Agent {
             };
             let mut frames = sessions::chunks_after(&conn, &turn.id, cursor)?;
             // A turn the host died in has no ending in its log; give readers
-            // an honest one (not persisted) instead of a stream that just stops.
+            // an honest one (not persisted) instead of a stream that just
+            // stops, numbered after the log, and only what is after the
+            // reader's cursor (which may be inside that ending).
             if turn.status == "interrupted" && frames.last().is_none_or(|f| f.1 != chunk::DONE) {
-                let last = frames.last().map_or(cursor, |f| f.0);
+                let end = match frames.last() {
+                    Some(f) => f.0,
+                    None => sessions::last_chunk_seq(&conn, &turn.id)?,
+                };
                 let error = chunk::UiChunk::Error {
                     error_text: "the host stopped while this turn was running".to_owned(),
                 };
-                frames.push((last + 1, error.to_json()));
-                frames.push((last + 2, chunk::DONE.to_owned()));
+                let ending = [
+                    (end + 1, error.to_json()),
+                    (end + 2, chunk::DONE.to_owned()),
+                ];
+                frames.extend(ending.into_iter().filter(|(seq, _)| *seq > cursor));
             }
             Ok::<_, AgentError>((turn.id, frames))
         })

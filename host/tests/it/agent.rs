@@ -957,6 +957,12 @@ fn a_host_crash_mid_turn_keeps_the_user_message_and_ends_the_replay_honestly() {
     );
     let k = kinds(&replay);
     assert_eq!(&k[k.len() - 2..], ["error", "[DONE]"], "{k:?}");
+    // A reader that saw the added ending resumes after it: not a second one.
+    let (error, done) = (&replay[k.len() - 2], &replay[k.len() - 1]);
+    let after_error = stream_of(&host, &session, error.id.as_deref()).rest();
+    assert_eq!(after_error, std::slice::from_ref(done));
+    let after_done = stream_of(&host, &session, done.id.as_deref()).rest();
+    assert_eq!(after_done, []);
     drop(host);
     provider.shutdown();
     drop(dir);
