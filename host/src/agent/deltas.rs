@@ -104,18 +104,18 @@ impl Delta {
     }
 }
 
-/// A run being merged: its first frame as it was, and the merged delta
-/// once a second frame joined.
+/// A run being merged: its first frame as it was, its delta with the text
+/// of every frame up to `last_seq` joined.
 struct Run {
     first: Frame,
     delta: Delta,
     last_seq: u64,
-    merged: bool,
 }
 
 impl Run {
+    /// The first frame itself when no other joined it.
     fn into_frame(self) -> Frame {
-        if !self.merged {
+        if self.last_seq == self.first.0 {
             return self.first;
         }
         (self.last_seq, self.delta.into_chunk().to_json().into())
@@ -142,7 +142,6 @@ pub(super) fn merge_deltas(frames: Vec<Frame>) -> Vec<Frame> {
             // stand for every frame up to its number).
             if seq == open.last_seq + 1 && open.delta.absorb(&delta) {
                 open.last_seq = seq;
-                open.merged = true;
                 continue;
             }
         }
@@ -151,7 +150,6 @@ pub(super) fn merge_deltas(frames: Vec<Frame>) -> Vec<Frame> {
             first: (seq, data),
             delta,
             last_seq: seq,
-            merged: false,
         });
     }
     out.extend(run.map(Run::into_frame));
