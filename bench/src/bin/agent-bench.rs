@@ -75,11 +75,22 @@ struct StreamStats {
     latencies_us: Vec<f64>,
 }
 
-/// Each clock stamp in a delta's text (the host merges the deltas a slow
-/// reader has not read yet, so one delta may carry several).
+/// The text of a host frame's data when it is a `text-delta` chunk.
+fn text_delta(data: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(data).ok()?;
+    (v["type"] == "text-delta").then(|| v["delta"].as_str().unwrap_or("").to_owned())
+}
+
+/// The provider deltas a host delta carries: one clock stamp each (the
+/// host merges the deltas a slow reader has not read yet into one).
+fn stamps(text: &str) -> impl Iterator<Item = &str> {
+    text.split_whitespace()
+}
+
+/// Each clock stamp in a delta's text.
 fn record(text: &str, stats: &mut StreamStats) {
     let now = clock_ns();
-    for stamp in text.split_whitespace() {
+    for stamp in stamps(text) {
         if let Ok(sent) = stamp.parse::<u64>() {
             stats
                 .latencies_us
@@ -132,10 +143,8 @@ async fn through_host(host: &ApiHost, session: &str) -> Result<StreamStats> {
     read_sse(response, |data| {
         if data == "[DONE]" {
             done = true;
-        } else if let Ok(v) = serde_json::from_str::<Value>(data) {
-            if v["type"] == "text-delta" {
-                record(v["delta"].as_str().unwrap_or(""), &mut stats);
-            }
+        } else if let Some(text) = text_delta(data) {
+            record(&text, &mut stats);
         }
     })
     .await?;
@@ -155,18 +164,14 @@ async fn replay(host: &ApiHost, session: &str) -> Result<(usize, usize, usize, D
         .req(reqwest::Method::GET, &format!("/sessions/{session}/stream"))
         .send()
         .await?;
-    let (mut frames, mut bytes, mut stamps) = (0, 0, 0);
+    let (mut frames, mut bytes, mut stamps_read) = (0, 0, 0);
     read_sse(response, |data| {
         frames += 1;
         bytes += data.len();
-        if let Ok(v) = serde_json::from_str::<Value>(data) {
-            if v["type"] == "text-delta" {
-                stamps += v["delta"].as_str().unwrap_or("").split_whitespace().count();
-            }
-        }
+        stamps_read += text_delta(data).map_or(0, |text| stamps(&text).count());
     })
     .await?;
-    Ok((frames, bytes, stamps, started.elapsed()))
+    Ok((frames, bytes, stamps_read, started.elapsed()))
 }
 
 fn percentile(values: &mut [f64], q: f64) -> f64 {
@@ -235,9 +240,9 @@ async fn main() -> Result<()> {
     // deltas merged into few frames (host/src/agent/deltas.rs).
     let mut replays = Vec::new();
     for _ in 0..3 {
-        let (frames, bytes, stamps, elapsed) = replay(&host, &last_session).await?;
-        if stamps != DELTAS {
-            return Err(format!("the replay carried {stamps} of {DELTAS} deltas").into());
+        let (frames, bytes, carried, elapsed) = replay(&host, &last_session).await?;
+        if carried != DELTAS {
+            return Err(format!("the replay carried {carried} of {DELTAS} deltas").into());
         }
         println!(
             "replay of a finished {DELTAS}-delta turn: {frames} frames, {:.1} KiB of data, read in {:.1} ms",
@@ -305,11 +310,8 @@ async fn main() -> Result<()> {
             read_sse(response, |data| {
                 if data == "[DONE]" {
                     done = true;
-                } else if let Ok(v) = serde_json::from_str::<Value>(data) {
-                    if v["type"] == "text-delta" {
-                        // One stamp per provider delta, merged or not.
-                        deltas += v["delta"].as_str().unwrap_or("").split_whitespace().count();
-                    }
+                } else if let Some(text) = text_delta(data) {
+                    deltas += stamps(&text).count();
                 }
             })
             .await?;
