@@ -18,8 +18,10 @@
 //         rendered and interactive (definitions in docs/benchmarks.md,
 //         "Renderer").
 // stream: one answer of `deltas` text deltas; main-thread long tasks (Long
-//         Tasks API, > 50 ms) while it streams, and the delay from the last
-//         delta reaching the page's socket to the DOM showing it.
+//         Tasks API, > 50 ms) while it streams, the delay from the last
+//         delta reaching the page's socket to the DOM showing it, and the
+//         longest any network read of deltas waited for the DOM's next
+//         change.
 //
 // The last stdout line is JSON with every sample.
 
@@ -190,12 +192,13 @@ function armKeyProbe() {
 
 /** Before Send: long tasks and the moment the DOM first holds `marker`. */
 function installStreamProbe({ marker }) {
-  const b = (window.__bench = { longtasks: [], caught: null, caughtFrame: null, frames: [] });
+  const b = (window.__bench = { longtasks: [], caught: null, caughtFrame: null, frames: [], updates: [] });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) b.longtasks.push([e.startTime, e.duration]);
   }).observe({ type: 'longtask' });
   const has = (n) => (n.nodeType === Node.TEXT_NODE ? n.data : n.textContent ?? '').includes(marker);
   const mo = new MutationObserver((muts) => {
+    b.updates.push(performance.now());
     for (const m of muts) {
       if (m.type === 'characterData' ? has(m.target) : [...m.addedNodes].some(has)) {
         b.caught = performance.now();
@@ -506,12 +509,24 @@ async function streamLongAnswer(world, proxy, mode, run) {
       if (armed.at === null) throw new Error('the proxy never saw the marker');
       const arrived = armed.at + clock.offset;
       const tasks = taskStats(longtasks, sentAt);
+      // The longest a delta waited to be shown: from a network read with
+      // deltas reaching the page to the chat's next change (a lower bound:
+      // that change may show only earlier deltas). Unlike the catch-up it
+      // covers the whole answer: a page that shows nothing until a fast
+      // stream ends has a short catch-up and a long wait.
+      const updates = [...b.updates, b.caught];
+      const stale = armed.deltas.reduce((m, at) => {
+        const t = at + clock.offset;
+        const shown = updates.find((u) => u >= t) ?? b.caught;
+        return Math.max(m, shown - t);
+      }, 0);
       sample = {
         longTasks: tasks.count,
         longestTask: tasks.longest,
         blocking: tasks.blocking,
         caughtUp: b.caught - arrived,
         caughtUpFrame: b.caughtFrame - arrived,
+        stale,
         streamMs: b.turn ? arrived - b.turn[0] : null,
         clockRtt: clock.rtt,
         longestFrameGap: Math.max(...b.frames),
@@ -521,6 +536,7 @@ async function streamLongAnswer(world, proxy, mode, run) {
       log(
         `  stream ${mode} ${run + 1}/${RUNS}: long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
           `blocking ${fmt(sample.blocking)} ms; last delta → DOM ${fmt(sample.caughtUp)} ms (→ next frame ${fmt(sample.caughtUpFrame)}); ` +
+          `longest wait for a delta ${fmt(sample.stale)} ms; ` +
           `request → last delta ${fmt(sample.streamMs)} ms; longest frame gap ${fmt(sample.longestFrameGap)} ms; clock ±${fmt(clock.rtt / 2)} ms\n` +
           `    CPU until caught up (ms): ${fmtCpu(cpu)}`,
       );
@@ -600,7 +616,7 @@ test('chat benchmark (prints figures)', async () => {
       for (const mode of ['cold', 'warm']) {
         out.stream[mode] = {
           summary: summarise(`stream a ${DELTAS}-delta answer, ${mode}`, samples[mode], [
-            'longTasks', 'longestTask', 'blocking', 'caughtUp', 'caughtUpFrame', 'streamMs', 'longestFrameGap',
+            'longTasks', 'longestTask', 'blocking', 'caughtUp', 'caughtUpFrame', 'stale', 'streamMs', 'longestFrameGap',
           ]),
           samples: samples[mode],
         };

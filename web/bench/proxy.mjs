@@ -11,7 +11,8 @@ import { within } from '../e2e/world.mjs';
 
 /** Proxies to `target` (`http://127.0.0.1:port`). `watch(marker)` arms a
  * one-shot stamp (`performance.now()` here) of the first response chunk
- * whose text (with the previous chunk's tail) holds `marker`. */
+ * whose text (with the previous chunk's tail) holds `marker` (`at`), and
+ * of each chunk until then that holds a text delta (`deltas`). */
 export async function startProxy(target) {
   const { host: targetHost } = new URL(target);
   let armed = null;
@@ -23,6 +24,7 @@ export async function startProxy(target) {
       upRes.on('data', (chunk) => {
         if (armed && !armed.at) {
           const text = tail + chunk.toString('latin1');
+          if (text.includes('"text-delta"')) armed.deltas.push(performance.now());
           if (text.includes(armed.marker)) armed.at = performance.now();
           tail = text.slice(-armed.marker.length);
         }
@@ -41,7 +43,7 @@ export async function startProxy(target) {
   return {
     base: `http://127.0.0.1:${port}`,
     watch(marker) {
-      armed = { marker, at: null };
+      armed = { marker, at: null, deltas: [] };
       return armed;
     },
     stop: () =>

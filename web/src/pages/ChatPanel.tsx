@@ -19,11 +19,16 @@ import { errorText, whenIdle } from '../hooks';
  * streams, the messages before it are left alone. */
 const ChatMessageMemo = memo(ChatMessage);
 
-/** How often a streaming answer updates the page at most (ms): the AI SDK
- * applies every delta to its state but tells React once per interval, so a
- * fast stream costs one render (and one markdown parse) per interval, not
- * one per delta. */
-const STREAM_THROTTLE_MS = 50;
+/** How often a streaming answer updates the page at most (ms), about once
+ * a frame: the AI SDK applies every delta to its state but tells React
+ * once per interval, so a fast stream costs one render (and one markdown
+ * parse) per interval, not one per delta. Against 50 ms, the last delta
+ * of a fast stream waits less for the throttle's next tick (catch-up
+ * medians ~65–85 ms instead of ~100–110), and a model's delta shows in a
+ * few milliseconds instead of up to 50; at a model's pace each delta
+ * renders, ~30% more of the renderer's CPU while it streams
+ * (docs/benchmarks.md, "A throttle of a frame"). */
+const STREAM_THROTTLE_MS = 16;
 
 /** When a conversation opens with more messages than this, each of them
  * but its newest (FULL_AT_OPEN_CHARS, below) is rendered in full (markdown,
