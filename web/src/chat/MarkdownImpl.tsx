@@ -62,6 +62,18 @@ function Link({ href, children }: { href?: string; children?: ReactNode }) {
   );
 }
 
+/** A picture, drawn: an emoji would be a missing-glyph box where no emoji
+ * font is installed (a minimal Debian). */
+function PictureIcon() {
+  return (
+    <svg className="md-image-icon" viewBox="0 0 16 16" width="1em" height="1em" aria-hidden="true" focusable="false">
+      <rect x="1.5" y="2.5" width="13" height="11" rx="1.5" fill="none" stroke="currentColor" />
+      <circle cx="5.5" cy="6" r="1.25" fill="currentColor" />
+      <path d="M2 12.5l4-4 3 3 2-2 3.5 3.5" fill="none" stroke="currentColor" strokeLinejoin="round" />
+    </svg>
+  );
+}
+
 function ImagePlaceholder({ src, alt }: { src?: string | Blob; alt?: string }) {
   const open = useOpenExternal();
   const url = typeof src === 'string' ? src : '';
@@ -69,7 +81,9 @@ function ImagePlaceholder({ src, alt }: { src?: string | Blob; alt?: string }) {
   // Remote images are not loaded (no fetch without the user's action).
   return (
     <span className="md-image" role="img" aria-label={`Image not loaded: ${alt || url}`}>
-      <span className="md-image-alt">{alt ? `🖼 ${alt}` : '🖼 image'}</span>{' '}
+      <span className="md-image-alt">
+        <PictureIcon /> {alt || 'image'}
+      </span>{' '}
       <span className="md-image-url">{url}</span>
       {safe && (
         <button type="button" className="link" onClick={() => open(safe)}>
