@@ -248,6 +248,8 @@ for (const scheme of ['light', 'dark']) {
         const folder = join(world.dir, 'project');
         mkdirSync(folder);
         writeFileSync(join(folder, 'notes.md'), '# Notes\n\nSome text.\n');
+        mkdirSync(join(folder, 'src'));
+        writeFileSync(join(folder, 'src', 'main.rs'), 'fn main() {}\n');
         await world.host.api('POST', '/workspaces', { path: folder });
         await world.host.api('POST', '/documents', { path: join(folder, 'notes.md') });
         const s = await world.host.api('POST', '/sessions', { title: 'Plan the release' });
@@ -276,6 +278,24 @@ for (const scheme of ['light', 'dark']) {
           await page.getByLabel('Model', { exact: true }).waitFor();
           await page.locator('.usage').getByText(/tokens/).waitFor();
           await checkScreen(page, `session-${scheme}`);
+        });
+      });
+
+      test(`work: a workspace's files, folders first and drawn with an icon (${scheme})`, async () => {
+        await withPage(world, opts('work'), async ({ page }) => {
+          await page.getByRole('button', { name: 'Work', exact: true }).click();
+          await page.locator('.list').getByRole('button', { name: 'project', exact: true }).click();
+          const tree = page.locator('.tree');
+          await tree.getByRole('button', { name: 'notes.md' }).waitFor();
+          // The folder's icon is an SVG, not an emoji (a missing-glyph box
+          // where no emoji font is installed, as on this machine).
+          const folder = tree.getByRole('button', { name: 'src', exact: true });
+          assert.equal(await folder.locator('svg.icon').count(), 1, 'the folder is drawn with its icon');
+          assert.doesNotMatch(await folder.innerText(), /\p{Extended_Pictographic}/u);
+          assert.deepEqual((await tree.locator('li').allInnerTexts()).map((t) => t.trim()), ['src', 'notes.md'], 'folders are listed first');
+          await checkScreen(page, `work-${scheme}`);
+          await folder.click();
+          await tree.getByRole('button', { name: 'main.rs' }).waitFor();
         });
       });
 

@@ -134,7 +134,7 @@ describe('markdown', () => {
     expect(ph.textContent).toContain('a cat');
     expect(ph.textContent).toContain('https://tracker.example/cat.png');
     // The picture is drawn, not an emoji (a box where no emoji font is).
-    expect(ph.querySelector('svg.md-image-icon[aria-hidden="true"]')).not.toBeNull();
+    expect(ph.querySelector('svg.icon[aria-hidden="true"]')).not.toBeNull();
     expect(ph.textContent).not.toMatch(/\p{Extended_Pictographic}/u);
     act(() => (ph.querySelector('button') as HTMLButtonElement).click());
     expect(open).toHaveBeenCalledWith('https://tracker.example/cat.png');

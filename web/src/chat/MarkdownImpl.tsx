@@ -14,6 +14,7 @@ import { createWorkerBlock, remarkHtmlAsText } from './blocks';
 import { createWorkerCodePlugin } from './highlight';
 import { parseMarkdownBlock } from './markdown-parse';
 import { safeExternalUrl, useOpenExternal } from './links';
+import { PictureIcon } from '../components/Icons';
 
 // Model output is untrusted (a prompt-injected model writes what a web page
 // told it to). Raw HTML never becomes elements: remark's `html` nodes are
@@ -59,18 +60,6 @@ function Link({ href, children }: { href?: string; children?: ReactNode }) {
     >
       {children}
     </a>
-  );
-}
-
-/** A picture, drawn: an emoji would be a missing-glyph box where no emoji
- * font is installed (a minimal Debian). */
-function PictureIcon() {
-  return (
-    <svg className="md-image-icon" viewBox="0 0 16 16" width="1em" height="1em" aria-hidden="true" focusable="false">
-      <rect x="1.5" y="2.5" width="13" height="11" rx="1.5" fill="none" stroke="currentColor" />
-      <circle cx="5.5" cy="6" r="1.25" fill="currentColor" />
-      <path d="M2 12.5l4-4 3 3 2-2 3.5 3.5" fill="none" stroke="currentColor" strokeLinejoin="round" />
-    </svg>
   );
 }
 

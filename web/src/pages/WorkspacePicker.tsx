@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { ErrorLine } from '../components/Banners';
+import { FolderIcon } from '../components/Icons';
 import { PathOpener } from '../components/PathOpener';
 import type { Workspace } from '../desktop/types';
 import { useDesktop, useQuery } from '../desktop-context';
@@ -92,7 +93,7 @@ export function WorkspacePicker({
           </div>
           <ErrorLine error={tree.error} />
           <ul className="list">
-            {tree.data?.entries.map((e) => {
+            {foldersFirst(tree.data?.entries ?? []).map((e) => {
               const rel = dir ? `${dir}/${e.name}` : e.name;
               return (
                 <li key={e.name}>
@@ -101,7 +102,11 @@ export function WorkspacePicker({
                     className="link"
                     onClick={() => (e.kind === 'dir' ? setDir(rel) : onOpenFile(`${selected.path}/${rel}`))}
                   >
-                    {e.kind === 'dir' ? '📁 ' : ''}
+                    {e.kind === 'dir' && (
+                      <>
+                        <FolderIcon />{' '}
+                      </>
+                    )}
                     {e.name}
                   </button>
                 </li>
@@ -113,4 +118,10 @@ export function WorkspacePicker({
       )}
     </section>
   );
+}
+
+/** Folders before files, as file managers list them; each group keeps the
+ * host's order (by name). */
+function foldersFirst<T extends { kind: string }>(entries: T[]): T[] {
+  return [...entries].sort((a, b) => Number(b.kind === 'dir') - Number(a.kind === 'dir'));
 }
