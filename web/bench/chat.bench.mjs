@@ -41,6 +41,9 @@ const { values: opts } = parseArgs({
     deltas: { type: 'string', default: '10000' },
     // Deltas per second for the stream (0: as fast as the provider writes).
     rate: { type: 'string', default: '0' },
+    // Every paragraph and code block of the streamed answer the same (the
+    // renderer parses and highlights it once), instead of each its own.
+    repeated: { type: 'boolean', default: false },
     part: { type: 'string', default: 'all' },
     quiet: { type: 'string', default: '1000' },
     profile: { type: 'boolean', default: false },
@@ -83,7 +86,7 @@ const PROVIDER = opts.provider
     : PROVIDER_BIN;
 useBrowser({ artifacts: ARTIFACTS, hostBin: HOST, providerBin: PROVIDER });
 
-const out = { date: new Date().toISOString(), runs: RUNS, turns: TURNS, deltas: DELTAS, rate: RATE, quietMs: QUIET_MS };
+const out = { date: new Date().toISOString(), runs: RUNS, turns: TURNS, deltas: DELTAS, rate: RATE, repeated: opts.repeated, quietMs: QUIET_MS };
 const log = (...a) => console.log(...a);
 
 // ---------------------------------------------------------------------------
@@ -563,7 +566,7 @@ function summarise(name, samples, keys) {
 // up in a root `before` hook, and a test is what runs after those hooks
 // (root hooks run concurrently with each other). It prints, never asserts.
 test('chat benchmark (prints figures)', async () => {
-  const reply = deltaReply(DELTAS, MARKER, PAUSE_MS, RATE);
+  const reply = deltaReply(DELTAS, MARKER, PAUSE_MS, RATE, !opts.repeated);
   if (deltaCount(reply) !== DELTAS) throw new Error(`the stream reply has ${deltaCount(reply)} deltas, not ${DELTAS}`);
   const doOpen = PART === 'all' || PART === 'open';
   const doStream = PART === 'all' || PART === 'stream';

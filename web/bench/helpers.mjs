@@ -116,8 +116,13 @@ export function textReply(text, pieces = 8) {
  * delta, followed by a pause of `pauseMs` before the finish. Stays under
  * the renderer's 60,000-character markdown limit for 10,000 deltas. `rate`
  * (deltas per second, on average) paces it; 0 sends as fast as possible.
+ * `distinct`: each paragraph's word and each code block's lines carry the
+ * paragraph's number ("w12 w12 …", `const v0 = f(12);`), so that no block
+ * repeats another, as in a real answer (the renderer caches a block's parse
+ * and highlighting by its text: repeated blocks cost one parse); otherwise
+ * every paragraph is "word word …" and every code block the same.
  */
-export function deltaReply(count, marker, pauseMs, rate = 0) {
+export function deltaReply(count, marker, pauseMs, rate = 0, distinct = false) {
   const events = [];
   let left = count - 1;
   let paragraph = 0;
@@ -141,12 +146,12 @@ export function deltaReply(count, marker, pauseMs, rate = 0) {
   while (left > 0) {
     if (paragraph % 5 === 4 && left > 12) {
       push({ kind: 'text', text: '\n\n```ts\n' }, 1);
-      for (let i = 0; i < 8; i++) push({ kind: 'text', text: `const v${i} = f(${i});\n` }, 1);
+      for (let i = 0; i < 8; i++) push({ kind: 'text', text: `const v${i} = f(${distinct ? paragraph : i});\n` }, 1);
       push({ kind: 'text', text: '```\n\n' }, 1);
       pace();
     } else {
       const words = Math.min(40, left - 1);
-      if (words > 0) push({ kind: 'deltas', count: words, text: 'word ' }, words);
+      if (words > 0) push({ kind: 'deltas', count: words, text: distinct ? `w${paragraph} ` : 'word ' }, words);
       if (left > 0) push({ kind: 'text', text: '\n\n' }, 1);
       pace();
     }

@@ -1,4 +1,4 @@
-import { useDeferredValue, useState, type ReactNode } from 'react';
+import { startTransition, useEffect, useState, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import {
   defaultRehypePlugins,
@@ -190,7 +190,17 @@ export default function MarkdownImpl({ text, streaming }: { text: string; stream
   // blocks in a transition, which yields every few milliseconds, instead of
   // in the store update that brought the deltas, which does not. (Its first
   // render is empty, not the text so far: a resumed answer mounts at once.)
-  const deferred = useDeferredValue(text, '');
+  // A transition, not `useDeferredValue`: while a fast answer streams, the
+  // blocks' parse trees keep arriving from the worker, each answer a
+  // transition (blocks.tsx), and React did not start the deferred value's
+  // render until they stopped: the answer's end showed only once the
+  // worker had parsed the whole burst, up to ~450 ms after the last delta.
+  // A transition is rendered together with them (docs/benchmarks.md,
+  // "Blocks that are not all alike").
+  const [deferred, setDeferred] = useState('');
+  useEffect(() => {
+    if (live) startTransition(() => setDeferred(text));
+  }, [live, text]);
   return (
     <Streamdown
       {...streamdownProps}
