@@ -19,9 +19,11 @@
 //         "Renderer").
 // stream: one answer of `deltas` text deltas; main-thread long tasks (Long
 //         Tasks API, > 50 ms) while it streams, the delay from the last
-//         delta reaching the page's socket to the DOM showing it, and the
-//         longest any network read of deltas waited for the DOM's next
-//         change.
+//         delta reaching the page's socket to the DOM showing it and to the
+//         DOM showing every block of the answer, and the longest any network
+//         read of deltas waited for the DOM's next change. Each paragraph
+//         and code block is its own text (--repeated: all alike, as before
+//         2026-11-30; the renderer parses a repeated block once).
 //
 // The last stdout line is JSON with every sample.
 
@@ -193,19 +195,25 @@ function armKeyProbe() {
   );
 }
 
-/** Before Send: long tasks and the moment the DOM first holds `marker`. */
+/** Before Send: long tasks, the moment the DOM first holds `marker`, and
+ * after each DOM change how many blocks the answer shows (a block whose
+ * parse has not arrived shows nothing). */
 function installStreamProbe({ marker }) {
-  const b = (window.__bench = { longtasks: [], caught: null, caughtFrame: null, frames: [], updates: [] });
+  const b = (window.__bench = { longtasks: [], caught: null, caughtFrame: null, frames: [], updates: [], blocks: [] });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) b.longtasks.push([e.startTime, e.duration]);
   }).observe({ type: 'longtask' });
   const has = (n) => (n.nodeType === Node.TEXT_NODE ? n.data : n.textContent ?? '').includes(marker);
+  const answers = document.getElementsByClassName('assistant'); // live
   const mo = new MutationObserver((muts) => {
-    b.updates.push(performance.now());
+    const now = performance.now();
+    const body = answers[answers.length - 1]?.getElementsByClassName('md-body')[0];
+    b.blocks.push([now, body ? body.childElementCount : 0]);
+    if (b.caught !== null) return;
+    b.updates.push(now);
     for (const m of muts) {
       if (m.type === 'characterData' ? has(m.target) : [...m.addedNodes].some(has)) {
-        b.caught = performance.now();
-        mo.disconnect();
+        b.caught = now;
         requestAnimationFrame(() => (b.caughtFrame = performance.now()));
         return;
       }
@@ -517,6 +525,10 @@ async function streamLongAnswer(world, proxy, mode, run) {
       // that change may show only earlier deltas). Unlike the catch-up it
       // covers the whole answer: a page that shows nothing until a fast
       // stream ends has a short catch-up and a long wait.
+      // The whole answer shown: the first DOM change after which the answer
+      // shows as many blocks as it does in the end (after the finish).
+      const finalBlocks = b.blocks.at(-1)?.[1] ?? 0;
+      const whole = b.blocks.find(([, n]) => n >= finalBlocks)?.[0] ?? NaN;
       const updates = [...b.updates, b.caught];
       const stale = armed.deltas.reduce((m, at) => {
         const t = at + clock.offset;
@@ -529,6 +541,7 @@ async function streamLongAnswer(world, proxy, mode, run) {
         blocking: tasks.blocking,
         caughtUp: b.caught - arrived,
         caughtUpFrame: b.caughtFrame - arrived,
+        wholeAnswer: whole - arrived,
         stale,
         streamMs: b.turn ? arrived - b.turn[0] : null,
         clockRtt: clock.rtt,
@@ -539,7 +552,7 @@ async function streamLongAnswer(world, proxy, mode, run) {
       log(
         `  stream ${mode} ${run + 1}/${RUNS}: long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
           `blocking ${fmt(sample.blocking)} ms; last delta → DOM ${fmt(sample.caughtUp)} ms (→ next frame ${fmt(sample.caughtUpFrame)}); ` +
-          `longest wait for a delta ${fmt(sample.stale)} ms; ` +
+          `→ whole answer ${fmt(sample.wholeAnswer)} ms (${finalBlocks} blocks); longest wait for a delta ${fmt(sample.stale)} ms; ` +
           `request → last delta ${fmt(sample.streamMs)} ms; longest frame gap ${fmt(sample.longestFrameGap)} ms; clock ±${fmt(clock.rtt / 2)} ms\n` +
           `    CPU until caught up (ms): ${fmtCpu(cpu)}`,
       );
@@ -619,7 +632,7 @@ test('chat benchmark (prints figures)', async () => {
       for (const mode of ['cold', 'warm']) {
         out.stream[mode] = {
           summary: summarise(`stream a ${DELTAS}-delta answer, ${mode}`, samples[mode], [
-            'longTasks', 'longestTask', 'blocking', 'caughtUp', 'caughtUpFrame', 'stale', 'streamMs', 'longestFrameGap',
+            'longTasks', 'longestTask', 'blocking', 'caughtUp', 'caughtUpFrame', 'wholeAnswer', 'stale', 'streamMs', 'longestFrameGap',
           ]),
           samples: samples[mode],
         };
