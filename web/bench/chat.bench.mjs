@@ -70,6 +70,8 @@ const PROFILE = opts.profile;
 const TRACE = opts.trace;
 const MARKER = 'QZXENDMARKERQZX';
 const PAUSE_MS = 400; // after the last delta, before the finish
+/** Set with the stream's reply (below). */
+let LAST_BLOCKS = [];
 const RUN_LIMIT_MS = 120_000;
 /** The long session's answers cycle through this many languages. */
 const WARM_LANGS = 4;
@@ -198,8 +200,8 @@ function armKeyProbe() {
 /** Before Send: long tasks, the moment the DOM first holds `marker`, and
  * after each DOM change how many blocks the answer shows (a block whose
  * parse has not arrived shows nothing). */
-function installStreamProbe({ marker }) {
-  const b = (window.__bench = { longtasks: [], caught: null, caughtFrame: null, frames: [], updates: [], blocks: [] });
+function installStreamProbe({ marker, lastBlocks }) {
+  const b = (window.__bench = { longtasks: [], caught: null, caughtFrame: null, frames: [], updates: [], blocks: [], screen: null });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) b.longtasks.push([e.startTime, e.duration]);
   }).observe({ type: 'longtask' });
@@ -209,6 +211,14 @@ function installStreamProbe({ marker }) {
     const now = performance.now();
     const body = answers[answers.length - 1]?.getElementsByClassName('md-body')[0];
     b.blocks.push([now, body ? body.childElementCount : 0]);
+    // The answer's last blocks (what the chat shows at its bottom) all
+    // there: the text of as many blocks from the end, twice over, holds
+    // each of theirs.
+    if (b.screen === null && body) {
+      let text = '';
+      for (let el = body.lastElementChild, i = 0; el && i < 2 * lastBlocks.length; el = el.previousElementSibling, i++) text += el.textContent;
+      if (lastBlocks.every((m) => text.includes(m))) b.screen = now;
+    }
     if (b.caught !== null) return;
     b.updates.push(now);
     for (const m of muts) {
@@ -497,7 +507,7 @@ async function streamLongAnswer(world, proxy, mode, run) {
       },
     },
     async ({ page }) => {
-      await page.evaluate(installStreamProbe, { marker: MARKER });
+      await page.evaluate(installStreamProbe, { marker: MARKER, lastBlocks: LAST_BLOCKS });
       const armed = proxy.watch(MARKER);
       const sentAt = await page.evaluate(() => performance.now());
       let cpu;
@@ -541,6 +551,7 @@ async function streamLongAnswer(world, proxy, mode, run) {
         blocking: tasks.blocking,
         caughtUp: b.caught - arrived,
         caughtUpFrame: b.caughtFrame - arrived,
+        lastBlocks: b.screen - arrived,
         wholeAnswer: whole - arrived,
         stale,
         streamMs: b.turn ? arrived - b.turn[0] : null,
@@ -552,7 +563,7 @@ async function streamLongAnswer(world, proxy, mode, run) {
       log(
         `  stream ${mode} ${run + 1}/${RUNS}: long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
           `blocking ${fmt(sample.blocking)} ms; last delta → DOM ${fmt(sample.caughtUp)} ms (→ next frame ${fmt(sample.caughtUpFrame)}); ` +
-          `→ whole answer ${fmt(sample.wholeAnswer)} ms (${finalBlocks} blocks); longest wait for a delta ${fmt(sample.stale)} ms; ` +
+          `→ its last ${LAST_BLOCKS.length + 1} blocks ${fmt(sample.lastBlocks)} ms → whole answer ${fmt(sample.wholeAnswer)} ms (${finalBlocks} blocks); longest wait for a delta ${fmt(sample.stale)} ms; ` +
           `request → last delta ${fmt(sample.streamMs)} ms; longest frame gap ${fmt(sample.longestFrameGap)} ms; clock ±${fmt(clock.rtt / 2)} ms\n` +
           `    CPU until caught up (ms): ${fmtCpu(cpu)}`,
       );
@@ -580,6 +591,11 @@ function summarise(name, samples, keys) {
 // (root hooks run concurrently with each other). It prints, never asserts.
 test('chat benchmark (prints figures)', async () => {
   const reply = deltaReply(DELTAS, MARKER, PAUSE_MS, RATE, !opts.repeated);
+  // A text of each of the answer's last blocks before the marker's: about
+  // a screenful (a paragraph's word, a code block's last line).
+  LAST_BLOCKS = reply.events
+    .flatMap((e) => (e.kind === 'deltas' ? [e.text] : e.kind === 'text' && e.text.startsWith('const v7') ? [e.text.trim()] : []))
+    .slice(-10);
   if (deltaCount(reply) !== DELTAS) throw new Error(`the stream reply has ${deltaCount(reply)} deltas, not ${DELTAS}`);
   const doOpen = PART === 'all' || PART === 'open';
   const doStream = PART === 'all' || PART === 'stream';
@@ -632,7 +648,7 @@ test('chat benchmark (prints figures)', async () => {
       for (const mode of ['cold', 'warm']) {
         out.stream[mode] = {
           summary: summarise(`stream a ${DELTAS}-delta answer, ${mode}`, samples[mode], [
-            'longTasks', 'longestTask', 'blocking', 'caughtUp', 'caughtUpFrame', 'wholeAnswer', 'stale', 'streamMs', 'longestFrameGap',
+            'longTasks', 'longestTask', 'blocking', 'caughtUp', 'caughtUpFrame', 'lastBlocks', 'wholeAnswer', 'stale', 'streamMs', 'longestFrameGap',
           ]),
           samples: samples[mode],
         };
