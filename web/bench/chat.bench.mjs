@@ -19,8 +19,8 @@
 //         "Renderer").
 // stream: one answer of `deltas` text deltas; main-thread long tasks (Long
 //         Tasks API, > 50 ms) while it streams, the delay from the last
-//         delta reaching the page's socket to the DOM showing it and to the
-//         DOM showing every block of the answer, and the longest any network
+//         delta reaching the page's socket to the DOM showing it, its last
+//         blocks and every block of the answer, and the longest any network
 //         read of deltas waited for the DOM's next change. Each paragraph
 //         and code block is its own text (--repeated: all alike, as before
 //         2026-11-30; the renderer parses a repeated block once).
@@ -592,7 +592,8 @@ function summarise(name, samples, keys) {
 test('chat benchmark (prints figures)', async () => {
   const reply = deltaReply(DELTAS, MARKER, PAUSE_MS, RATE, !opts.repeated);
   // A text of each of the answer's last blocks before the marker's: about
-  // a screenful (a paragraph's word, a code block's last line).
+  // a screenful (a paragraph's word, a code block's last line). With
+  // --repeated every block's text is alike, and the figure says little.
   LAST_BLOCKS = reply.events
     .flatMap((e) => (e.kind === 'deltas' ? [e.text] : e.kind === 'text' && e.text.startsWith('const v7') ? [e.text.trim()] : []))
     .slice(-10);
