@@ -81,7 +81,7 @@ const LANGS = [
       '    return total',
     ],
   ],
-  ['bash', (n) => ['set -euo pipefail', `for i in $(seq 1 ${n % 10 + 1}); do`, '  echo "step $i"', 'done']],
+  ['bash', (n) => ['set -euo pipefail', `for i in $(seq 1 ${n % 10 + 1}); do`, `  echo "answer ${n}, step $i"`, 'done']],
 ];
 
 /** The `n`th answer of the long session: a paragraph, a fenced code block
