@@ -51,6 +51,6 @@ pub use host::{
 pub use http::{basic, raw_request, try_raw_request, Headers, Response};
 pub use process::{alive, as_nobody, group_members, pids, proc_stat, signal};
 pub use provider::{TestProvider, PROVIDER_KEY};
-pub use sse::{FrameExt, SseReader};
+pub use sse::{seqs, FrameExt, SseReader};
 pub use wait::{eventually, run_ok, wait_with_limit};
 pub use world::{test_timeouts, World, WorldBuilder};

@@ -32,6 +32,26 @@ impl FrameExt for Frame {
     }
 }
 
+/// The frames' sequence numbers (their `id: <turn>:<seq>`), checked to
+/// belong to `turn` and to rise: a reader that fell behind gets runs of
+/// deltas merged into one frame, which carries the run's last number.
+pub fn seqs(frames: &[Frame], turn: &str) -> Vec<u64> {
+    let seqs: Vec<u64> = frames
+        .iter()
+        .map(|f| {
+            let id = f.id.as_deref().expect("a frame without an id");
+            let (t, seq) = id.rsplit_once(':').unwrap();
+            assert_eq!(t, turn, "{id}");
+            seq.parse().unwrap()
+        })
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "ids out of order or twice: {seqs:?}"
+    );
+    seqs
+}
+
 /// An SSE response read incrementally. Every line of the stream must be
 /// `id: …`, `data: …` or empty: the host sends nothing else.
 pub struct SseReader {

@@ -22,23 +22,6 @@ fn text_of(frames: &[SseFrame]) -> String {
         .collect()
 }
 
-/// The frames' sequence numbers, checked to belong to `turn` and to rise
-/// (a reader that fell behind gets runs of deltas merged into one frame,
-/// which carries the run's last number).
-fn seqs(frames: &[SseFrame], turn: &str) -> Vec<u64> {
-    let seqs: Vec<u64> = frames
-        .iter()
-        .map(|f| {
-            let id = f.id.as_deref().expect("a frame without an id");
-            let (t, seq) = id.rsplit_once(':').unwrap();
-            assert_eq!(t, turn, "{id}");
-            seq.parse().unwrap()
-        })
-        .collect();
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
-    seqs
-}
-
 /// `GET /sessions/{session}/stream`, after `last` (a `Last-Event-ID`) or
 /// from the start.
 fn stream_of(host: &TestHost, session: &str, last: Option<&str>) -> SseReader {

@@ -270,22 +270,7 @@ fn check_replay(host: &TestHost, session: &str) -> Vec<SseFrame> {
     assert_eq!(numbers, whole, "{session}: gap in the chunk log");
     // The replay is that log, its runs of deltas merged (each frame with
     // its run's last number), then any ending the host adds after it.
-    let seqs: Vec<u64> = frames
-        .iter()
-        .map(|f| {
-            f.id.as_deref()
-                .unwrap()
-                .rsplit_once(':')
-                .unwrap()
-                .1
-                .parse()
-                .unwrap()
-        })
-        .collect();
-    assert!(
-        seqs.windows(2).all(|w| w[0] < w[1]),
-        "{session}: ids out of order or twice: {seqs:?} {kinds:?}"
-    );
+    let seqs = seqs(&frames, &turn);
     let from_log = seqs
         .iter()
         .take_while(|&&seq| seq <= log.len() as u64)
