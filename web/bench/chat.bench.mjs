@@ -201,7 +201,7 @@ function armKeyProbe() {
  * after each DOM change how many blocks the answer shows (a block whose
  * parse has not arrived shows nothing). */
 function installStreamProbe({ marker, lastBlocks }) {
-  const b = (window.__bench = { longtasks: [], caught: null, caughtFrame: null, frames: [], updates: [], blocks: [], screen: null });
+  const b = (window.__bench = { longtasks: [], caught: null, caughtFrame: null, frames: [], blocks: [], screen: null });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) b.longtasks.push([e.startTime, e.duration]);
   }).observe({ type: 'longtask' });
@@ -220,7 +220,6 @@ function installStreamProbe({ marker, lastBlocks }) {
       if (lastBlocks.every((m) => text.includes(m))) b.screen = now;
     }
     if (b.caught !== null) return;
-    b.updates.push(now);
     for (const m of muts) {
       if (m.type === 'characterData' ? has(m.target) : [...m.addedNodes].some(has)) {
         b.caught = now;
@@ -530,16 +529,16 @@ async function streamLongAnswer(world, proxy, mode, run) {
       if (armed.at === null) throw new Error('the proxy never saw the marker');
       const arrived = armed.at + clock.offset;
       const tasks = taskStats(longtasks, sentAt);
+      // The whole answer shown: the first DOM change after which the answer
+      // shows as many blocks as it does in the end (after the finish).
+      const finalBlocks = b.blocks.at(-1)?.[1] ?? 0;
+      const whole = b.blocks.find(([, n]) => n >= finalBlocks)?.[0] ?? NaN;
       // The longest a delta waited to be shown: from a network read with
       // deltas reaching the page to the chat's next change (a lower bound:
       // that change may show only earlier deltas). Unlike the catch-up it
       // covers the whole answer: a page that shows nothing until a fast
       // stream ends has a short catch-up and a long wait.
-      // The whole answer shown: the first DOM change after which the answer
-      // shows as many blocks as it does in the end (after the finish).
-      const finalBlocks = b.blocks.at(-1)?.[1] ?? 0;
-      const whole = b.blocks.find(([, n]) => n >= finalBlocks)?.[0] ?? NaN;
-      const updates = [...b.updates, b.caught];
+      const updates = b.blocks.map(([t]) => t).filter((t) => t <= b.caught);
       const stale = armed.deltas.reduce((m, at) => {
         const t = at + clock.offset;
         const shown = updates.find((u) => u >= t) ?? b.caught;
