@@ -19,8 +19,9 @@
 //         "Renderer").
 // stream: one answer of `deltas` text deltas; main-thread long tasks (Long
 //         Tasks API, > 50 ms) while it streams, the delay from the last
-//         delta reaching the page's socket to the DOM showing it, its last
-//         blocks and every block of the answer, and the longest any network
+//         delta reaching the page's socket to the DOM showing it (as
+//         written or as markdown), to its last blocks and to every block of
+//         the answer shown as markdown, and the longest any network
 //         read of deltas waited for the DOM's next change. Each paragraph
 //         and code block is its own text (--repeated: all alike, as before
 //         2026-11-30; the renderer parses a repeated block once).
@@ -200,8 +201,8 @@ function armKeyProbe() {
 }
 
 /** Before Send: long tasks, the moment the DOM first holds `marker`, and
- * after each DOM change how many blocks the answer shows (a block whose
- * parse has not arrived shows nothing). */
+ * after each DOM change how many blocks the answer shows as markdown (a
+ * block whose parse has not arrived shows its text as written). */
 function installStreamProbe({ marker, lastBlocks }) {
   const b = (window.__bench = { longtasks: [], caught: null, caughtFrame: null, frames: [], blocks: [], screen: null });
   new PerformanceObserver((list) => {
@@ -212,14 +213,20 @@ function installStreamProbe({ marker, lastBlocks }) {
   const mo = new MutationObserver((muts) => {
     const now = performance.now();
     const body = answers[answers.length - 1]?.getElementsByClassName('md-body')[0];
-    b.blocks.push([now, body ? body.childElementCount : 0]);
+    // A block not parsed yet shows as written (.md-pending): not counted.
+    const pending = body ? body.getElementsByClassName('md-pending').length : 0;
+    b.blocks.push([now, body ? body.childElementCount - pending : 0]);
     // The answer's last blocks (what the chat shows at its bottom) all
-    // there: the text of as many blocks from the end, twice over, holds
-    // each of theirs.
+    // there as markdown: the text of as many blocks from the end, twice
+    // over, holds each of theirs, and none of them is pending.
     if (b.screen === null && body) {
       let text = '';
-      for (let el = body.lastElementChild, i = 0; el && i < 2 * lastBlocks.length; el = el.previousElementSibling, i++) text += el.textContent;
-      if (lastBlocks.every((m) => text.includes(m))) b.screen = now;
+      let parsed = true;
+      for (let el = body.lastElementChild, i = 0; el && i < 2 * lastBlocks.length; el = el.previousElementSibling, i++) {
+        text += el.textContent;
+        if (el.classList.contains('md-pending')) parsed = false;
+      }
+      if (parsed && lastBlocks.every((m) => text.includes(m))) b.screen = now;
     }
     if (b.caught !== null) return;
     for (const m of muts) {
@@ -511,7 +518,7 @@ async function streamLongAnswer(world, proxy, mode, run) {
       await page.evaluate(installStreamProbe, { marker: MARKER, lastBlocks: LAST_BLOCKS });
       const armed = proxy.watch(MARKER);
       const sentAt = await page.evaluate(() => performance.now());
-      let cpu;
+      let cpu, cpuWhole;
       await profiled(page, `stream-${mode}-${run}`, async () => {
         const cpuBefore = cpuNow();
         await send(page, `Stream ${DELTAS} deltas (${run})`);
@@ -523,6 +530,7 @@ async function streamLongAnswer(world, proxy, mode, run) {
           polling: 50,
           timeout: RUN_LIMIT_MS,
         });
+        cpuWhole = cpuSince(cpuBefore);
       });
       await page.locator('.message.assistant .message-actions').last().waitFor({ timeout: RUN_LIMIT_MS });
       const longtasks = await waitQuiet(page, sentAt, QUIET_MS);
@@ -563,15 +571,17 @@ async function streamLongAnswer(world, proxy, mode, run) {
         streamMs: b.turn ? arrived - b.turn[0] : null,
         clockRtt: clock.rtt,
         longestFrameGap: Math.max(...b.frames),
-        // From the Send click to the DOM holding the last delta.
+        // From the Send click to the DOM holding the last delta, and to its
+        // every block.
         cpu: Object.fromEntries(cpu),
+        cpuWhole: Object.fromEntries(cpuWhole),
       };
       log(
         `  stream ${mode} ${run + 1}/${RUNS}: long tasks ${sample.longTasks}, longest ${fmt(sample.longestTask)} ms, ` +
           `blocking ${fmt(sample.blocking)} ms; last delta → DOM ${fmt(sample.caughtUp)} ms (→ next frame ${fmt(sample.caughtUpFrame)}); ` +
           `→ its last ${LAST_BLOCKS.length + 1} blocks ${fmt(sample.lastBlocks)} ms → whole answer (${ANSWER_BLOCKS} blocks) ${fmt(sample.wholeAnswer)} ms; longest wait for a delta ${fmt(sample.stale)} ms; ` +
           `request → last delta ${fmt(sample.streamMs)} ms; longest frame gap ${fmt(sample.longestFrameGap)} ms; clock ±${fmt(clock.rtt / 2)} ms\n` +
-          `    CPU until caught up (ms): ${fmtCpu(cpu)}`,
+          `    CPU until caught up (ms): ${fmtCpu(cpu)}; until the whole answer: ${fmtCpu(cpuWhole)}`,
       );
     },
   ));
@@ -658,6 +668,7 @@ test('chat benchmark (prints figures)', async () => {
         out.stream[mode] = {
           summary: summarise(`stream a ${DELTAS}-delta answer, ${mode}`, samples[mode], [
             'longTasks', 'longestTask', 'blocking', 'caughtUp', 'caughtUpFrame', 'lastBlocks', 'wholeAnswer', 'stale', 'streamMs', 'longestFrameGap',
+            'cpuWhole.chromium renderer',
           ]),
           samples: samples[mode],
         };

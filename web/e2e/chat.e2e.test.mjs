@@ -13,8 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { codeAnswer, runTurn, textReply } from '../bench/helpers.mjs';
-import { ARTIFACTS, newSessionByKeyboard, send, startWorld, useBrowser, withPage } from './world.mjs';
+import { codeAnswer, deltaReply, runTurn, textReply } from '../bench/helpers.mjs';
+import { ARTIFACTS, newSessionByKeyboard, send, startWorld, useBrowser, withPage, withWorld } from './world.mjs';
 
 useBrowser();
 
@@ -641,6 +641,42 @@ describe('the approval by keyboard only', () => {
       });
     },
   );
+});
+
+describe('an answer streamed as fast as the provider writes', () => {
+  test('shows all of its text when it shows as finished, a block not parsed yet as written, and then every block as markdown', async (t) => {
+    // The stream bench's answer: ~10,000 deltas in ~290 blocks, each
+    // paragraph and code block its own text. Its blocks are parsed in a
+    // worker, which finishes well after the last delta.
+    const reply = deltaReply(10_000, 'The end.', 0, 0, true);
+    const paragraphs = reply.events.filter((e) => e.kind === 'deltas').map((e) => e.text.trim());
+    const code = reply.events.filter((e) => e.kind === 'text' && e.text.startsWith('const v7')).map((e) => e.text.trim());
+    assert.ok(paragraphs.length > 200 && code.length > 50, `${paragraphs.length} paragraphs, ${code.length} code blocks`);
+    await withWorld(t, { name: 'fast-answer', script: [reply] }, async ({ page }) => {
+      await newSessionByKeyboard(page);
+      await send(page, 'A long answer, fast');
+      const answer = page.locator('.message.assistant').last();
+      await answer.getByRole('button', { name: 'Copy the answer' }).waitFor();
+      // At once: every paragraph (its word forty times) and code block.
+      const text = await answer.textContent();
+      await page.screenshot({ path: join(ARTIFACTS, 'chat-fast-answer-finished.png') });
+      const missing = [
+        ...paragraphs.filter((w) => !new RegExp(`\\b${w} ${w}\\b`).test(text)),
+        ...code.filter((c) => !text.includes(c)),
+      ];
+      assert.deepEqual(missing, [], 'every block is on the page when the answer shows as finished');
+      assert.ok(text.includes('The end.'));
+      // Then each as markdown: a paragraph per paragraph, a code block per
+      // code block, none left as written.
+      await answer.locator('.md-pending').first().waitFor({ state: 'detached' });
+      const shown = await answer.evaluate((el) => ({
+        paragraphs: el.querySelectorAll('.md-body > p').length,
+        code: el.querySelectorAll('[data-streamdown="code-block"]').length,
+        pending: el.querySelectorAll('.md-pending').length,
+      }));
+      assert.deepEqual(shown, { paragraphs: paragraphs.length + 1, code: code.length, pending: 0 });
+    });
+  });
 });
 
 describe('a long conversation', () => {

@@ -137,24 +137,28 @@ describe('blocks parsed in a worker', () => {
     });
   }
 
-  it('show a block once its tree arrives, and a grown block’s last rendering until then', async () => {
+  it('show a block as written until its tree arrives, then as markdown, and a grown block’s last rendering until then', async () => {
     const worker = new InProcessWorker();
     worker.manual = true;
     const WorkerBlock = createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 });
-    render('First paragraph.\n\nSecond', WorkerBlock, true);
+    render('First **paragraph**.\n\nSecond', WorkerBlock, true);
     await settle();
-    // Nothing parsed yet: nothing shown, both blocks asked for.
+    // Nothing parsed yet: each block's text as written, both asked for.
     expect(mount.container.querySelectorAll('p')).toHaveLength(0);
-    expect(worker.sent.map((r) => r.text.trim())).toEqual(['First paragraph.', 'Second']);
+    const pending = () => [...mount.container.querySelectorAll('.md-pending')].map((p) => p.textContent?.trim());
+    expect(pending()).toEqual(['First **paragraph**.', 'Second']);
+    expect(worker.sent.map((r) => r.text.trim())).toEqual(['First **paragraph**.', 'Second']);
     act(() => worker.flush());
     expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['First paragraph.', 'Second']);
+    expect(mount.container.querySelector('p strong')?.textContent).toBe('paragraph');
+    expect(pending()).toEqual([]);
 
     // The last block grows: it keeps "Second" until "Second block" is parsed;
     // the first block is not asked for again.
-    render('First paragraph.\n\nSecond block', WorkerBlock, true);
+    render('First **paragraph**.\n\nSecond block', WorkerBlock, true);
     await settle();
     expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['First paragraph.', 'Second']);
-    expect(worker.sent.map((r) => r.text.trim())).toEqual(['First paragraph.', 'Second', 'Second block']);
+    expect(worker.sent.map((r) => r.text.trim())).toEqual(['First **paragraph**.', 'Second', 'Second block']);
     act(() => worker.flush());
     expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['First paragraph.', 'Second block']);
   });

@@ -196,7 +196,9 @@ export default function MarkdownImpl({ text, streaming }: { text: string; stream
   // render until they stopped: the answer's end showed only once the
   // worker had parsed the whole burst, up to ~450 ms after the last delta.
   // A transition is rendered together with them (docs/benchmarks.md,
-  // "Blocks that are not all alike").
+  // "Blocks that are not all alike"). Once the answer has finished, its
+  // text renders as it is: a finished answer shows all of it (its blocks
+  // not parsed yet as written), not the last text a transition rendered.
   const [deferred, setDeferred] = useState('');
   useEffect(() => {
     if (live) startTransition(() => setDeferred(text));
@@ -209,7 +211,7 @@ export default function MarkdownImpl({ text, streaming }: { text: string; stream
       parseIncompleteMarkdown={streaming}
       BlockComponent={WorkerBlock}
     >
-      {live ? deferred : text}
+      {live && streaming ? deferred : text}
     </Streamdown>
   );
 }

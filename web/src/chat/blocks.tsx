@@ -16,8 +16,9 @@
 // round trip; a burst goes on to the worker.
 //
 // A block whose tree has not arrived shows what it showed before (the
-// growing last block keeps its previous text for one round trip) or nothing
-// (a new block). Parsed trees are cached by text in a bounded LRU. An
+// growing last block keeps its previous text for one round trip) or its
+// text as written (a new block). Parsed trees are cached by text in a
+// bounded LRU. An
 // incomplete code fence (Streamdown tells its code block through a context
 // this component cannot reach), options this path does not implement, no
 // Worker (jsdom) or a failed worker: Streamdown's own Block.
@@ -321,12 +322,17 @@ export function createWorkerBlock(opts: WorkerBlockOptions = {}): WorkerBlockCom
       });
     }, [viaWorker, shownTree, shownText, processor, components, urlTransform]);
     if (!viaWorker) return <Block {...props} />;
+    // Not parsed yet: the text as written, so that no part of an answer is
+    // ever missing from the page. A fast answer's blocks come back from the
+    // worker ~0.5–1 s after its last delta (the stream bench), and a
+    // finished answer showed holes until then.
+    const body = element ?? <div className="md-pending">{content}</div>;
     return dir ? (
       <div dir={dir} style={{ display: 'contents' }}>
-        {element}
+        {body}
       </div>
     ) : (
-      element
+      body
     );
   }
 
