@@ -18,10 +18,10 @@
 // A block whose tree has not arrived shows what it showed before (the
 // growing last block keeps its previous text for one round trip) or its
 // text as written (a new block). Parsed trees are cached by text in a
-// bounded LRU. An
-// incomplete code fence (Streamdown tells its code block through a context
-// this component cannot reach), options this path does not implement, no
-// Worker (jsdom) or a failed worker: Streamdown's own Block.
+// bounded LRU. An incomplete code fence (Streamdown tells its code block
+// through a context this component cannot reach), options this path does
+// not implement, no Worker (jsdom) or a failed worker: Streamdown's own
+// Block.
 
 import type { Element, Nodes as HastNodes, Root as HastRoot } from 'hast';
 import { toJsxRuntime } from 'hast-util-to-jsx-runtime';
