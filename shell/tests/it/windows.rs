@@ -1029,6 +1029,12 @@ const listed = await until('the session listed', () =>
   [...document.querySelectorAll('#pane-chat .list button')].find((b) => b.textContent.includes('Streamed here')));
 listed.click();
 const box = await until('the composer', () => document.querySelector('#pane-chat .composer textarea'));
+// The chat loads its markdown renderer as it opens; the check of the first
+// block below needs it loaded before the answer's second block arrives,
+// 400 ms after the first (WebKitGTK in a fresh window sometimes took longer).
+// It starts the markdown worker once loaded.
+await until('the markdown renderer loaded', () =>
+  performance.getEntriesByType('resource').some((e) => e.name.includes('markdown.worker')));
 const setValue = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
 setValue.call(box, 'Stream me an answer.');
 box.dispatchEvent(new Event('input', { bubbles: true }));
