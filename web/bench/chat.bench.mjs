@@ -34,7 +34,7 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HOST_BIN, PROVIDER_BIN, send, startWorld, useBrowser, withPage, within } from '../e2e/world.mjs';
-import { codeAnswer, cpuNow, cpuSince, deltaCount, deltaReply, fmt, fmtCpu, median, runTurn, textReply } from './helpers.mjs';
+import { codeAnswer, cpuNow, cpuSince, deltaCount, deltaReply, fmt, fmtCpu, median, replyBlocks, runTurn, textReply } from './helpers.mjs';
 import { startProxy } from './proxy.mjs';
 
 const { values: opts } = parseArgs({
@@ -607,14 +607,13 @@ function summarise(name, samples, keys) {
 // (root hooks run concurrently with each other). It prints, never asserts.
 test('chat benchmark (prints figures)', async () => {
   const reply = deltaReply(DELTAS, MARKER, PAUSE_MS, RATE, !opts.repeated);
+  const blocks = replyBlocks(reply);
   // A text of each of the answer's last blocks before the marker's: about
-  // a screenful (a paragraph's word, a code block's last line). With
-  // --repeated every block's text is alike, and the figure says little.
-  LAST_BLOCKS = reply.events
-    .flatMap((e) => (e.kind === 'deltas' ? [e.text] : e.kind === 'text' && e.text.startsWith('const v7') ? [e.text.trim()] : []))
-    .slice(-10);
-  // A block per paragraph and code block, and the marker's paragraph.
-  ANSWER_BLOCKS = reply.events.filter((e) => e.kind === 'deltas' || (e.kind === 'text' && e.text.includes('```ts'))).length + 1;
+  // a screenful. With --repeated every block's text is alike, and the
+  // figure says little.
+  LAST_BLOCKS = blocks.slice(-10).map((b) => b.text);
+  // Its paragraphs and code blocks, and the marker's paragraph.
+  ANSWER_BLOCKS = blocks.length + 1;
   if (deltaCount(reply) !== DELTAS) throw new Error(`the stream reply has ${deltaCount(reply)} deltas, not ${DELTAS}`);
   const doOpen = PART === 'all' || PART === 'open';
   const doStream = PART === 'all' || PART === 'stream';

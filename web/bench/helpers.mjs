@@ -163,6 +163,18 @@ export function deltaReply(count, marker, pauseMs, rate = 0, distinct = false) {
   return { kind: 'stream', events };
 }
 
+/** The blocks a deltaReply() answer renders as, in order, the marker's
+ * paragraph left out: `paragraph` (its `text` the word it repeats, as sent:
+ * "w12 ") or `code` (its `text` the block's last line, "const v7 = f(14);"),
+ * which tell the blocks of a `distinct` reply apart. */
+export function replyBlocks(reply) {
+  return reply.events.flatMap((e) => {
+    if (e.kind === 'deltas') return [{ kind: 'paragraph', text: e.text }];
+    if (e.kind === 'text' && e.text.startsWith('const v7')) return [{ kind: 'code', text: e.text.trim() }];
+    return [];
+  });
+}
+
 /** Number of text deltas a scripted reply sends. */
 export function deltaCount(reply) {
   return reply.events.reduce((n, e) => n + (e.kind === 'text' ? 1 : e.kind === 'deltas' ? e.count : 0), 0);

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { codeAnswer, deltaReply, runTurn, textReply } from '../bench/helpers.mjs';
+import { codeAnswer, deltaReply, replyBlocks, runTurn, textReply } from '../bench/helpers.mjs';
 import { ARTIFACTS, newSessionByKeyboard, send, startWorld, useBrowser, withPage, withWorld } from './world.mjs';
 
 useBrowser();
@@ -649,8 +649,9 @@ describe('an answer streamed as fast as the provider writes', () => {
     // paragraph and code block its own text. Its blocks are parsed in a
     // worker, which finishes well after the last delta.
     const reply = deltaReply(10_000, 'The end.', 0, 0, true);
-    const paragraphs = reply.events.filter((e) => e.kind === 'deltas').map((e) => e.text.trim());
-    const code = reply.events.filter((e) => e.kind === 'text' && e.text.startsWith('const v7')).map((e) => e.text.trim());
+    const blocks = replyBlocks(reply);
+    const paragraphs = blocks.filter((b) => b.kind === 'paragraph').map((b) => b.text.trim());
+    const code = blocks.filter((b) => b.kind === 'code').map((b) => b.text);
     assert.ok(paragraphs.length > 200 && code.length > 50, `${paragraphs.length} paragraphs, ${code.length} code blocks`);
     await withWorld(t, { name: 'fast-answer', script: [reply] }, async ({ page }) => {
       await newSessionByKeyboard(page);
