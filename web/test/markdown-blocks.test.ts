@@ -53,6 +53,29 @@ class InProcessWorker implements ParseWorkerLike {
   }
 }
 
+/** An IntersectionObserver the test drives: `report` says which of the
+ * watched elements are near (by their text), as a real one would after a
+ * layout. */
+class FakeIntersectionObserver {
+  static last: FakeIntersectionObserver | undefined;
+  readonly targets = new Set<Element>();
+  constructor(private readonly callback: (entries: { target: Element; isIntersecting: boolean }[]) => void) {
+    FakeIntersectionObserver.last = this;
+  }
+  observe(el: Element) {
+    this.targets.add(el);
+  }
+  unobserve(el: Element) {
+    this.targets.delete(el);
+  }
+  disconnect() {
+    this.targets.clear();
+  }
+  report(near: (text: string) => boolean) {
+    this.callback([...this.targets].map((target) => ({ target, isIntersecting: near(target.textContent?.trim() ?? '') })));
+  }
+}
+
 function render(text: string, BlockComponent: ComponentType<BlockProps>, streaming = false) {
   const open = vi.fn(() => true);
   act(() => {
@@ -147,8 +170,10 @@ describe('blocks parsed in a worker', () => {
     expect(mount.container.querySelectorAll('p')).toHaveLength(0);
     const pending = () => [...mount.container.querySelectorAll('.md-pending')].map((p) => p.textContent?.trim());
     expect(pending()).toEqual(['First **paragraph**.', 'Second']);
+    // (With no IntersectionObserver here, both at once: see the tests of
+    // blocks near and far below.)
     expect(worker.sent.map((r) => r.text.trim())).toEqual(['First **paragraph**.', 'Second']);
-    act(() => worker.flush());
+    await act(async () => worker.flush());
     expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['First paragraph.', 'Second']);
     expect(mount.container.querySelector('p strong')?.textContent).toBe('paragraph');
     expect(pending()).toEqual([]);
@@ -175,13 +200,82 @@ describe('blocks parsed in a worker', () => {
     await settle();
     expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['Short one.', long]);
 
-    // A budget of 24 characters (per 50 ms): two of the three blocks.
+    // A budget of 24 characters (per 50 ms): two of the three blocks, the
+    // newest (the answer's end, what the list shows), in the render's own
+    // task: a microtask after its commit.
     mount.remount();
     const second = new InProcessWorker();
     second.manual = true;
     render('Short one.\n\nShort two.\n\nShort three.', createWorkerBlock({ createWorker: () => second, hereBudget: 24 }), true);
-    expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['Short one.', 'Short two.']);
-    expect(second.sent.map((r) => r.text.trim())).toEqual(['Short three.']);
+    await act(() => Promise.resolve());
+    expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['Short two.', 'Short three.']);
+    expect(second.sent.map((r) => r.text.trim())).toEqual(['Short one.']);
+  });
+
+  it('parse the blocks near what the list shows first, and the others newest first, a few at a time, when the page is idle', async () => {
+    vi.stubGlobal('IntersectionObserver', FakeIntersectionObserver);
+    const idle: (() => void)[] = [];
+    vi.stubGlobal('requestIdleCallback', (fn: () => void) => idle.push(fn));
+    vi.stubGlobal('cancelIdleCallback', () => {});
+    const worker = new InProcessWorker();
+    worker.manual = true;
+    const texts = Array.from({ length: 9 }, (_, i) => `Block ${i + 1}.`);
+    render(texts.join('\n\n'), createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 }), true);
+    await act(() => Promise.resolve());
+    const sent = () => worker.sent.map((r) => r.text.trim());
+    const shown = () => [...mount.container.querySelectorAll('p')].map((p) => p.textContent);
+    const pending = () => mount.container.querySelectorAll('.md-pending').length;
+    // Nothing said near yet: all as written, none asked for.
+    expect(pending()).toBe(9);
+    expect(sent()).toEqual([]);
+
+    // The last two near (the list at the answer's end): asked for at once,
+    // and shown when back.
+    const observer = FakeIntersectionObserver.last!;
+    expect(observer.targets.size).toBe(9);
+    act(() => observer.report((t) => t === 'Block 8.' || t === 'Block 9.'));
+    expect(sent()).toEqual(['Block 8.', 'Block 9.']);
+    await act(async () => worker.flush());
+    expect(shown()).toEqual(['Block 8.', 'Block 9.']);
+    // Shown as markdown, they are no longer watched.
+    expect(observer.targets.size).toBe(7);
+
+    // Idle: the newest six of the others; the next batch only once they are
+    // back and shown.
+    expect(idle).toHaveLength(1);
+    act(() => idle.shift()!());
+    expect(sent().slice(2)).toEqual(['Block 7.', 'Block 6.', 'Block 5.', 'Block 4.', 'Block 3.', 'Block 2.']);
+    expect(idle).toHaveLength(0);
+    await act(async () => worker.flush());
+    expect(shown()).toEqual(texts.slice(1));
+    expect(idle).toHaveLength(1);
+    act(() => idle.shift()!());
+    await act(async () => worker.flush());
+    expect(shown()).toEqual(texts);
+    expect(pending()).toBe(0);
+    expect(idle).toHaveLength(0);
+    expect(observer.targets.size).toBe(0);
+  });
+
+  it('parse a block that comes near while it waits for idle time at once', async () => {
+    vi.stubGlobal('IntersectionObserver', FakeIntersectionObserver);
+    const idle: (() => void)[] = [];
+    vi.stubGlobal('requestIdleCallback', (fn: () => void) => idle.push(fn));
+    vi.stubGlobal('cancelIdleCallback', () => {});
+    const worker = new InProcessWorker();
+    worker.manual = true;
+    render('Far above.\n\nScrolled to.\n\nAt the end.', createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 }), true);
+    await act(() => Promise.resolve());
+    const observer = FakeIntersectionObserver.last!;
+    act(() => observer.report((t) => t === 'At the end.'));
+    await act(async () => worker.flush());
+    // The user scrolls up: the block now near is asked for, not the one
+    // still far, though the page has not been idle.
+    act(() => observer.report((t) => t === 'Scrolled to.'));
+    expect(worker.sent.map((r) => r.text.trim())).toEqual(['At the end.', 'Scrolled to.']);
+    await act(async () => worker.flush());
+    expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['Scrolled to.', 'At the end.']);
+    expect(mount.container.querySelector('.md-pending')?.textContent?.trim()).toBe('Far above.');
   });
 
   it('start their worker ahead of the first block when asked, once, and use that worker', async () => {

@@ -169,8 +169,9 @@ export const streamdownProps = {
   tableMaxHeight: 0,
 } satisfies StreamdownProps;
 
-// A streamed answer's blocks are parsed in a worker (blocks.tsx).
-const WorkerBlock = createWorkerBlock();
+// A streamed answer's blocks are parsed in a worker (blocks.tsx); those on
+// screen in the chat's list (`.messages`, ChatPanel) turn into markdown first.
+const WorkerBlock = createWorkerBlock({ scrollRoot: (el) => el.closest('.messages') });
 
 /** Starts the markdown worker (once): Markdown.tsx does as this chunk
  * loads, so that a chat's first fast answer does not wait for the worker's

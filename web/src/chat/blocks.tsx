@@ -11,23 +11,27 @@
 // components. test/markdown-blocks.test.ts renders both ways and compares.
 //
 // A small block (up to 1,000 characters, within a budget of 2,000 characters
-// per 50 ms) is parsed here instead, with the same parser, at once: a stream
-// at a model's pace brings a few small blocks per render, which then wait no
-// round trip; a burst goes on to the worker.
+// per 50 ms) is parsed here instead, with the same parser, before the
+// browser paints (the growing last block in its render, a new block right
+// after the commit that adds it, the newest first): a stream at a model's
+// pace brings a few small blocks per render, which then wait no round trip.
 //
 // A block whose tree has not arrived shows what it showed before (the
 // growing last block keeps its previous text for one round trip) or its
-// text as written (a new block). Parsed trees are cached by text in a
-// bounded LRU. An incomplete code fence (Streamdown tells its code block
+// text as written (a new block). A new block is asked of the worker when it
+// comes near the visible part of its list, or when the page is idle, the
+// newest first (near-first.ts): of a burst's hundreds of blocks the list
+// shows the last few. Parsed trees are cached by text in a bounded LRU. An incomplete code fence (Streamdown tells its code block
 // through a context this component cannot reach), options this path does
 // not implement, no Worker (jsdom) or a failed worker: Streamdown's own
 // Block.
 
-import type { Element, Nodes as HastNodes, Root as HastRoot } from 'hast';
+import type { Element as HastElement, Nodes as HastNodes, Root as HastRoot } from 'hast';
 import { toJsxRuntime } from 'hast-util-to-jsx-runtime';
 import { urlAttributes } from 'html-url-attributes';
 import type { Nodes as MdastNodes, Root as MdastRoot } from 'mdast';
-import { memo, startTransition, useEffect, useMemo, useState, type ComponentType } from 'react';
+import { memo, startTransition, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ComponentType } from 'react';
+import { flushSync } from 'react-dom';
 import { Fragment, jsx, jsxs } from 'react/jsx-runtime';
 import remarkParse from 'remark-parse';
 import remarkRehype from 'remark-rehype';
@@ -35,12 +39,13 @@ import { Block, defaultRehypePlugins, type BlockProps } from 'streamdown';
 import { unified, type PluggableList, type Processor } from 'unified';
 import type { ParseRequest, ParseResponse } from './markdown.worker';
 import { parseMarkdownBlock } from './markdown-parse';
+import { NearFirst, type NearFirstOptions } from './near-first';
 import { LazyWorker, type WorkerLike } from './worker-client';
 
 /** The markdown worker, as the client sees it (tests pass a fake). */
 export type ParseWorkerLike = WorkerLike<ParseRequest, ParseResponse>;
 
-export interface WorkerBlockOptions {
+export interface WorkerBlockOptions extends NearFirstOptions {
   /** Creates the worker; undefined where workers are unavailable. */
   createWorker?: () => ParseWorkerLike | undefined;
   /** Characters of block text whose trees are kept (LRU). */
@@ -103,14 +108,23 @@ class ParseClient {
     return this.trees.get(text);
   }
 
-  /** Sends `text` to the worker unless its tree is known or on its way. */
-  request(text: string): void {
+  /** Sends `text` to the worker unless its tree is known or on its way;
+   * settles when it is known (or the worker has failed). */
+  requested(text: string): Promise<void> {
     const worker = this.worker.get();
-    if (!worker || this.trees.has(text) || this.pending.has(text)) return;
-    const id = this.nextId++;
-    this.inFlight.set(id, text);
-    this.pending.add(text);
-    worker.postMessage({ id, text });
+    if (!worker || this.trees.has(text)) return Promise.resolve();
+    if (!this.pending.has(text)) {
+      const id = this.nextId++;
+      this.inFlight.set(id, text);
+      this.pending.add(text);
+      worker.postMessage({ id, text });
+    }
+    return new Promise((resolve) => {
+      const unsubscribe = this.subscribe(text, () => {
+        unsubscribe();
+        resolve();
+      });
+    });
   }
 
   /**
@@ -243,7 +257,7 @@ function finish(node: HastNodes, urlTransform: UrlTransform): void {
   });
 }
 
-function transformUrls(el: Element, urlTransform: NonNullable<UrlTransform>) {
+function transformUrls(el: HastElement, urlTransform: NonNullable<UrlTransform>) {
   for (const [key, tags] of Object.entries(urlAttributes)) {
     if (!Object.hasOwn(el.properties, key)) continue;
     if (tags !== null && !tags.includes(el.tagName)) continue;
@@ -261,12 +275,50 @@ export type WorkerBlockComponent = ComponentType<BlockProps> & {
   startWorker(): void;
 };
 
+/** A new block shown as written, waiting for its first tree. */
+interface Fresh {
+  text: string;
+  el: Element;
+  show: (tree: MdastRoot) => void;
+  cancelled: boolean;
+  cancel: () => void;
+}
+
 /**
  * Streamdown's `BlockComponent` with parsing in a worker; one worker and cache
  * per call (MarkdownImpl makes one for the app).
  */
 export function createWorkerBlock(opts: WorkerBlockOptions = {}): WorkerBlockComponent {
   const client = new ParseClient(opts);
+  const nearFirst = new NearFirst(opts);
+
+  // New blocks shown as written by the commit just made, in render order:
+  // after it (a microtask, before the browser paints) the newest small ones
+  // are parsed here, and the others wait for near-first.ts's turn.
+  let fresh: Fresh[] = [];
+  const settleFresh = () => {
+    const list = fresh;
+    fresh = [];
+    // The newest (the answer's end) parsed here first, within the budget.
+    const here = new Map<Fresh, MdastRoot>();
+    for (const f of [...list].reverse()) {
+      const tree = f.cancelled ? undefined : (client.peek(f.text) ?? client.parseHere(f.text));
+      if (tree) here.set(f, tree);
+    }
+    for (const f of list) {
+      if (!f.cancelled && !here.has(f))
+        f.cancel = nearFirst.schedule(
+          f.el,
+          () => client.requested(f.text),
+          () => {
+            const known = client.peek(f.text);
+            if (known && !f.cancelled) f.show(known);
+          },
+        );
+    }
+    // Shown in the same frame, as a block parsed during its render would be.
+    if (here.size > 0) flushSync(() => here.forEach((tree, f) => f.show(tree)));
+  };
 
   function WorkerBlock(props: BlockProps) {
     const { content, isIncomplete, components, remarkPlugins, rehypePlugins, remarkRehypeOptions, urlTransform, dir } = props;
@@ -279,10 +331,6 @@ export function createWorkerBlock(opts: WorkerBlockOptions = {}): WorkerBlockCom
       !props.unwrapDisallowed &&
       !props.animatePlugin;
     const viaWorker = plain && !isIncomplete && client.usable();
-    // The tree, when the cache has it (a cache fill: reading it here shows
-    // no older text than the state below would).
-    const known = viaWorker ? (client.peek(content) ?? client.parseHere(content)) : undefined;
-    if (viaWorker && !known) client.request(content); // idempotent
     // The last tree that arrived for this block, shown until the current
     // text's arrives. State set from the worker's answer, in a transition,
     // not an external store: a store read by a render that React time-slices
@@ -290,7 +338,42 @@ export function createWorkerBlock(opts: WorkerBlockOptions = {}): WorkerBlockCom
     // makes React redo that render in one blocking task; a transition is
     // batched with the others and yields.
     const [arrived, setArrived] = useState<{ tree: MdastRoot; text: string } | undefined>(undefined);
+    // The tree, when the cache has it (a cache fill: reading it here shows
+    // no older text than the state would). A block that has shown markdown
+    // and grown (the answer's last) is parsed here, now, when it is small:
+    // it is what the user is reading. A new block is not: most of a burst's
+    // are out of sight (settleFresh above).
+    const known = viaWorker ? (client.peek(content) ?? (arrived ? client.parseHere(content) : undefined)) : undefined;
     const [, setFailed] = useState(false);
+    // The block's text as written, while it is shown so (near-first.ts).
+    const asWritten = useRef<HTMLDivElement | null>(null);
+    const watch = useCallback((el: HTMLDivElement | null) => {
+      asWritten.current = el;
+      if (!el) return;
+      const unwatch = nearFirst.watch(el);
+      return () => {
+        unwatch();
+        if (asWritten.current === el) asWritten.current = null;
+      };
+    }, []);
+    // Not known: parsed here after the commit, or asked of the worker.
+    const needed = viaWorker && !known;
+    useLayoutEffect(() => {
+      if (!needed) return;
+      const el = asWritten.current;
+      if (!el) {
+        // Grown, and showing its last markdown meanwhile: at once.
+        void client.requested(content);
+        return;
+      }
+      const f: Fresh = { text: content, el, show: (tree) => setArrived({ tree, text: content }), cancelled: false, cancel: () => {} };
+      if (fresh.length === 0) queueMicrotask(settleFresh);
+      fresh.push(f);
+      return () => {
+        f.cancelled = true;
+        f.cancel();
+      };
+    }, [needed, content]);
     useEffect(() => {
       if (!viaWorker) return;
       const update = () => {
@@ -298,6 +381,8 @@ export function createWorkerBlock(opts: WorkerBlockOptions = {}): WorkerBlockCom
           setFailed(true); // every block: Streamdown's Block
           return;
         }
+        // A new block shown as written: near-first.ts shows it, with others.
+        if (asWritten.current) return;
         const tree = client.peek(content);
         if (tree) startTransition(() => setArrived((a) => (a?.tree === tree ? a : { tree, text: content })));
       };
@@ -326,7 +411,11 @@ export function createWorkerBlock(opts: WorkerBlockOptions = {}): WorkerBlockCom
     // ever missing from the page. A fast answer's blocks come back from the
     // worker ~0.5–1 s after its last delta (the stream bench), and a
     // finished answer showed holes until then.
-    const body = element ?? <div className="md-pending">{content}</div>;
+    const body = element ?? (
+      <div className="md-pending" ref={watch}>
+        {content}
+      </div>
+    );
     return dir ? (
       <div dir={dir} style={{ display: 'contents' }}>
         {body}
