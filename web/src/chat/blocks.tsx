@@ -12,9 +12,9 @@
 //
 // A small block (up to 1,000 characters, within a budget of 2,000 characters
 // per 50 ms) is parsed here instead, with the same parser, before the
-// browser paints (the growing last block in its render, a new block right
-// after the commit that adds it, the newest first): a stream at a model's
-// pace brings a few small blocks per render, which then wait no round trip.
+// browser paints (the growing last block in its render, the newest two new
+// blocks right after the commit that adds them): a stream at a model's pace
+// brings a few small blocks per render, which then wait no round trip.
 //
 // A block whose tree has not arrived shows what it showed before (the
 // growing last block keeps its previous text for one round trip) or its
@@ -61,6 +61,10 @@ export interface WorkerBlockOptions extends NearFirstOptions {
 const HERE_MAX_CHARS = 1_000;
 const HERE_BUDGET = 2_000;
 const HERE_WINDOW_MS = 50;
+/** New blocks parsed here per commit at most, the newest: a model's pace
+ * brings one or two; a burst brings tens, of which the list shows the last
+ * few for a frame before the next commit scrolls them away. */
+const HERE_PER_COMMIT = 2;
 
 function defaultCreateWorker(): ParseWorkerLike | undefined {
   if (typeof Worker === 'undefined') return undefined;
@@ -299,10 +303,10 @@ export function createWorkerBlock(opts: WorkerBlockOptions = {}): WorkerBlockCom
   const settleFresh = () => {
     const list = fresh;
     fresh = [];
-    // The newest (the answer's end) parsed here first, within the budget.
+    // The newest (the answer's end) parsed here, within the budget.
     const here = new Map<Fresh, MdastRoot>();
-    for (const f of [...list].reverse()) {
-      const tree = f.cancelled ? undefined : (client.peek(f.text) ?? client.parseHere(f.text));
+    for (const f of list.filter((f) => !f.cancelled).slice(-HERE_PER_COMMIT)) {
+      const tree = client.peek(f.text) ?? client.parseHere(f.text);
       if (tree) here.set(f, tree);
     }
     for (const f of list) {
