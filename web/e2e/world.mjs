@@ -375,6 +375,12 @@ export function useBrowser({ artifacts = ARTIFACTS, hostBin = HOST_BIN, provider
           '--disable-component-update',
           '--disable-sync',
           '--no-first-run',
+          // Chromium's own omnibox popup, a WebUI page it preloads in a
+          // renderer of its own for each window (each test's context): ~1 s
+          // of CPU as the window opens, on the 2 cores the page under test,
+          // its host and the stand-in provider share (the chat bench's
+          // figures and the tests' timings).
+          '--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,PreloadTopChromeWebUI',
         ],
         timeout: WAIT_MS * 2,
       }),
