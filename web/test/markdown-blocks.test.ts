@@ -76,6 +76,18 @@ class FakeIntersectionObserver {
   }
 }
 
+/** The page's IntersectionObserver and idle callbacks, and a worker that
+ * answers, all when the test says. */
+function nearAndIdleDrivenByTheTest() {
+  vi.stubGlobal('IntersectionObserver', FakeIntersectionObserver);
+  const idle: (() => void)[] = [];
+  vi.stubGlobal('requestIdleCallback', (fn: () => void) => idle.push(fn));
+  vi.stubGlobal('cancelIdleCallback', () => {});
+  const worker = new InProcessWorker();
+  worker.manual = true;
+  return { idle, worker };
+}
+
 function render(text: string, BlockComponent: ComponentType<BlockProps>, streaming = false) {
   const open = vi.fn(() => true);
   act(() => {
@@ -214,12 +226,7 @@ describe('blocks parsed in a worker', () => {
   });
 
   it('parse the blocks near what the list shows first, and the others newest first, a few at a time, when the page is idle', async () => {
-    vi.stubGlobal('IntersectionObserver', FakeIntersectionObserver);
-    const idle: (() => void)[] = [];
-    vi.stubGlobal('requestIdleCallback', (fn: () => void) => idle.push(fn));
-    vi.stubGlobal('cancelIdleCallback', () => {});
-    const worker = new InProcessWorker();
-    worker.manual = true;
+    const { idle, worker } = nearAndIdleDrivenByTheTest();
     const texts = Array.from({ length: 9 }, (_, i) => `Block ${i + 1}.`);
     render(texts.join('\n\n'), createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 }), true);
     await act(() => Promise.resolve());
@@ -259,12 +266,7 @@ describe('blocks parsed in a worker', () => {
   });
 
   it('parse a block that comes near while it waits for idle time at once', async () => {
-    vi.stubGlobal('IntersectionObserver', FakeIntersectionObserver);
-    const idle: (() => void)[] = [];
-    vi.stubGlobal('requestIdleCallback', (fn: () => void) => idle.push(fn));
-    vi.stubGlobal('cancelIdleCallback', () => {});
-    const worker = new InProcessWorker();
-    worker.manual = true;
+    const { idle, worker } = nearAndIdleDrivenByTheTest();
     render('Far above.\n\nScrolled to.\n\nAt the end.', createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 }), true);
     await act(() => Promise.resolve());
     const observer = FakeIntersectionObserver.last!;
@@ -274,6 +276,7 @@ describe('blocks parsed in a worker', () => {
     // still far, though the page has not been idle.
     act(() => observer.report((t) => t === 'Scrolled to.'));
     expect(worker.sent.map((r) => r.text.trim())).toEqual(['At the end.', 'Scrolled to.']);
+    expect(idle).toHaveLength(1); // asked for, not run
     await act(async () => worker.flush());
     expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['Scrolled to.', 'At the end.']);
     expect(mount.container.querySelector('.md-pending')?.textContent?.trim()).toBe('Far above.');
