@@ -178,9 +178,9 @@ export const streamdownProps = {
  * render (remend's fence scan was ~36 of 500 ms of the stream bench's main
  * thread), and the split could not reuse its last result (it does when the
  * text only grew; the completed text does not only grow). Whatever remend
- * does away from the end (escaping `20~25` anywhere, closing an `*` it
- * counted in a code block) the finished answer, split without it, does not
- * show either.
+ * does away from the end (escaping `20~25` anywhere, counting a `***` rule's
+ * asterisks as emphasis to close) the finished answer, split without it,
+ * does not show either.
  */
 export function streamingBlocks(text: string): string[] {
   const blocks = parseMarkdownIntoBlocks(text);
