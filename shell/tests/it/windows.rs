@@ -1088,6 +1088,119 @@ return {
     provider.shutdown();
 }
 
+/// An answer of ~290 blocks arriving at once, in the real window: the blocks
+/// the chat's list shows turn into markdown first, those out of sight later
+/// (web/src/chat/near-first.ts; WebKitGTK has no requestIdleCallback, so on
+/// a timer), and the list, at its bottom, stays there meanwhile. WebKitGTK
+/// has no scroll anchoring: before, each block turning into markdown above
+/// the view moved the end of the answer down for a frame or more (sampled
+/// after each frame here: 17 of ~40 frames more than 50 px off the bottom,
+/// up to 766 px; with the fix none).
+#[test]
+fn a_long_answer_turns_into_markdown_where_the_list_shows_it_first_and_stays_at_its_bottom() {
+    let mut whole = String::new();
+    for p in 0..290 {
+        if p % 5 == 4 {
+            whole.push_str("```ts\n");
+            for i in 0..8 {
+                whole.push_str(&format!("const v{i} = f({p});\n"));
+            }
+            whole.push_str("```\n\n");
+        } else {
+            whole.push_str(&format!("w{p} ").repeat(40));
+            whole.push_str("\n\n");
+        }
+    }
+    let provider = TestProvider::start(
+        serde_json::from_value(json!([
+            {"kind": "stream", "events": [
+                {"kind": "text", "text": whole},
+                {"kind": "delay", "ms": 8000},
+                {"kind": "text", "text": "The end."},
+                {"kind": "finish", "reason": "stop"},
+                {"kind": "done"}
+            ]}
+        ]))
+        .expect("a provider script"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (shell, window, _) = shell_on_document(dir.path(), "long.md", "# Long\n", "# Long");
+    let id = window.id;
+    let script = concat!(
+        bridge_call!(),
+        r#"
+await call('PUT', '/providers/custom', { base_url: '__PROVIDER__', idle_timeout_ms: 20000, first_chunk_timeout_ms: 10000 });
+const session = await (await call('POST', '/sessions', { doc_id: '__DOC__', title: 'Long here' })).json();
+await call('PATCH', '/sessions/' + session.id, { provider: 'custom' });
+const until = async (what, find) => {
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    const found = find();
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('never: ' + what + ': ' + document.body.innerText.slice(0, 400));
+};
+const listed = await until('the session listed', () =>
+  [...document.querySelectorAll('#pane-chat .list button')].find((b) => b.textContent.includes('Long here')));
+listed.click();
+const box = await until('the composer', () => document.querySelector('#pane-chat .composer textarea'));
+await until('the markdown renderer loaded', () =>
+  performance.getEntriesByType('resource').some((e) => e.name.includes('markdown.worker')));
+const setValue = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
+setValue.call(box, 'A long answer, at once.');
+box.dispatchEvent(new Event('input', { bubbles: true }));
+const send = await until('Send enabled', () =>
+  [...document.querySelectorAll('#pane-chat button')].find((b) => b.textContent.trim() === 'Send' && !b.disabled));
+send.click();
+const state = () => {
+  const body = [...document.querySelectorAll('#pane-chat .message.assistant .md-body')].pop();
+  const blocks = body ? [...body.children] : [];
+  const pending = (b) => b.classList.contains('md-pending');
+  const list = document.querySelector('#pane-chat .messages');
+  return {
+    blocks: blocks.length,
+    pending: blocks.filter(pending).length,
+    lastPending: blocks.slice(-5).filter(pending).length,
+    fromBottom: Math.round(list.scrollHeight - list.clientHeight - list.scrollTop),
+  };
+};
+const atEnd = await until('the answer\'s end as markdown', () => {
+  const s = state();
+  return s.blocks > 250 && s.lastPending === 0 ? s : null;
+});
+// Then, until every block is markdown (before the answer's last delta),
+// the list's distance from its bottom after each frame.
+const fromBottom = [];
+const deadline = Date.now() + 7000;
+let last = state();
+while (last.pending > 0 && Date.now() < deadline) {
+  await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+  last = state();
+  fromBottom.push(last.fromBottom);
+}
+fromBottom.sort((a, b) => a - b);
+// Off the bottom: more than 50 px.
+return { atEnd, last, samples: fromBottom.length, off: fromBottom.filter((d) => d > 50).length, max: fromBottom.at(-1) ?? null };
+"#
+    )
+    .replace("__PROVIDER__", &provider.base_url())
+    .replace("__DOC__", window.doc_id.as_deref().expect("a doc_id"));
+    let seen = shell.eval(id, &script);
+    // The end first: most blocks still as written when it is markdown.
+    let at_end = &seen["atEnd"];
+    assert!(
+        at_end["pending"].as_u64().unwrap_or(0) > at_end["blocks"].as_u64().unwrap_or(0) / 2,
+        "{seen}"
+    );
+    // Then all of them, the list at its bottom meanwhile.
+    assert_eq!(seen["last"]["pending"], 0, "{seen}");
+    assert!(seen["samples"].as_u64().unwrap_or(0) > 5, "{seen}");
+    let off = seen["off"].as_u64().unwrap_or(u64::MAX);
+    assert!(off <= seen["samples"].as_u64().unwrap_or(0) / 10, "{seen}");
+    provider.shutdown();
+}
+
 #[test]
 fn a_deleted_document_with_unsaved_text_is_saved_as_a_new_file() {
     let dir = tempfile::tempdir().expect("tempdir");

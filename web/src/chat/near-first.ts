@@ -30,6 +30,7 @@ export interface NearFirstOptions {
 }
 
 interface Job {
+  el: Element;
   start: () => Promise<void>;
   show: () => void;
 }
@@ -42,6 +43,8 @@ export class NearFirst {
   /** What the observers last said of each watched element (absent: not
    * said yet, which counts as not near). */
   private readonly near = new Map<Element, boolean>();
+  /** Each watched element's scrolling list (null: the viewport). */
+  private readonly roots = new Map<Element, Element | null>();
   /** What waits to start, by the element shown as written meanwhile, in
    * the order it was scheduled. */
   private readonly waiting = new Map<Element, Job>();
@@ -59,11 +62,14 @@ export class NearFirst {
    * is called. */
   watch(el: Element): () => void {
     if (!NearFirst.available()) return () => {};
-    const observer = this.observerFor(this.opts.scrollRoot?.(el) ?? null);
+    const root = this.opts.scrollRoot?.(el) ?? null;
+    this.roots.set(el, root);
+    const observer = this.observerFor(root);
     observer.observe(el);
     return () => {
       observer.unobserve(el);
       this.near.delete(el);
+      this.roots.delete(el);
       this.waiting.delete(el);
     };
   }
@@ -86,9 +92,9 @@ export class NearFirst {
    * cancels it.
    */
   schedule(el: Element, start: () => Promise<void>, show: () => void): () => void {
-    const job = { start, show };
+    const job = { el, start, show };
     if (!NearFirst.available() || this.near.get(el)) {
-      void NearFirst.run([job]);
+      void this.run([job]);
       return () => {};
     }
     this.waiting.delete(el); // newest last
@@ -99,9 +105,43 @@ export class NearFirst {
     };
   }
 
-  private static async run(jobs: Job[]): Promise<void> {
+  private async run(jobs: Job[]): Promise<void> {
     await Promise.all(jobs.map((j) => j.start()));
+    this.keepAtBottom(jobs);
     startTransition(() => jobs.forEach((j) => j.show()));
+  }
+
+  /**
+   * A list at its bottom stays there while these blocks turn into markdown
+   * above it, taller or shorter than their text as written was. WebKitGTK
+   * has no scroll anchoring, and the chat's stick-to-bottom scrolls a frame
+   * after a resize: the end of the answer jumped down by up to a screen and
+   * back as blocks out of sight were shown in idle time (the shell's window,
+   * sampled after each frame). After the commit that shows them (a
+   * MutationObserver's callback runs before the next paint), the list is
+   * scrolled to its bottom again.
+   */
+  private keepAtBottom(jobs: Job[]) {
+    const roots = new Set<Element>();
+    for (const { el } of jobs) {
+      const root = this.roots.get(el);
+      if (root && root.scrollHeight - root.clientHeight - root.scrollTop < 2) roots.add(root);
+    }
+    for (const root of roots) {
+      const shown = jobs.filter((j) => this.roots.get(j.el) === root).map((j) => j.el);
+      const armedAt = root.scrollTop;
+      const watch = new MutationObserver(() => {
+        if (root.scrollTop < armedAt - 1) {
+          watch.disconnect(); // the user has scrolled up since: theirs
+          return;
+        }
+        root.scrollTop = root.scrollHeight;
+        if (shown.every((el) => !el.isConnected)) watch.disconnect();
+      });
+      watch.observe(root, { childList: true, subtree: true });
+      // Not left behind when a block never turns (its answer unmounted).
+      setTimeout(() => watch.disconnect(), 2000);
+    }
   }
 
   private onEntries(entries: IntersectionObserverEntry[]) {
@@ -115,7 +155,7 @@ export class NearFirst {
         near.push(job);
       }
     }
-    if (near.length > 0) void NearFirst.run(near);
+    if (near.length > 0) void this.run(near);
   }
 
   private wake() {
@@ -130,7 +170,7 @@ export class NearFirst {
     this.idle = 'running';
     const batch = [...this.waiting].slice(-IDLE_BATCH).reverse();
     for (const [el] of batch) this.waiting.delete(el);
-    await NearFirst.run(batch.map(([, job]) => job));
+    await this.run(batch.map(([, job]) => job));
     this.idle = 'off';
     this.wake();
   }
