@@ -975,6 +975,53 @@ throw new Error('no highlighted code: ' + document.body.innerText.slice(0, 400))
     provider.shutdown();
 }
 
+/// JS after `bridge_call!()`: a session on the document `__DOC__` titled
+/// `__TITLE__`, answered by the stand-in provider at `__PROVIDER__`, opened
+/// in the chat pane; once the chat's markdown renderer has loaded (its
+/// worker fetched), `__MESSAGE__` typed and sent through its composer.
+/// Defines `until(what, find)` and `errors` (what console.error logged).
+macro_rules! chat_send {
+    () => {
+        r#"
+await call('PUT', '/providers/custom', { base_url: '__PROVIDER__', idle_timeout_ms: 20000, first_chunk_timeout_ms: 10000 });
+const session = await (await call('POST', '/sessions', { doc_id: '__DOC__', title: '__TITLE__' })).json();
+await call('PATCH', '/sessions/' + session.id, { provider: 'custom' });
+// A worker that fails is logged and replaced by the main thread: noted here.
+const errors = [];
+const logError = console.error.bind(console);
+console.error = (...args) => {
+  errors.push(args.map(String).join(' '));
+  logError(...args);
+};
+const until = async (what, find) => {
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    const found = find();
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('never: ' + what + ': ' + document.body.innerText.slice(0, 400));
+};
+const listed = await until('the session listed', () =>
+  [...document.querySelectorAll('#pane-chat .list button')].find((b) => b.textContent.includes('__TITLE__')));
+listed.click();
+const box = await until('the composer', () => document.querySelector('#pane-chat .composer textarea'));
+// The chat loads its markdown renderer as it opens; the checks after the
+// send need it loaded before the answer's first blocks (WebKitGTK in a
+// fresh window sometimes took longer than 400 ms). It starts the markdown
+// worker once loaded.
+await until('the markdown renderer loaded', () =>
+  performance.getEntriesByType('resource').some((e) => e.name.includes('markdown.worker')));
+const setValue = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
+setValue.call(box, '__MESSAGE__');
+box.dispatchEvent(new Event('input', { bubbles: true }));
+const send = await until('Send enabled', () =>
+  [...document.querySelectorAll('#pane-chat button')].find((b) => b.textContent.trim() === 'Send' && !b.disabled));
+send.click();
+"#
+    };
+}
+
 /// A streamed answer's longer markdown blocks are parsed in a module Web
 /// Worker (web/src/chat/markdown.worker.ts); WebKitGTK under the renderer's
 /// CSP must load and run it. The answer is asked for through the chat's own
@@ -1005,42 +1052,8 @@ fn a_streamed_answer_is_parsed_in_the_markdown_worker_in_the_real_window() {
     let id = window.id;
     let script = concat!(
         bridge_call!(),
+        chat_send!(),
         r#"
-await call('PUT', '/providers/custom', { base_url: '__PROVIDER__', idle_timeout_ms: 10000, first_chunk_timeout_ms: 10000 });
-const session = await (await call('POST', '/sessions', { doc_id: '__DOC__', title: 'Streamed here' })).json();
-await call('PATCH', '/sessions/' + session.id, { provider: 'custom' });
-// A worker that fails is logged and replaced by the main thread: noted here.
-const errors = [];
-const logError = console.error.bind(console);
-console.error = (...args) => {
-  errors.push(args.map(String).join(' '));
-  logError(...args);
-};
-const until = async (what, find) => {
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    const found = find();
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('never: ' + what + ': ' + document.body.innerText.slice(0, 400));
-};
-const listed = await until('the session listed', () =>
-  [...document.querySelectorAll('#pane-chat .list button')].find((b) => b.textContent.includes('Streamed here')));
-listed.click();
-const box = await until('the composer', () => document.querySelector('#pane-chat .composer textarea'));
-// The chat loads its markdown renderer as it opens; the check of the first
-// block below needs it loaded before the answer's second block arrives,
-// 400 ms after the first (WebKitGTK in a fresh window sometimes took longer).
-// It starts the markdown worker once loaded.
-await until('the markdown renderer loaded', () =>
-  performance.getEntriesByType('resource').some((e) => e.name.includes('markdown.worker')));
-const setValue = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
-setValue.call(box, 'Stream me an answer.');
-box.dispatchEvent(new Event('input', { bubbles: true }));
-const send = await until('Send enabled', () =>
-  [...document.querySelectorAll('#pane-chat button')].find((b) => b.textContent.trim() === 'Send' && !b.disabled));
-send.click();
 // While it streams: the first block is shown before the rest has arrived.
 await until('the first block, streaming', () => {
   const strong = document.querySelector('.message.assistant strong');
@@ -1065,7 +1078,9 @@ return {
 "#
     )
     .replace("__PROVIDER__", &provider.base_url())
-    .replace("__DOC__", window.doc_id.as_deref().expect("a doc_id"));
+    .replace("__DOC__", window.doc_id.as_deref().expect("a doc_id"))
+    .replace("__TITLE__", "Streamed here")
+    .replace("__MESSAGE__", "Stream me an answer.");
     let seen = shell.eval(id, &script);
     assert_eq!(
         seen["markdownWorker"], true,
@@ -1128,31 +1143,8 @@ fn a_long_answer_turns_into_markdown_where_the_list_shows_it_first_and_stays_at_
     let id = window.id;
     let script = concat!(
         bridge_call!(),
+        chat_send!(),
         r#"
-await call('PUT', '/providers/custom', { base_url: '__PROVIDER__', idle_timeout_ms: 20000, first_chunk_timeout_ms: 10000 });
-const session = await (await call('POST', '/sessions', { doc_id: '__DOC__', title: 'Long here' })).json();
-await call('PATCH', '/sessions/' + session.id, { provider: 'custom' });
-const until = async (what, find) => {
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    const found = find();
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('never: ' + what + ': ' + document.body.innerText.slice(0, 400));
-};
-const listed = await until('the session listed', () =>
-  [...document.querySelectorAll('#pane-chat .list button')].find((b) => b.textContent.includes('Long here')));
-listed.click();
-const box = await until('the composer', () => document.querySelector('#pane-chat .composer textarea'));
-await until('the markdown renderer loaded', () =>
-  performance.getEntriesByType('resource').some((e) => e.name.includes('markdown.worker')));
-const setValue = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
-setValue.call(box, 'A long answer, at once.');
-box.dispatchEvent(new Event('input', { bubbles: true }));
-const send = await until('Send enabled', () =>
-  [...document.querySelectorAll('#pane-chat button')].find((b) => b.textContent.trim() === 'Send' && !b.disabled));
-send.click();
 const state = () => {
   const body = [...document.querySelectorAll('#pane-chat .message.assistant .md-body')].pop();
   const blocks = body ? [...body.children] : [];
@@ -1185,7 +1177,9 @@ return { atEnd, last, samples: fromBottom.length, off: fromBottom.filter((d) => 
 "#
     )
     .replace("__PROVIDER__", &provider.base_url())
-    .replace("__DOC__", window.doc_id.as_deref().expect("a doc_id"));
+    .replace("__DOC__", window.doc_id.as_deref().expect("a doc_id"))
+    .replace("__TITLE__", "Long here")
+    .replace("__MESSAGE__", "A long answer, at once.");
     let seen = shell.eval(id, &script);
     // The end first: most blocks still as written when it is markdown.
     let at_end = &seen["atEnd"];
