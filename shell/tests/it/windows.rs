@@ -1008,8 +1008,8 @@ listed.click();
 const box = await until('the composer', () => document.querySelector('#pane-chat .composer textarea'));
 // The chat loads its markdown renderer as it opens; the checks after the
 // send need it loaded before the answer's first blocks (WebKitGTK in a
-// fresh window sometimes took longer than 400 ms). It starts the markdown
-// worker once loaded.
+// fresh window sometimes took longer than the first test's 400 ms between
+// them). It starts the markdown worker once loaded.
 await until('the markdown renderer loaded', () =>
   performance.getEntriesByType('resource').some((e) => e.name.includes('markdown.worker')));
 const setValue = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
@@ -1037,7 +1037,10 @@ fn a_streamed_answer_is_parsed_in_the_markdown_worker_in_the_real_window() {
         serde_json::from_value(json!([
             {"kind": "stream", "events": [
                 {"kind": "text", "text": "First **part** of the answer.\n\n"},
-                {"kind": "delay", "ms": 400},
+                // Long enough for the check below on a loaded machine: in a
+                // clean-clone CI run beside the long-answer test (a window
+                // busy for seconds), 400 ms was not, twice.
+                {"kind": "delay", "ms": 1500},
                 {"kind": "text", "text": "- a list item\n- <img src=x onerror=\"window.__pwned=1\">\n\n```ts\nconst streamed = 1;\n```\n"},
                 {"kind": "delay", "ms": 400},
                 {"kind": "text", "text": long_block},
