@@ -21,10 +21,10 @@
 // text as written (a new block). A new block is asked of the worker when it
 // comes near the visible part of its list, or when the page is idle, the
 // newest first (near-first.ts): of a burst's hundreds of blocks the list
-// shows the last few. Parsed trees are cached by text in a bounded LRU. An incomplete code fence (Streamdown tells its code block
-// through a context this component cannot reach), options this path does
-// not implement, no Worker (jsdom) or a failed worker: Streamdown's own
-// Block.
+// shows the last few. Parsed trees are cached by text in a bounded LRU. An
+// incomplete code fence (Streamdown tells its code block through a context
+// this component cannot reach), options this path does not implement, no
+// Worker (jsdom) or a failed worker: Streamdown's own Block.
 
 import type { Element as HastElement, Nodes as HastNodes, Root as HastRoot } from 'hast';
 import { toJsxRuntime } from 'hast-util-to-jsx-runtime';
