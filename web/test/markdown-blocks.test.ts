@@ -11,7 +11,7 @@
 import { act, createElement, type ComponentType } from 'react';
 import remarkGfm from 'remark-gfm';
 import { Block, defaultRemarkPlugins, Streamdown, type BlockProps } from 'streamdown';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createWorkerBlock, type ParseWorkerLike } from '../src/chat/blocks';
 import { ExternalLinkContext } from '../src/chat/links';
 import { parseMarkdownBlock } from '../src/chat/markdown-parse';
@@ -76,9 +76,11 @@ class FakeIntersectionObserver {
   }
 }
 
-/** The page's IntersectionObserver and idle callbacks, and a worker that
- * answers, all when the test says. */
+/** The page's IntersectionObserver, idle callbacks and clock (timers), and a
+ * worker that answers, all when the test says. */
 function nearAndIdleDrivenByTheTest() {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  onTestFinished(() => void vi.useRealTimers());
   vi.stubGlobal('IntersectionObserver', FakeIntersectionObserver);
   const idle: (() => void)[] = [];
   vi.stubGlobal('requestIdleCallback', (fn: () => void) => idle.push(fn));
@@ -237,11 +239,15 @@ describe('blocks parsed in a worker', () => {
     expect(pending()).toBe(9);
     expect(sent()).toEqual([]);
 
-    // The last two near (the list at the answer's end): asked for at once,
-    // and shown when back.
+    // The last two near (the list at the answer's end): asked for once no
+    // block has come for 100 ms (in a burst, blocks come at each render and
+    // those near now are scrolled away by the next), and shown when back.
     const observer = FakeIntersectionObserver.last!;
     expect(observer.targets.size).toBe(9);
     act(() => observer.report((t) => t === 'Block 8.' || t === 'Block 9.'));
+    act(() => vi.advanceTimersByTime(99));
+    expect(sent()).toEqual([]);
+    act(() => vi.advanceTimersByTime(1));
     expect(sent()).toEqual(['Block 8.', 'Block 9.']);
     await act(async () => worker.flush());
     expect(shown()).toEqual(['Block 8.', 'Block 9.']);
@@ -265,15 +271,38 @@ describe('blocks parsed in a worker', () => {
     expect(observer.targets.size).toBe(0);
   });
 
+  it('keep the near blocks waiting while new blocks keep coming (a burst), and start them 100 ms after the last', async () => {
+    const { worker } = nearAndIdleDrivenByTheTest();
+    const WorkerBlock = createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 });
+    const sent = () => worker.sent.map((r) => r.text.trim());
+    render('One.\n\nTwo.', WorkerBlock, true);
+    await act(() => Promise.resolve());
+    const observer = FakeIntersectionObserver.last!;
+    act(() => observer.report(() => true));
+    act(() => vi.advanceTimersByTime(60));
+    // The next render brings another block: the wait starts again.
+    render('One.\n\nTwo.\n\nThree.', WorkerBlock, true);
+    await act(() => Promise.resolve());
+    act(() => observer.report(() => true));
+    act(() => vi.advanceTimersByTime(99));
+    expect(sent()).toEqual([]);
+    act(() => vi.advanceTimersByTime(1));
+    expect(sent()).toEqual(['One.', 'Two.', 'Three.']);
+    await act(async () => worker.flush());
+    expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['One.', 'Two.', 'Three.']);
+  });
+
   it('parse a block that comes near while it waits for idle time at once', async () => {
     const { idle, worker } = nearAndIdleDrivenByTheTest();
     render('Far above.\n\nScrolled to.\n\nAt the end.', createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 }), true);
     await act(() => Promise.resolve());
     const observer = FakeIntersectionObserver.last!;
     act(() => observer.report((t) => t === 'At the end.'));
+    act(() => vi.advanceTimersByTime(100));
     await act(async () => worker.flush());
-    // The user scrolls up: the block now near is asked for, not the one
-    // still far, though the page has not been idle.
+    // The user scrolls up: the block now near is asked for at once (no
+    // block has come for 100 ms), not the one still far, though the page
+    // has not been idle.
     act(() => observer.report((t) => t === 'Scrolled to.'));
     expect(worker.sent.map((r) => r.text.trim())).toEqual(['At the end.', 'Scrolled to.']);
     expect(idle).toHaveLength(1); // asked for, not run

@@ -12,12 +12,24 @@
 // "The blocks on screen first"). A block out of sight costs almost nothing
 // as written: it is laid out only on screen (`content-visibility: auto`,
 // chat.css).
+//
+// Near blocks wait until blocks stop coming (QUIET_MS): during a burst the
+// blocks near the list's end are scrolled away a frame or two later, and
+// parsing them (the worker's thread) and showing them (the main thread's
+// renders and layout) took CPU from what the burst itself needs, on a
+// machine whose cores it keeps busy: the catch-up after an unpaced
+// answer's last delta, median 121/109 ms cold/warm, became 71/81
+// (docs/benchmarks.md, "Near blocks wait for the burst to end"). A model's
+// pace brings a block or two per render, which blocks.tsx parses itself.
 
 import { startTransition } from 'react';
 import { whenIdle } from '../hooks';
 
 /** "Near": within one list height above or below what is visible. */
 const NEAR_MARGIN = '100% 0px';
+/** Near blocks start once no block has been scheduled for this long (ms):
+ * while a burst streams in, blocks keep coming at each render. */
+const QUIET_MS = 100;
 /** Blocks started per idle callback. */
 const IDLE_BATCH = 6;
 /** Where there is no requestIdleCallback (WebKitGTK): a batch every… */
@@ -49,6 +61,10 @@ export class NearFirst {
    * the order it was scheduled. */
   private readonly waiting = new Map<Element, Job>();
   private idle: 'off' | 'scheduled' | 'running' = 'off';
+  /** When a block was last scheduled, and the timer that starts the near
+   * ones once blocks stop coming. */
+  private lastScheduled = -Infinity;
+  private quietTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly opts: NearFirstOptions = {}) {}
 
@@ -84,21 +100,23 @@ export class NearFirst {
   }
 
   /**
-   * Calls `start` now when `el` (watched) is near or nothing can tell;
-   * otherwise once it comes near or the page is idle, whichever is first;
-   * then `show` once `start`'s promise settles. Those started together are
+   * Calls `start` now when nothing can tell; otherwise once `el` (watched)
+   * is near and no block has been scheduled for QUIET_MS, or once the page
+   * is idle, whichever is first; then `show` once `start`'s promise settles. Those started together are
    * shown together, in one transition: one render and one layout for all,
    * not one each. An idle batch waits for the one before it. Returns what
    * cancels it.
    */
   schedule(el: Element, start: () => Promise<void>, show: () => void): () => void {
     const job = { el, start, show };
-    if (!NearFirst.available() || this.near.get(el)) {
+    if (!NearFirst.available()) {
       void this.run([job]);
       return () => {};
     }
     this.waiting.delete(el); // newest last
     this.waiting.set(el, job);
+    this.lastScheduled = performance.now();
+    if (this.near.get(el)) this.whenQuiet();
     this.wake();
     return () => {
       if (this.waiting.get(el) === job) this.waiting.delete(el);
@@ -145,16 +163,31 @@ export class NearFirst {
   }
 
   private onEntries(entries: IntersectionObserverEntry[]) {
-    const near: Job[] = [];
+    let someNear = false;
     for (const entry of entries) {
-      const el = entry.target;
-      this.near.set(el, entry.isIntersecting);
-      const job = entry.isIntersecting ? this.waiting.get(el) : undefined;
-      if (job) {
-        this.waiting.delete(el);
-        near.push(job);
-      }
+      this.near.set(entry.target, entry.isIntersecting);
+      if (entry.isIntersecting && this.waiting.has(entry.target)) someNear = true;
     }
+    if (someNear) this.whenQuiet();
+  }
+
+  /** Starts the waiting blocks that are near now if no block has been
+   * scheduled for QUIET_MS, or else once none has been for that long. */
+  private whenQuiet() {
+    if (this.quietTimer !== null) return;
+    const wait = this.lastScheduled + QUIET_MS - performance.now();
+    if (wait > 0) {
+      this.quietTimer = setTimeout(() => {
+        this.quietTimer = null;
+        this.whenQuiet();
+      }, wait);
+      return;
+    }
+    const near: Job[] = [];
+    for (const [el, job] of this.waiting) {
+      if (this.near.get(el)) near.push(job);
+    }
+    for (const job of near) this.waiting.delete(job.el);
     if (near.length > 0) void this.run(near);
   }
 
