@@ -9,7 +9,7 @@ import { rendererOrigin, within } from '../e2e/world.mjs';
 
 /** Runs one agent turn through the host API and reads its stream to the
  * end; resolves with the stream's text (SSE frames). */
-export function runTurn(host, sessionId, message, { timeoutMs = 60_000 } = {}) {
+export function runTurn(host, sessionId, message, { timeoutMs = 60_000, origin = rendererOrigin() } = {}) {
   const path = `/sessions/${encodeURIComponent(sessionId)}/turns`;
   return within(
     timeoutMs,
@@ -23,7 +23,7 @@ export function runTurn(host, sessionId, message, { timeoutMs = 60_000 } = {}) {
           headers: {
             authorization: host.authorization,
             // As the renderer's page is seen (the host's Referer guard).
-            referer: `${rendererOrigin()}/desktop/`,
+            referer: `${origin}/desktop/`,
             'content-type': 'application/json',
             accept: 'text/event-stream',
           },

@@ -113,6 +113,27 @@ fn messages_parts_turns_and_chunks() {
     assert_eq!(messages[1].parts.len(), 2);
     assert_eq!(messages[1].parts[0].body, r#"{"text":"hello"}"#);
     assert!(insert_message(&conn, "m3", "ses_nope", "user", "complete", 4).is_err());
+    // Each message's parts in order, whatever order they were written in,
+    // and no other session's.
+    session(&conn, "ses_b", "B", 1);
+    insert_message(&conn, "mb", "ses_b", "user", "complete", 2).unwrap();
+    put_part(&conn, "mb", 0, "text", r#"{"text":"other"}"#).unwrap();
+    put_part(&conn, "m1", 2, "text", r#"{"text":"third"}"#).unwrap();
+    put_part(&conn, "m1", 1, "text", r#"{"text":"second"}"#).unwrap();
+    let bodies = |m: &MessageRow| m.parts.iter().map(|p| p.body.clone()).collect::<Vec<_>>();
+    let messages = list_messages(&conn, "ses_a").unwrap();
+    assert_eq!(
+        bodies(&messages[0]),
+        [
+            r#"{"text":"hi"}"#,
+            r#"{"text":"second"}"#,
+            r#"{"text":"third"}"#
+        ]
+    );
+    assert_eq!(
+        bodies(&messages[1]),
+        [r#"{"text":"hello"}"#, r#"{"toolCallId":"c1"}"#]
+    );
 
     create_turn(&conn, "t1", "ses_a", "m2", 5).unwrap();
     append_chunks(&mut conn, "t1", &[(1, "a".into()), (2, "b".into())]).unwrap();
