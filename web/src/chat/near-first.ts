@@ -18,7 +18,7 @@
 // parsing them (the worker's thread) and showing them (the main thread's
 // renders and layout) took CPU from what the burst itself needs, on a
 // machine whose cores it keeps busy: the catch-up after an unpaced
-// answer's last delta, median 121/109 ms cold/warm, became 71/81
+// answer's last delta, median 134/124 ms cold/warm, became 71/86
 // (docs/benchmarks.md, "Near blocks wait for the burst to end"). A model's
 // pace brings a block or two per render, which blocks.tsx parses itself.
 
@@ -102,10 +102,10 @@ export class NearFirst {
   /**
    * Calls `start` now when nothing can tell; otherwise once `el` (watched)
    * is near and no block has been scheduled for QUIET_MS, or once the page
-   * is idle, whichever is first; then `show` once `start`'s promise settles. Those started together are
-   * shown together, in one transition: one render and one layout for all,
-   * not one each. An idle batch waits for the one before it. Returns what
-   * cancels it.
+   * is idle, whichever is first; then `show` once `start`'s promise
+   * settles. Those started together are shown together, in one
+   * transition: one render and one layout for all, not one each. An idle
+   * batch waits for the one before it. Returns what cancels it.
    */
   schedule(el: Element, start: () => Promise<void>, show: () => void): () => void {
     const job = { el, start, show };
