@@ -196,13 +196,17 @@ describe('chat rendering (one host)', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     };
-    /** No session's messages were asked for since the page loaded. */
-    const opened = (page) =>
+    /** Whether some session's messages were asked for since the page
+     * loaded (pointing at a row loads them ahead), and whether a chat is
+     * shown. */
+    const askedMessages = (page) =>
       page.evaluate(() => performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname.endsWith('/messages')));
+    const opened = async (page) => (await page.locator('section.chat').count()) > 0;
     // One of the newest three: loaded once the window is idle, untouched.
     await world.host.api('PATCH', `/sessions/${encodeURIComponent(rust.id)}`, { title: 'Rust, renamed' });
     await withPage(world, { name: 'warm-when-idle', ready: (page) => row(page).waitFor() }, async ({ page }) => {
       await fetchesRust(page);
+      assert.equal(await askedMessages(page), false, 'no messages asked for');
       assert.equal(await opened(page), false, 'no session was opened');
     });
     // Three newer sessions without code: now only pointing at it loads it.
@@ -214,6 +218,8 @@ describe('chat rendering (one host)', () => {
       assert.ok(!(await fetched(page)).some((p) => RUST.test(p)), 'no Rust grammar before the pointer');
       await row(page).hover();
       await fetchesRust(page);
+      // Its messages loaded ahead, and the session still not opened.
+      await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname.endsWith('/messages')));
       assert.equal(await opened(page), false, 'the session was not opened');
     });
   });

@@ -5,7 +5,9 @@
 //
 // An entry lives while a component shows it: it loads when the first one
 // subscribes and is dropped when the last one leaves, so every mount reads
-// fresh data, as a plain fetch-on-mount would.
+// fresh data, as a plain fetch-on-mount would. A key about to be shown (a
+// session's row pressed) can be loaded ahead (`prefetch`): the first
+// subscriber within a few seconds takes that load instead of starting one.
 
 import { useCallback, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
 
@@ -28,7 +30,12 @@ interface Entry {
   readonly listeners: Set<() => void>;
   /** The number of the latest load: only its answer counts. */
   run: number;
+  /** Loaded ahead, for a first subscriber not there yet. */
+  ahead?: boolean;
 }
+
+/** How long a load made ahead waits for its first subscriber. */
+const AHEAD_MS = 10_000;
 
 function keyId(key: QueryKey): string {
   return JSON.stringify(key);
@@ -58,12 +65,27 @@ export class QueryCache {
     }
     entry.load = load;
     entry.listeners.add(onChange);
-    if (entry.listeners.size === 1) this.#load(entry);
+    if (entry.listeners.size === 1 && !entry.ahead) this.#load(entry);
+    entry.ahead = false;
     const subscribed = entry;
     return () => {
       subscribed.listeners.delete(onChange);
       if (subscribed.listeners.size === 0 && this.#entries.get(id) === subscribed) this.#entries.delete(id);
     };
+  }
+
+  /** Loads `key` now, unless it is shown or loaded ahead already, for a
+   * subscriber to come: one within AHEAD_MS takes this load (in flight or
+   * done); after that, nobody having come, it is dropped. */
+  prefetch(key: QueryKey, load: () => Promise<unknown>): void {
+    const id = keyId(key);
+    if (this.#entries.has(id)) return;
+    const entry: Entry = { key, state: EMPTY, load, listeners: new Set(), run: 0, ahead: true };
+    this.#entries.set(id, entry);
+    this.#load(entry);
+    setTimeout(() => {
+      if (entry.listeners.size === 0 && this.#entries.get(id) === entry) this.#entries.delete(id);
+    }, AHEAD_MS);
   }
 
   /** Reloads every shown query whose key starts with `prefix` (all of them

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { QueryCache } from '../src/queries';
 
 /** A loader whose answers the test gives, one per call. */
@@ -9,6 +9,10 @@ function deferred<T>() {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
+/** Lets settled loads land (where setTimeout is the test's). */
+const microtasks = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
 
 describe('QueryCache', () => {
   it('loads on the first subscriber, shares the entry and drops it with the last', async () => {
@@ -26,6 +30,47 @@ describe('QueryCache', () => {
     expect(cache.state(['recent']).data).toBe('a');
     stopB();
     expect(cache.state(['recent'])).toEqual({ version: 0 });
+  });
+
+  it('loads a key ahead once, for the first subscriber within ten seconds; drops it after that', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const cache = new QueryCache();
+      const { load, calls } = deferred<string>();
+      cache.prefetch(['messages', 's1'], load);
+      cache.prefetch(['messages', 's1'], load); // pressed twice: one load
+      expect(calls).toHaveLength(1);
+      // The subscriber takes the load in flight: no second one.
+      let changes = 0;
+      const stop = cache.subscribe(['messages', 's1'], load, () => changes++);
+      expect(calls).toHaveLength(1);
+      calls[0]!.resolve('ahead');
+      await microtasks();
+      expect(cache.state(['messages', 's1']).data).toBe('ahead');
+      expect(changes).toBe(1);
+      vi.advanceTimersByTime(10_000); // shown: kept
+      expect(cache.state(['messages', 's1']).data).toBe('ahead');
+      stop();
+
+      // Nobody comes within ten seconds: dropped, and the next subscriber
+      // loads afresh.
+      cache.prefetch(['messages', 's2'], load);
+      calls[1]!.resolve('stale');
+      await microtasks();
+      expect(cache.state(['messages', 's2']).data).toBe('stale');
+      vi.advanceTimersByTime(9_999);
+      expect(cache.state(['messages', 's2']).data).toBe('stale');
+      vi.advanceTimersByTime(1);
+      expect(cache.state(['messages', 's2'])).toEqual({ version: 0 });
+      cache.subscribe(['messages', 's2'], load, () => {});
+      expect(calls).toHaveLength(3);
+
+      // A key shown already is not loaded again.
+      cache.prefetch(['messages', 's2'], load);
+      expect(calls).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('invalidates by prefix, and only the latest load counts', async () => {

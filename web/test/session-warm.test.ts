@@ -3,7 +3,8 @@
 // A session's row, when the pointer rests on it or it is focused, has the highlighting worker load
 // the grammars of the languages the host lists for it (`code_languages`),
 // before the session is opened; once the window is idle, so do the newest
-// three sessions'. Each language once per page.
+// three sessions'. Each language once per page. A row pressed or rested on
+// also has the session's messages loaded ahead, once.
 
 import { act, createElement } from 'react';
 import { beforeEach, expect, it, vi } from 'vitest';
@@ -15,6 +16,8 @@ const dom = mountPerTest();
 
 /** The worker's requests, and what runs when the window is idle. */
 let posted: WorkerRequest[];
+/** The paths of the messages the page has asked the host for. */
+let messagesAsked: () => string[];
 let idle: (() => void)[];
 beforeEach(() => {
   vi.resetModules(); // a page's worker and its languages asked for, afresh
@@ -38,10 +41,13 @@ beforeEach(() => {
 async function renderList(sessions: unknown[]) {
   const { DesktopProvider } = await import('../src/desktop-context');
   const { SessionList } = await import('../src/pages/SessionList');
-  const { bridge } = fakeBridge((path: string) => {
+  const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+  const { bridge, calls } = fakeBridge((path: string) => {
     if (path === '/events') return new Response(new ReadableStream());
-    return new Response(JSON.stringify({ sessions, total: sessions.length }), { headers: { 'content-type': 'application/json' } });
+    if (path.endsWith('/messages')) return json({ messages: [] });
+    return json({ sessions, total: sessions.length });
   });
+  messagesAsked = () => calls.map((c) => c.path).filter((p) => p.endsWith('/messages'));
   const onSelect = vi.fn();
   await act(async () =>
     dom.root.render(createElement(DesktopProvider, { bridge, children: createElement(SessionList, { selected: null, onSelect }) })),
@@ -116,4 +122,25 @@ it('once the window is idle, the newest three sessions’ languages are warmed, 
   expect(idle.length).toBeGreaterThan(0);
   for (const fn of idle) fn();
   expect(posted).toEqual([{ type: 'warm', blocks: ['rust', 'ts', 'a', 'b', 'c', 'd'].map((lang) => ({ lang, code: '' })) }]);
+});
+
+it('a row pressed, or rested on, has its session’s messages loaded ahead, once', async () => {
+  const onSelect = await renderList([session('ses_a', 'A', []), session('ses_b', 'B', [])]);
+  const row = (id: string) => dom.container.querySelector<HTMLButtonElement>(`button.link[title="${id}"]`)!;
+  expect(messagesAsked()).toEqual([]);
+  await act(async () => row('ses_a').dispatchEvent(new MouseEvent('pointerdown', { bubbles: true })));
+  expect(messagesAsked()).toEqual(['/sessions/ses_a/messages']);
+  await act(async () => row('ses_a').dispatchEvent(new MouseEvent('pointerdown', { bubbles: true })));
+  expect(messagesAsked()).toHaveLength(1);
+  // Resting on a row: its messages too; crossing one: nothing.
+  await act(async () => {
+    row('ses_b').dispatchEvent(new MouseEvent('pointerover', { bubbles: true }));
+    row('ses_b').dispatchEvent(new MouseEvent('pointerout', { bubbles: true }));
+  });
+  await act(async () => new Promise((r) => setTimeout(r, 80)));
+  expect(messagesAsked()).toHaveLength(1);
+  await act(async () => row('ses_b').dispatchEvent(new MouseEvent('pointerover', { bubbles: true })));
+  await act(async () => new Promise((r) => setTimeout(r, 80)));
+  expect(messagesAsked()).toEqual(['/sessions/ses_a/messages', '/sessions/ses_b/messages']);
+  expect(onSelect).not.toHaveBeenCalled();
 });

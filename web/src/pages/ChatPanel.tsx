@@ -10,6 +10,7 @@ import { messageText } from '../chat/MessageActions';
 import { withAlwaysAllow } from '../chat/policy';
 import { ErrorLine, ProviderDownBanner } from '../components/Banners';
 import { ChatMessage } from '../components/ChatMessage';
+import type { DesktopApi } from '../desktop/api';
 import { isHostError } from '../desktop/errors';
 import type { TurnContext } from '../desktop/types';
 import { useDesktop, useQuery } from '../desktop-context';
@@ -195,14 +196,21 @@ interface ChatProps {
   context?: () => TurnContext | undefined;
 }
 
+/** A conversation's messages as the chat reads them: the query's key, and
+ * its loader. The session list loads them ahead when a row is pressed or
+ * the pointer rests on it, so that the chat opening finds them there. */
+export const messagesKey = (sessionId: string) => ['messages', sessionId] as const;
+
+export async function loadMessages(api: DesktopApi, sessionId: string) {
+  const messages = await api.sessions.messages(sessionId);
+  // The grammars the newest messages' code needs start loading now, in
+  // the worker, while the page renders them.
+  warmHighlighting((messages as UIMessage[]).slice(-20).map(messageText));
+  return messages;
+}
+
 export function ChatPanel({ sessionId, onSettings, onTurnEnd, context }: ChatProps & { sessionId: string }) {
-  const { data, error, version } = useQuery(['messages', sessionId], async (api) => {
-    const messages = await api.sessions.messages(sessionId);
-    // The grammars the newest messages' code needs start loading now, in
-    // the worker, while the page renders them.
-    warmHighlighting((messages as UIMessage[]).slice(-20).map(messageText));
-    return messages;
-  });
+  const { data, error, version } = useQuery(messagesKey(sessionId), (api) => loadMessages(api, sessionId));
   // Start loading the markdown renderer while the conversation loads.
   useEffect(() => {
     void loadMarkdown().catch(() => {});
@@ -348,7 +356,7 @@ function Chat({
     <ExternalLinkContext.Provider value={openExternal}>
       <section className="chat">
         <div className="messages" ref={scrollRef}>
-          <div ref={contentRef}>
+          <div className="messages-content" ref={contentRef}>
             {messages.length === 0 && (
               <p className="muted chat-start">
                 {session?.doc_id

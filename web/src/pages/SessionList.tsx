@@ -3,22 +3,24 @@ import { warmLanguages } from '../chat/highlight-worker';
 import { ErrorLine } from '../components/Banners';
 import { useDesktop, useQuery } from '../desktop-context';
 import { useAction, whenIdle } from '../hooks';
+import { loadMessages, messagesKey } from './ChatPanel';
 
 const PAGE = 20;
 /** The newest sessions whose grammars a window loads once it is idle. */
 const WARM_SESSIONS = 3;
 /** At most this many languages, the newest session's first. */
 const WARM_LANGUAGES = 6;
-/** How long the pointer rests on a row before its grammars load: a sweep
- * across the list loads none. */
+/** How long the pointer rests on a row before its session is loaded ahead
+ * (its messages, the grammars its code needs): a sweep across the list
+ * loads none. */
 const POINTER_REST_MS = 50;
 
 let resting: ReturnType<typeof setTimeout> | undefined;
 
-/** The pointer came onto a session's row: its grammars load if it stays. */
-function pointerOn(codeLanguages: readonly string[]) {
+/** The pointer came onto a session's row: `ahead` runs if it stays. */
+function pointerOn(ahead: () => void) {
   clearTimeout(resting);
-  resting = setTimeout(() => warmLanguages(codeLanguages), POINTER_REST_MS);
+  resting = setTimeout(ahead, POINTER_REST_MS);
 }
 
 function pointerOff() {
@@ -53,6 +55,10 @@ export function SessionList({
   );
 
   const { act, actionError } = useAction(() => queries.invalidate(['sessions']));
+  const loadAhead = (s: { id: string; code_languages: readonly string[] }) => {
+    warmLanguages(s.code_languages);
+    queries.prefetch(messagesKey(s.id), () => loadMessages(api, s.id));
+  };
 
   // The session opened next is most often one of the newest: once the
   // window is idle, the grammars their code needs load in the highlighting
@@ -108,11 +114,15 @@ export function SessionList({
               type="button"
               className="link"
               onClick={() => onSelect(s.id)}
-              // About to open: the grammars its code needs start loading.
-              onPointerEnter={() => pointerOn(s.code_languages)}
+              // About to open: its messages and the grammars its code needs
+              // start loading. A user's pointer rests on a row before the
+              // click, so its messages are there when the chat opens; the
+              // open bench's click (pressed at once) shows its first
+              // message ~10–40 ms sooner (docs/benchmarks.md).
+              onPointerEnter={() => pointerOn(() => loadAhead(s))}
               onPointerLeave={pointerOff}
-              // Pressed or reached by keyboard: about to open.
-              onPointerDown={() => warmLanguages(s.code_languages)}
+              onPointerDown={() => loadAhead(s)}
+              // Reached by keyboard: perhaps about to open.
               onFocus={() => warmLanguages(s.code_languages)}
               title={s.id}
             >
