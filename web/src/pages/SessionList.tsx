@@ -118,7 +118,7 @@ export function SessionList({
               // start loading. A user's pointer rests on a row before the
               // click, so its messages are there when the chat opens; the
               // open bench's click (pressed at once) shows its first
-              // message ~10–40 ms sooner (docs/benchmarks.md).
+              // message ~10–20 ms sooner (docs/benchmarks.md).
               onPointerEnter={() => pointerOn(() => loadAhead(s))}
               onPointerLeave={pointerOff}
               onPointerDown={() => loadAhead(s)}
