@@ -196,17 +196,16 @@ describe('chat rendering (one host)', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     };
-    /** Whether some session's messages were asked for since the page
-     * loaded (pointing at a row loads them ahead), and whether a chat is
+    /** In the page: whether some session's messages were asked for since
+     * it loaded (pointing at a row loads them ahead). And whether a chat is
      * shown. */
-    const askedMessages = (page) =>
-      page.evaluate(() => performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname.endsWith('/messages')));
+    const askedMessages = () => performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname.endsWith('/messages'));
     const opened = async (page) => (await page.locator('section.chat').count()) > 0;
     // One of the newest three: loaded once the window is idle, untouched.
     await world.host.api('PATCH', `/sessions/${encodeURIComponent(rust.id)}`, { title: 'Rust, renamed' });
     await withPage(world, { name: 'warm-when-idle', ready: (page) => row(page).waitFor() }, async ({ page }) => {
       await fetchesRust(page);
-      assert.equal(await askedMessages(page), false, 'no messages asked for');
+      assert.equal(await page.evaluate(askedMessages), false, 'no messages asked for');
       assert.equal(await opened(page), false, 'no session was opened');
     });
     // Three newer sessions without code: now only pointing at it loads it.
@@ -219,7 +218,7 @@ describe('chat rendering (one host)', () => {
       await row(page).hover();
       await fetchesRust(page);
       // Its messages loaded ahead, and the session still not opened.
-      await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname.endsWith('/messages')));
+      await page.waitForFunction(askedMessages);
       assert.equal(await opened(page), false, 'the session was not opened');
     });
   });
