@@ -2,14 +2,28 @@
 // fake worker: cached answers come back synchronously, streaming requests for
 // one block are coalesced, incomplete blocks are not cached, aliases resolve
 // as @streamdown/code's do, and without a worker (or once it fails) code
-// stays plain; then the worker's own module run in-process. Its warm-up is
-// in highlight-warm.test.ts.
+// stays plain, and a conversation's code is highlighted ahead of its
+// render; then the worker's own module run in-process. Its warm-up is in
+// highlight-warm.test.ts.
 
 import type { HighlightOptions, HighlightResult } from 'streamdown';
 import { describe, expect, it, vi } from 'vitest';
 import { createWorkerCodePlugin, type HighlightWorkerLike } from '../src/chat/highlight';
 import { createHighlightHandler, type WorkerRequest, type WorkerResponse } from '../src/chat/highlight-core';
 import { codeTheme } from '../src/chat/MarkdownImpl';
+
+// Which answers reach the code blocks in a transition.
+const transitions = vi.hoisted(() => ({ count: 0 }));
+vi.mock('react', async (importOriginal) => {
+  const react = await importOriginal<typeof import('react')>();
+  return {
+    ...react,
+    startTransition: (fn: () => void) => {
+      transitions.count += 1;
+      fn();
+    },
+  };
+});
 
 type HighlightMsg = Extract<WorkerRequest, { type: 'highlight' }>;
 
@@ -101,6 +115,51 @@ describe('the worker code plugin', () => {
     // Another block (not an extension) is not held back.
     plugin.highlight(opts('zzz', 'ts', true));
     expect(worker.requests.map((r) => r.code)).toEqual(['a', 'abcd', 'abcd', 'zzz']);
+  });
+
+  it('highlights a conversation’s code ahead, the newest first, and a block that asks joins it, shown at once', () => {
+    const { worker, plugin } = setup();
+    const older = 'Old:\n```python\nx = 1\n```';
+    const newer = 'New:\n```TS\nconst a = 1;\n\n```\n\n~~~bash\nls\n~~~\n\nstill streaming:\n```rust\nfn';
+    plugin.ahead([older, newer]);
+    // Closed blocks only, as the code block will ask for them (no trailing
+    // newline); the newest text's first.
+    expect(worker.requests.map((r) => [r.lang, r.code])).toEqual([
+      ['typescript', 'const a = 1;'],
+      ['shellscript', 'ls'],
+      ['python', 'x = 1'],
+    ]);
+    // Asked again (the chat opening again): nothing new is sent.
+    plugin.ahead([older, newer]);
+    expect(worker.requests).toHaveLength(3);
+    // The code block asks while the worker works: it joins the request.
+    const cb = vi.fn();
+    expect(plugin.highlight(opts('const a = 1;', 'ts'), cb)).toBeNull();
+    expect(worker.requests).toHaveLength(3);
+    const before = transitions.count;
+    worker.answer(worker.requests[0]!.id);
+    expect(text(cb.mock.calls[0]![0] as HighlightResult)).toBe('const a = 1;');
+    // Not in a transition, where it would wait for every other one.
+    expect(transitions.count).toBe(before);
+    // Answered before any block asked: cached, and given at once.
+    worker.answer(worker.requests[1]!.id);
+    const ls = plugin.highlight(opts('ls', 'sh'), vi.fn());
+    expect(ls && text(ls)).toBe('ls');
+    // An answer to a block's own request comes in a transition.
+    plugin.highlight(opts('other', 'ts'), vi.fn());
+    worker.answer(worker.requests.at(-1)!.id);
+    expect(transitions.count).toBe(before + 1);
+  });
+
+  it('asks ahead for a bounded amount of code', () => {
+    const { worker, plugin } = setup();
+    const block = (i: number, size = 10) => '```ts\n' + String(i).padEnd(size, 'x') + '\n```';
+    plugin.ahead(Array.from({ length: 40 }, (_, i) => block(i)));
+    expect(worker.requests).toHaveLength(24);
+    expect(worker.requests[0]!.code).toBe('39xxxxxxxx');
+    const { worker: w2, plugin: p2 } = setup();
+    p2.ahead([block(1, 20_000), block(2, 20_000)]);
+    expect(w2.requests.map((r) => r.code[0])).toEqual(['2']);
   });
 
   it('keeps a bounded LRU', () => {

@@ -22,7 +22,7 @@ let loadingImpl: Promise<Impl> | null = null;
 
 /** Loads the markdown renderer (once; at once if it already is). */
 export function loadMarkdown(): Promise<Impl> {
-  loadingImpl ??= Promise.all([import('./MarkdownImpl'), import('streamdown/highlighted-body')]).then(
+  loadingImpl ??= Promise.all([importImpl(), import('streamdown/highlighted-body')]).then(
     async ([m]) => {
       m.startParseWorker();
       // Only a head start: markdown renders without it.
@@ -108,6 +108,30 @@ export function Markdown({
         </div>
       )}
     </div>
+  );
+}
+
+type ImplModule = typeof import('./MarkdownImpl');
+let implModule: ImplModule | null = null;
+const importImpl = () =>
+  import('./MarkdownImpl').then((m) => {
+    implModule = m;
+    return m;
+  });
+
+/**
+ * Has the code blocks of `texts` (a conversation's newest messages, the
+ * newest last) highlighted in the worker, now if the renderer's chunk is
+ * loaded (before the conversation's render, which the worker's work then
+ * overlaps), else as soon as it is (loading it if it is not loading yet).
+ * The code then shows highlighted with its markdown, or a round trip after,
+ * instead of asking once rendered (docs/benchmarks.md).
+ */
+export function highlightAhead(texts: readonly string[]): void {
+  if (implModule) return implModule.highlightAhead(texts);
+  importImpl().then(
+    (m) => m.highlightAhead(texts),
+    () => {}, // loadMarkdown reports it
   );
 }
 

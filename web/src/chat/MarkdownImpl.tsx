@@ -154,6 +154,10 @@ const code = createWorkerCodePlugin({ themes: [codeTheme, codeTheme] });
 const plugins = { code };
 const controls = { code: { copy: true, download: false }, table: { copy: true, download: false, fullscreen: false }, image: false };
 
+/** Has the code blocks of `texts` (the newest last) highlighted now, ahead of
+ * their render (the code plugin's `ahead`). */
+export const highlightAhead = (texts: readonly string[]): void => code.ahead(texts);
+
 /** Streamdown's props for chat text, whichever mode (exported for the
  * test that renders blocks both ways). */
 export const streamdownProps = {

@@ -35,11 +35,20 @@ const FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*([\w+#.-]*)[^\n]*(?:\n|$)/gm;
 /** The most of a block's code a grammar is warmed on. */
 const WARM_CODE_MAX = 2_000;
 
+interface FencedBlock {
+  /** The language the fence names, lower-cased ('' for none). */
+  lang: string;
+  /** Everything between the fence lines. */
+  code: string;
+  /** Whether a closing fence ends it (not: it runs to the text's end). */
+  closed: boolean;
+}
+
 /** The fenced code blocks of `text` in order, each with the language its
- * fence names ('' for none) and the start of its code. Scanned forward, so
- * that a fence line inside a block is that block's code, not a block. */
-function codeBlocks(text: string): WarmBlock[] {
-  const blocks: WarmBlock[] = [];
+ * fence names and its code. Scanned forward, so that a fence line inside a
+ * block is that block's code, not a block. */
+function codeBlocks(text: string): FencedBlock[] {
+  const blocks: FencedBlock[] = [];
   const open = new RegExp(FENCE);
   for (let m = open.exec(text); m !== null; m = open.exec(text)) {
     const fence = m[1]!;
@@ -49,8 +58,7 @@ function codeBlocks(text: string): WarmBlock[] {
     const close = new RegExp(`^ {0,3}${fence[0] === '`' ? '`' : '~'}{${fence.length},}[ \\t]*\\r?$`, 'gm');
     close.lastIndex = start;
     const c = close.exec(text);
-    const end = c === null ? text.length : c.index;
-    blocks.push({ lang: m[2]!.toLowerCase(), code: text.slice(start, Math.min(end, start + WARM_CODE_MAX)) });
+    blocks.push({ lang: m[2]!.toLowerCase(), code: text.slice(start, c === null ? text.length : c.index), closed: c !== null });
     if (c === null) break;
     open.lastIndex = c.index + c[0].length;
   }
@@ -66,10 +74,24 @@ export function fenceBlocks(texts: readonly string[], max = 6): WarmBlock[] {
     const blocks = codeBlocks(texts[i]!);
     for (let j = blocks.length - 1; j >= 0 && found.length < max; j--) {
       const block = blocks[j]!;
-      if (block.lang !== '' && !found.some((b) => b.lang === block.lang)) found.push(block);
+      if (block.lang !== '' && !found.some((b) => b.lang === block.lang)) {
+        found.push({ lang: block.lang, code: block.code.slice(0, WARM_CODE_MAX) });
+      }
     }
   }
   return found;
+}
+
+/** The closed fenced code blocks of `text` in order, each with the language
+ * its fence names as written and its code as Streamdown hands it to the
+ * highlighter: the fence's content without its trailing newlines. (A fence
+ * indented in a list item has its indent taken off each line by the
+ * markdown parser, and is found here with it: its code differs, and a
+ * highlighting asked for ahead with it is simply not used.) */
+export function closedCodeBlocks(text: string): { language: string; code: string }[] {
+  return codeBlocks(text)
+    .filter((b) => b.closed)
+    .map((b) => ({ language: b.lang, code: b.code.replace(/\n+$/, '') }));
 }
 
 /** Has the worker load the grammars `texts`' code fences name and run each

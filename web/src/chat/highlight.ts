@@ -11,6 +11,11 @@
 // has moved on), so the worker never works through stale intermediate states.
 // Incomplete blocks are not cached.
 //
+// A conversation that opens has its code blocks highlighted ahead (`ahead`,
+// with the texts as soon as they are fetched): the worker highlights them
+// while the main thread renders the conversation, and a code block that
+// then asks joins the request (or finds the answer cached).
+//
 // Without Worker, or once the worker fails, code stays plain text (readable
 // and copyable; the failure is logged). There is no main-thread highlighter
 // to fall back on: it would ship every grammar a second time, in the main
@@ -21,7 +26,7 @@ import type { CodeHighlighterPlugin, HighlightResult, ThemeInput } from 'streamd
 import type { ThemeRegistrationAny } from 'shiki/core';
 import { languageIds } from 'virtual:shiki-languages';
 import type { WorkerRequest, WorkerResponse } from './highlight-core';
-import { highlightWorker } from './highlight-worker';
+import { closedCodeBlocks, highlightWorker } from './highlight-worker';
 import { resolveLanguage } from './languages';
 import { LazyWorker, type WorkerLike } from './worker-client';
 
@@ -39,6 +44,18 @@ export interface WorkerCodePluginOptions {
   maxCost?: number;
   maxEntries?: number;
 }
+
+/** The plugin, and what asks for highlighting ahead of the render. */
+export type WorkerCodePlugin = CodeHighlighterPlugin & {
+  /** Has the worker highlight the code blocks of `texts` now (the last
+   * text's first, at most AHEAD_BLOCKS blocks and AHEAD_CHARS characters),
+   * for the code blocks that will ask for them. */
+  ahead(texts: readonly string[]): void;
+};
+
+/** What `ahead` asks for at most: about the code of a screenful or two. */
+const AHEAD_BLOCKS = 24;
+const AHEAD_CHARS = 30_000;
 
 // Shiki's bundled languages, listed at build time (vite.config.ts): the
 // list, not the grammars, is all the main thread needs.
@@ -66,9 +83,11 @@ interface Job {
   callbacks: Callback[];
   /** A newer request for the same (streaming) block, waiting for this one. */
   next?: Job;
+  /** Asked for by `ahead`. */
+  ahead?: boolean;
 }
 
-export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighlighterPlugin {
+export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): WorkerCodePlugin {
   const { themes } = opts;
   const createWorker = opts.createWorker ?? defaultCreateWorker;
   const maxCost = opts.maxCost ?? 300_000;
@@ -117,12 +136,19 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
       console.error('[highlight] failed to highlight code:', msg.error);
     } else {
       if (!job.incomplete) cacheSet(job.key, job.code, msg.result);
-      // The code blocks re-render with their tokens in a transition: many
-      // answers arrive together (a conversation opening, a burst of a
-      // stream), and a transition yields while it renders them.
-      startTransition(() => {
+      const show = () => {
         for (const cb of job.callbacks) cb(msg.result);
-      });
+      };
+      // The code blocks re-render with their tokens in a transition: many
+      // answers arrive together (a burst of a stream, blocks scrolled
+      // into view), and a transition yields while it renders them. Not
+      // those asked for ahead: the code a conversation opens with, on
+      // screen. In a transition they waited for every other transition in
+      // flight, the messages near the view rendering in full among them
+      // (~20–40 ms more to the open bench's highlighted code,
+      // docs/benchmarks.md); each is a small render of its own.
+      if (job.ahead) show();
+      else startTransition(show);
     }
     if (job.next) send(job.next);
   };
@@ -167,6 +193,13 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
     return undefined;
   };
 
+  const [light, dark] = [themeName(themes[0]), themeName(themes[1])];
+  const languageOf = (language: string) => {
+    const resolved = resolveLanguage(language);
+    return supported.has(resolved) ? resolved : 'text';
+  };
+  const keyOf = (lang: string, code: string, themeNames: [string, string]) => `${lang}:${themeNames[0]}:${themeNames[1]}\n${code}`;
+
   return {
     name: 'shiki',
     type: 'code-highlighter',
@@ -174,10 +207,9 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
     getSupportedLanguages: () => [...supported] as ReturnType<CodeHighlighterPlugin['getSupportedLanguages']>,
     getThemes: () => themes,
     highlight(options, callback) {
-      const resolved = resolveLanguage(options.language);
-      const lang = supported.has(resolved) ? resolved : 'text';
+      const lang = languageOf(options.language);
       const [light, dark] = [themeName(options.themes[0]), themeName(options.themes[1])];
-      const key = `${lang}:${light}:${dark}\n${options.code}`;
+      const key = keyOf(lang, options.code, [light, dark]);
       const cached = cacheGet(key);
       if (cached) return cached;
       const callbacks = callback ? [callback] : [];
@@ -198,6 +230,23 @@ export function createWorkerCodePlugin(opts: WorkerCodePluginOptions): CodeHighl
       }
       send(job);
       return null;
+    },
+    ahead(texts) {
+      if (typeof themes[0] === 'string' || typeof themes[1] === 'string') return;
+      let blocks = 0;
+      let chars = 0;
+      for (let i = texts.length - 1; i >= 0; i--) {
+        for (const { language, code } of closedCodeBlocks(texts[i]!)) {
+          if (blocks >= AHEAD_BLOCKS || chars + code.length > AHEAD_CHARS) return;
+          blocks += 1;
+          chars += code.length;
+          const lang = languageOf(language);
+          const key = keyOf(lang, code, [light, dark]);
+          if (cache.has(key) || byKey.has(key)) continue;
+          if (!getWorker()) return;
+          send({ id: nextId++, key, lang, code, light, dark, incomplete: false, callbacks: [], ahead: true });
+        }
+      }
     },
   };
 }

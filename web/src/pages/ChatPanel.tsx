@@ -5,7 +5,7 @@ import { useStickToBottom } from 'use-stick-to-bottom';
 import { useChangesFollowSession } from '../changes/hooks';
 import { ExternalLinkContext, shellOpener } from '../chat/links';
 import { warmHighlighting } from '../chat/highlight-worker';
-import { loadMarkdown } from '../chat/Markdown';
+import { highlightAhead, loadMarkdown } from '../chat/Markdown';
 import { messageText } from '../chat/MessageActions';
 import { withAlwaysAllow } from '../chat/policy';
 import { ErrorLine, ProviderDownBanner } from '../components/Banners';
@@ -204,8 +204,11 @@ export const messagesKey = (sessionId: string) => ['messages', sessionId] as con
 export async function loadMessages(api: DesktopApi, sessionId: string) {
   const messages = await api.sessions.messages(sessionId);
   // The grammars the newest messages' code needs start loading now, in
-  // the worker, while the page renders them.
-  warmHighlighting((messages as UIMessage[]).slice(-20).map(messageText));
+  // the worker, and their code is highlighted there while the page renders
+  // them.
+  const newest = (messages as UIMessage[]).slice(-20).map(messageText);
+  warmHighlighting(newest);
+  highlightAhead(newest);
   return messages;
 }
 
