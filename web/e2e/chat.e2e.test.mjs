@@ -808,6 +808,13 @@ describe('a long conversation', () => {
       }), 'the list is at its newest message');
       await messages(page).last().locator('[data-streamdown="code-block-body"]').waitFor();
       await page.screenshot({ path: join(ARTIFACTS, 'chat-long-newest.png') });
+      // The list gets shorter (the composer resized taller): still at its
+      // newest message.
+      await page.evaluate(() => (document.querySelector('.composer textarea').style.height = '200px'));
+      await page.waitForFunction(() => {
+        const m = document.querySelector('.chat .messages');
+        return m.scrollHeight - m.scrollTop - m.clientHeight < 4;
+      }, null, { timeout: 2_000 }).catch(() => assert.fail('the list left its newest message when it got shorter'));
       await page.evaluate(() => (document.querySelector('.chat .messages').scrollTop = 0));
       await oldestInFull(page);
       await page.screenshot({ path: join(ARTIFACTS, 'chat-long-oldest.png') });

@@ -352,6 +352,23 @@ function Chat({
     const list = scrollRef.current;
     if (list) list.scrollTop = list.scrollHeight;
   }, [scrollRef]);
+  // stick-to-bottom follows the size of the list's content, not of the
+  // list: a list at its newest message that gets shorter (a banner or the
+  // session bar's status line appears, the session bar's pickers load, the
+  // composer is resized, the window too) keeps its newest message in view.
+  useEffect(() => {
+    const list = scrollRef.current;
+    if (!list || typeof ResizeObserver === 'undefined') return;
+    let height = list.clientHeight;
+    const observer = new ResizeObserver(() => {
+      const before = height;
+      height = list.clientHeight;
+      // At its end before (within rounding), as tall as it was then.
+      if (height < before && list.scrollHeight - list.scrollTop - before <= 2) list.scrollTop = list.scrollHeight;
+    });
+    observer.observe(list);
+    return () => observer.disconnect();
+  }, [scrollRef]);
   const onAnswer = useStableCallback((id: string, approved: boolean) => void answer(id, approved));
   const onAlwaysAllow = useStableCallback((id: string, tool: string, input: unknown) => void alwaysAllow(id, tool, input));
 
