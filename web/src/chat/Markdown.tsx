@@ -1,5 +1,6 @@
 import { startTransition, useDeferredValue, useEffect, useState } from 'react';
 import './chat.css';
+import { warmHighlighting } from './highlight-worker';
 
 /** Characters rendered as markdown at most; past it the rest waits behind
  * "Show all", and shown all it is plain text (a 1 MB reply stays fast). */
@@ -125,10 +126,14 @@ const importImpl = () =>
  * loaded (before the conversation's render, which the worker's work then
  * overlaps), else as soon as it is (loading it if it is not loading yet).
  * The code then shows highlighted with its markdown, or a round trip after,
- * instead of asking once rendered (docs/benchmarks.md).
+ * instead of asking once rendered (docs/benchmarks.md). Meanwhile the
+ * grammars that code names start loading, and compile on it
+ * (`warmHighlighting`); with the chunk there, the highlighting requests
+ * themselves do that, and a warm-up would run the same code twice.
  */
 export function highlightAhead(texts: readonly string[]): void {
   if (implModule) return implModule.highlightAhead(texts);
+  warmHighlighting(texts);
   importImpl().then(
     (m) => m.highlightAhead(texts),
     () => {}, // loadMarkdown reports it

@@ -1,9 +1,10 @@
 // The highlighting worker (highlight.worker.ts), one per page, started by
 // whichever asks first: the code plugin (highlight.ts, in the markdown
-// chunk); a chat that has just fetched its messages and warms the grammars
-// its code blocks name on their code (`warmHighlighting`), so that loading
-// and compiling them overlaps with loading and rendering the markdown
-// instead of following it; or a session's row in a list, pointed at or
+// chunk); a chat that has just fetched its messages before that chunk has
+// loaded, which warms the grammars its code blocks name on their code
+// (`warmHighlighting`, from Markdown.tsx's `highlightAhead`), so that
+// loading and compiling them overlaps with loading the markdown instead of
+// following it; or a session's row in a list, pointed at or
 // focused, which warms the languages the host says its newest code blocks
 // name (`warmLanguages`), before its messages are even asked for.
 

@@ -4,7 +4,6 @@ import { memo, startTransition, useCallback, useEffect, useLayoutEffect, useMemo
 import { useStickToBottom } from 'use-stick-to-bottom';
 import { useChangesFollowSession } from '../changes/hooks';
 import { ExternalLinkContext, shellOpener } from '../chat/links';
-import { warmHighlighting } from '../chat/highlight-worker';
 import { highlightAhead, loadMarkdown } from '../chat/Markdown';
 import { messageText } from '../chat/MessageActions';
 import { withAlwaysAllow } from '../chat/policy';
@@ -203,12 +202,9 @@ export const messagesKey = (sessionId: string) => ['messages', sessionId] as con
 
 export async function loadMessages(api: DesktopApi, sessionId: string) {
   const messages = await api.sessions.messages(sessionId);
-  // The grammars the newest messages' code needs start loading now, in
-  // the worker, and their code is highlighted there while the page renders
-  // them.
-  const newest = (messages as UIMessage[]).slice(-20).map(messageText);
-  warmHighlighting(newest);
-  highlightAhead(newest);
+  // The newest messages' code is highlighted in the worker while the page
+  // renders them (its grammars start loading now).
+  highlightAhead((messages as UIMessage[]).slice(-20).map(messageText));
   return messages;
 }
 
