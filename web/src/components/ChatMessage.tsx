@@ -89,6 +89,7 @@ export function ChatMessage({
               onAnswer={onAnswer}
               onAlwaysAllow={onAlwaysAllow}
               diff={file ? { path: file.path, show: () => changesView.current?.reveal(file.path) } : undefined}
+              sessionId={sessionId}
             />
           );
         }

@@ -3,6 +3,9 @@ import { useRef, useState } from 'react';
 import { baseName } from '../changes/changes';
 import { ApprovalCard } from '../chat/ApprovalCard';
 import { editLines, OUTPUT_LIMIT, summarize, type ToolSummary } from '../chat/tools';
+import { useQuery } from '../desktop-context';
+import { isHostError } from '../desktop/errors';
+import { errorText } from '../hooks';
 import '../chat/chat.css';
 
 const STATE: Record<string, string> = {
@@ -28,6 +31,7 @@ export function ToolCard({
   onAnswer,
   onAlwaysAllow,
   diff,
+  sessionId,
 }: {
   part: ToolUIPart | DynamicToolUIPart;
   /** The user's answer to its approval, once given. */
@@ -37,6 +41,9 @@ export function ToolCard({
   onAlwaysAllow?: (approvalId: string, tool: string, input: unknown) => void;
   /** The changed file this call wrote, and how to show its diff. */
   diff?: { path: string; show: () => void };
+  /** The call's session: a `write_file` waiting for approval diffs its
+   * text against the file as it is in the session's workspace. */
+  sessionId?: string;
 }) {
   const approvalId = part.approval?.id;
   const name = getToolName(part);
@@ -81,7 +88,11 @@ export function ToolCard({
         </span>
       </summary>
       <div className="tool-body">
-        <Body s={s} input={part.input} output={done ? part.output : undefined} />
+        {asking && s.kind === 'write' && name === 'write_file' && sessionId !== undefined ? (
+          <WriteOver sessionId={sessionId} approvalId={approvalId} path={s.path} text={s.edits[0]?.new ?? ''} />
+        ) : (
+          <Body s={s} input={part.input} output={done ? part.output : undefined} />
+        )}
         {part.state === 'output-error' && <div className="error-line">{part.errorText}</div>}
         {part.state === 'output-denied' && <div className="muted">Denied.</div>}
         {diff && (
@@ -202,6 +213,42 @@ export function Output({ text }: { text: string }) {
       )}
     </>
   );
+}
+
+/**
+ * What a `write_file` waiting for approval would do to the file as it is
+ * now: its text replaces the whole file, so the diff is against the
+ * file's current text (read from the session's workspace), not against
+ * nothing. A write over a 200-line file with two lines then shows the 200
+ * going, where a diff of the new text alone showed two lines coming.
+ */
+function WriteOver({ sessionId, approvalId, path, text }: { sessionId: string; approvalId: string; path: string; text: string }) {
+  const { data: session } = useQuery(['session', sessionId], (a) => a.sessions.get(sessionId));
+  const workspaceId = session?.workspace_id ?? null;
+  const current = useQuery(workspaceId ? ['file-now', workspaceId, path, approvalId] : null, (a) => a.workspaces.read(workspaceId!, path));
+  const missing = current.error !== undefined && current.error !== null && isHostError(current.error, 'not_found');
+  const label = `write_file ${path}`;
+  if (current.data) return <EditDiff edit={{ old: current.data.content, new: text }} label={label} />;
+  if (missing) {
+    return (
+      <>
+        <div className="muted write-new">A new file.</div>
+        <EditDiff edit={{ old: '', new: text }} label={label} />
+      </>
+    );
+  }
+  if (current.error) {
+    return (
+      <>
+        <div className="error-line write-unknown">
+          The file as it is now could not be read ({errorText(current.error)}): this shows only the text it would hold, which
+          replaces whatever the file holds.
+        </div>
+        <EditDiff edit={{ old: '', new: text }} label={label} />
+      </>
+    );
+  }
+  return <div className="muted">Reading {path} as it is now…</div>;
 }
 
 function EditDiff({ edit, label }: { edit: { old: string; new: string }; label: string }) {
