@@ -17,11 +17,11 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { REPO, browserVersion, newSessionByKeyboard, startWorld, useBrowser, withPage } from './world.mjs';
+import { REPO, browserVersion, newSessionByKeyboard, send, startWorld, useBrowser, withPage } from './world.mjs';
 
 const SCREENS = process.env.E2E_SCREENS ? resolve(process.env.E2E_SCREENS) : join(REPO, 'target', 'screens');
 const VIEWPORT = { width: 1024, height: 700 };
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 useBrowser({ artifacts: SCREENS });
 
@@ -169,6 +169,51 @@ const script = [
   },
 ];
 
+const stream = (events) => ({ kind: 'stream', events: [...events, { kind: 'done' }] });
+
+/** The chat screen's conversation: an answer in markdown (a heading, a
+ * list, highlighted code, a table), then a turn of tools: a read and a
+ * command (allowed) and a write, which waits for its approval. */
+const CHAT_SCRIPT = [
+  stream([
+    {
+      kind: 'text',
+      text: [
+        '## What is left',
+        '',
+        '1. **Tag** the release',
+        '2. Update the `CHANGELOG`',
+        '',
+        '```ts',
+        "export function tag(version: string): string {",
+        '  return `v${version}`; // the tag name',
+        '}',
+        '```',
+        '',
+        '| Step | Owner | Status |',
+        '| --- | --- | --- |',
+        '| Tag | Ana | waiting |',
+        '| Notes | Ben | done |',
+      ].join('\n'),
+    },
+    { kind: 'finish', reason: 'stop' },
+  ]),
+  stream([
+    ...[
+      ['read_file', { path: 'plan.md' }],
+      ['run_command', { command: 'ls' }],
+      ['write_file', { path: 'plan.md', content: '# Plan\n\n- shipped\n- tag v1.0\n' }],
+    ].map(([name, args], index) => ({ kind: 'tool_call', index, id: `t${index}`, name, arguments: JSON.stringify(args), pieces: 2 })),
+    { kind: 'finish', reason: 'tool_calls' },
+  ]),
+  stream([{ kind: 'text', text: 'Left the plan as it was.' }, { kind: 'finish', reason: 'stop' }]),
+];
+const CHAT_POLICY = {
+  tools: { read_file: 'allow', list_files: 'allow', grep_files: 'allow', run_command: 'allow', web_fetch: 'ask', write_file: 'ask', edit_file: 'ask' },
+  commands: [],
+  read_only_paths: [],
+};
+
 /** Saves the screen and checks it: several colours (not blank), nothing
  * wider than the window, and axe-core finds no serious or critical issue.
  * Every result is recorded for screens.json before any is asserted. */
@@ -176,7 +221,9 @@ async function checkScreen(page, name) {
   await page.waitForTimeout(150); // let a layout settle (fonts, lists)
   const png = await page.screenshot({ path: join(SCREENS, `${name}.png`) });
   const colours = await page.evaluate(async (b64) => {
-    const img = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
+    // (Not a fetch of a data: URL: the page's CSP allows no such connection.)
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const img = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
     const canvas = new OffscreenCanvas(img.width, img.height);
     const g = canvas.getContext('2d');
     g.drawImage(img, 0, 0);
@@ -196,7 +243,8 @@ async function checkScreen(page, name) {
     return out;
   });
 
-  await page.addScriptTag({ path: AXE });
+  // Evaluated, not a script tag: the page's CSP runs only its own scripts.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
   const found = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map((n) => n.target.join(' ')) }));
@@ -227,6 +275,48 @@ async function shot(page, target, name) {
 
 const home = (page) => page.getByRole('heading', { name: 'Sessions' }).waitFor();
 
+/**
+ * An OpenAI-compatible server on loopback, the wire format only: `GET
+ * /v1/models` lists `models` (or fails as `failModels` says), and each `POST
+ * /v1/chat/completions` is recorded (`requests`: the bodies) and answered
+ * with one text delta naming the model it was asked for. For what the
+ * scripted provider cannot show from outside its process: which model a
+ * request named, and a model list that fails with a chosen status.
+ */
+async function startStandIn(models) {
+  const standIn = { requests: [], failModels: null };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method === 'GET' && req.url === '/v1/models') {
+        const failure = standIn.failModels;
+        res.writeHead(failure?.status ?? 200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify(failure ? { error: { message: failure.message } } : { object: 'list', data: models.map((id) => ({ id, object: 'model' })) }),
+        );
+      } else if (req.method === 'POST' && req.url === '/v1/chat/completions') {
+        const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        standIn.requests.push(request);
+        const frame = (delta, finish) =>
+          `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 0, model: request.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`${frame({ role: 'assistant', content: `Answered by ${request.model}.` }, null)}${frame({}, 'stop')}data: [DONE]\n\n`);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  standIn.baseUrl = `http://127.0.0.1:${server.address().port}/v1`;
+  standIn.close = () =>
+    new Promise((r) => {
+      server.close(() => r());
+      server.closeAllConnections(); // the host's client keeps its connections
+    });
+  return standIn;
+}
+
 for (const scheme of ['light', 'dark']) {
   describe(`screens (${scheme})`, () => {
     test(`first run: no provider, the guide offers a key or a local server (${scheme})`, async (t) => {
@@ -238,6 +328,43 @@ for (const scheme of ['light', 'dark']) {
         // Whatever the probe found (or not), it has answered.
         await page.locator('.first-run').getByText(/None found|Use |no_route|not found/i).first().waitFor();
         await checkScreen(page, `first-run-${scheme}`);
+      });
+    });
+
+    test(`chat: markdown with code and a table, tool cards, an approval waiting (${scheme})`, async (t) => {
+      const world = await startWorld({ name: `chat-${scheme}`, script: CHAT_SCRIPT });
+      t.after(world.stop);
+      const folder = join(world.dir, 'project');
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'plan.md'), '# Plan\n\n- ship\n');
+      const workspace = await world.host.api('POST', '/workspaces', { path: folder });
+      await world.host.api('PUT', `/workspaces/${encodeURIComponent(workspace.id)}/policy`, CHAT_POLICY);
+      const session = await world.host.api('POST', '/sessions', { workspace_id: workspace.id, title: 'Release plan' });
+      await withPage(world, { ...{ name: `chat-${scheme}`, viewport: VIEWPORT, colorScheme: scheme, artifacts: SCREENS }, ready: home }, async ({ page }) => {
+        await page.locator(`button.link[title="${session.id}"]`).click();
+        await send(page, 'What is left for the release?');
+        const answer = page.locator('.message.assistant').first();
+        await answer.locator('pre span[style]').first().waitFor(); // highlighted code
+        await answer.locator('table').waitFor();
+        await page.getByRole('button', { name: 'Send', exact: true }).waitFor();
+        await send(page, 'Update the plan');
+        const cards = page.locator('.message.assistant').last();
+        await cards.locator('details.tool-card[data-tool="read_file"] .tool-meta', { hasText: /lines?$/ }).waitFor();
+        await cards.locator('details.tool-card[data-tool="run_command"] .tool-cmdline', { hasText: '$ ls' }).waitFor();
+        const write = cards.locator('details.tool-card[data-tool="write_file"]');
+        const approval = write.locator('.approval-card');
+        await approval.getByText('Write this file?').waitFor();
+        // The diff is against the file as it is: its line that goes, its
+        // lines that come, and none of those it keeps.
+        const rows = write.locator('.edit-diff .diff-row');
+        await rows.filter({ hasText: 'tag v1.0' }).waitFor();
+        assert.deepEqual(
+          await rows.evaluateAll((els) => els.map((el) => `${el.classList.contains('diff-del') ? '-' : '+'}${el.lastChild.textContent}`)),
+          ['-- ship', '+- shipped', '+- tag v1.0'],
+        );
+        await checkScreen(page, `chat-${scheme}`);
+        await approval.getByRole('button', { name: 'Deny' }).click();
+        await page.locator('.message.assistant').last().getByText('Left the plan as it was.').waitFor();
       });
     });
 
@@ -440,53 +567,83 @@ describe('keyboard and native opening', () => {
 });
 
 describe('models, the connection test and local servers (real host)', () => {
-  const spec = JSON.parse(readFileSync(join(REPO, 'docs', 'rfc', 'openapi.json'), 'utf8'));
-  const patchTakesModel = Boolean(spec.components.schemas.UpdateSession?.properties?.model);
-
-  test('the model picker lists the scripted provider’s models; the choice is stored on the session', async (t) => {
-    const world = await startWorld({ name: 'models', script });
+  test('the model picker lists the provider’s models; the choice is stored on the session and is the model the next turn asks for', async (t) => {
+    const standIn = await startStandIn(['e2e/alpha', 'e2e/beta']);
+    t.after(standIn.close);
+    const world = await startWorld({ name: 'models' });
     t.after(world.stop);
+    await world.host.api('PUT', '/secrets/openrouter', { key: 'sk-e2e' });
+    await world.host.api('PUT', '/providers/openrouter', { base_url: standIn.baseUrl });
     const { models } = await world.host.api('GET', '/providers/openrouter/models');
-    assert.ok(models.length > 0, 'the scripted provider lists models');
+    assert.deepEqual(
+      models.map((m) => m.id),
+      ['e2e/alpha', 'e2e/beta'],
+    );
     const s = await world.host.api('POST', '/sessions', { title: 'Pick a model' });
     await withPage(world, { name: 'models', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page, host }) => {
       await page.locator('.panel').getByRole('button', { name: /Pick a model/ }).click();
       const select = page.getByLabel('Model', { exact: true });
-      await page.waitForFunction((id) => [...document.querySelectorAll('#session-model option')].some((o) => o.value === id), models[0].id);
-      if (!patchTakesModel) {
-        t.diagnostic('PATCH /sessions/{id} does not take a model yet: the choice is not checked');
-        return;
-      }
-      await select.selectOption(models[0].id);
+      await page.waitForFunction(() => [...document.querySelectorAll('#session-model option')].some((o) => o.value === 'e2e/beta'));
+      await select.selectOption('e2e/beta');
       const until = Date.now() + 10_000;
       let stored;
       while (Date.now() < until) {
         stored = await host.api('GET', `/sessions/${encodeURIComponent(s.id)}`);
-        if (stored.model === models[0].id) break;
+        if (stored.model === 'e2e/beta') break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      assert.equal(stored.model, models[0].id);
+      assert.equal(stored.model, 'e2e/beta');
+      // The next turn asks the provider for that model.
+      await send(page, 'Which model?');
+      await page.locator('.message.assistant').getByText('Answered by e2e/beta.').waitFor();
+      assert.deepEqual(
+        standIn.requests.map((r) => r.model),
+        ['e2e/beta'],
+      );
     });
   });
 
-  test('Settings > Custom endpoint: Test connection reports success, then the stable code of a failure', async (t) => {
-    const world = await startWorld({ name: 'connection', script });
+  test('Settings > Custom endpoint: Test connection reports success, then the stable code of each failure', async (t) => {
+    const standIn = await startStandIn(['local-model']);
+    t.after(standIn.close);
+    const world = await startWorld({ name: 'connection' });
     t.after(world.stop);
-    await withPage(world, { name: 'connection', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page, provider }) => {
+    await withPage(world, { name: 'connection', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page }) => {
       await page.getByRole('button', { name: 'Settings', exact: true }).click();
       const url = page.getByLabel('Base URL', { exact: true });
-      await url.fill(provider.baseUrl);
-      await page.getByLabel('Model', { exact: true }).fill('scripted');
-      await page.getByRole('button', { name: 'Test connection' }).click();
-      await page.locator('.test-result').getByText(/Connected in \d+ ms/).waitFor();
-      await shot(page, page.locator('.settings-section').filter({ hasText: 'Custom endpoint' }), 'connection-ok');
+      await url.fill(standIn.baseUrl);
+      await page.getByLabel('Model', { exact: true }).fill('local-model');
+      const section = page.locator('.settings-section').filter({ hasText: 'Custom endpoint' });
+      const result = page.locator('.test-result');
+      /** Tests the connection and waits for its answer (the click clears
+       * the last one and disables the button until the answer is in). */
+      const testIt = async () => {
+        await page.getByRole('button', { name: 'Test connection' }).click();
+        await page.waitForFunction(() => {
+          const button = [...document.querySelectorAll('.settings-section .save-row button.primary')][0];
+          return !button.disabled && document.querySelector('.test-result .badge') !== null;
+        });
+        return (await result.innerText()).trim();
+      };
+      assert.match(await testIt(), /^Connected in \d+ ms$/);
+      await shot(page, section, 'connection-ok');
 
-      await url.fill('http://127.0.0.1:9/v1'); // nothing listens on discard
-      await page.getByRole('button', { name: 'Test connection' }).click();
-      const failed = page.locator('.test-result').getByText(/Failed: [a-z_]+/);
-      await failed.waitFor();
-      t.diagnostic(`failure shown: ${await failed.textContent()}`);
-      await shot(page, page.locator('.settings-section').filter({ hasText: 'Custom endpoint' }), 'connection-failed');
+      // The provider answers its model list with an error: its stable code.
+      for (const [status, code] of [
+        [401, 'provider_auth'],
+        [429, 'provider_rate_limited'],
+        [500, 'provider_status'],
+      ]) {
+        standIn.failModels = { status, message: `stand-in ${status}` };
+        const shown = await testIt();
+        assert.match(shown, new RegExp(`^Failed: ${code}\\b`), `HTTP ${status}`);
+      }
+      // Nothing listens: the connection fails.
+      await url.fill('http://127.0.0.1:9/v1');
+      const refused = await testIt();
+      assert.match(refused, /^Failed: provider_connect\b/);
+      t.diagnostic(`refused: ${refused}`);
+      await shot(page, section, 'connection-failed');
     });
   });
 
