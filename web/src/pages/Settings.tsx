@@ -176,14 +176,20 @@ export function PolicyEditor({ initial }: { initial: Workspace | null }) {
 function PolicyForm({ workspaceId }: { workspaceId: string }) {
   const { api } = useDesktop();
   const loaded = useQuery(['policy', workspaceId], (api) => api.workspaces.policy(workspaceId));
+  // The form starts afresh from the stored policy when it changes (an
+  // "Always allow" in a chat), but not on the reload after its own save:
+  // remounted then, it lost its "Saved." and the focus on its button.
+  const [own, setOwn] = useState<{ key: number; version: number } | null>(null);
+  const key = own !== null && own.version === loaded.version ? own.key : loaded.version;
   if (loaded.error && !loaded.data) return <ErrorLine error={loaded.error} />;
   if (!loaded.data) return <p className="muted">Loading…</p>;
   return (
     <PolicyFields
-      key={loaded.version}
+      key={key}
       initial={loaded.data}
       onSave={async (p) => {
         await api.workspaces.setPolicy(workspaceId, p);
+        setOwn({ key, version: loaded.version + 1 });
         loaded.reload();
       }}
     />
