@@ -603,6 +603,89 @@ describe('models, the connection test and local servers (real host)', () => {
     });
   });
 
+  test('the model picker on a provider that is down says so with its stable code and keeps the last known list', async (t) => {
+    const up = await startStandIn(['e2e/alpha', 'e2e/beta']);
+    t.after(up.close);
+    const down = await startStandIn([]);
+    down.failModels = { status: 401, message: 'stand-in: bad key' };
+    t.after(down.close);
+    const world = await startWorld({ name: 'models-down' });
+    t.after(world.stop);
+    await world.host.api('PUT', '/secrets/openrouter', { key: 'sk-e2e' });
+    await world.host.api('PUT', '/providers/openrouter', { base_url: up.baseUrl });
+    await world.host.api('POST', '/sessions', { title: 'Provider down' });
+    await withPage(world, { name: 'models-down', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page, host }) => {
+      const options = () => page.locator('#session-model option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+      await page.locator('.panel').getByRole('button', { name: /Provider down/ }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#session-model option[value="e2e/beta"]').length === 1);
+      assert.equal(await page.locator('.session-bar .model-status').count(), 0, 'no status while the provider answers');
+
+      // The provider now refuses the key (another endpoint: the host has
+      // no list from it).
+      await host.api('PUT', '/providers/openrouter', { base_url: down.baseUrl });
+      await page.reload();
+      await home(page);
+      await page.locator('.panel').getByRole('button', { name: /Provider down/ }).click();
+      const status = page.locator('.session-bar .model-status');
+      await status.waitFor();
+      assert.equal(await status.innerText(), 'Provider unavailable (provider_auth): showing the last known models.');
+      assert.deepEqual(await options(), ['e2e/alpha', 'e2e/beta']);
+      await shot(page, page.locator('.session-bar'), 'models-down');
+    });
+  });
+
+  test('Settings > Tool policy: a permission per tool, ordered command patterns and read-only paths are stored as the workspace policy', async (t) => {
+    const world = await startWorld({ name: 'policy', script });
+    t.after(world.stop);
+    const folder = join(world.dir, 'project');
+    mkdirSync(folder);
+    const workspace = await world.host.api('POST', '/workspaces', { path: folder });
+    const path = `/workspaces/${encodeURIComponent(workspace.id)}/policy`;
+    const before = await world.host.api('GET', path);
+    assert.equal(before.tools.write_file, 'ask');
+    await withPage(world, { name: 'policy', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page, host }) => {
+      const open = async () => {
+        await page.getByRole('button', { name: 'Settings', exact: true }).click();
+        await page.getByRole('radiogroup', { name: 'write_file permission' }).waitFor();
+      };
+      await open();
+      const permission = (tool, p) => page.getByRole('radiogroup', { name: `${tool} permission` }).getByRole('radio', { name: p, exact: true });
+      await permission('write_file', 'allow').check();
+      await permission('web_fetch', 'deny').check();
+      for (const [pattern, p] of [
+        ['cargo test*', 'allow'],
+        ['git push*', 'deny'],
+      ]) {
+        await page.getByRole('button', { name: 'Add pattern' }).click();
+        const n = await page.locator('.command-rules li').count();
+        await page.getByLabel(`Pattern ${n}`, { exact: true }).fill(pattern);
+        await page.getByLabel(`Permission of pattern ${n}`, { exact: true }).selectOption(p);
+      }
+      // The deny first: patterns are checked in order.
+      await page.getByRole('button', { name: 'Move pattern 2 up' }).click();
+      await page.getByLabel('Read-only paths for commands').fill('~/.cargo\n~/.rustup');
+      await page.getByRole('button', { name: 'Save policy' }).click();
+      await page.locator('.settings-section').getByText('Saved.', { exact: true }).waitFor();
+
+      const stored = await host.api('GET', path);
+      assert.equal(stored.tools.write_file, 'allow');
+      assert.equal(stored.tools.web_fetch, 'deny');
+      assert.equal(stored.tools.run_command, before.tools.run_command, 'the others as they were');
+      assert.deepEqual(stored.commands, [
+        { pattern: 'git push*', permission: 'deny' },
+        { pattern: 'cargo test*', permission: 'allow' },
+      ]);
+      assert.deepEqual(stored.read_only_paths, ['~/.cargo', '~/.rustup']);
+
+      // Read back as stored.
+      await page.reload();
+      await home(page);
+      await open();
+      assert.equal(await permission('write_file', 'allow').isChecked(), true);
+      assert.equal(await page.getByLabel('Pattern 1', { exact: true }).inputValue(), 'git push*');
+    });
+  });
+
   test('Settings > Custom endpoint: Test connection reports success, then the stable code of each failure', async (t) => {
     const standIn = await startStandIn(['local-model']);
     t.after(standIn.close);
