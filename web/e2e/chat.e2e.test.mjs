@@ -648,6 +648,50 @@ describe('the approval by keyboard only', () => {
   );
 });
 
+describe('reasoning and copy', () => {
+  test('the model’s reasoning shows collapsed above its answer; Copy puts a message’s text, as written, on the clipboard', async (t) => {
+    const reasoning = 'First weigh the options, then pick the cheaper one.';
+    const answerText = 'Pick **the cheaper** one:\n\n```sh\nmake cheap\n```';
+    const reply = {
+      kind: 'stream',
+      events: [
+        { kind: 'reasoning', text: reasoning.slice(0, 20) },
+        { kind: 'delay', ms: 200 },
+        { kind: 'reasoning', text: reasoning.slice(20) },
+        { kind: 'text', text: answerText },
+        { kind: 'finish', reason: 'stop' },
+        { kind: 'done' },
+      ],
+    };
+    await withWorld(t, { name: 'reasoning', script: [reply] }, async ({ page }) => {
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+      await newSessionByKeyboard(page);
+      await send(page, 'Which one?');
+      const answer = page.locator('.message.assistant').last();
+      await answer.locator('strong', { hasText: 'the cheaper' }).waitFor();
+      const details = answer.locator('details.reasoning');
+      assert.equal(await details.count(), 1);
+      assert.equal(await details.evaluate((d) => d.open), false, 'collapsed');
+      assert.equal((await details.locator('summary').innerText()).trim(), 'Reasoning');
+      assert.equal(await details.locator('pre').isVisible(), false, 'its text hidden until opened');
+      await details.locator('summary').click();
+      assert.equal((await details.locator('pre').innerText()).trim(), reasoning);
+      // The reasoning comes before the answer's text.
+      assert.ok(
+        await answer.evaluate((m) => m.querySelector('details.reasoning').compareDocumentPosition(m.querySelector('.md')) & Node.DOCUMENT_POSITION_FOLLOWING),
+      );
+
+      const copy = answer.getByRole('button', { name: 'Copy the answer' });
+      await copy.click();
+      await answer.getByText('Copied', { exact: true }).waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), answerText);
+      const question = page.locator('.message.user').last();
+      await question.getByRole('button', { name: /^Copy/ }).click();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'Which one?');
+    });
+  });
+});
+
 describe('an answer streamed as fast as the provider writes', () => {
   test('shows all of its text when it shows as finished, a block not parsed yet as written, and then every block as markdown', async (t) => {
     // The stream bench's answer: ~10,000 deltas in ~290 blocks, each
