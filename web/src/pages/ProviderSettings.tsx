@@ -50,6 +50,10 @@ function ProviderRow({
   const [model, setModel] = useState('');
 
   const { act, actionError: error } = useAction(onChange);
+  // The default model is typed or picked from the provider's list (when it
+  // is available: the host caches the list).
+  const models = useQuery(status?.available ? ['models', provider] : null, (api) => api.providers.models(provider));
+  const listId = `default-models-${provider}`;
 
   return (
     <div className="provider">
@@ -94,10 +98,13 @@ function ProviderRow({
       <form
         onSubmit={(e) => {
           e.preventDefault();
+          // PUT replaces the provider's settings: the field left empty
+          // keeps its current value (a default model saved alone kept the
+          // base URL too, which went back to the provider's default).
           void act(() =>
             api.providers.configure(provider, {
-              base_url: baseUrl.trim() || undefined,
-              default_model: model.trim() || undefined,
+              base_url: baseUrl.trim() || status?.base_url || undefined,
+              default_model: model.trim() || status?.default_model || undefined,
             }),
           );
         }}
@@ -108,7 +115,21 @@ function ProviderRow({
           value={baseUrl}
           onChange={(e) => setBaseUrl(e.target.value)}
         />
-        <input aria-label={`${provider} default model`} placeholder={status?.default_model || 'default model'} value={model} onChange={(e) => setModel(e.target.value)} />
+        <input
+          aria-label={`${provider} default model`}
+          placeholder={status?.default_model || 'default model'}
+          list={listId}
+          spellCheck={false}
+          value={model}
+          onChange={(e) => setModel(e.target.value)}
+        />
+        <datalist id={listId}>
+          {models.data?.models.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.name ?? undefined}
+            </option>
+          ))}
+        </datalist>
         <button type="submit" disabled={!baseUrl.trim() && !model.trim()}>
           Save settings
         </button>
