@@ -603,6 +603,39 @@ describe('models, the connection test and local servers (real host)', () => {
     });
   });
 
+  test('Settings: a provider’s default model, offered from its list, is the model a session without one asks for', async (t) => {
+    const standIn = await startStandIn(['e2e/alpha', 'e2e/beta']);
+    t.after(standIn.close);
+    const world = await startWorld({ name: 'default-model' });
+    t.after(world.stop);
+    await world.host.api('PUT', '/secrets/openrouter', { key: 'sk-e2e' });
+    await world.host.api('PUT', '/providers/openrouter', { base_url: standIn.baseUrl });
+    await withPage(world, { name: 'default-model', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page, host }) => {
+      await page.getByRole('button', { name: 'Settings', exact: true }).click();
+      const field = page.getByLabel('openrouter default model', { exact: true });
+      const listId = await field.getAttribute('list');
+      await page.waitForFunction((id) => document.getElementById(id)?.querySelectorAll('option').length === 2, listId);
+      assert.deepEqual(
+        await page.locator(`#${listId} option`).evaluateAll((os) => os.map((o) => o.value)),
+        ['e2e/alpha', 'e2e/beta'],
+      );
+      await field.fill('e2e/beta');
+      await field.press('Enter');
+      await page.waitForFunction(() => document.querySelector('[aria-label="openrouter default model"]')?.placeholder === 'e2e/beta');
+      const { providers } = await host.api('GET', '/providers');
+      assert.equal(providers.find((p) => p.provider === 'openrouter').default_model, 'e2e/beta');
+
+      await page.getByRole('button', { name: 'Work', exact: true }).click();
+      await newSessionByKeyboard(page);
+      await send(page, 'Which model?');
+      await page.locator('.message.assistant').getByText('Answered by e2e/beta.').waitFor();
+      assert.deepEqual(
+        standIn.requests.map((r) => r.model),
+        ['e2e/beta'],
+      );
+    });
+  });
+
   test('the model picker on a provider that is down says so with its stable code and keeps the last known list', async (t) => {
     const up = await startStandIn(['e2e/alpha', 'e2e/beta']);
     t.after(up.close);
