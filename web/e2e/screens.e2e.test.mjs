@@ -267,6 +267,40 @@ async function checkScreen(page, name) {
   assert.deepEqual(violations, [], `${name}: axe violations:\n${violations.join('\n')}`);
 }
 
+/**
+ * Tabs through the page from its start, up to `stops` times, and returns
+ * every stop whose focus is not visible: neither it nor the label around it
+ * (a segmented control's radio) is outlined, and it has no box shadow.
+ * Also how many distinct controls were reached.
+ */
+async function focusWalk(page, stops) {
+  await page.evaluate(() => {
+    document.activeElement?.blur();
+    window.__walk = { seen: new WeakSet(), reached: 0 };
+  });
+  const invisible = new Set();
+  for (let i = 0; i < stops; i++) {
+    await page.keyboard.press('Tab');
+    const stop = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      if (!window.__walk.seen.has(el)) {
+        window.__walk.seen.add(el);
+        window.__walk.reached++;
+      }
+      const shows = (e) => {
+        if (!e) return false;
+        const st = getComputedStyle(e);
+        return (st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) > 0) || st.boxShadow !== 'none';
+      };
+      const label = el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent ?? el.textContent ?? '';
+      return { name: `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} "${label.trim().slice(0, 40)}"`, visible: shows(el) || shows(el.closest('label')) };
+    });
+    if (stop !== null && !stop.visible) invisible.add(stop.name);
+  }
+  return { reached: await page.evaluate(() => window.__walk.reached), invisible: [...invisible] };
+}
+
 /** A plain screenshot of a detail (a page or an element), not checked. */
 async function shot(page, target, name) {
   await target.screenshot({ path: join(SCREENS, `${name}.png`) });
@@ -363,6 +397,11 @@ for (const scheme of ['light', 'dark']) {
           ['-- ship', '+- shipped', '+- tag v1.0'],
         );
         await checkScreen(page, `chat-${scheme}`);
+        // The chat's controls by keyboard (the session bar's pickers, the
+        // messages' actions, the tool cards, the approval), each focus visible.
+        const walk = await focusWalk(page, 60);
+        assert.ok(walk.reached >= 15, `${walk.reached} controls reached`);
+        assert.deepEqual(walk.invisible, [], 'focus visible on every stop');
         await approval.getByRole('button', { name: 'Deny' }).click();
         await page.locator('.message.assistant').last().getByText('Left the plan as it was.').waitFor();
       });
@@ -442,6 +481,10 @@ for (const scheme of ['light', 'dark']) {
           await page.getByRole('heading', { name: 'Tool policy' }).waitFor();
           await page.getByRole('radiogroup', { name: 'run_command permission' }).waitFor();
           await checkScreen(page, `settings-${scheme}`);
+          // Every control of the page by keyboard, each focus visible.
+          const walk = await focusWalk(page, 80);
+          assert.ok(walk.reached >= 30, `${walk.reached} controls reached`);
+          assert.deepEqual(walk.invisible, [], 'focus visible on every stop');
           await page.getByRole('heading', { name: 'Tool policy' }).scrollIntoViewIfNeeded();
           await shot(page, page, `settings-policy-${scheme}`);
         });
