@@ -19,7 +19,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, WAIT_MS, send, startWorld, useBrowser, withPage, withWorld } from './world.mjs';
+import { ARTIFACTS, WAIT_MS, newSessionByKeyboard, send, startWorld, useBrowser, withPage, withWorld } from './world.mjs';
 
 useBrowser();
 
@@ -150,6 +150,193 @@ test('chat: a write_file tool call approved in the UI writes the file', async (t
     assert.ok(existsSync(out), 'out.txt was written');
     assert.equal(readFileSync(out, 'utf8'), 'hi');
     await page.screenshot({ path: join(ARTIFACTS, 'approval.png'), fullPage: true });
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Stop: Esc in the chat (the shortcut) and the Stop button
+
+/** An answer of 60 words, one every 200 ms: ~12 s unless it is stopped. */
+const WORDS = Array.from({ length: 60 }, (_, i) => `word${i + 1} `);
+const SLOW_ANSWER = WORDS.join('');
+const slowAnswer = () => ({
+  kind: 'stream',
+  events: [
+    ...WORDS.flatMap((text) => [{ kind: 'text', text }, { kind: 'delay', ms: 200 }]),
+    { kind: 'finish', reason: 'stop' },
+    { kind: 'done' },
+  ],
+});
+
+/** The newest answer's text as the page shows it (without its buttons'). */
+const shownAnswer = (page) =>
+  page.evaluate(() => {
+    const answer = [...document.querySelectorAll('.message.assistant')].pop()?.cloneNode(true);
+    answer?.querySelectorAll('button').forEach((b) => b.remove());
+    return answer?.textContent ?? '';
+  });
+
+/** The host's newest answer in `sessionId` once its turn has ended (its
+ * status no longer `streaming`): its status and text. */
+async function storedAnswer(host, sessionId) {
+  const end = Date.now() + 8_000;
+  for (;;) {
+    const { messages } = await host.api('GET', `/sessions/${encodeURIComponent(sessionId)}/messages`);
+    const last = messages.filter((m) => m.role === 'assistant').pop();
+    const status = last?.metadata?.status;
+    if (status && status !== 'streaming') {
+      const text = last.parts.filter((p) => p.type === 'text').map((p) => p.text).join('');
+      return { status, text };
+    }
+    if (Date.now() > end) throw new Error(`the host's answer is still ${status ?? 'missing'} 8 s after Stop`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Sends `question` from the keyboard (Ctrl+Enter in the chat input), waits
+ * for the answer to be streaming (its third word shown), stops it with
+ * `stop`, and checks: the composer offers Send again at once, the answer
+ * shown stops growing, and the host stored the turn as aborted with part of
+ * the answer. */
+async function stopsTheAnswer(page, host, question, how, stop) {
+  const input = page.getByPlaceholder('Ask the agent…');
+  await input.fill(question);
+  await input.press('Control+Enter');
+  await page.waitForFunction(
+    () => /word3\b/.test([...document.querySelectorAll('.message.assistant')].pop()?.textContent ?? ''),
+    undefined,
+    { timeout: WAIT_MS },
+  );
+  const sendButton = page.getByRole('button', { name: 'Send', exact: true });
+  assert.equal(await sendButton.count(), 0, `${how}: the composer offers Stop while the answer streams`);
+
+  const started = Date.now();
+  await stop();
+  // The answer would stream for ~10 s more: Send back within 3 s is the
+  // stop, not the answer's end.
+  await sendButton.waitFor({ timeout: 3_000 }).catch((err) => {
+    throw new Error(`${how}: the composer still offers Stop ${Date.now() - started} ms after it`, { cause: err });
+  });
+  const stoppedAt = await shownAnswer(page);
+  // Six more words' time: the answer shown does not grow.
+  await page.waitForTimeout(1_200);
+  const later = await shownAnswer(page);
+  assert.equal(later, stoppedAt, `${how}: the answer shown stopped growing`);
+  assert.ok(!later.includes('word60'), `${how}: stopped before its end: ${later}`);
+
+  // The host was told (not only the page's reading stopped): the turn
+  // ended as aborted, with the part of the answer written before it.
+  const { sessions } = await host.api('GET', '/sessions');
+  const stored = await storedAnswer(host, sessions[0].id);
+  assert.equal(stored.status, 'aborted', `${how}: the host's turn`);
+  assert.ok(SLOW_ANSWER.startsWith(stored.text), `${how}: stored a part of the answer: ${JSON.stringify(stored.text)}`);
+  assert.ok(stored.text.length < SLOW_ANSWER.length, `${how}: stored less than the whole answer`);
+  assert.ok(stored.text.startsWith(later.trim()), `${how}: what the page shows was stored: ${JSON.stringify(later)}`);
+}
+
+test('chat: Esc in the chat input stops a streaming answer, as the Stop button does; both stop it in the host', async (t) => {
+  await withWorld(t, { name: 'stop', script: [slowAnswer(), slowAnswer()] }, async ({ page, host }) => {
+    await newSessionByKeyboard(page);
+
+    // (a) The shortcut, with the focus in the chat's input.
+    await stopsTheAnswer(page, host, 'Count slowly', 'Esc', async () => {
+      assert.equal(await page.evaluate(() => document.activeElement?.matches('#pane-chat textarea')), true);
+      await page.keyboard.press('Escape');
+    });
+    await page.screenshot({ path: join(ARTIFACTS, 'stop-esc.png'), fullPage: true });
+
+    // (b) The Stop button.
+    await stopsTheAnswer(page, host, 'Count slowly again', 'the Stop button', () =>
+      page.getByRole('button', { name: 'Stop', exact: true }).click(),
+    );
+
+    // Two turns, both aborted in the host.
+    const { sessions } = await host.api('GET', '/sessions');
+    const { messages } = await host.api('GET', `/sessions/${encodeURIComponent(sessions[0].id)}/messages`);
+    assert.deepEqual(
+      messages.filter((m) => m.role === 'assistant').map((m) => m.metadata?.status),
+      ['aborted', 'aborted'],
+    );
+
+    // The Keyboard Shortcuts view lists it.
+    await page.getByPlaceholder('Ask the agent…').focus();
+    await page.keyboard.press('Control+/');
+    const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    const row = dialog.getByRole('row').filter({ hasText: 'Stop the answer (while it streams, in the chat)' });
+    await row.waitFor();
+    assert.equal(await row.locator('kbd').innerText(), 'Esc');
+    await page.screenshot({ path: join(ARTIFACTS, 'shortcuts-stop.png') });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.matches('#pane-chat textarea')), true);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The deep-link question, by keyboard
+
+/** What the shell runs in the home window for a deep link (shell/src/app.rs,
+ * link_script): queued on window.__desktopLinks, then `desktop:link`. */
+function deepLink(page, request) {
+  return page.evaluate((r) => {
+    (window.__desktopLinks = window.__desktopLinks || []).push(r);
+    window.dispatchEvent(new Event('desktop:link'));
+  }, request);
+}
+
+/** The focused element: its text and whether it shows its focus. */
+const focused = (page) =>
+  page.evaluate(() => {
+    const el = document.activeElement;
+    const style = el ? getComputedStyle(el) : null;
+    return {
+      text: el?.textContent?.trim() ?? null,
+      inQuestion: el?.closest('[role="alertdialog"]') !== null,
+      ring: el?.matches(':focus-visible') === true && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+    };
+  });
+
+test('a deep link’s question by keyboard: Cancel focused, Tab kept inside, Esc cancels and gives the focus back, Enter on Open opens', async (t) => {
+  await withWorld(t, { name: 'link-keyboard' }, async ({ page, host }) => {
+    const { id } = await host.api('POST', '/sessions', {});
+    const newSession = page.getByRole('button', { name: 'New session' });
+    await newSession.focus();
+
+    await deepLink(page, { kind: 'session', session: id });
+    const question = page.getByRole('alertdialog', { name: 'Open a session?' });
+    await question.waitFor();
+    const first = await focused(page);
+    assert.deepEqual([first.text, first.inQuestion], ['Cancel', true], 'Cancel, the safe answer, has the focus');
+    // Open is armed after a moment; then Tab goes round the two buttons.
+    await question.locator('.link-open:not([disabled])').waitFor();
+    await page.keyboard.press('Tab'); // Cancel, the last: round to Open
+    assert.deepEqual(await focused(page), { text: 'Open', inQuestion: true, ring: true });
+    await page.keyboard.press('Tab');
+    assert.deepEqual(await focused(page), { text: 'Cancel', inQuestion: true, ring: true });
+    await page.keyboard.press('Tab');
+    assert.deepEqual(await focused(page), { text: 'Open', inQuestion: true, ring: true });
+    await page.keyboard.press('Shift+Tab'); // Open, the first: round to Cancel
+    assert.deepEqual(await focused(page), { text: 'Cancel', inQuestion: true, ring: true });
+    await page.keyboard.press('Shift+Tab');
+    assert.deepEqual(await focused(page), { text: 'Open', inQuestion: true, ring: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'link-keyboard.png') });
+
+    // Esc: cancelled, nothing opened, the focus where it was.
+    await page.keyboard.press('Escape');
+    await question.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'New session');
+    assert.equal(await page.locator('#pane-chat').count(), 0, 'no session opened');
+
+    // Again, answered Open with Enter: the session opens.
+    await deepLink(page, { kind: 'session', session: id });
+    await question.waitFor();
+    await question.locator('.link-open:not([disabled])').waitFor();
+    await page.keyboard.press('Shift+Tab');
+    assert.equal((await focused(page)).text, 'Open');
+    await page.keyboard.press('Enter');
+    await question.waitFor({ state: 'detached' });
+    await page.locator('#pane-chat').waitFor();
+    await page.locator('.panel li.selected').locator(`button.link[title="${id}"]`).waitFor();
   });
 });
 

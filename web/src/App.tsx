@@ -114,6 +114,8 @@ function Workbench() {
   const editor = useRef<DocumentEditorHandle>(null);
   const [sessionId, setSessionId] = useState<string | null>(null);
   const stopFocusWait = useRef<() => void>(() => {});
+  // What the chat's Stop button does, while its answer streams (ChatPanel).
+  const stopRef = useRef<(() => void) | null>(null);
   const [workspace, setWorkspace] = useState<Workspace | null>(null);
   const [view, setView] = useState<'work' | 'settings'>('work');
   const [openError, setOpenError] = useState<unknown>(null);
@@ -203,6 +205,16 @@ function Workbench() {
     if (e.defaultPrevented) return;
     const action = shortcutOf(e);
     if (!action) return;
+    if (action === 'stop') {
+      // Esc stops the answer only while it streams and the focus is in the
+      // chat (its input, its Stop button, its messages, the pane itself);
+      // anywhere else it is not ours, and is left alone.
+      const stop = stopRef.current;
+      if (e.repeat || !stop || view !== 'work' || !paneElement('chat')?.contains(document.activeElement)) return;
+      e.preventDefault();
+      stop();
+      return;
+    }
     e.preventDefault();
     switch (action) {
       case 'new-session':
@@ -326,6 +338,7 @@ function Workbench() {
       onSettings={() => setView('settings')}
       // The host may have retitled the session.
       onTurnEnd={() => queries.invalidate(['sessions'])}
+      stopRef={stopRef}
       context={
         windowDoc === null
           ? undefined

@@ -1,7 +1,45 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
 
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+
+/** The focus of a modal box (Dialog, LinkConfirm): it moves into the box
+ * when the box mounts (to the element `initial` selects, else the first
+ * focusable one, else the box itself: give it `tabIndex={-1}`), Tab and
+ * Shift+Tab stay inside the box (`onKeyDown`, on the box; `boxRef` is the
+ * box's ref), and it goes back
+ * where it was when the box unmounts. */
+export function useModalFocus<T extends HTMLElement>(initial?: string) {
+  const box = useRef<T>(null);
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    const el = box.current;
+    const first = (initial ? el?.querySelector<HTMLElement>(initial) : null) ?? el?.querySelector<HTMLElement>(FOCUSABLE);
+    (first ?? el)?.focus();
+    return () => {
+      if (before && typeof before.focus === 'function' && document.contains(before)) before.focus();
+    };
+  }, [initial]);
+  function onKeyDown(e: KeyboardEvent) {
+    if (e.key !== 'Tab' || !box.current) return;
+    const items = [...box.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
+    if (items.length === 0) {
+      e.preventDefault();
+      return;
+    }
+    const first = items[0]!;
+    const last = items[items.length - 1]!;
+    const at = document.activeElement;
+    if (e.shiftKey && (at === first || at === box.current)) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && at === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  }
+  return { boxRef: box, onKeyDown };
+}
 
 /** A modal dialog: focus moves into it, Tab and Shift+Tab stay inside it,
  * Escape closes it, and focus goes back where it was when it closes. */
@@ -16,15 +54,7 @@ export function Dialog({
   children: ReactNode;
   className?: string;
 }) {
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const before = document.activeElement as HTMLElement | null;
-    const first = box.current?.querySelector<HTMLElement>(FOCUSABLE);
-    (first ?? box.current)?.focus();
-    return () => {
-      if (before && typeof before.focus === 'function' && document.contains(before)) before.focus();
-    };
-  }, []);
+  const { boxRef, onKeyDown: keepFocus } = useModalFocus<HTMLDivElement>();
   return (
     <div
       className="modal-backdrop"
@@ -33,7 +63,7 @@ export function Dialog({
       }}
     >
       <div
-        ref={box}
+        ref={boxRef}
         className={className}
         role="dialog"
         aria-modal="true"
@@ -45,21 +75,7 @@ export function Dialog({
             onClose();
             return;
           }
-          if (e.key !== 'Tab' || !box.current) return;
-          const items = [...box.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
-          if (items.length === 0) {
-            e.preventDefault();
-            return;
-          }
-          const first = items[0]!;
-          const last = items[items.length - 1]!;
-          if (e.shiftKey && (document.activeElement === first || document.activeElement === box.current)) {
-            e.preventDefault();
-            last.focus();
-          } else if (!e.shiftKey && document.activeElement === last) {
-            e.preventDefault();
-            first.focus();
-          }
+          keepFocus(e);
         }}
       >
         <div className="dialog-head">

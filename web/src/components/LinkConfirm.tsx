@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { linkQuestion } from '../desktop/links';
 import type { LinkRequest } from '../desktop/types';
+import { useModalFocus } from './Dialog';
 
 /** How long Open stays disabled after the question appears, so a click meant
  * for something else (the question pops up under the pointer) cannot
@@ -8,8 +9,11 @@ import type { LinkRequest } from '../desktop/types';
 export const ARM_DELAY_MS = 600;
 
 /** Asks the user about one deep link: the full path (or session id), Open
- * and Cancel. Cancel has the focus; Escape cancels. Nothing is opened
- * unless Open is clicked. */
+ * and Cancel. A modal question, as Dialog is (the same focus handling):
+ * Cancel, the safe answer, has the focus when it appears, Tab and
+ * Shift+Tab stay on its buttons, Escape cancels, and the focus goes back
+ * where it was once it is answered. Nothing is opened unless Open is
+ * chosen. */
 export function LinkConfirm({
   request,
   waiting,
@@ -28,16 +32,31 @@ export function LinkConfirm({
     const timer = setTimeout(() => setArmed(true), ARM_DELAY_MS);
     return () => clearTimeout(timer);
   }, []);
+  const { boxRef, onKeyDown: keepFocus } = useModalFocus<HTMLDivElement>('.link-cancel');
   return (
-    <div className="modal-backdrop">
+    <div
+      className="modal-backdrop"
+      // A click beside the question leaves the focus on it (no answer).
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget) e.preventDefault();
+      }}
+    >
       <div
+        ref={boxRef}
         className="link-confirm"
         role="alertdialog"
         aria-modal="true"
         aria-labelledby="link-confirm-title"
         aria-describedby="link-confirm-question"
+        tabIndex={-1}
         onKeyDown={(e) => {
-          if (e.key === 'Escape') onCancel();
+          if (e.key === 'Escape') {
+            // Its own: not the chat's Stop (App) as well.
+            e.stopPropagation();
+            onCancel();
+            return;
+          }
+          keepFocus(e);
         }}
       >
         <h2 id="link-confirm-title">{title}</h2>
@@ -51,7 +70,7 @@ export function LinkConfirm({
           <button type="button" className="link-open" disabled={!armed} onClick={onOpen}>
             Open
           </button>
-          <button type="button" className="link-cancel" autoFocus onClick={onCancel}>
+          <button type="button" className="link-cancel" onClick={onCancel}>
             Cancel
           </button>
         </div>

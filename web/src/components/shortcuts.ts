@@ -9,7 +9,8 @@ export type ShortcutAction =
   | 'next-pane'
   | 'previous-pane'
   | 'settings'
-  | 'shortcuts';
+  | 'shortcuts'
+  | 'stop';
 
 export interface Shortcut {
   action: ShortcutAction | null;
@@ -29,14 +30,28 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { action: 'settings', keys: ['Ctrl', ','], label: 'Settings' },
   { action: 'shortcuts', keys: ['Ctrl', '/'], label: 'Keyboard shortcuts' },
   { action: null, keys: ['Ctrl', 'Enter'], label: 'Send the message (in the chat input)' },
+  // Stop is Esc: the key that means "cancel what is going on" everywhere,
+  // and what agent tools such as Claude Code interrupt an answer with. It
+  // stops only while an answer streams and the focus is in the chat pane
+  // (App); anywhere else Esc is left alone: a dialog or the deep-link
+  // question keeps its Esc to itself (it closes), and the editor's own uses
+  // (closing its search panel or completions) are in another pane. Ctrl+.
+  // or Ctrl+Shift+Backspace would clash with nothing, but nobody would guess
+  // them.
+  { action: 'stop', keys: ['Esc'], label: 'Stop the answer (while it streams, in the chat)' },
   { action: null, keys: ['Ctrl', 'S'], label: 'Save the document (in the editor)' },
   { action: null, keys: ['← / →'], label: 'Resize a pane (on a focused splitter; Shift: faster)' },
   { action: null, keys: ['Esc'], label: 'Close a dialog' },
 ];
 
-/** The action a key event asks for, if any. */
-export function shortcutOf(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey'>): ShortcutAction | null {
+/** The action a key event asks for, if any. Esc is 'stop' wherever it is
+ * pressed: the handler decides whether it means stop there. */
+export function shortcutOf(
+  e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey'> & { isComposing?: boolean },
+): ShortcutAction | null {
   const mod = e.ctrlKey || e.metaKey;
+  // Not the Esc that cancels an input method's composition.
+  if (e.key === 'Escape') return mod || e.altKey || e.shiftKey || e.isComposing ? null : 'stop';
   if (e.key === 'F6' && !mod && !e.altKey) return e.shiftKey ? 'previous-pane' : 'next-pane';
   if (!mod) return null;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
@@ -56,4 +71,9 @@ export function shortcutOf(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' 
     default:
       return null;
   }
+}
+
+/** How the table writes an action's keys (`Ctrl+/`, `Esc`), for titles. */
+export function keysOf(action: ShortcutAction): string {
+  return SHORTCUTS.find((s) => s.action === action)?.keys.join('+') ?? '';
 }

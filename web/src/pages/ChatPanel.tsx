@@ -1,6 +1,6 @@
 import { useChat } from '@ai-sdk/react';
 import type { UIMessage } from 'ai';
-import { memo, startTransition, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, startTransition, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { useStickToBottom } from 'use-stick-to-bottom';
 import { useChangesFollowSession } from '../changes/hooks';
 import { ExternalLinkContext, shellOpener } from '../chat/links';
@@ -9,6 +9,7 @@ import { messageText } from '../chat/MessageActions';
 import { withAlwaysAllow } from '../chat/policy';
 import { ErrorLine, ProviderDownBanner } from '../components/Banners';
 import { ChatMessage } from '../components/ChatMessage';
+import { keysOf } from '../components/shortcuts';
 import type { DesktopApi } from '../desktop/api';
 import { isHostError } from '../desktop/errors';
 import type { TurnContext } from '../desktop/types';
@@ -193,6 +194,9 @@ interface ChatProps {
   /** The turn's context at the moment a message is sent: a document
    * window's document and its editor's selection. */
   context?: () => TurnContext | undefined;
+  /** Holds what the Stop button does while an answer streams (null
+   * otherwise): App's Stop shortcut calls it. */
+  stopRef?: RefObject<(() => void) | null>;
 }
 
 /** A conversation's messages as the chat reads them: the query's key, and
@@ -208,7 +212,7 @@ export async function loadMessages(api: DesktopApi, sessionId: string) {
   return messages;
 }
 
-export function ChatPanel({ sessionId, onSettings, onTurnEnd, context }: ChatProps & { sessionId: string }) {
+export function ChatPanel({ sessionId, onSettings, onTurnEnd, context, stopRef }: ChatProps & { sessionId: string }) {
   const { data, error, version } = useQuery(messagesKey(sessionId), (api) => loadMessages(api, sessionId));
   // Start loading the markdown renderer while the conversation loads.
   useEffect(() => {
@@ -226,6 +230,7 @@ export function ChatPanel({ sessionId, onSettings, onTurnEnd, context }: ChatPro
       onSettings={onSettings}
       onTurnEnd={onTurnEnd}
       context={context}
+      stopRef={stopRef}
     />
   );
 }
@@ -236,6 +241,7 @@ function Chat({
   onSettings,
   onTurnEnd,
   context,
+  stopRef,
 }: ChatProps & { sessionId: string; initial: UIMessage[] }) {
   const { api, transport, queries, shell } = useDesktop();
   const openExternal = useMemo(() => shellOpener(shell), [shell]);
@@ -278,6 +284,15 @@ function Chat({
     }
     await stop(); // stops reading
   }
+  // The Stop button, and the Stop shortcut while the answer streams.
+  const onStop = useStableCallback(() => void abort());
+  useEffect(() => {
+    if (!stopRef || !busy) return;
+    stopRef.current = onStop;
+    return () => {
+      if (stopRef.current === onStop) stopRef.current = null;
+    };
+  }, [stopRef, busy, onStop]);
 
   async function answer(approvalId: string, approved: boolean) {
     try {
@@ -449,7 +464,7 @@ function Chat({
             }}
           />
           {busy ? (
-            <button type="button" onClick={() => void abort()}>
+            <button type="button" title={`Stop the answer (${keysOf('stop')})`} onClick={onStop}>
               Stop
             </button>
           ) : (
