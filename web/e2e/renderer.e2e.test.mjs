@@ -172,7 +172,7 @@ const slowAnswer = () => ({
 const shownAnswer = (page) =>
   page.evaluate(() => {
     const answer = [...document.querySelectorAll('.message.assistant')].pop()?.cloneNode(true);
-    answer?.querySelectorAll('button').forEach((b) => b.remove());
+    answer?.querySelectorAll('button, .answer-stopped').forEach((b) => b.remove());
     return answer?.textContent ?? '';
   });
 
@@ -223,6 +223,8 @@ async function stopsTheAnswer(page, host, question, how, stop) {
   const later = await shownAnswer(page);
   assert.equal(later, stoppedAt, `${how}: the answer shown stopped growing`);
   assert.ok(!later.includes('word60'), `${how}: stopped before its end: ${later}`);
+  // And says so.
+  await page.locator('.message.assistant').last().locator('.answer-stopped', { hasText: 'Stopped.' }).waitFor();
 
   // The host was told (not only the page's reading stopped): the turn
   // ended as aborted, with the part of the answer written before it.
@@ -257,6 +259,12 @@ test('chat: Esc in the chat input stops a streaming answer, as the Stop button d
       messages.filter((m) => m.role === 'assistant').map((m) => m.metadata?.status),
       ['aborted', 'aborted'],
     );
+
+    // After a reload, both say they were stopped (the host's status).
+    await page.reload();
+    await page.locator(`.panel button.link[title="${sessions[0].id}"]`).click();
+    await page.locator('.message.assistant').nth(1).locator('.answer-stopped').waitFor();
+    assert.equal(await page.locator('.message.assistant .answer-stopped').count(), 2);
 
     // The Keyboard Shortcuts view lists it.
     await page.getByPlaceholder('Ask the agent…').focus();

@@ -30,6 +30,13 @@ export function failureOf(message: UIMessage): { code: string; message: string }
   return typeof code === 'string' && code !== '' ? { code, message: typeof text === 'string' ? text : '' } : null;
 }
 
+/** How the host stored the answer's turn (`complete`, `error`,
+ * `interrupted`, `aborted`, or `streaming` while it runs). */
+function statusOf(message: UIMessage): string | undefined {
+  const status = (message.metadata as { status?: unknown } | undefined)?.status;
+  return typeof status === 'string' ? status : undefined;
+}
+
 export function ChatMessage({
   sessionId,
   message,
@@ -39,6 +46,7 @@ export function ChatMessage({
   onAlwaysAllow,
   onRetry,
   addedSinceOpen = false,
+  stopped = false,
 }: {
   sessionId: string;
   message: UIMessage;
@@ -53,6 +61,8 @@ export function ChatMessage({
    * message is then added by the Send click, whose task should not parse
    * its markdown. */
   addedSinceOpen?: boolean;
+  /** Stopped by the user in this window (the host stores it as aborted). */
+  stopped?: boolean;
 }) {
   const turnId = finished && mayChangeFiles(message) ? turnIdOf(message) : null;
   const { data: changes } = useTurnChanges(sessionId, turnId);
@@ -98,6 +108,11 @@ export function ChatMessage({
       {failure && (
         <p className="answer-failed error-line" role="note">
           The answer failed: {failure.message ? `${failure.message} ` : ''}({failure.code})
+        </p>
+      )}
+      {assistant && finished && (stopped || statusOf(message) === 'aborted') && (
+        <p className="muted answer-stopped" role="note">
+          Stopped.
         </p>
       )}
       {turnId && <TurnChanges ref={changesView} sessionId={sessionId} turnId={turnId} />}

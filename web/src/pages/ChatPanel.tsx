@@ -263,6 +263,8 @@ function Chat({
   const [input, setInput] = useState('');
   const [answered, setAnswered] = useState<Record<string, boolean>>({});
   const [actionError, setActionError] = useState<unknown>(null);
+  // Answers the user stopped here (a reload reads it from the host).
+  const [stopped, setStopped] = useState<ReadonlySet<string>>(() => new Set());
 
   // A turn still streaming in the host (page reloaded, host restarted):
   // follow it from the persisted stream. Once per mount: `initial` is this
@@ -276,6 +278,10 @@ function Chat({
 
   const busy = status === 'submitted' || status === 'streaming';
 
+  const newest = messages[messages.length - 1];
+  // What Stop stops: the answer streaming now.
+  const stoppable = busy && newest?.role === 'assistant' ? newest.id : null;
+
   async function abort() {
     try {
       await api.agent.abort(sessionId); // stops the turn in the host
@@ -283,6 +289,7 @@ function Chat({
       setActionError(e);
     }
     await stop(); // stops reading
+    if (stoppable) setStopped((ids) => new Set(ids).add(stoppable));
   }
   // The Stop button, and the Stop shortcut while the answer streams.
   const onStop = useStableCallback(() => void abort());
@@ -411,6 +418,7 @@ function Chat({
                 onAlwaysAllow={workspaceId ? onAlwaysAllow : undefined}
                 onRetry={failed && m === last && m.role === 'assistant' ? retry : undefined}
                 addedSinceOpen={!opened.has(m.id)}
+                stopped={stopped.has(m.id)}
               />
             ))}
           </div>
