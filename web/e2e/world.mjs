@@ -41,6 +41,9 @@ export const ARTIFACTS = join(ARTIFACTS_ROOT, basename(process.argv[1] ?? '').re
 export const HOST_BIN = join(REPO, 'target', 'debug', 'agent-host');
 export const PROVIDER_BIN = join(REPO, 'target', 'debug', 'scripted-provider');
 export const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+/** Where the shell's Content-Security-Policy is written (the one source of
+ * truth: the static server below reads it from there). */
+export const SHELL_RENDERER_RS = join(REPO, 'shell', 'src', 'renderer.rs');
 
 /** Per wait: generous for a slow 2-core machine, but always bounded. */
 export const WAIT_MS = 20_000;
@@ -145,6 +148,86 @@ export async function startProvider(script, dir, bin = PROVIDER_BIN) {
 }
 
 // ---------------------------------------------------------------------------
+// The shell's Content-Security-Policy
+
+/**
+ * The value of a Rust string literal that starts at `source[start]` (a
+ * plain `"…"` or a raw `r#"…"#`), decoded as rustc does: `\` before a
+ * line break skips the break and the whitespace after it; `\n`, `\r`,
+ * `\t`, `\\`, `\0`, `\'`, `\"`, `\x7F` and `\u{…}` escapes. Throws on
+ * anything else (rather than guess).
+ */
+export function rustStringLiteral(source, start) {
+  const raw = /^r(#*)"/.exec(source.slice(start, start + 300));
+  if (raw) {
+    const open = start + raw[0].length;
+    const end = source.indexOf(`"${raw[1]}`, open);
+    if (end < 0) throw new Error('an unterminated raw string literal');
+    return source.slice(open, end);
+  }
+  if (source[start] !== '"') throw new Error(`not a string literal: ${JSON.stringify(source.slice(start, start + 40))}`);
+  const WHITESPACE = /[\t\n\v\f\r \u0085\u200e\u200f\u2028\u2029]/;
+  const SIMPLE = { n: '\n', r: '\r', t: '\t', '\\': '\\', 0: '\0', "'": "'", '"': '"' };
+  let out = '';
+  for (let i = start + 1; i < source.length; i++) {
+    const c = source[i];
+    if (c === '"') return out;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const e = source[++i];
+    if (e === '\n') {
+      while (i + 1 < source.length && WHITESPACE.test(source[i + 1])) i++;
+    } else if (e in SIMPLE) {
+      out += SIMPLE[e];
+    } else if (e === 'x' && /^[0-7][0-9a-fA-F]$/.test(source.slice(i + 1, i + 3))) {
+      out += String.fromCharCode(parseInt(source.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (e === 'u' && /^\{[0-9a-fA-F_]{1,8}\}/.test(source.slice(i + 1))) {
+      const close = source.indexOf('}', i);
+      out += String.fromCodePoint(parseInt(source.slice(i + 2, close).replaceAll('_', ''), 16));
+      i = close;
+    } else {
+      throw new Error(`an escape this reader does not know: \\${e}`);
+    }
+  }
+  throw new Error('an unterminated string literal');
+}
+
+/** The shell's `pub const CONTENT_SECURITY_POLICY` (shell/src/renderer.rs),
+ * which its renderer server sends on every answer. Throws if it is not
+ * there or not a policy. */
+export function shellCsp(file = SHELL_RENDERER_RS) {
+  // rustc reads CRLF line ends as LF.
+  const source = readFileSync(file, 'utf8').replaceAll('\r\n', '\n');
+  const decl = /\bpub\s+const\s+CONTENT_SECURITY_POLICY\s*:\s*&\s*(?:'static\s+)?str\s*=\s*/.exec(source);
+  if (!decl) throw new Error(`no \`pub const CONTENT_SECURITY_POLICY: &str = "…"\` in ${file}: the e2e pages would run without the shell's CSP`);
+  let policy;
+  try {
+    policy = rustStringLiteral(source, decl.index + decl[0].length);
+  } catch (err) {
+    throw new Error(`${file}: CONTENT_SECURITY_POLICY is not a string literal this harness can read (${err.message})`, { cause: err });
+  }
+  if (!/(^|;)\s*default-src\s/.test(policy) || !/(^|;)\s*script-src\s/.test(policy)) {
+    throw new Error(`${file}: CONTENT_SECURITY_POLICY does not look like a policy: ${JSON.stringify(policy)}`);
+  }
+  return policy;
+}
+
+/** `policy` with `origin` added to its `connect-src` (which it must have). */
+export function withConnectSource(policy, origin) {
+  let found = false;
+  const directives = policy.split(';').map((d) => {
+    if (d.trim().split(/\s+/)[0].toLowerCase() !== 'connect-src') return d;
+    found = true;
+    return `${d.trimEnd()} ${origin}`;
+  });
+  if (!found) throw new Error(`the shell's CSP has no connect-src to add ${origin} to: ${policy}`);
+  return directives.join(';');
+}
+
+// ---------------------------------------------------------------------------
 // web/dist under /desktop/ (the renderer origin)
 
 const TYPES = {
@@ -159,9 +242,33 @@ const TYPES = {
   '.map': 'application/json',
 };
 
-export async function startStatic(root) {
+/** The cookie by which a page's requests name their page (see startStatic). */
+const PAGE_COOKIE = 'e2e-page';
+
+/**
+ * Serves `root` under /desktop/ as the shell's renderer server does, with
+ * the shell's Content-Security-Policy (`shellCsp()`) on every answer.
+ *
+ * One difference, the page's way to the host: in the shell the page
+ * reaches it through `hostapi:` (already in `connect-src`); here the
+ * stand-in preload (`preload` below) fetches the host's own
+ * `http://127.0.0.1:<port>`, another origin. So a page's answers add
+ * exactly that origin to `connect-src`, and nothing else: `allowHost`
+ * registers a page's host origin under a random token, which the page's
+ * browser context sends back as a cookie; an answer without a known token
+ * gets the shell's policy as it is.
+ */
+export async function startStatic(root, { policy = shellCsp() } = {}) {
   const index = join(root, 'index.html');
+  const hosts = new Map();
+  const cspFor = (req) => {
+    const cookies = (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('='));
+    const token = cookies.find(([k]) => k === PAGE_COOKIE)?.[1];
+    const host = token === undefined ? undefined : hosts.get(token);
+    return host ? withConnectSource(policy, host) : policy;
+  };
   const server = createServer((req, res) => {
+    res.setHeader('content-security-policy', cspFor(req));
     let pathname;
     try {
       pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -206,6 +313,14 @@ export async function startStatic(root) {
   const { port } = server.address();
   return {
     origin: `http://127.0.0.1:${port}`,
+    policy,
+    /** Lets the pages that send `cookie` reach `hostBase`'s origin; call
+     * `release` when they are gone. */
+    allowHost(hostBase) {
+      const token = randomBytes(16).toString('hex');
+      hosts.set(token, new URL(hostBase).origin);
+      return { cookie: { name: PAGE_COOKIE, value: token }, release: () => hosts.delete(token) };
+    },
     stop: () =>
       within(5_000, 'static server close', new Promise((r) => {
         server.close(() => r());
@@ -298,13 +413,31 @@ export async function startHost({ userData, rendererOrigin, hostBin = HOST_BIN }
 // The browser
 
 /** Stands in for the shell's preload: a frozen `window.desktop` in the
- * renderer's main frame only. Serialised into the page by Playwright. */
-function preload({ rendererOrigin, rendererRoot, hostBase, authorization, forbiddenHeaders }) {
+ * renderer's main frame only. Serialised into the page by Playwright.
+ * With `shell`, also `window.desktop.shell`, whose every action is handed
+ * to node (`SHELL_BINDING`) and resolves as the real shell's does once
+ * taken (the dialogs as cancelled). */
+function preload({ rendererOrigin, rendererRoot, hostBase, authorization, forbiddenHeaders, shell, shellBinding }) {
   if (window !== window.top) return;
   if (location.origin !== rendererOrigin || !location.pathname.startsWith(rendererRoot)) return;
   const forbidden = new Set(forbiddenHeaders);
   const realFetch = window.fetch.bind(window);
+  const record = window[shellBinding];
+  const action = (name, result) => (...args) => Promise.resolve(record(name, args)).then(() => result);
+  const shellActions = shell
+    ? Object.freeze({
+        open: action('open'),
+        openDialog: action('openDialog'),
+        saveDialog: action('saveDialog', null),
+        chooseFolder: action('chooseFolder', null),
+        openExternal: action('openExternal'),
+        setDirty: action('setDirty'),
+        close: action('close'),
+        quit: action('quit'),
+      })
+    : undefined;
   const desktop = Object.freeze({
+    ...(shellActions ? { shell: shellActions } : {}),
     fetch(path, init = {}) {
       if (typeof path !== 'string' || !path.startsWith('/')) {
         return Promise.reject(new TypeError('path must start with "/"'));
@@ -328,6 +461,31 @@ function preload({ rendererOrigin, rendererRoot, hostBase, authorization, forbid
   });
   Object.defineProperty(window, 'desktop', { value: desktop, writable: false, enumerable: true, configurable: false });
 }
+
+/** In every frame: each `securitypolicyviolation` the document sees,
+ * handed to node (`binding`). */
+function watchCsp(binding) {
+  const report = window[binding];
+  addEventListener(
+    'securitypolicyviolation',
+    (e) =>
+      report({
+        directive: e.effectiveDirective,
+        blocked: e.blockedURI.slice(0, 200),
+        sample: e.sample,
+        source: e.sourceFile ? `${e.sourceFile}:${e.lineNumber}` : '',
+        disposition: e.disposition,
+        frame: location.href.slice(0, 200),
+      }),
+    true,
+  );
+}
+
+const CSP_BINDING = '__e2eCspViolation';
+const SHELL_BINDING = '__e2eShellAction';
+/** How Chromium words a CSP violation in the console (the page's or a
+ * worker's, where no `securitypolicyviolation` reaches the document). */
+const CSP_CONSOLE = /Content Security Policy/i;
 
 let browser;
 let staticServer;
@@ -427,47 +585,71 @@ export async function startWorld({ name, script, configure = true, hostBin = HOS
 
 /**
  * A fresh browser context with the stand-in preload on `world`'s host, and
- * its page at `path` (under the renderer origin) once `ready(page)` is
- * done. Closed when `body` is done; on a failure the page is screenshotted
- * and the host's log (never a secret) is added to the error.
+ * its page at `path` (under the renderer origin, served with the shell's
+ * CSP) once `ready(page)` is done. Closed when `body` is done; on a failure
+ * the page is screenshotted and the host's log (never a secret) is added
+ * to the error.
+ *
+ * `body` also gets `cspViolations` (every CSP violation the page's frames
+ * and workers reported, as they come) and `pageErrors`; with `shell`, the
+ * page has a stand-in `window.desktop.shell` and `body` gets `shellCalls`
+ * (`{name, args}` of each action it was asked for). A page that reported a
+ * CSP violation fails the test when `body` is done, unless `body` removed
+ * it from `cspViolations` (a test that provokes one on purpose).
  */
 export async function withPage(
   world,
-  { name, path = '/desktop/', ready, viewport = { width: 1400, height: 900 }, colorScheme = 'light', artifacts = ARTIFACTS },
+  { name, path = '/desktop/', ready, viewport = { width: 1400, height: 900 }, colorScheme = 'light', artifacts = ARTIFACTS, shell = false },
   body,
 ) {
   const { host, provider } = world;
   const context = await browser.newContext({ viewport, colorScheme });
   context.setDefaultTimeout(WAIT_MS);
+  const access = staticServer.allowHost(host.base);
+  await context.addCookies([{ ...access.cookie, url: `${staticServer.origin}/desktop/` }]);
+  const cspViolations = [];
+  const shellCalls = [];
+  await context.exposeBinding(CSP_BINDING, (_source, v) => void cspViolations.push({ via: 'event', ...v }));
+  await context.exposeBinding(SHELL_BINDING, (_source, name, args) => void shellCalls.push({ name, args }));
+  await context.addInitScript(watchCsp, CSP_BINDING);
   await context.addInitScript(preload, {
     rendererOrigin: staticServer.origin,
     rendererRoot: constants.root,
     hostBase: host.base,
     authorization: host.authorization,
     forbiddenHeaders: constants.forbiddenHeaders,
+    shell,
+    shellBinding: SHELL_BINDING,
   });
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => {
+  const onConsole = (where) => (m) => {
     if (m.type() === 'error') pageErrors.push(m.text());
-  });
+    // (Shortened: a blocked data: URL is quoted whole.)
+    if (CSP_CONSOLE.test(m.text())) cspViolations.push({ via: `console (${where})`, text: m.text().slice(0, 400) });
+  };
+  page.on('console', onConsole('page'));
+  page.on('worker', (w) => w.on('console', onConsole(`worker ${w.url()}`)));
 
   try {
     await page.goto(`${staticServer.origin}${path}`, { waitUntil: 'load', timeout: WAIT_MS });
     await ready(page);
-    await body({ page, ...world });
+    await body({ page, ...world, cspViolations, pageErrors, shellCalls });
+    assert.deepEqual(cspViolations, [], 'the page reported no CSP violation');
   } catch (err) {
     await page.screenshot({ path: join(artifacts, `${name}-failure.png`) }).catch(() => {});
     const details = [
       err instanceof Error ? err.stack ?? err.message : String(err),
       `page errors: ${pageErrors.length ? pageErrors.join('\n') : '(none)'}`,
+      `CSP violations: ${cspViolations.length ? JSON.stringify(cspViolations, null, 2) : '(none)'}`,
       `host stderr (tail):\n${host.stderr.text || '(empty)'}`,
       provider ? `provider stderr (tail):\n${provider.stderr.text || '(empty)'}` : '',
     ];
     throw new Error(details.join('\n\n'), { cause: err });
   } finally {
     await context.close().catch(() => {});
+    access.release();
   }
 }
 
