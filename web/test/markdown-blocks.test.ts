@@ -42,9 +42,14 @@ class InProcessWorker implements ParseWorkerLike {
     (this.listeners[type] ??= []).push(listener);
   }
   terminate = vi.fn();
+  /** Texts whose trees it cannot send back (as the real worker answers a
+   * tree too deep for structured cloning). */
+  unsendable = new Set<string>();
   flush() {
     for (const { id, text } of this.queue.splice(0)) {
-      const data: ParseResponse = { id, tree: structuredClone(parseMarkdownBlock(text)) };
+      const data: ParseResponse = this.unsendable.has(text)
+        ? { id, unsent: 'RangeError: Maximum call stack size exceeded' }
+        : { id, tree: structuredClone(parseMarkdownBlock(text)) };
       for (const l of this.listeners.message ?? []) l({ data } as never);
     }
   }
@@ -201,6 +206,25 @@ describe('blocks parsed in a worker', () => {
     expect(worker.sent.map((r) => r.text.trim())).toEqual(['First **paragraph**.', 'Second', 'Second block']);
     act(() => worker.flush());
     expect([...mount.container.querySelectorAll('p')].map((p) => p.textContent)).toEqual(['First paragraph.', 'Second block']);
+  });
+
+  it('parse a block here whose tree the worker could not send back, and keep the worker for the others', async () => {
+    const worker = new InProcessWorker();
+    worker.manual = true;
+    const WorkerBlock = createWorkerBlock({ createWorker: () => worker, hereMaxChars: 0 });
+    const deep = '- - - - deep';
+    worker.unsendable.add(deep);
+    render(`${deep}\n\nAfter **it**.`, WorkerBlock, true);
+    await settle();
+    await act(async () => worker.flush());
+    await settle();
+    expect(mount.container.querySelectorAll('ul').length).toBe(4);
+    expect(mount.container.querySelector('p strong')?.textContent).toBe('it');
+    expect(worker.terminate).not.toHaveBeenCalled();
+    // The next block still goes to the worker.
+    render(`${deep}\n\nAfter **it**.\n\nMore.`, WorkerBlock, true);
+    await settle();
+    expect(worker.sent.at(-1)?.text.trim()).toBe('More.');
   });
 
   it('parse small blocks here at once, up to a budget; longer ones and the rest in the worker', async () => {

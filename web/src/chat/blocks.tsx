@@ -183,7 +183,10 @@ class ParseClient {
       this.worker.fail(msg.error);
       return;
     }
-    this.keep(text, msg.tree);
+    // Too deep to send back (markdown.worker.ts): this one block is parsed
+    // here; the worker goes on with the others.
+    const tree = 'unsent' in msg ? parseMarkdownBlock(text) : msg.tree;
+    this.keep(text, tree);
     this.listeners.get(text)?.forEach((l) => l());
   }
 

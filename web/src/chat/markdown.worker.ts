@@ -13,7 +13,11 @@ export interface ParseRequest {
   text: string;
 }
 
-export type ParseResponse = { id: number; tree: ReturnType<typeof parseMarkdownBlock> } | { id: number; error: string };
+export type ParseResponse =
+  | { id: number; tree: ReturnType<typeof parseMarkdownBlock> }
+  | { id: number; error: string }
+  /** The tree could not be sent back: the client parses this block itself. */
+  | { id: number; unsent: string };
 
 self.addEventListener('message', (event: MessageEvent<ParseRequest>) => {
   const { id, text } = event.data;
@@ -23,5 +27,13 @@ self.addEventListener('message', (event: MessageEvent<ParseRequest>) => {
   } catch (e) {
     answer = { id, error: String(e) };
   }
-  self.postMessage(answer);
+  try {
+    self.postMessage(answer);
+  } catch (e) {
+    // A tree too deep to copy: structured cloning recurses, and a line of
+    // 500 nested list markers (model output is anyone's) overflows its
+    // stack. Uncaught, this killed the worker, and every later block of the
+    // page was parsed on the main thread.
+    self.postMessage({ id, unsent: String(e) } satisfies ParseResponse);
+  }
 });
