@@ -351,6 +351,26 @@ async function startStandIn(models) {
   return standIn;
 }
 
+/** A world whose OpenRouter is `standIn` (with a key), stopped after `t`. */
+async function worldOn(t, name, standIn) {
+  const world = await startWorld({ name });
+  t.after(world.stop);
+  await world.host.api('PUT', '/secrets/openrouter', { key: 'sk-e2e' });
+  await world.host.api('PUT', '/providers/openrouter', { base_url: standIn.baseUrl });
+  return world;
+}
+
+/** Sends a turn from `page` and checks it asked `standIn` for `model`, in
+ * the one request it made. */
+async function turnAsksFor(page, standIn, model) {
+  await send(page, 'Which model?');
+  await page.locator('.message.assistant').getByText(`Answered by ${model}.`).waitFor();
+  assert.deepEqual(
+    standIn.requests.map((r) => r.model),
+    [model],
+  );
+}
+
 for (const scheme of ['light', 'dark']) {
   describe(`screens (${scheme})`, () => {
     test(`first run: no provider, the guide offers a key or a local server (${scheme})`, async (t) => {
@@ -613,10 +633,7 @@ describe('models, the connection test and local servers (real host)', () => {
   test('the model picker lists the provider’s models; the choice is stored on the session and is the model the next turn asks for', async (t) => {
     const standIn = await startStandIn(['e2e/alpha', 'e2e/beta']);
     t.after(standIn.close);
-    const world = await startWorld({ name: 'models' });
-    t.after(world.stop);
-    await world.host.api('PUT', '/secrets/openrouter', { key: 'sk-e2e' });
-    await world.host.api('PUT', '/providers/openrouter', { base_url: standIn.baseUrl });
+    const world = await worldOn(t, 'models', standIn);
     const { models } = await world.host.api('GET', '/providers/openrouter/models');
     assert.deepEqual(
       models.map((m) => m.id),
@@ -637,22 +654,14 @@ describe('models, the connection test and local servers (real host)', () => {
       }
       assert.equal(stored.model, 'e2e/beta');
       // The next turn asks the provider for that model.
-      await send(page, 'Which model?');
-      await page.locator('.message.assistant').getByText('Answered by e2e/beta.').waitFor();
-      assert.deepEqual(
-        standIn.requests.map((r) => r.model),
-        ['e2e/beta'],
-      );
+      await turnAsksFor(page, standIn, 'e2e/beta');
     });
   });
 
   test('Settings: a provider’s default model, offered from its list, is the model a session without one asks for', async (t) => {
     const standIn = await startStandIn(['e2e/alpha', 'e2e/beta']);
     t.after(standIn.close);
-    const world = await startWorld({ name: 'default-model' });
-    t.after(world.stop);
-    await world.host.api('PUT', '/secrets/openrouter', { key: 'sk-e2e' });
-    await world.host.api('PUT', '/providers/openrouter', { base_url: standIn.baseUrl });
+    const world = await worldOn(t, 'default-model', standIn);
     await withPage(world, { name: 'default-model', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page, host }) => {
       await page.getByRole('button', { name: 'Settings', exact: true }).click();
       const field = page.getByLabel('openrouter default model', { exact: true });
@@ -670,12 +679,7 @@ describe('models, the connection test and local servers (real host)', () => {
 
       await page.getByRole('button', { name: 'Work', exact: true }).click();
       await newSessionByKeyboard(page);
-      await send(page, 'Which model?');
-      await page.locator('.message.assistant').getByText('Answered by e2e/beta.').waitFor();
-      assert.deepEqual(
-        standIn.requests.map((r) => r.model),
-        ['e2e/beta'],
-      );
+      await turnAsksFor(page, standIn, 'e2e/beta');
     });
   });
 
@@ -685,10 +689,7 @@ describe('models, the connection test and local servers (real host)', () => {
     const down = await startStandIn([]);
     down.failModels = { status: 401, message: 'stand-in: bad key' };
     t.after(down.close);
-    const world = await startWorld({ name: 'models-down' });
-    t.after(world.stop);
-    await world.host.api('PUT', '/secrets/openrouter', { key: 'sk-e2e' });
-    await world.host.api('PUT', '/providers/openrouter', { base_url: up.baseUrl });
+    const world = await worldOn(t, 'models-down', up);
     await world.host.api('POST', '/sessions', { title: 'Provider down' });
     await withPage(world, { name: 'models-down', ready: home, viewport: VIEWPORT, artifacts: SCREENS }, async ({ page, host }) => {
       const options = () => page.locator('#session-model option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
