@@ -223,12 +223,15 @@ export function Output({ text }: { text: string }) {
  * going, where a diff of the new text alone showed two lines coming.
  */
 function WriteOver({ sessionId, approvalId, path, text }: { sessionId: string; approvalId: string; path: string; text: string }) {
-  const { data: session } = useQuery(['session', sessionId], (a) => a.sessions.get(sessionId));
+  const { data: session, error: sessionError } = useQuery(['session', sessionId], (a) => a.sessions.get(sessionId));
   const workspaceId = session?.workspace_id ?? null;
-  const current = useQuery(workspaceId ? ['file-now', workspaceId, path, approvalId] : null, (a) => a.workspaces.read(workspaceId!, path));
+  const file = useQuery(workspaceId ? ['file-now', workspaceId, path, approvalId] : null, (a) => a.workspaces.read(workspaceId!, path));
+  const current = { data: file.data, error: file.error ?? (session ? undefined : sessionError) };
   const missing = current.error !== undefined && current.error !== null && isHostError(current.error, 'not_found');
   const label = `write_file ${path}`;
   if (current.data) return <EditDiff edit={{ old: current.data.content, new: text }} label={label} />;
+  // (No workspace: the host offers write_file only in one.)
+  if (session && workspaceId === null) return <EditDiff edit={{ old: '', new: text }} label={label} />;
   if (missing) {
     return (
       <>

@@ -47,11 +47,12 @@ export const SHORTCUTS: readonly Shortcut[] = [
 /** The action a key event asks for, if any. Esc is 'stop' wherever it is
  * pressed: the handler decides whether it means stop there. */
 export function shortcutOf(
-  e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey'> & { isComposing?: boolean },
+  e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey'> & { isComposing?: boolean; keyCode?: number },
 ): ShortcutAction | null {
   const mod = e.ctrlKey || e.metaKey;
-  // Not the Esc that cancels an input method's composition.
-  if (e.key === 'Escape') return mod || e.altKey || e.shiftKey || e.isComposing ? null : 'stop';
+  // Not the Esc that cancels an input method's composition (WebKit may end
+  // the composition before that key's keydown, which then says 229).
+  if (e.key === 'Escape') return mod || e.altKey || e.shiftKey || e.isComposing || e.keyCode === 229 ? null : 'stop';
   if (e.key === 'F6' && !mod && !e.altKey) return e.shiftKey ? 'previous-pane' : 'next-pane';
   if (!mod) return null;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;

@@ -278,18 +278,32 @@ function Chat({
 
   const busy = status === 'submitted' || status === 'streaming';
 
-  const newest = messages[messages.length - 1];
-  // What Stop stops: the answer streaming now.
-  const stoppable = busy && newest?.role === 'assistant' ? newest.id : null;
+  // The chat as it is now, for a Stop that awaits the host.
+  const now = useRef({ status, newest: messages[messages.length - 1] });
+  useLayoutEffect(() => {
+    now.current = { status, newest: messages[messages.length - 1] };
+  });
 
   async function abort() {
+    let aborted = false;
     try {
-      await api.agent.abort(sessionId); // stops the turn in the host
+      aborted = await api.agent.abort(sessionId); // stops the turn in the host
+      // Pressed before the host had started the turn (the Send's request
+      // still on its way): nothing to stop yet, so it is asked again once
+      // the host has one, for up to 2 s. Stopping only the reading would
+      // leave the turn running, unseen.
+      for (let i = 0; !aborted && i < 20 && now.current.status === 'submitted'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        aborted = await api.agent.abort(sessionId);
+      }
     } catch (e) {
       setActionError(e);
     }
     await stop(); // stops reading
-    if (stoppable) setStopped((ids) => new Set(ids).add(stoppable));
+    // "Stopped." only under an answer the host did stop (not one that ended
+    // as the key was pressed).
+    const { newest } = now.current;
+    if (aborted && newest?.role === 'assistant') setStopped((ids) => new Set(ids).add(newest.id));
   }
   // The Stop button, and the Stop shortcut while the answer streams.
   const onStop = useStableCallback(() => void abort());
