@@ -185,7 +185,7 @@ describe('first run', () => {
     const h = host({
       'GET /local-models': () =>
         json({ servers: [{ kind: 'ollama', base_url: 'http://127.0.0.1:11434/v1', models: [{ id: 'llama3.2' }, { id: 'qwen3' }] }] }),
-      'PUT /providers/custom': () => json({ providers: [] }),
+      'PATCH /providers/custom': () => json({ providers: [] }),
     });
     await render(h.wrap(createElement(FirstRun)));
     await until(() => expect(dom.container.textContent).toContain('http://127.0.0.1:11434/v1'));
@@ -264,7 +264,7 @@ describe('settings', () => {
     let answer: unknown = { ok: true, latency_ms: 12 };
     const h = host({
       'GET /providers': () => json({ providers: [{ provider: 'custom', available: false, base_url: null, default_model: null, has_key: false }] }),
-      'PUT /providers/custom': () => json({ providers: [] }),
+      'PATCH /providers/custom': () => json({ providers: [] }),
       'POST /providers/custom/test': () => json(answer),
     });
     await render(h.wrap(createElement(CustomEndpoint)));

@@ -44,7 +44,9 @@ use crate::ids::random_id;
 use crate::workspaces::{WorkspaceError, Workspaces};
 use persist::Persister;
 use policy::{Policies, ToolPolicy};
-use providers::{ProviderSettings, ProviderStatus, Providers, ProvidersError};
+use providers::{
+    ProviderSettings, ProviderSettingsPatch, ProviderStatus, Providers, ProvidersError,
+};
 use run::Run;
 use status::{SessionStatus, StatusSender};
 pub use stream::{Cursor, TurnStream};
@@ -374,6 +376,20 @@ impl Agent {
         let providers = self.providers.clone();
         run_blocking(move || {
             providers.configure(provider, settings)?;
+            Ok(providers.status())
+        })
+        .await
+    }
+
+    /// Changes the fields of a provider's settings that `patch` names.
+    pub async fn update_provider(
+        &self,
+        provider: Provider,
+        patch: ProviderSettingsPatch,
+    ) -> Result<Vec<ProviderStatus>, AgentError> {
+        let providers = self.providers.clone();
+        run_blocking(move || {
+            providers.update(provider, patch)?;
             Ok(providers.status())
         })
         .await

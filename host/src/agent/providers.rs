@@ -61,6 +61,60 @@ pub struct ProviderSettings {
     pub max_retries: Option<u32>,
 }
 
+/// A change to one provider's settings (`PATCH`): a field left out keeps
+/// its stored value, `null` puts it back to the default, a value replaces
+/// it. (`PUT` replaces them all: a form that sends only what it shows
+/// would reset the rest.)
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct ProviderSettingsPatch {
+    /// Overrides the provider's base URL (required for `custom`).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub base_url: Option<Option<String>>,
+    /// Model used when a turn names none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub default_model: Option<Option<String>>,
+    /// Time allowed until the provider's first chunk (default 60 s).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u64>)]
+    pub first_chunk_timeout_ms: Option<Option<u64>>,
+    /// Time allowed between chunks once streaming (default 60 s).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u64>)]
+    pub idle_timeout_ms: Option<Option<u64>>,
+    /// Retries on 429/5xx before the first token (default 3).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    pub max_retries: Option<Option<u32>>,
+}
+
+/// A field that is present: `null` is `Some(None)` (absent stays `None`,
+/// by `#[serde(default)]`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl ProviderSettingsPatch {
+    fn apply(self, mut to: ProviderSettings) -> ProviderSettings {
+        fn set<T>(field: &mut Option<T>, change: Option<Option<T>>) {
+            if let Some(value) = change {
+                *field = value;
+            }
+        }
+        set(&mut to.base_url, self.base_url);
+        set(&mut to.default_model, self.default_model);
+        set(&mut to.first_chunk_timeout_ms, self.first_chunk_timeout_ms);
+        set(&mut to.idle_timeout_ms, self.idle_timeout_ms);
+        set(&mut to.max_retries, self.max_retries);
+        to
+    }
+}
+
 impl ProviderSettings {
     fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::default();
@@ -202,40 +256,42 @@ impl Providers {
             .collect()
     }
 
-    /// Blocking. Validates and persists one provider's settings.
+    /// Blocking. Validates and persists one provider's settings (all of
+    /// them: what `settings` leaves out is back to its default).
     pub fn configure(
         &self,
         provider: Provider,
         settings: ProviderSettings,
     ) -> Result<(), ProvidersError> {
-        for ms in [settings.first_chunk_timeout_ms, settings.idle_timeout_ms]
-            .into_iter()
-            .flatten()
-        {
-            if !(10..=600_000).contains(&ms) {
-                return Err(ProvidersError::InvalidTimeout);
-            }
-        }
-        if settings.max_retries.is_some_and(|n| n > 10) {
-            return Err(ProvidersError::InvalidRetries);
-        }
-        if let Some(url) = &settings.base_url {
-            let parsed = url::Url::parse(url)
-                .map_err(|_| ProvidersError::InvalidBaseUrl("base_url is not a URL"))?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-                return Err(ProvidersError::InvalidBaseUrl(
-                    "base_url must be an http(s) URL",
-                ));
-            }
-            // The key travels with every request: plain http only where it
-            // cannot leave the machine.
-            if parsed.scheme() == "http" && !is_loopback(&parsed) {
-                return Err(ProvidersError::InvalidBaseUrl(
-                    "plain http is allowed only for loopback endpoints; use https",
-                ));
-            }
-        }
+        validate(&settings)?;
         let mut file = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        self.store(&mut file, provider, settings)
+    }
+
+    /// Blocking. Changes the fields `patch` names, keeps the others, and
+    /// validates and persists the result.
+    pub fn update(
+        &self,
+        provider: Provider,
+        patch: ProviderSettingsPatch,
+    ) -> Result<(), ProvidersError> {
+        let mut file = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        let current = file
+            .providers
+            .get(provider.id())
+            .cloned()
+            .unwrap_or_default();
+        let settings = patch.apply(current);
+        validate(&settings)?;
+        self.store(&mut file, provider, settings)
+    }
+
+    fn store(
+        &self,
+        file: &mut SettingsFile,
+        provider: Provider,
+        settings: ProviderSettings,
+    ) -> Result<(), ProvidersError> {
         let previous = file.providers.insert(provider.id().to_owned(), settings);
         if let Err(e) = save_json(&self.path, &*file, FileMode::Private) {
             // Keep memory and disk in agreement.
@@ -247,6 +303,37 @@ impl Providers {
         }
         Ok(())
     }
+}
+
+fn validate(settings: &ProviderSettings) -> Result<(), ProvidersError> {
+    for ms in [settings.first_chunk_timeout_ms, settings.idle_timeout_ms]
+        .into_iter()
+        .flatten()
+    {
+        if !(10..=600_000).contains(&ms) {
+            return Err(ProvidersError::InvalidTimeout);
+        }
+    }
+    if settings.max_retries.is_some_and(|n| n > 10) {
+        return Err(ProvidersError::InvalidRetries);
+    }
+    if let Some(url) = &settings.base_url {
+        let parsed = url::Url::parse(url)
+            .map_err(|_| ProvidersError::InvalidBaseUrl("base_url is not a URL"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(ProvidersError::InvalidBaseUrl(
+                "base_url must be an http(s) URL",
+            ));
+        }
+        // The key travels with every request: plain http only where it
+        // cannot leave the machine.
+        if parsed.scheme() == "http" && !is_loopback(&parsed) {
+            return Err(ProvidersError::InvalidBaseUrl(
+                "plain http is allowed only for loopback endpoints; use https",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn is_loopback(url: &url::Url) -> bool {

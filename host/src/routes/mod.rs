@@ -60,7 +60,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(providers::get_policy).put(providers::set_policy),
         )
         .route("/providers", get(providers::list))
-        .route("/providers/{provider}", put(providers::configure))
+        .route(
+            "/providers/{provider}",
+            put(providers::configure).patch(providers::update),
+        )
         .route("/providers/{provider}/models", get(providers::models))
         .route("/providers/{provider}/test", post(providers::test))
         .route("/local-models", get(providers::local_models))
@@ -128,6 +131,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         secrets::delete,
         providers::list,
         providers::configure,
+        providers::update,
         providers::models,
         providers::test,
         providers::local_models,

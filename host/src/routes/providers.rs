@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::errors::provider_failure;
 use crate::agent::policy::ToolPolicy;
-use crate::agent::providers::{ProviderSettings, ProviderStatus};
+use crate::agent::providers::{ProviderSettings, ProviderSettingsPatch, ProviderStatus};
 use crate::api::ErrorResponse;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::models::TestOutcome;
@@ -45,6 +45,23 @@ pub async fn configure(
 ) -> Result<Json<ProviderList>, ApiError> {
     let provider = parse_provider(&provider)?;
     let providers = state.agent.configure_provider(provider, settings).await?;
+    Ok(Json(ProviderList { providers }))
+}
+
+/// Changes the provider's settings that the body names: a field left out
+/// keeps its value, `null` puts it back to the default.
+#[utoipa::path(patch, path = "/providers/{provider}", operation_id = "update_provider", tag = "providers",
+    params(("provider" = String, Path)), request_body = ProviderSettingsPatch,
+    responses((status = 200, body = ProviderList),
+              (status = 400, description = "`invalid_base_url`, `invalid_timeout`, `invalid_retries`", body = ErrorResponse),
+              (status = 404, description = "`unknown_provider`", body = ErrorResponse)))]
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    Path(provider): Path<String>,
+    ApiJson(patch): ApiJson<ProviderSettingsPatch>,
+) -> Result<Json<ProviderList>, ApiError> {
+    let provider = parse_provider(&provider)?;
+    let providers = state.agent.update_provider(provider, patch).await?;
     Ok(Json(ProviderList { providers }))
 }
 

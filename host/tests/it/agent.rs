@@ -893,6 +893,81 @@ fn a_stored_key_is_never_sent_over_plain_http_off_the_machine() {
     }
 }
 
+/// PATCH changes the fields it names and keeps the others (a settings form
+/// that shows two of them leaves the timeouts as they were; PUT replaces
+/// them all), `null` puts one back to its default, and a bad value is
+/// refused with nothing changed, on disk either.
+#[test]
+fn a_provider_patch_changes_only_the_fields_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = TestHost::start(dir.path());
+    let stored = || -> serde_json::Value {
+        let text = std::fs::read_to_string(dir.path().join("providers.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["providers"]["custom"].clone()
+    };
+    let put = host.send(
+        "PUT",
+        "/providers/custom",
+        json!({"base_url": "http://127.0.0.1:11434/v1", "max_retries": 0, "idle_timeout_ms": 5000}),
+    );
+    assert_eq!(put.status, 200);
+
+    let patch = host.send(
+        "PATCH",
+        "/providers/custom",
+        json!({"default_model": "llama3.2"}),
+    );
+    assert_eq!(
+        patch.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&patch.body)
+    );
+    assert_eq!(
+        stored(),
+        json!({"base_url": "http://127.0.0.1:11434/v1", "default_model": "llama3.2", "max_retries": 0, "idle_timeout_ms": 5000})
+    );
+    let listed = host.get("/providers").json();
+    let custom = listed["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["provider"] == "custom")
+        .unwrap()
+        .clone();
+    assert_eq!(custom["default_model"], "llama3.2");
+    assert_eq!(custom["base_url"], "http://127.0.0.1:11434/v1");
+
+    // null: back to the default.
+    let patch = host.send(
+        "PATCH",
+        "/providers/custom",
+        json!({"idle_timeout_ms": null}),
+    );
+    assert_eq!(patch.status, 200);
+    assert_eq!(
+        stored(),
+        json!({"base_url": "http://127.0.0.1:11434/v1", "default_model": "llama3.2", "max_retries": 0})
+    );
+
+    // Refused whole: nothing of it is kept.
+    let bad = host.send(
+        "PATCH",
+        "/providers/custom",
+        json!({"default_model": "other", "base_url": "http://192.168.1.5:11434/v1"}),
+    );
+    assert_eq!(
+        (bad.status, bad.error_code().as_str()),
+        (400, "invalid_base_url")
+    );
+    assert_eq!(stored()["default_model"], "llama3.2");
+    let unknown = host.send("PATCH", "/providers/nope", json!({}));
+    assert_eq!(
+        (unknown.status, unknown.error_code().as_str()),
+        (404, "unknown_provider")
+    );
+}
+
 #[test]
 fn a_host_crash_mid_turn_keeps_the_user_message_and_ends_the_replay_honestly() {
     let user_data = tempfile::tempdir().unwrap();

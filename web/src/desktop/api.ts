@@ -15,7 +15,7 @@ import type {
   FileContent,
   Health,
   ProviderId,
-  ProviderSettings,
+  ProviderSettingsPatch,
   RecentFile,
   Reverted,
   Schemas,
@@ -246,9 +246,10 @@ export function createDesktopApi(bridge: DesktopBridge | (() => DesktopBridge) =
 
     providers: {
       list: async () => (await json<Schemas['ProviderList']>('/providers')).providers,
-      configure: async (provider: ProviderId, settings: ProviderSettings) =>
-        (await json<Schemas['ProviderList']>(`/providers/${seg(provider)}`, { method: 'PUT', json: settings }))
-          .providers,
+      /** Changes the settings `patch` names (PATCH: the others are kept;
+       * `null` puts one back to its default). */
+      update: async (provider: ProviderId, patch: ProviderSettingsPatch) =>
+        (await json<Schemas['ProviderList']>(`/providers/${seg(provider)}`, { method: 'PATCH', json: patch })).providers,
       /** The provider's models (the host caches the list; `stale` when it is
        * the last known list). HostError with the provider's stable code when
        * it cannot be asked and nothing is cached. */

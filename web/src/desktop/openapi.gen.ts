@@ -522,7 +522,53 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Changes the provider's settings that the body names: a field left out
+         *     keeps its value, `null` puts it back to the default.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ProviderSettingsPatch"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProviderList"];
+                    };
+                };
+                /** @description `invalid_base_url`, `invalid_timeout`, `invalid_retries` */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `unknown_provider` */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/providers/{provider}/models": {
@@ -2609,6 +2655,33 @@ export interface components {
             providers: components["schemas"]["ProviderStatus"][];
         };
         ProviderSettings: {
+            /** @description Overrides the provider's base URL (required for `custom`). */
+            base_url?: string | null;
+            /** @description Model used when a turn names none. */
+            default_model?: string | null;
+            /**
+             * Format: int64
+             * @description Time allowed until the provider's first chunk (default 60 s).
+             */
+            first_chunk_timeout_ms?: number | null;
+            /**
+             * Format: int64
+             * @description Time allowed between chunks once streaming (default 60 s).
+             */
+            idle_timeout_ms?: number | null;
+            /**
+             * Format: int32
+             * @description Retries on 429/5xx before the first token (default 3).
+             */
+            max_retries?: number | null;
+        };
+        /**
+         * @description A change to one provider's settings (`PATCH`): a field left out keeps
+         *     its stored value, `null` puts it back to the default, a value replaces
+         *     it. (`PUT` replaces them all: a form that sends only what it shows
+         *     would reset the rest.)
+         */
+        ProviderSettingsPatch: {
             /** @description Overrides the provider's base URL (required for `custom`). */
             base_url?: string | null;
             /** @description Model used when a turn names none. */

@@ -177,7 +177,7 @@ export type ToolPolicy = Schemas['ToolPolicy'];
 /** Presence of a provider key. There is deliberately no field for the key. */
 export type SecretPresence = Schemas['SecretPresence'];
 export type ProviderStatus = Schemas['ProviderStatus'];
-export type ProviderSettings = Schemas['ProviderSettings'];
+export type ProviderSettingsPatch = Schemas['ProviderSettingsPatch'];
 export type Usage = Schemas['Usage'];
 export type Session = Schemas['Session'];
 export type SessionPage = Schemas['SessionPage'];

@@ -33,7 +33,7 @@ export function FirstRun() {
   const { act, actionError } = useAction(done);
 
   async function configureLocal(server: LocalServer, model: string | undefined) {
-    await api.providers.configure('custom', { base_url: server.base_url, ...(model ? { default_model: model } : {}) });
+    await api.providers.update('custom', { base_url: server.base_url, ...(model ? { default_model: model } : {}) });
   }
 
   return (

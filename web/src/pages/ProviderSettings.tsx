@@ -98,13 +98,14 @@ function ProviderRow({
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          // PUT replaces the provider's settings: the field left empty
-          // keeps its current value (a default model saved alone kept the
-          // base URL too, which went back to the provider's default).
+          // Only the fields typed in: the others keep their value (a
+          // default model saved alone kept the base URL, the timeouts too).
+          const url = baseUrl.trim();
+          const name = model.trim();
           void act(() =>
-            api.providers.configure(provider, {
-              base_url: baseUrl.trim() || status?.base_url || undefined,
-              default_model: model.trim() || status?.default_model || undefined,
+            api.providers.update(provider, {
+              ...(url ? { base_url: url } : {}),
+              ...(name ? { default_model: name } : {}),
             }),
           );
         }}

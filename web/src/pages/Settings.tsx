@@ -62,7 +62,7 @@ export function CustomEndpoint() {
   async function save() {
     const k = key.trim();
     setKey('');
-    await api.providers.configure('custom', {
+    await api.providers.update('custom', {
       ...(urlValue.trim() ? { base_url: urlValue.trim() } : {}),
       ...(modelValue.trim() ? { default_model: modelValue.trim() } : {}),
     });
