@@ -427,6 +427,24 @@ for (const scheme of ['light', 'dark']) {
       });
     });
 
+    test(`chat: an answer that failed mid-stream, with why and Retry (${scheme})`, async (t) => {
+      const world = await startWorld({
+        name: `failed-${scheme}`,
+        script: [stream([{ kind: 'text', text: 'Six times seven ' }, { kind: 'error_object', message: 'upstream overloaded' }])],
+      });
+      t.after(world.stop);
+      await world.host.api('PUT', '/providers/openrouter', { base_url: world.provider.baseUrl, max_retries: 0 });
+      const session = await world.host.api('POST', '/sessions', { title: 'Arithmetic' });
+      await withPage(world, { name: `failed-${scheme}`, viewport: VIEWPORT, colorScheme: scheme, artifacts: SCREENS, ready: home }, async ({ page }) => {
+        await page.locator(`button.link[title="${session.id}"]`).click();
+        await send(page, 'What is 6 × 7?');
+        const answer = page.locator('.message.assistant').last();
+        await answer.getByRole('button', { name: 'Retry', exact: true }).waitFor();
+        await answer.getByText('Six times seven').waitFor();
+        await checkScreen(page, `failed-${scheme}`);
+      });
+    });
+
     describe(`with a provider, a workspace and a document (${scheme})`, () => {
       let world;
       before(async () => {
