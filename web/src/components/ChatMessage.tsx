@@ -32,8 +32,8 @@ export function failureOf(message: UIMessage): { code: string; message: string }
 
 /** How the host stored the answer's turn (`complete`, `error`,
  * `interrupted`, `aborted`, or `streaming` while it runs). */
-function statusOf(message: UIMessage): string | undefined {
-  const status = (message.metadata as { status?: unknown } | undefined)?.status;
+export function statusOf(message: UIMessage | undefined): string | undefined {
+  const status = (message?.metadata as { status?: unknown } | undefined)?.status;
   return typeof status === 'string' ? status : undefined;
 }
 

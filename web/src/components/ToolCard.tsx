@@ -226,32 +226,25 @@ function WriteOver({ sessionId, approvalId, path, text }: { sessionId: string; a
   const { data: session, error: sessionError } = useQuery(['session', sessionId], (a) => a.sessions.get(sessionId));
   const workspaceId = session?.workspace_id ?? null;
   const file = useQuery(workspaceId ? ['file-now', workspaceId, path, approvalId] : null, (a) => a.workspaces.read(workspaceId!, path));
-  const current = { data: file.data, error: file.error ?? (session ? undefined : sessionError) };
-  const missing = current.error !== undefined && current.error !== null && isHostError(current.error, 'not_found');
   const label = `write_file ${path}`;
-  if (current.data) return <EditDiff edit={{ old: current.data.content, new: text }} label={label} />;
+  if (file.data) return <EditDiff edit={{ old: file.data.content, new: text }} label={label} />;
   // (No workspace: the host offers write_file only in one.)
   if (session && workspaceId === null) return <EditDiff edit={{ old: '', new: text }} label={label} />;
-  if (missing) {
-    return (
-      <>
+  const error = file.error ?? (session ? undefined : sessionError);
+  if (!error) return <div className="muted">Reading {path} as it is now…</div>;
+  return (
+    <>
+      {isHostError(error, 'not_found') ? (
         <div className="muted write-new">A new file.</div>
-        <EditDiff edit={{ old: '', new: text }} label={label} />
-      </>
-    );
-  }
-  if (current.error) {
-    return (
-      <>
+      ) : (
         <div className="error-line write-unknown">
-          The file as it is now could not be read ({errorText(current.error)}): this shows only the text it would hold, which
-          replaces whatever the file holds.
+          The file as it is now could not be read ({errorText(error)}): this shows only the text it would hold, which replaces
+          whatever the file holds.
         </div>
-        <EditDiff edit={{ old: '', new: text }} label={label} />
-      </>
-    );
-  }
-  return <div className="muted">Reading {path} as it is now…</div>;
+      )}
+      <EditDiff edit={{ old: '', new: text }} label={label} />
+    </>
+  );
 }
 
 function EditDiff({ edit, label }: { edit: { old: string; new: string }; label: string }) {

@@ -8,7 +8,7 @@ import { highlightAhead, loadMarkdown } from '../chat/Markdown';
 import { messageText } from '../chat/MessageActions';
 import { withAlwaysAllow } from '../chat/policy';
 import { ErrorLine, ProviderDownBanner } from '../components/Banners';
-import { ChatMessage } from '../components/ChatMessage';
+import { ChatMessage, statusOf } from '../components/ChatMessage';
 import { keysOf } from '../components/shortcuts';
 import type { DesktopApi } from '../desktop/api';
 import { isHostError } from '../desktop/errors';
@@ -272,8 +272,7 @@ function Chat({
   // belongs to its chat instance.
   useEffect(() => {
     const last = initial[initial.length - 1];
-    const meta = last?.metadata as { status?: string } | undefined;
-    if (last?.role === 'assistant' && meta?.status === 'streaming') void resumeStream();
+    if (last?.role === 'assistant' && statusOf(last) === 'streaming') void resumeStream();
   }, [initial, resumeStream]);
 
   const busy = status === 'submitted' || status === 'streaming';
@@ -344,7 +343,7 @@ function Chat({
   // (regenerate → POST /sessions/{id}/turns/retry), stored once.
   const last = messages[messages.length - 1];
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
-  const lastStatus = (last?.metadata as { status?: string } | undefined)?.status;
+  const lastStatus = statusOf(last);
   const failed =
     !busy &&
     lastUser !== undefined &&
