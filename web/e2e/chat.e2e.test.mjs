@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeAnswer, deltaReply, replyBlocks, runTurn, textReply } from '../bench/helpers.mjs';
-import { ARTIFACTS, newSessionByKeyboard, send, startWorld, useBrowser, withPage, withWorld } from './world.mjs';
+import { ARTIFACTS, newSessionByKeyboard, scripted, send, startWorld, useBrowser, withPage, withWorld } from './world.mjs';
 
 useBrowser();
 
@@ -43,20 +43,7 @@ const MARKDOWN = [
   `A long paragraph &copy; ${'word '.repeat(250)}`,
 ].join('\n');
 
-const stream = (events) => ({ kind: 'stream', events: [...events, { kind: 'done' }] });
-const text = (t) => stream([{ kind: 'text', text: t }, { kind: 'finish', reason: 'stop' }]);
-const calls = (list) =>
-  stream([
-    ...list.map(([name, args], index) => ({
-      kind: 'tool_call',
-      index,
-      id: `t${index}`,
-      name,
-      arguments: JSON.stringify(args),
-      pieces: 2,
-    })),
-    { kind: 'finish', reason: 'tool_calls' },
-  ]);
+const { stream, text, calls } = scripted;
 
 const TOOLS = [
   ['read_file', { path: 'a.txt' }],
@@ -652,17 +639,13 @@ describe('reasoning and copy', () => {
   test('the model’s reasoning shows collapsed above its answer; Copy puts a message’s text, as written, on the clipboard', async (t) => {
     const reasoning = 'First weigh the options, then pick the cheaper one.';
     const answerText = 'Pick **the cheaper** one:\n\n```sh\nmake cheap\n```';
-    const reply = {
-      kind: 'stream',
-      events: [
-        { kind: 'reasoning', text: reasoning.slice(0, 20) },
-        { kind: 'delay', ms: 200 },
-        { kind: 'reasoning', text: reasoning.slice(20) },
-        { kind: 'text', text: answerText },
-        { kind: 'finish', reason: 'stop' },
-        { kind: 'done' },
-      ],
-    };
+    const reply = stream([
+      { kind: 'reasoning', text: reasoning.slice(0, 20) },
+      { kind: 'delay', ms: 200 },
+      { kind: 'reasoning', text: reasoning.slice(20) },
+      { kind: 'text', text: answerText },
+      { kind: 'finish', reason: 'stop' },
+    ]);
     await withWorld(t, { name: 'reasoning', script: [reply] }, async ({ page }) => {
       await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
       await newSessionByKeyboard(page);

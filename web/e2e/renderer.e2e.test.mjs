@@ -19,7 +19,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, WAIT_MS, newSessionByKeyboard, send, startWorld, useBrowser, withPage, withWorld } from './world.mjs';
+import { ARTIFACTS, WAIT_MS, newSessionByKeyboard, scripted, send, startWorld, useBrowser, withPage, withWorld } from './world.mjs';
 
 useBrowser();
 
@@ -159,14 +159,8 @@ test('chat: a write_file tool call approved in the UI writes the file', async (t
 /** An answer of 60 words, one every 200 ms: ~12 s unless it is stopped. */
 const WORDS = Array.from({ length: 60 }, (_, i) => `word${i + 1} `);
 const SLOW_ANSWER = WORDS.join('');
-const slowAnswer = () => ({
-  kind: 'stream',
-  events: [
-    ...WORDS.flatMap((text) => [{ kind: 'text', text }, { kind: 'delay', ms: 200 }]),
-    { kind: 'finish', reason: 'stop' },
-    { kind: 'done' },
-  ],
-});
+const slowAnswer = () =>
+  scripted.stream([...WORDS.flatMap((text) => [{ kind: 'text', text }, { kind: 'delay', ms: 200 }]), { kind: 'finish', reason: 'stop' }]);
 
 /** The newest answer's text as the page shows it (without its buttons'). */
 const shownAnswer = (page) =>

@@ -17,7 +17,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { REPO, browserVersion, newSessionByKeyboard, send, startWorld, useBrowser, withPage } from './world.mjs';
+import { REPO, browserVersion, newSessionByKeyboard, scripted, send, startWorld, useBrowser, withPage } from './world.mjs';
 
 const SCREENS = process.env.E2E_SCREENS ? resolve(process.env.E2E_SCREENS) : join(REPO, 'target', 'screens');
 const VIEWPORT = { width: 1024, height: 700 };
@@ -158,18 +158,9 @@ ${screens.map(figure).join('\n')}
 
 after(writeManifest);
 
-const script = [
-  {
-    kind: 'stream',
-    events: [
-      { kind: 'text', text: 'Hello from the **scripted** provider.' },
-      { kind: 'finish', reason: 'stop' },
-      { kind: 'done' },
-    ],
-  },
-];
+const script = [scripted.text('Hello from the **scripted** provider.')];
 
-const stream = (events) => ({ kind: 'stream', events: [...events, { kind: 'done' }] });
+const { stream, calls } = scripted;
 
 /** The chat screen's conversation: an answer in markdown (a heading, a
  * list, highlighted code, a table), then a turn of tools: a read and a
@@ -198,13 +189,10 @@ const CHAT_SCRIPT = [
     },
     { kind: 'finish', reason: 'stop' },
   ]),
-  stream([
-    ...[
-      ['read_file', { path: 'plan.md' }],
-      ['run_command', { command: 'ls' }],
-      ['write_file', { path: 'plan.md', content: '# Plan\n\n- shipped\n- tag v1.0\n' }],
-    ].map(([name, args], index) => ({ kind: 'tool_call', index, id: `t${index}`, name, arguments: JSON.stringify(args), pieces: 2 })),
-    { kind: 'finish', reason: 'tool_calls' },
+  calls([
+    ['read_file', { path: 'plan.md' }],
+    ['run_command', { command: 'ls' }],
+    ['write_file', { path: 'plan.md', content: '# Plan\n\n- shipped\n- tag v1.0\n' }],
   ]),
   stream([{ kind: 'text', text: 'Left the plan as it was.' }, { kind: 'finish', reason: 'stop' }]),
 ];

@@ -19,7 +19,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, send, shellCsp, startWorld, useBrowser, withConnectSource, withPage, within } from './world.mjs';
+import { ARTIFACTS, scripted, send, shellCsp, startWorld, useBrowser, withConnectSource, withPage, within } from './world.mjs';
 
 useBrowser();
 
@@ -49,15 +49,9 @@ function pieces(text, size, ms) {
   return events;
 }
 
-const stream = (events) => ({ kind: 'stream', events: [...events, { kind: 'finish', reason: 'stop' }, { kind: 'done' }] });
-const calls = (list) => ({
-  kind: 'stream',
-  events: [
-    ...list.map(([name, args], index) => ({ kind: 'tool_call', index, id: `t${index}`, name, arguments: JSON.stringify(args), pieces: 2 })),
-    { kind: 'finish', reason: 'tool_calls' },
-    { kind: 'done' },
-  ],
-});
+/** A streamed answer that ends normally. */
+const stream = (events) => scripted.stream([...events, { kind: 'finish', reason: 'stop' }]);
+const { calls } = scripted;
 
 /** The file the tools read: the same strings, one a line. */
 const EVIL_FILE = `${EVIL.join('\n')}\n`;

@@ -131,6 +131,20 @@ export function tempDir(prefix) {
 // ---------------------------------------------------------------------------
 // The scripted provider
 
+/** A script's replies (provider/src/scripted: `Reply`, `Scripted`):
+ * `stream(events)` streams `events` and ends; `text(t)` answers `t`;
+ * `calls([[name, args], …])` asks for those tool calls, each input in two
+ * pieces. */
+export const scripted = {
+  stream: (events) => ({ kind: 'stream', events: [...events, { kind: 'done' }] }),
+  text: (t) => scripted.stream([{ kind: 'text', text: t }, { kind: 'finish', reason: 'stop' }]),
+  calls: (list) =>
+    scripted.stream([
+      ...list.map(([name, args], index) => ({ kind: 'tool_call', index, id: `t${index}`, name, arguments: JSON.stringify(args), pieces: 2 })),
+      { kind: 'finish', reason: 'tool_calls' },
+    ]),
+};
+
 /** Starts `scripted-provider` (`bin`, the debug build by default) on a
  * script (a JSON array of `Reply`); returns its `/v1` base URL and `stop`. */
 export async function startProvider(script, dir, bin = PROVIDER_BIN) {
